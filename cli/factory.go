@@ -1,0 +1,16 @@
+package cli
+
+import (
+	"io"
+
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+)
+
+// Factory is re-exported from cmdutil so command packages can take it
+// without importing cli (which imports them).
+type Factory = cmdutil.Factory
+
+// NewFactory builds the production factory.
+func NewFactory(in io.Reader, out, errOut io.Writer) *Factory {
+	return &cmdutil.Factory{IO: &cmdutil.IOStreams{In: in, Out: out, ErrOut: errOut}}
+}

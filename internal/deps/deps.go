@@ -1,0 +1,19 @@
+package deps
+import (
+ _ "github.com/spf13/cobra"
+ _ "github.com/coreos/go-oidc/v3/oidc"
+ _ "golang.org/x/oauth2"
+ _ "github.com/go-jose/go-jose/v4"
+ _ "github.com/zitadel/oidc/v3/pkg/op"
+ _ "golang.org/x/net/http2"
+ _ "github.com/zalando/go-keyring"
+ _ "github.com/pkg/browser"
+ _ "gopkg.in/yaml.v3"
+ _ "fyne.io/fyne/v2/app"
+ _ "github.com/charmbracelet/bubbletea"
+ _ "github.com/charmbracelet/bubbles/list"
+ _ "github.com/charmbracelet/lipgloss"
+ _ "github.com/charmbracelet/x/exp/teatest"
+ _ "github.com/sahilm/fuzzy"
+ _ "golang.org/x/net/http/httpproxy"
+)
