@@ -1,14 +1,36 @@
 // Package config loads pomerium-server's YAML configuration, with
 // Pomerium's key names, strictly: unknown keys and invalid values stop
 // start-up with an error naming the key (and route) and what is allowed.
+//
+//	cfg, err := config.Load("/etc/pomerium/config.yaml")
+//	if err != nil {
+//		// e.g. routes[2] (from tcp+https://db:5432): to: scheme must be tcp for a tcp+https route
+//	}
+//	for _, r := range cfg.Routes {
+//		decision := r.EffectivePolicy().Evaluate(identity)
+//	}
 package config
 
 import (
+	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/porthole-dev/porthole/server/policy"
 )
+
+// Defaults the server applies when a setting is left out (the zero value
+// in Config and Route).
+const (
+	DefaultAddress      = ":443"
+	DefaultCookieExpire = 14 * time.Hour
+	DefaultTimeout      = 30 * time.Second
+	DefaultIdleTimeout  = 5 * time.Minute
+)
+
+// DefaultScopes are the OIDC scopes requested when idp_scopes is not set.
+var DefaultScopes = []string{"openid", "profile", "email", "offline_access"}
 
 // Config is the whole server configuration.
 type Config struct {
@@ -63,10 +85,37 @@ type Route struct {
 }
 
 // EffectivePolicy is Policy with the route shortcuts OR-ed in as one allow rule.
-func (r *Route) EffectivePolicy() policy.Policy { panic("not implemented") }
+func (r *Route) EffectivePolicy() policy.Policy {
+	var cs []policy.Criterion
+	if r.AllowPublicUnauthenticatedAccess {
+		cs = append(cs, policy.Accept())
+	}
+	if r.AllowAnyAuthenticatedUser {
+		cs = append(cs, policy.AuthenticatedUser())
+	}
+	for _, u := range r.AllowedUsers {
+		cs = append(cs, policy.UserIs(u), policy.EmailIs(u))
+	}
+	for _, d := range r.AllowedDomains {
+		cs = append(cs, policy.DomainIs(d))
+	}
+	for _, name := range sortedKeys(r.AllowedIDPClaims) {
+		for _, v := range r.AllowedIDPClaims[name] {
+			cs = append(cs, policy.ClaimHas(name, claimString(v)))
+		}
+	}
+	return r.Policy.Or(policy.AllowAnyOf(cs...))
+}
 
 // Load reads and validates the YAML file at path.
-func Load(path string) (*Config, error) { panic("not implemented") }
-
-// Parse validates YAML bytes.
-func Parse(data []byte) (*Config, error) { panic("not implemented") }
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}

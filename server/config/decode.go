@@ -1,0 +1,236 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// fieldFn decodes one key's value node.
+type fieldFn func(n *yaml.Node) error
+
+// decodeMap runs fields[key] for every key of the mapping n. Unknown and
+// repeated keys are errors; the error names the key and, for unknown ones,
+// the allowed keys in the order given.
+func decodeMap(n *yaml.Node, order []string, fields map[string]fieldFn) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("want a map of settings, got %s", kindName(n))
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], resolve(n.Content[i+1])
+		if k.Value == "<<" {
+			return fmt.Errorf("line %d: YAML merge keys (<<) are not supported; write the settings out", k.Line)
+		}
+		f, ok := fields[k.Value]
+		if !ok {
+			return fmt.Errorf("unknown key %q; allowed: %s", k.Value, strings.Join(order, ", "))
+		}
+		if seen[k.Value] {
+			return fmt.Errorf("%s: set twice (line %d)", k.Value, k.Line)
+		}
+		seen[k.Value] = true
+		if err := f(v); err != nil {
+			return fmt.Errorf("%s: %w", k.Value, err)
+		}
+	}
+	return nil
+}
+
+// lookup returns the value of key in mapping n, or nil.
+func lookup(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return resolve(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+func str(dst *string) fieldFn {
+	return func(n *yaml.Node) error {
+		if isNull(n) {
+			return nil
+		}
+		if n.Kind != yaml.ScalarNode {
+			return fmt.Errorf("want a string, got %s", kindName(n))
+		}
+		*dst = n.Value
+		return nil
+	}
+}
+
+func boolean(dst *bool) fieldFn {
+	return func(n *yaml.Node) error {
+		if isNull(n) {
+			return nil
+		}
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			return fmt.Errorf("want true or false, got %s", kindName(n))
+		}
+		b, err := strconv.ParseBool(strings.ToLower(n.Value))
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", n.Value)
+		}
+		*dst = b
+		return nil
+	}
+}
+
+// strList accepts a list of strings, or one string; with comma set, a
+// comma-separated string is split (idp_scopes: "openid,email").
+func strList(dst *[]string, comma bool) fieldFn {
+	return func(n *yaml.Node) error {
+		switch {
+		case isNull(n):
+			return nil
+		case n.Kind == yaml.ScalarNode:
+			parts := []string{n.Value}
+			if comma {
+				parts = strings.Split(n.Value, ",")
+			}
+			var out []string
+			for _, p := range parts {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+			*dst = out
+			return nil
+		case n.Kind == yaml.SequenceNode:
+			out := make([]string, 0, len(n.Content))
+			for i, e := range n.Content {
+				e = resolve(e)
+				if e.Kind != yaml.ScalarNode || isNull(e) {
+					return fmt.Errorf("[%d]: want a string, got %s", i, kindName(e))
+				}
+				out = append(out, e.Value)
+			}
+			*dst = out
+			return nil
+		}
+		return fmt.Errorf("want a list of strings, got %s", kindName(n))
+	}
+}
+
+// duration parses a Go duration ("30s", "5m", "1h30m"); negative values
+// are refused.
+func duration(dst *time.Duration) fieldFn {
+	return func(n *yaml.Node) error {
+		if isNull(n) {
+			return nil
+		}
+		if n.Kind != yaml.ScalarNode {
+			return fmt.Errorf("want a duration like 30s, 5m or 14h, got %s", kindName(n))
+		}
+		d, err := time.ParseDuration(n.Value)
+		if err != nil {
+			return fmt.Errorf("want a duration like 30s, 5m or 14h, got %q", n.Value)
+		}
+		if d < 0 {
+			return fmt.Errorf("must not be negative, got %q", n.Value)
+		}
+		*dst = d
+		return nil
+	}
+}
+
+// claimMap decodes allowed_idp_claims: claim name -> value or list of values.
+func claimMap(dst *map[string][]any) fieldFn {
+	return func(n *yaml.Node) error {
+		if isNull(n) {
+			return nil
+		}
+		if n.Kind != yaml.MappingNode {
+			return fmt.Errorf("want a map of claim name to list of values (e.g. groups: [admins]), got %s", kindName(n))
+		}
+		out := map[string][]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			name, v := n.Content[i].Value, resolve(n.Content[i+1])
+			if name == "" {
+				return fmt.Errorf("empty claim name")
+			}
+			var items []*yaml.Node
+			switch v.Kind {
+			case yaml.ScalarNode:
+				items = []*yaml.Node{v}
+			case yaml.SequenceNode:
+				items = v.Content
+			default:
+				return fmt.Errorf("%s: want a value or a list of values, got %s", name, kindName(v))
+			}
+			for j, it := range items {
+				it = resolve(it)
+				if it.Kind != yaml.ScalarNode || isNull(it) {
+					return fmt.Errorf("%s[%d]: want a value, got %s", name, j, kindName(it))
+				}
+				var val any
+				if err := it.Decode(&val); err != nil {
+					return fmt.Errorf("%s[%d]: %w", name, j, err)
+				}
+				out[name] = append(out[name], val)
+			}
+		}
+		*dst = out
+		return nil
+	}
+}
+
+// claimString spells a claim value as the policy package compares it.
+func claimString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+func sortedKeys(m map[string][]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// resolve follows documents and aliases to the node holding the value.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; i < 100 && n != nil; i++ {
+		switch {
+		case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
+			n = n.Content[0]
+		case n.Kind == yaml.AliasNode && n.Alias != nil:
+			n = n.Alias
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a map"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "an unexpected YAML node"
+}
