@@ -49,18 +49,18 @@ func Parse(data []byte) (*Config, error) {
 	cfg := &Config{}
 	var routes *yaml.Node
 	fields := map[string]fieldFn{
-		"address":              str(&cfg.Address),
-		"certificate_file":     str(&cfg.CertificateFile),
-		"certificate_key_file": str(&cfg.CertificateKeyFile),
-		"idp_provider_url":     str(&cfg.IdpProviderURL),
-		"idp_client_id":        str(&cfg.IdpClientID),
-		"idp_client_secret":    str(&cfg.IdpClientSecret),
-		"idp_scopes":           strList(&cfg.IdpScopes, true),
-		"shared_secret":        str(&cfg.SharedSecret),
-		"cookie_secret":        str(&cfg.CookieSecret),
-		"cookie_expire":        duration(&cfg.CookieExpire),
+		"address":                                str(&cfg.Address),
+		"certificate_file":                       str(&cfg.CertificateFile),
+		"certificate_key_file":                   str(&cfg.CertificateKeyFile),
+		"idp_provider_url":                       str(&cfg.IdpProviderURL),
+		"idp_client_id":                          str(&cfg.IdpClientID),
+		"idp_client_secret":                      str(&cfg.IdpClientSecret),
+		"idp_scopes":                             strList(&cfg.IdpScopes, true),
+		"shared_secret":                          str(&cfg.SharedSecret),
+		"cookie_secret":                          str(&cfg.CookieSecret),
+		"cookie_expire":                          duration(&cfg.CookieExpire),
 		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
-		"routes": func(n *yaml.Node) error { routes = n; return nil },
+		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
 	}
 	if err := decodeMap(root, topKeys, fields); err != nil {
 		return nil, err
@@ -162,14 +162,14 @@ func parseRoute(n *yaml.Node) (Route, error) {
 	var r Route
 	var to []string
 	fields := map[string]fieldFn{
-		"from":        str(&r.From),
-		"to":          strList(&to, false),
-		"name":        str(&r.Name),
-		"description": str(&r.Description),
-		"logo_url":    str(&r.LogoURL),
-		"prefix":      str(&r.Prefix),
-		"path":        str(&r.Path),
-		"policy":      func(n *yaml.Node) error { return r.Policy.UnmarshalYAML(n) },
+		"from":                                str(&r.From),
+		"to":                                  strList(&to, false),
+		"name":                                str(&r.Name),
+		"description":                         str(&r.Description),
+		"logo_url":                            str(&r.LogoURL),
+		"prefix":                              str(&r.Prefix),
+		"path":                                str(&r.Path),
+		"policy":                              func(n *yaml.Node) error { return r.Policy.UnmarshalYAML(n) },
 		"allow_public_unauthenticated_access": boolean(&r.AllowPublicUnauthenticatedAccess),
 		"allow_any_authenticated_user":        boolean(&r.AllowAnyAuthenticatedUser),
 		"allowed_users":                       strList(&r.AllowedUsers, false),
