@@ -2,15 +2,296 @@
 // routes portal and its JSON API, the login API, CONNECT tunnels and the
 // HTTP reverse proxy. With --dev it runs alone with its own CA, a built-in
 // OpenID provider and sample upstreams.
+//
+// In-process use (tests):
+//
+//	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+//	s, err := server.New(server.Options{Dev: true, DevDir: dir, Address: ln.Addr().String()})
+//	go s.Serve(ctx, ln)
+//	defer s.Shutdown(context.Background())
 package server
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
 	"fmt"
-	"os"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/porthole-dev/porthole/server/config"
+	"github.com/porthole-dev/porthole/server/devca"
+	"github.com/porthole-dev/porthole/server/devidp"
+	"github.com/porthole-dev/porthole/server/session"
+	"github.com/porthole-dev/porthole/server/upstreams"
 )
 
-// Main runs the server with args and returns the exit code.
-func Main(args []string) int {
-	fmt.Fprintln(os.Stderr, "pomerium-server: not implemented yet")
-	return 1
+const (
+	defaultCookieExpire = 14 * time.Hour
+	defaultDialTimeout  = 30 * time.Second
+	defaultIdleTimeout  = 5 * time.Minute
+	assertionTTL        = 5 * time.Minute
+	stateTTL            = 10 * time.Minute
+	sessionCookie       = "_pomerium"
+	csrfCookie          = "_pomerium_csrf"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Config is the loaded configuration; nil in --dev without --config.
+	Config *config.Config
+	// Address is the public host:port of this server. In dev mode it is
+	// the listen address and names the routes and the issuer.
+	Address string
+
+	Dev          bool
+	DevDir       string
+	DevAutoLogin string
+	DevUsers     []devidp.User // nil: devidp.DefaultUsers
+
+	Logger *slog.Logger // nil: discard
+	// Banner receives the dev-mode start-up notes (CA path, portal URL).
+	Banner io.Writer
+}
+
+// Server is a configured pomerium-server, ready to Serve.
+type Server struct {
+	log          *slog.Logger
+	address      string
+	routes       []config.Route
+	keys         *session.Keys
+	cookieExpire time.Duration
+	whitelist    []string
+	tlsConfig    *tls.Config
+	rp           *relyingParty
+
+	// Dev-mode parts (nil otherwise).
+	ca        *devca.CA
+	upstreams *upstreams.Set
+	idp       *devidp.Provider
+
+	mu      sync.Mutex
+	httpSrv *http.Server
+}
+
+// New builds the server: keys, TLS, identity provider client and, in
+// dev mode, the CA, built-in provider, sample upstreams and routes.
+func New(opts Options) (*Server, error) {
+	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: defaultCookieExpire}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	cfg := opts.Config
+	if cfg == nil {
+		if !opts.Dev {
+			return nil, errors.New("no configuration: pass --config FILE or run with --dev")
+		}
+		cfg = &config.Config{}
+	}
+	if s.address == "" {
+		s.address = cfg.Address
+	}
+	if cfg.CookieExpire > 0 {
+		s.cookieExpire = cfg.CookieExpire
+	}
+	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
+	s.routes = append(s.routes, cfg.Routes...)
+
+	var secret []byte
+	if !opts.Dev {
+		for _, kv := range []struct{ key, val string }{{"shared_secret", cfg.SharedSecret}, {"cookie_secret", cfg.CookieSecret}} {
+			if kv.val == "" {
+				continue
+			}
+			b, err := base64.StdEncoding.DecodeString(kv.val)
+			if err != nil || len(b) < 32 {
+				return nil, fmt.Errorf("%s must be base64 of at least 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
+			}
+			secret = append(secret, b...)
+		}
+	}
+	var err error
+	if s.keys, err = session.NewKeys(secret); err != nil {
+		return nil, err
+	}
+
+	if opts.Dev {
+		if err := s.setupDev(opts); err != nil {
+			s.closeParts()
+			return nil, err
+		}
+		return s, nil
+	}
+	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
+		return nil, errors.New("certificate_file and certificate_key_file are required (or run with --dev for a local CA)")
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.CertificateFile, cfg.CertificateKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("loading certificate_file/certificate_key_file: %w", err)
+	}
+	s.tlsConfig = serverTLS(cert)
+	if cfg.IdpProviderURL == "" || cfg.IdpClientID == "" {
+		return nil, errors.New("idp_provider_url and idp_client_id are required (or run with --dev for the built-in provider)")
+	}
+	s.rp = newRelyingParty(rpConfig{
+		Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID, ClientSecret: cfg.IdpClientSecret,
+		Scopes: cfg.IdpScopes, HTTPClient: http.DefaultClient,
+	})
+	return s, nil
+}
+
+func serverTLS(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		NextProtos:   []string{"h2", "http/1.1"},
+		MinVersion:   tls.VersionTLS12,
+	}
+}
+
+// CAPool is the dev CA (nil outside dev mode).
+func (s *Server) CAPool() *x509.CertPool {
+	if s.ca == nil {
+		return nil
+	}
+	return s.ca.Pool
+}
+
+// CAFile is the dev CA's PEM file ("" outside dev mode).
+func (s *Server) CAFile() string {
+	if s.ca == nil {
+		return ""
+	}
+	return s.ca.CertFile
+}
+
+// Routes are the routes served (dev routes included).
+func (s *Server) Routes() []config.Route { return s.routes }
+
+// Keys are the session and assertion keys (tests mint tokens with them).
+func (s *Server) Keys() *session.Keys { return s.keys }
+
+// Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
+// nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		TLSConfig:         s.tlsConfig,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	s.mu.Lock()
+	if s.httpSrv != nil {
+		s.mu.Unlock()
+		return errors.New("server already serving")
+	}
+	s.httpSrv = srv
+	s.mu.Unlock()
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Shutdown(sctx)
+	})
+	defer stop()
+	s.log.Info("serving", "address", ln.Addr().String())
+	err := srv.ServeTLS(ln, "", "")
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+}
+
+// Shutdown stops accepting, waits for requests up to ctx, then closes
+// the sample upstreams. Hijacked tunnels are closed by their own ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srv := s.httpSrv
+	s.mu.Unlock()
+	var err error
+	if srv != nil {
+		if err = srv.Shutdown(ctx); err != nil {
+			srv.Close()
+		}
+	}
+	s.closeParts()
+	return err
+}
+
+func (s *Server) closeParts() {
+	if s.upstreams != nil {
+		s.upstreams.Close()
+	}
+}
+
+// Handler is the whole server's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("/.well-known/pomerium/jwks.json", s.handleJWKS)
+	mux.HandleFunc("/.pomerium/api/v1/login", s.handleLoginAPI)
+	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
+	mux.HandleFunc("/.pomerium/routes", s.handleRoutesPage)
+	mux.HandleFunc("/.pomerium/sign_in", s.handleSignIn)
+	mux.HandleFunc("/.pomerium/callback", s.handleCallback)
+	mux.HandleFunc("/.pomerium/sign_out", s.handleSignOut)
+	mux.HandleFunc("/.pomerium/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/.pomerium/routes", http.StatusFound)
+	})
+	if s.idp != nil {
+		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodConnect {
+			s.handleConnect(w, r)
+			return
+		}
+		if isOwnPath(r.URL.Path) {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if rt := s.matchHTTPRoute(r); rt != nil {
+			s.serveRoute(w, r, rt)
+			return
+		}
+		if r.URL.Path == "/" && s.isPortalHost(r) {
+			http.Redirect(w, r, "/.pomerium/routes", http.StatusFound)
+			return
+		}
+		http.Error(w, "no route for "+r.Host+r.URL.Path, http.StatusNotFound)
+	})
+}
+
+func isOwnPath(p string) bool {
+	return p == "/healthz" || hasPathPrefix(p, "/.pomerium") || hasPathPrefix(p, "/.well-known/pomerium")
+}
+
+func hasPathPrefix(p, prefix string) bool {
+	return p == prefix || len(p) > len(prefix) && p[:len(prefix)] == prefix && p[len(prefix)] == '/'
+}
+
+// isPortalHost reports whether r is addressed to the server itself
+// rather than to an http route's host.
+func (s *Server) isPortalHost(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil || r.Host == s.address
+}
+
+func logErr(log *slog.Logger, msg string, err error, args ...any) {
+	log.Warn(msg, append(args, "err", err)...)
 }

@@ -1,0 +1,249 @@
+package server
+
+import (
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/porthole-dev/porthole/server/config"
+	"github.com/porthole-dev/porthole/server/policy"
+)
+
+// matchTCPRoute finds the tcp route whose authority is exactly authority.
+func (s *Server) matchTCPRoute(authority string) *config.Route {
+	for i := range s.routes {
+		rt := &s.routes[i]
+		if rt.Type == "tcp" && rt.Authority != "" && strings.EqualFold(rt.Authority, authority) {
+			return rt
+		}
+	}
+	return nil
+}
+
+// baseURL is this server as the client reached it, for absolute
+// sign-in URLs where r.Host names something else (CONNECT).
+func (s *Server) baseURL(r *http.Request) string {
+	host := ""
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		host = la.String()
+		if r.TLS != nil && r.TLS.ServerName != "" {
+			if _, port, err := net.SplitHostPort(host); err == nil {
+				host = net.JoinHostPort(r.TLS.ServerName, port)
+			}
+		}
+	}
+	if host == "" {
+		host = s.address
+	}
+	return "https://" + host
+}
+
+// authorize applies rt's policy to r and writes the refusal when not
+// allowed (302 sign-in, 401, 403). signIn builds the sign-in Location.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *config.Route, signIn func()) (auth, bool) {
+	a := s.authenticate(r)
+	dec := rt.EffectivePolicy().Evaluate(a.identity())
+	switch {
+	case dec == policy.Allow:
+		return a, true
+	case a.session == nil && a.source != credNone:
+		// A token was sent but it is bad or expired: the client must drop it.
+		s.log.Info("refused: invalid or expired token", "route", rt.Name, "host", r.Host)
+		http.Error(w, "invalid or expired credentials; sign in again", http.StatusUnauthorized)
+	case dec == policy.SignIn:
+		signIn()
+	default:
+		s.log.Info("refused: policy denies", "route", rt.Name, "user", a.session.Email)
+		http.Error(w, "access to "+rt.Name+" is denied by its policy", http.StatusForbidden)
+	}
+	return a, false
+}
+
+func pickUpstream(rt *config.Route) *url.URL {
+	total := 0
+	for _, u := range rt.To {
+		total += max(u.Weight, 1)
+	}
+	n := rand.IntN(max(total, 1))
+	for _, u := range rt.To {
+		if n -= max(u.Weight, 1); n < 0 {
+			return u.URL
+		}
+	}
+	return rt.To[0].URL
+}
+
+func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
+	rt := s.matchTCPRoute(r.Host)
+	if rt == nil {
+		s.log.Info("connect: no route", "authority", r.Host)
+		http.Error(w, "no route for "+r.Host, http.StatusNotFound)
+		return
+	}
+	a, ok := s.authorize(w, r, rt, func() {
+		w.Header().Set("Location", s.baseURL(r)+"/.pomerium/sign_in")
+		w.WriteHeader(http.StatusFound)
+	})
+	if !ok {
+		return
+	}
+	if len(rt.To) == 0 {
+		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusBadGateway)
+		return
+	}
+	timeout := rt.Timeout
+	if timeout <= 0 {
+		timeout = defaultDialTimeout
+	}
+	target := pickUpstream(rt).Host
+	up, err := (&net.Dialer{Timeout: timeout}).DialContext(r.Context(), "tcp", target)
+	if err != nil {
+		logErr(s.log, "connect: dialing upstream", err, "route", rt.Name)
+		http.Error(w, "upstream of "+rt.Name+" is unreachable", http.StatusBadGateway)
+		return
+	}
+	defer up.Close()
+	idle := rt.IdleTimeout
+	if idle <= 0 {
+		idle = defaultIdleTimeout
+	}
+	user := ""
+	if a.session != nil {
+		user = a.session.Email
+	}
+	s.log.Info("tunnel open", "route", rt.Name, "user", user, "proto", r.Proto)
+	start := time.Now()
+	var in, out int64
+	if r.ProtoMajor == 1 {
+		in, out = s.tunnelHTTP1(w, up, idle)
+	} else {
+		in, out = tunnelHTTP2(w, r, up, idle)
+	}
+	s.log.Info("tunnel closed", "route", rt.Name, "user", user, "bytes_in", in, "bytes_out", out, "duration", time.Since(start).Round(time.Millisecond))
+}
+
+func (s *Server) tunnelHTTP1(w http.ResponseWriter, up net.Conn, idle time.Duration) (int64, int64) {
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		logErr(s.log, "connect: hijack", err)
+		http.Error(w, "cannot hijack", http.StatusInternalServerError)
+		return 0, 0
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Time{})
+	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		return 0, 0
+	}
+	act := newActivity(idle, func() { conn.Close(); up.Close() })
+	defer act.stop()
+	var wg sync.WaitGroup
+	var in, out int64
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		in = copyActive(up, brw.Reader, act)
+		closeWrite(up)
+	}()
+	go func() {
+		defer wg.Done()
+		out = copyActive(conn, up, act)
+		closeWrite(conn)
+	}()
+	wg.Wait()
+	return in, out
+}
+
+func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.Duration) (int64, int64) {
+	rc := http.NewResponseController(w)
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return 0, 0
+	}
+	act := newActivity(idle, func() { r.Body.Close(); up.Close() })
+	defer act.stop()
+	var in int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		in = copyActive(up, r.Body, act)
+		closeWrite(up)
+	}()
+	out := copyActive(flushWriter{w, rc}, up, act)
+	// The response stream can only end as a whole: once the upstream is
+	// done, so is the tunnel.
+	r.Body.Close()
+	up.Close()
+	<-done
+	return in, out
+}
+
+type flushWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (f flushWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.rc.Flush()
+	}
+	return n, err
+}
+
+func closeWrite(c any) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+}
+
+// activity closes a tunnel after idle without bytes in either direction.
+type activity struct {
+	last  atomic.Int64
+	idle  time.Duration
+	timer *time.Timer
+	once  sync.Once
+}
+
+func newActivity(idle time.Duration, onIdle func()) *activity {
+	a := &activity{idle: idle}
+	a.touch()
+	var check func()
+	check = func() {
+		since := time.Since(time.Unix(0, a.last.Load()))
+		if since >= a.idle {
+			a.once.Do(onIdle)
+			return
+		}
+		a.timer.Reset(a.idle - since)
+	}
+	a.timer = time.AfterFunc(idle, check)
+	return a
+}
+
+func (a *activity) touch() { a.last.Store(time.Now().UnixNano()) }
+func (a *activity) stop()  { a.timer.Stop() }
+
+func copyActive(dst io.Writer, src io.Reader, act *activity) int64 {
+	buf := make([]byte, 32*1024)
+	var n int64
+	for {
+		m, err := src.Read(buf)
+		if m > 0 {
+			act.touch()
+			w, werr := dst.Write(buf[:m])
+			n += int64(w)
+			if werr != nil {
+				return n
+			}
+		}
+		if err != nil {
+			return n
+		}
+	}
+}

@@ -1,0 +1,182 @@
+// Package session issues and verifies pomerium-server's signed tokens:
+// session JWTs (the _pomerium cookie and the pomerium_jwt handed to
+// clients), short-lived sign-in state, and the ES256 X-Pomerium-Jwt-Assertion
+// whose public key is published as a JWKS.
+//
+//	k, _ := session.NewKeys(nil) // random keys: tokens die with the process
+//	tok, _ := k.Issue(session.Claims{Subject: "u1", Email: "a@b.c"}, 14*time.Hour)
+//	c, err := k.Verify(tok)
+package session
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// ErrInvalid is returned for a token that is malformed, forged or expired.
+var ErrInvalid = errors.New("invalid or expired token")
+
+// Claims is what a session holds.
+type Claims struct {
+	Subject string         `json:"sub"`
+	Email   string         `json:"email,omitempty"`
+	Groups  []string       `json:"groups,omitempty"`
+	Claims  map[string]any `json:"claims,omitempty"`
+	Issued  int64          `json:"iat"`
+	Expiry  int64          `json:"exp"`
+	// Kind separates session tokens from sign-in state tokens signed by
+	// the same key, so one can never be replayed as the other.
+	Kind string `json:"knd"`
+}
+
+// State is the short-lived sign-in state kept in the CSRF cookie.
+type State struct {
+	State    string `json:"state"`
+	Nonce    string `json:"nonce"`
+	Verifier string `json:"verifier"`
+	Redirect string `json:"redirect"`     // where to go after sign-in
+	Program  bool   `json:"programmatic"` // append pomerium_jwt to Redirect
+	Expiry   int64  `json:"exp"`
+	Kind     string `json:"knd"`
+}
+
+// Keys holds the HMAC key for sessions and the ES256 assertion key.
+type Keys struct {
+	hmacKey   []byte
+	sessions  jose.Signer
+	assertKey *ecdsa.PrivateKey
+	assertKID string
+	assertion jose.Signer
+	now       func() time.Time
+}
+
+// NewKeys derives the session key from secret (any length, e.g. the
+// decoded shared_secret) or makes a random one when secret is empty. The
+// assertion key is always fresh; upstreams fetch it from the JWKS.
+func NewKeys(secret []byte) (*Keys, error) {
+	k := &Keys{now: time.Now}
+	if len(secret) == 0 {
+		k.hmacKey = make([]byte, 32)
+		if _, err := rand.Read(k.hmacKey); err != nil {
+			return nil, fmt.Errorf("generating session key: %w", err)
+		}
+	} else {
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte("pomerium-server session key v1"))
+		k.hmacKey = m.Sum(nil)
+	}
+	var err error
+	k.sessions, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: k.hmacKey}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, fmt.Errorf("making session signer: %w", err)
+	}
+	if k.assertKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		return nil, fmt.Errorf("generating assertion key: %w", err)
+	}
+	sum := sha256.Sum256(elliptic.MarshalCompressed(elliptic.P256(), k.assertKey.X, k.assertKey.Y))
+	k.assertKID = hex.EncodeToString(sum[:8])
+	k.assertion, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: k.assertKey, KeyID: k.assertKID}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, fmt.Errorf("making assertion signer: %w", err)
+	}
+	return k, nil
+}
+
+// SetClock replaces time.Now (tests).
+func (k *Keys) SetClock(now func() time.Time) { k.now = now }
+
+// Issue signs a session valid for ttl.
+func (k *Keys) Issue(c Claims, ttl time.Duration) (string, error) {
+	now := k.now()
+	c.Issued, c.Expiry, c.Kind = now.Unix(), now.Add(ttl).Unix(), "session"
+	return k.sign(c)
+}
+
+// Verify checks a session token's signature, kind and expiry.
+func (k *Keys) Verify(token string) (*Claims, error) {
+	var c Claims
+	if err := k.parse(token, &c); err != nil {
+		return nil, err
+	}
+	if c.Kind != "session" || c.Subject == "" || k.now().Unix() >= c.Expiry {
+		return nil, ErrInvalid
+	}
+	return &c, nil
+}
+
+// SealState signs sign-in state valid for ttl.
+func (k *Keys) SealState(s State, ttl time.Duration) (string, error) {
+	s.Expiry, s.Kind = k.now().Add(ttl).Unix(), "state"
+	return k.sign(s)
+}
+
+// OpenState verifies sign-in state.
+func (k *Keys) OpenState(token string) (*State, error) {
+	var s State
+	if err := k.parse(token, &s); err != nil {
+		return nil, err
+	}
+	if s.Kind != "state" || k.now().Unix() >= s.Expiry {
+		return nil, ErrInvalid
+	}
+	return &s, nil
+}
+
+func (k *Keys) sign(v any) (string, error) {
+	tok, err := jwt.Signed(k.sessions).Claims(v).Serialize()
+	if err != nil {
+		return "", fmt.Errorf("signing token: %w", err)
+	}
+	return tok, nil
+}
+
+func (k *Keys) parse(token string, v any) error {
+	t, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.HS256})
+	if err != nil {
+		return ErrInvalid
+	}
+	if err := t.Claims(k.hmacKey, v); err != nil {
+		return ErrInvalid
+	}
+	return nil
+}
+
+// Assertion is the X-Pomerium-Jwt-Assertion for an upstream.
+func (k *Keys) Assertion(issuer, audience string, c *Claims, ttl time.Duration) (string, error) {
+	now := k.now()
+	claims := map[string]any{
+		"iss": issuer, "aud": audience,
+		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix(),
+	}
+	if c != nil {
+		claims["sub"], claims["user"], claims["email"] = c.Subject, c.Subject, c.Email
+		groups := c.Groups
+		if groups == nil {
+			groups = []string{}
+		}
+		claims["groups"] = groups
+	}
+	tok, err := jwt.Signed(k.assertion).Claims(claims).Serialize()
+	if err != nil {
+		return "", fmt.Errorf("signing assertion: %w", err)
+	}
+	return tok, nil
+}
+
+// JWKS is the public assertion key set.
+func (k *Keys) JWKS() jose.JSONWebKeySet {
+	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
+		Key: &k.assertKey.PublicKey, KeyID: k.assertKID, Algorithm: string(jose.ES256), Use: "sig",
+	}}}
+}
