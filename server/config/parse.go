@@ -136,24 +136,21 @@ func checkSecret(s string) error {
 	if s == "" {
 		return nil
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			if len(b) != 32 {
-				return fmt.Errorf("must be base64 of 32 bytes, got %d bytes (generate one with: head -c32 /dev/urandom | base64)", len(b))
-			}
-			return nil
-		}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return errors.New("must be standard base64 of 32 bytes (generate one with: head -c32 /dev/urandom | base64)")
 	}
-	return errors.New("must be base64 of 32 bytes (generate one with: head -c32 /dev/urandom | base64)")
+	if len(b) != 32 {
+		return fmt.Errorf("must be base64 of 32 bytes, got %d bytes (generate one with: head -c32 /dev/urandom | base64)", len(b))
+	}
+	return nil
 }
 
 // DecodeSecret returns the 32 bytes of a validated shared_secret or
 // cookie_secret, or nil for "".
 func DecodeSecret(s string) []byte {
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
-			return b
-		}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return b
 	}
 	return nil
 }
@@ -187,19 +184,50 @@ func parseRoute(n *yaml.Node) (Route, error) {
 		return Route{}, fmt.Errorf("from: %w", err)
 	}
 	if len(to) == 0 {
-		return Route{}, errors.New("to: required: the upstream URL or a list of them, e.g. to: http://localhost:8080")
+		return Route{}, errTo
 	}
 	for i, s := range to {
 		u, err := r.parseUpstream(s)
 		if err != nil {
-			if len(to) > 1 {
-				return Route{}, fmt.Errorf("to[%d]: %w", i, err)
-			}
-			return Route{}, fmt.Errorf("to: %w", err)
+			return Route{}, fmt.Errorf("%s: %w", toKey(i, len(to)), err)
 		}
 		r.To = append(r.To, u)
 	}
 	return r, r.validateRest()
+}
+
+var errTo = errors.New("to: required: the upstream URL or a list of them, e.g. to: http://localhost:8080")
+
+func toKey(i, n int) string {
+	if n > 1 {
+		return fmt.Sprintf("to[%d]", i)
+	}
+	return "to"
+}
+
+// Validate checks a Route built in code rather than by Parse (the dev
+// server's sample routes) with the same rules, and fills its derived
+// fields: FromURL, Type, Authority, PathForm. A zero upstream Weight
+// becomes 1.
+func (r *Route) Validate() error {
+	if err := r.validateFrom(); err != nil {
+		return fmt.Errorf("from: %w", err)
+	}
+	if len(r.To) == 0 {
+		return errTo
+	}
+	for i := range r.To {
+		if r.To[i].Weight == 0 {
+			r.To[i].Weight = 1
+		}
+		if r.To[i].Weight < 0 || r.To[i].URL == nil {
+			return fmt.Errorf("%s: want a URL and a positive weight", toKey(i, len(r.To)))
+		}
+		if err := r.checkUpstream(r.To[i].URL); err != nil {
+			return fmt.Errorf("%s: %w", toKey(i, len(r.To)), err)
+		}
+	}
+	return r.validateRest()
 }
 
 func (r *Route) validateFrom() error {
@@ -272,31 +300,40 @@ func (r *Route) parseUpstream(s string) (Upstream, error) {
 	if err != nil {
 		return Upstream{}, fmt.Errorf("not a URL: %q", raw)
 	}
+	if err := r.checkUpstream(u); err != nil {
+		return Upstream{}, err
+	}
+	up.URL = u
+	return up, nil
+}
+
+// checkUpstream checks a `to` URL against the route's type.
+func (r *Route) checkUpstream(u *url.URL) error {
+	raw := u.String()
 	want := map[string][]string{"http": {"http", "https"}, "tcp": {"tcp"}, "udp": {"udp"}}[r.Type]
 	if !contains(want, u.Scheme) {
-		return Upstream{}, fmt.Errorf("scheme must be %s for a %s route, got %q", strings.Join(want, " or "), r.FromURL.Scheme, raw)
+		return fmt.Errorf("scheme must be %s for a %s route, got %q", strings.Join(want, " or "), r.FromURL.Scheme, raw)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return Upstream{}, fmt.Errorf("needs a host, e.g. %s://localhost:8080, got %q", u.Scheme, raw)
+		return fmt.Errorf("needs a host, e.g. %s://localhost:8080, got %q", u.Scheme, raw)
 	}
 	if u.Fragment != "" {
-		return Upstream{}, fmt.Errorf("must not have a fragment, got %q", raw)
+		return fmt.Errorf("must not have a fragment, got %q", raw)
 	}
 	if u.Port() != "" {
 		if _, err := hostPort(u.Host); err != nil {
-			return Upstream{}, err
+			return err
 		}
 	}
 	if r.Type != "http" {
 		if u.Port() == "" {
-			return Upstream{}, fmt.Errorf("needs a port, e.g. %s://10.0.0.5:5432, got %q", u.Scheme, raw)
+			return fmt.Errorf("needs a port, e.g. %s://10.0.0.5:5432, got %q", u.Scheme, raw)
 		}
 		if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			return Upstream{}, fmt.Errorf("must be just %s://host:port, got %q", u.Scheme, raw)
+			return fmt.Errorf("must be just %s://host:port, got %q", u.Scheme, raw)
 		}
 	}
-	up.URL = u
-	return up, nil
+	return nil
 }
 
 func (r *Route) validateRest() error {
