@@ -93,19 +93,11 @@ func (s *Server) setupDev(opts Options) error {
 // the listen address), verify and public (http on *.localhost:PORT).
 func devRoutes(addr, port string, u *upstreams.Set) ([]config.Route, error) {
 	mk := func(name, desc, from, to string) (config.Route, error) {
-		fu, err := url.Parse(from)
-		if err != nil {
-			return config.Route{}, err
-		}
 		tu, err := url.Parse(to)
 		if err != nil {
 			return config.Route{}, err
 		}
-		rt := config.Route{From: from, Name: name, Description: desc, FromURL: fu, To: []config.Upstream{{URL: tu, Weight: 1}}, Type: "http"}
-		if fu.Scheme == "tcp+https" {
-			rt.Type, rt.PathForm, rt.Authority = "tcp", true, fu.Path[1:]
-		}
-		return rt, nil
+		return config.Route{From: from, Name: name, Description: desc, To: []config.Upstream{{URL: tu, Weight: 1}}}, nil
 	}
 	var out []config.Route
 	for _, d := range []struct {
@@ -130,6 +122,9 @@ func devRoutes(addr, port string, u *upstreams.Set) ([]config.Route, error) {
 			return nil, fmt.Errorf("building dev route %s: %w", d.name, err)
 		}
 		d.set(&rt)
+		if err := rt.Validate(); err != nil {
+			return nil, fmt.Errorf("dev route %s: %w", d.name, err)
+		}
 		out = append(out, rt)
 	}
 	return out, nil

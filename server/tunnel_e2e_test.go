@@ -1,0 +1,121 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/porthole-dev/porthole/server"
+	"github.com/porthole-dev/porthole/server/config"
+	"github.com/porthole-dev/porthole/server/session"
+)
+
+// TestTunnelEdges runs a dev server with extra configured routes: one to a
+// closed port (502) and one to a silent upstream with a 1s idle_timeout.
+func TestTunnelEdges(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := silent.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+
+	cfg, err := config.Parse([]byte(`
+routes:
+  - from: tcp+https://down.internal:1
+    to: tcp://` + closedAddr + `
+    allow_any_authenticated_user: true
+    timeout: 5s
+  - from: tcp+https://quiet.internal:2
+    to: tcp://` + silent.Addr().String() + `
+    allow_any_authenticated_user: true
+    idle_timeout: 1s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.New(server.Options{Dev: true, DevDir: t.TempDir(), Address: ln.Addr().String(), Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Serve(ctx, ln)
+	defer s.Shutdown(context.Background())
+	tok, err := s.Keys().Issue(session.Claims{Subject: "u", Email: "dev@example.com"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	connect := func(authority string) (*http.Response, net.Conn) {
+		t.Helper()
+		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: s.CAPool(), NextProtos: []string{"http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		conn.SetDeadline(time.Now().Add(60 * time.Second))
+		io.WriteString(conn, "CONNECT "+authority+" HTTP/1.1\r\nHost: "+authority+"\r\nAuthorization: Pomerium "+tok+"\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, conn
+	}
+
+	t.Run("upstream down", func(t *testing.T) {
+		if resp, _ := connect("down.internal:1"); resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("got %d; want 502", resp.StatusCode)
+		}
+	})
+	t.Run("idle timeout", func(t *testing.T) {
+		resp, conn := connect("quiet.internal:2")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("got %d; want 200", resp.StatusCode)
+		}
+		var up net.Conn
+		select {
+		case up = <-accepted:
+		case <-time.After(30 * time.Second):
+			t.Fatal("upstream never dialed")
+		}
+		defer up.Close()
+		// Nobody speaks: the server must close the tunnel on its own.
+		done := make(chan error, 1)
+		go func() {
+			_, err := io.ReadAll(conn)
+			done <- err
+		}()
+		select {
+		case <-done:
+		case <-time.After(45 * time.Second):
+			t.Fatal("idle tunnel still open long after idle_timeout 1s")
+		}
+		up.SetReadDeadline(time.Now().Add(30 * time.Second))
+		if _, err := up.Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("upstream side after idle close: got %v; want EOF", err)
+		}
+	})
+}
