@@ -92,11 +92,11 @@ border:1px solid var(--line);border-radius:.5rem}
 .badge{font-size:.72rem;font-weight:700;text-transform:uppercase;letter-spacing:.04em;padding:.1rem .45rem;border-radius:1rem;border:1px solid currentColor}
 .badge-http{color:var(--http)}.badge-tcp{color:var(--tcp)}.badge-udp{color:var(--udp)}
 .desc{margin:0;color:var(--muted)}
-.from{margin:0;font-size:.9rem;overflow-wrap:anywhere}
-.cmd{display:flex;gap:.5rem;align-items:stretch}
+.from{margin:0;font-size:.9rem;color:var(--muted);overflow-wrap:anywhere}
+.cmd{display:flex;gap:.5rem;align-items:flex-start;margin-top:auto}
 .cmd code{flex:1;display:block;padding:.45rem .6rem;background:var(--code);border-radius:.4rem;
 font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere;user-select:all}
-.copy{font:inherit;font-size:.85rem;padding:0 .7rem;border:1px solid var(--line);border-radius:.4rem;background:var(--card);color:inherit;cursor:pointer}
+.copy{font:inherit;font-size:.85rem;padding:.4rem .7rem;border:1px solid var(--line);border-radius:.4rem;background:var(--card);color:inherit;cursor:pointer}
 .copy:hover{border-color:var(--accent)}
 .empty{padding:2rem;text-align:center;color:var(--muted);background:var(--card);border:1px dashed var(--line);border-radius:.75rem}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
@@ -143,7 +143,20 @@ font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap
     });
     nomatch.hidden = shown > 0;
   }
-  input.addEventListener("input", apply);
+  input.addEventListener("input", function () {
+    apply();
+    // Keep the filter in the address so a reload or a shared link keeps it.
+    try {
+      var u = new URL(window.location.href);
+      if (input.value) { u.searchParams.set("q", input.value); } else { u.searchParams.delete("q"); }
+      history.replaceState(null, "", u.toString());
+    } catch (e) { /* the filter still works; only the address is not updated */ }
+  });
+  var initialQuery = new URLSearchParams(window.location.search).get("q");
+  if (initialQuery) {
+    input.value = initialQuery;
+    apply();
+  }
   function fallback(text, button) {
     var ta = document.createElement("textarea"), ok = false;
     ta.value = text;

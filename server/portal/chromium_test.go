@@ -1,0 +1,261 @@
+package portal_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/porthole-dev/porthole/internal/testutil"
+	"github.com/porthole-dev/porthole/server/config"
+	"github.com/porthole-dev/porthole/server/portal"
+	"github.com/porthole-dev/porthole/server/policy"
+)
+
+// TestPageInChromium loads the rendered page in headless Chromium and
+// checks the DOM after its script ran: the filter box and copy buttons
+// appear, the filter (typed, or from ?q=) hides non-matching cards, a copy
+// button reacts to a click, and without JavaScript every card is shown.
+func TestPageInChromium(t *testing.T) {
+	chrome := testutil.Require(t, "chromium")
+	cfg, err := config.Parse([]byte(`
+routes:
+  - from: tcp+https://127.0.0.1:8443/echo.internal:7000
+    to: tcp://127.0.0.1:7000
+    description: echoes bytes
+    allow_any_authenticated_user: true
+  - from: tcp+https://admin-echo.localhost:7001
+    name: admin-echo
+    to: tcp://127.0.0.1:7000
+    allowed_users: [dev@example.com]
+  - from: https://verify.localhost:8443
+    to: http://127.0.0.1:9000
+    description: <script>document.title="pwned"</script>
+    allow_any_authenticated_user: true
+`))
+	if err != nil {
+		t.Fatalf("config.Parse: %v", err)
+	}
+	entries := portal.Entries(cfg.Routes, &policy.Identity{Email: "dev@example.com"})
+	var page bytes.Buffer
+	if err := portal.WriteHTML(&page, portal.PageData{User: "dev@example.com", SignOutURL: "/.pomerium/sign_out", Entries: entries}); err != nil {
+		t.Fatalf("WriteHTML: %v", err)
+	}
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "routes.html")
+	if err := os.WriteFile(plain, page.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A copy with a test script appended that types into the filter and
+	// clicks a copy button the way a user would, through the page's own
+	// event handlers, and records what it saw in attributes of <body>.
+	driver := `<script>
+var f = document.getElementById("filter");
+f.value = "verify";
+f.dispatchEvent(new Event("input"));
+var b = document.querySelector("button.copy");
+b.click();
+setTimeout(function () { document.body.setAttribute("data-copy-label", b.textContent); }, 100);
+</script>`
+	driven := filepath.Join(dir, "driven.html")
+	if err := os.WriteFile(driven, bytes.Replace(page.Bytes(), []byte("</body>"), []byte(driver+"</body>"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	cardIDs := map[string]string{} // name -> element id
+	for _, e := range entries {
+		cardIDs[e.Name] = "route-" + e.ID
+	}
+
+	t.Run("script enhances the page", func(t *testing.T) {
+		doc := dumpDOM(t, chrome, dir, "file://"+plain)
+		if el := byID(doc, "tools"); el == nil || hasAttr(el, "hidden") {
+			t.Errorf("filter box: %v; want present and shown", el)
+		}
+		buttons := findAll(doc, func(n *html.Node) bool { return n.Data == "button" && strings.Contains(attr(n, "class"), "copy") })
+		if len(buttons) != 2 {
+			t.Errorf("copy buttons = %d; want 2 (echo, admin-echo)", len(buttons))
+		}
+		for _, b := range buttons {
+			if hasAttr(b, "hidden") {
+				t.Errorf("copy button for %q still hidden", attr(b, "data-copy"))
+			}
+		}
+		for name, id := range cardIDs {
+			if el := byID(doc, id); el == nil || hasAttr(el, "hidden") {
+				t.Errorf("card %s: %v; want shown", name, el)
+			}
+		}
+		if title := text(findAll(doc, func(n *html.Node) bool { return n.Data == "title" })[0]); title != "Routes" {
+			t.Errorf("title = %q; want Routes (the description's script must not run)", title)
+		}
+	})
+
+	t.Run("typing filters and copy reacts", func(t *testing.T) {
+		doc := dumpDOM(t, chrome, dir, "file://"+driven)
+		for name, id := range cardIDs {
+			el := byID(doc, id)
+			if want := name != "verify"; el == nil || hasAttr(el, "hidden") != want {
+				t.Errorf("card %s hidden = %v; want %v after typing \"verify\"", name, el != nil && hasAttr(el, "hidden"), want)
+			}
+		}
+		if nm := byID(doc, "nomatch"); nm == nil || !hasAttr(nm, "hidden") {
+			t.Errorf("no-match message shown while a card matches")
+		}
+		body := findAll(doc, func(n *html.Node) bool { return n.Data == "body" })[0]
+		if label := attr(body, "data-copy-label"); label != "Copied" && label != "Press Ctrl+C" {
+			t.Errorf("copy button label after click = %q; want Copied or Press Ctrl+C", label)
+		}
+	})
+
+	t.Run("q parameter filters on load", func(t *testing.T) {
+		doc := dumpDOM(t, chrome, dir, "file://"+plain+"?q=ADMIN")
+		for name, id := range cardIDs {
+			el := byID(doc, id)
+			if want := name != "admin-echo"; el == nil || hasAttr(el, "hidden") != want {
+				t.Errorf("card %s hidden = %v; want %v for ?q=ADMIN", name, el != nil && hasAttr(el, "hidden"), want)
+			}
+		}
+	})
+
+	t.Run("no match shows the message", func(t *testing.T) {
+		doc := dumpDOM(t, chrome, dir, "file://"+plain+"?q=zzz-nothing")
+		for name, id := range cardIDs {
+			if el := byID(doc, id); el == nil || !hasAttr(el, "hidden") {
+				t.Errorf("card %s shown; want hidden for ?q=zzz-nothing", name)
+			}
+		}
+		if nm := byID(doc, "nomatch"); nm == nil || hasAttr(nm, "hidden") {
+			t.Errorf("no-match message hidden; want shown")
+		}
+	})
+
+	t.Run("readable without JavaScript", func(t *testing.T) {
+		// Chromium's --dump-dom prints nothing when scripts are disabled,
+		// so the page's script is cut out instead: the same as a browser
+		// that does not run it.
+		start := bytes.Index(page.Bytes(), []byte("<script"))
+		end := bytes.Index(page.Bytes(), []byte("</script>"))
+		if start < 0 || end < start {
+			t.Fatalf("no inline script in the page")
+		}
+		noJS := filepath.Join(dir, "nojs.html")
+		stripped := append(append([]byte{}, page.Bytes()[:start]...), page.Bytes()[end+len("</script>"):]...)
+		if err := os.WriteFile(noJS, stripped, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		doc := dumpDOM(t, chrome, dir, "file://"+noJS+"?q=zzz-nothing")
+		for name, id := range cardIDs {
+			if el := byID(doc, id); el == nil || hasAttr(el, "hidden") {
+				t.Errorf("card %s: %v; want shown without JavaScript", name, el)
+			}
+		}
+		if el := byID(doc, "tools"); el == nil || !hasAttr(el, "hidden") {
+			t.Errorf("filter box shown without JavaScript; want hidden (it could not work)")
+		}
+		codes := findAll(doc, func(n *html.Node) bool { return n.Data == "code" })
+		if len(codes) != 2 || !strings.HasPrefix(text(codes[0]), "pomerium-cli tcp ") {
+			t.Errorf("connect commands without JavaScript = %d; want 2 readable <code> blocks", len(codes))
+		}
+	})
+}
+
+// dumpDOM runs headless Chromium on url and parses the DOM it serialises
+// after load.
+func dumpDOM(t *testing.T, chrome, dir, url string) *html.Node {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile, err := os.MkdirTemp(dir, "profile-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + profile, "--virtual-time-budget=3000"}
+	args = append(args, "--dump-dom", url)
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, chrome, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium --dump-dom %s: %v\n%s", url, err, lastLines(stderr.String(), 20))
+	}
+	doc, err := html.Parse(&stdout)
+	if err != nil {
+		t.Fatalf("parsing Chromium's DOM: %v", err)
+	}
+	if byID(doc, "routes") == nil && byID(doc, "empty") == nil {
+		t.Fatalf("Chromium's DOM has no routes list:\n%s\nstderr:\n%s", stdout.String(), lastLines(stderr.String(), 20))
+	}
+	return doc
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func findAll(n *html.Node, match func(*html.Node) bool) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && match(n) {
+			out = append(out, n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
+
+func byID(doc *html.Node, id string) *html.Node {
+	found := findAll(doc, func(n *html.Node) bool { return attr(n, "id") == id })
+	if len(found) == 0 {
+		return nil
+	}
+	return found[0]
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func text(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.TrimSpace(b.String())
+}
