@@ -14,8 +14,8 @@ import (
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/server/config"
-	"github.com/porthole-dev/porthole/server/portal"
 	"github.com/porthole-dev/porthole/server/policy"
+	"github.com/porthole-dev/porthole/server/portal"
 )
 
 // TestPageInChromium loads the rendered page in headless Chromium and
