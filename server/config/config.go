@@ -82,6 +82,32 @@ type Route struct {
 	// form (tcp+https://proxy:8443/db.internal:5432 -> db.internal:5432).
 	Authority string
 	PathForm  bool
+
+	// Whether timeout / idle_timeout were written in the file, so that an
+	// explicit 0s (unlimited) differs from "not set".
+	timeoutSet, idleTimeoutSet bool
+}
+
+// EffectiveTimeout is the route's request timeout, 0 meaning unlimited:
+// timeout when set; unlimited when only idle_timeout is set (Pomerium's
+// rule, for long-lived streams); else DefaultTimeout.
+func (r *Route) EffectiveTimeout() time.Duration {
+	switch {
+	case r.timeoutSet || r.Timeout > 0:
+		return r.Timeout
+	case r.idleTimeoutSet || r.IdleTimeout > 0:
+		return 0
+	}
+	return DefaultTimeout
+}
+
+// EffectiveIdleTimeout is how long a connection may carry no data, 0
+// meaning unlimited: idle_timeout when set, else DefaultIdleTimeout.
+func (r *Route) EffectiveIdleTimeout() time.Duration {
+	if r.idleTimeoutSet || r.IdleTimeout > 0 {
+		return r.IdleTimeout
+	}
+	return DefaultIdleTimeout
 }
 
 // EffectivePolicy is Policy with the route shortcuts OR-ed in as one allow rule.

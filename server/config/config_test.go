@@ -455,3 +455,56 @@ func TestDecodeSecret(t *testing.T) {
 		t.Errorf("DecodeSecret(\"\") = %v; want nil", got)
 	}
 }
+
+func TestExampleConfig(t *testing.T) {
+	cfg, err := Load(filepath.Join("testdata", "example.yaml"))
+	if err != nil {
+		t.Fatalf("Load(example.yaml): %v", err)
+	}
+	var got []string
+	for _, r := range cfg.Routes {
+		got = append(got, r.Type+" "+r.Authority)
+	}
+	want := []string{"http ", "http ", "tcp db.example.com:5432", "tcp ssh.internal:22", "http "}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("routes = %q; want %q", got, want)
+	}
+	contractor := &policy.Identity{Email: "x@sre.example.com", Claims: map[string]any{"contractor": true}}
+	if d := cfg.Routes[1].EffectivePolicy().Evaluate(contractor); d != policy.Deny {
+		t.Errorf("grafana for a contractor = %v; want deny", d)
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	tests := []struct {
+		name              string
+		settings          string
+		wantReq, wantIdle time.Duration
+	}{
+		{"defaults", "", DefaultTimeout, DefaultIdleTimeout},
+		{"timeout only", "timeout: 1m", time.Minute, DefaultIdleTimeout},
+		{"idle only makes requests unlimited", "idle_timeout: 1h", 0, time.Hour},
+		{"both", "timeout: 10s\n    idle_timeout: 1h", 10 * time.Second, time.Hour},
+		{"explicit unlimited", "timeout: 0s\n    idle_timeout: 0s", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte("routes:\n  - from: https://a\n    to: http://a\n    " + tt.settings + "\n"))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			r := cfg.Routes[0]
+			if got := r.EffectiveTimeout(); got != tt.wantReq {
+				t.Errorf("EffectiveTimeout = %v; want %v", got, tt.wantReq)
+			}
+			if got := r.EffectiveIdleTimeout(); got != tt.wantIdle {
+				t.Errorf("EffectiveIdleTimeout = %v; want %v", got, tt.wantIdle)
+			}
+		})
+	}
+	// Routes built in code: the plain fields count as set when non-zero.
+	r := Route{IdleTimeout: time.Minute}
+	if r.EffectiveTimeout() != 0 || r.EffectiveIdleTimeout() != time.Minute {
+		t.Errorf("code-built route: timeouts %v, %v; want 0, 1m", r.EffectiveTimeout(), r.EffectiveIdleTimeout())
+	}
+}

@@ -124,10 +124,13 @@ func strList(dst *[]string, comma bool) fieldFn {
 
 // duration parses a Go duration ("30s", "5m", "1h30m"); negative values
 // are refused.
-func duration(dst *time.Duration) fieldFn {
+func duration(dst *time.Duration, set *bool) fieldFn {
 	return func(n *yaml.Node) error {
 		if isNull(n) {
 			return nil
+		}
+		if set != nil {
+			*set = true
 		}
 		if n.Kind != yaml.ScalarNode {
 			return fmt.Errorf("want a duration like 30s, 5m or 14h, got %s", kindName(n))

@@ -58,7 +58,7 @@ func Parse(data []byte) (*Config, error) {
 		"idp_scopes":                             strList(&cfg.IdpScopes, true),
 		"shared_secret":                          str(&cfg.SharedSecret),
 		"cookie_secret":                          str(&cfg.CookieSecret),
-		"cookie_expire":                          duration(&cfg.CookieExpire),
+		"cookie_expire":                          duration(&cfg.CookieExpire, nil),
 		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
 		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
 	}
@@ -174,8 +174,8 @@ func parseRoute(n *yaml.Node) (Route, error) {
 		"allowed_idp_claims":                  claimMap(&r.AllowedIDPClaims),
 		"pass_identity_headers":               boolean(&r.PassIdentityHeaders),
 		"allow_websockets":                    boolean(&r.AllowWebsockets),
-		"timeout":                             duration(&r.Timeout),
-		"idle_timeout":                        duration(&r.IdleTimeout),
+		"timeout":                             duration(&r.Timeout, &r.timeoutSet),
+		"idle_timeout":                        duration(&r.IdleTimeout, &r.idleTimeoutSet),
 	}
 	if err := decodeMap(n, routeKeys, fields); err != nil {
 		return Route{}, err
