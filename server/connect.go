@@ -109,6 +109,19 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer up.Close()
+	// On shutdown both ends are closed, which ends both copy loops.
+	var client atomic.Pointer[io.Closer]
+	release, ok := s.trackTunnel(func() {
+		up.Close()
+		if c := client.Load(); c != nil {
+			(*c).Close()
+		}
+	})
+	if !ok {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer release()
 	idle := rt.IdleTimeout
 	if idle <= 0 {
 		idle = defaultIdleTimeout
@@ -121,14 +134,16 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var in, out int64
 	if r.ProtoMajor == 1 {
-		in, out = s.tunnelHTTP1(w, up, idle)
+		in, out = s.tunnelHTTP1(w, up, idle, &client)
 	} else {
+		var body io.Closer = r.Body
+		client.Store(&body)
 		in, out = tunnelHTTP2(w, r, up, idle)
 	}
 	s.log.Info("tunnel closed", "route", rt.Name, "user", user, "bytes_in", in, "bytes_out", out, "duration", time.Since(start).Round(time.Millisecond))
 }
 
-func (s *Server) tunnelHTTP1(w http.ResponseWriter, up net.Conn, idle time.Duration) (int64, int64) {
+func (s *Server) tunnelHTTP1(w http.ResponseWriter, up net.Conn, idle time.Duration, client *atomic.Pointer[io.Closer]) (int64, int64) {
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		logErr(s.log, "connect: hijack", err)
@@ -136,6 +151,8 @@ func (s *Server) tunnelHTTP1(w http.ResponseWriter, up net.Conn, idle time.Durat
 		return 0, 0
 	}
 	defer conn.Close()
+	var c io.Closer = conn
+	client.Store(&c)
 	conn.SetDeadline(time.Time{})
 	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
 		return 0, 0

@@ -170,3 +170,33 @@ func TestConnectRefusals(t *testing.T) {
 		})
 	}
 }
+
+func TestShutdownClosesOpenTunnels(t *testing.T) {
+	d := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
+	tok := loginToken(t, d)
+	resp, conn, br := connectH1(t, d, "echo.internal:7000", tok)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("CONNECT: got %d; want 200", resp.StatusCode)
+	}
+	if _, err := io.WriteString(conn, "ping"); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 4)
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != "ping" {
+		t.Fatalf("echo before shutdown: got %q %v; want ping", got, err)
+	}
+	stopped := make(chan struct{})
+	go func() { d.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Stop did not return with a tunnel open")
+	}
+	if _, err := io.ReadAll(br); err != nil && !isClosedErr(err) {
+		t.Errorf("reading after shutdown: got %v; want EOF", err)
+	}
+}
+
+func isClosedErr(err error) bool {
+	return err == io.EOF || strings.Contains(err.Error(), "reset") || strings.Contains(err.Error(), "closed")
+}

@@ -78,6 +78,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	httpSrv *http.Server
+	closing bool
+	tunnels map[*tunnelHandle]struct{}
 }
 
 // New builds the server: keys, TLS, identity provider client and, in
@@ -207,12 +209,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
 }
 
-// Shutdown stops accepting, waits for requests up to ctx, then closes
-// the sample upstreams. Hijacked tunnels are closed by their own ends.
+// Shutdown stops accepting, closes open tunnels (they would otherwise
+// hold the shutdown until their idle timeout), waits for requests up to
+// ctx, then closes the sample upstreams.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srv := s.httpSrv
+	s.closing = true
+	tunnels := s.tunnels
+	s.tunnels = nil
 	s.mu.Unlock()
+	for t := range tunnels {
+		t.close()
+	}
 	var err error
 	if srv != nil {
 		if err = srv.Shutdown(ctx); err != nil {
@@ -221,6 +230,33 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.closeParts()
 	return err
+}
+
+// tunnelHandle lets Shutdown close a tunnel.
+type tunnelHandle struct {
+	once  sync.Once
+	close func()
+}
+
+// trackTunnel registers closeFn until the returned release is called; ok
+// is false when the server is shutting down.
+func (s *Server) trackTunnel(closeFn func()) (release func(), ok bool) {
+	h := &tunnelHandle{}
+	h.close = func() { h.once.Do(closeFn) }
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil, false
+	}
+	if s.tunnels == nil {
+		s.tunnels = map[*tunnelHandle]struct{}{}
+	}
+	s.tunnels[h] = struct{}{}
+	return func() {
+		s.mu.Lock()
+		delete(s.tunnels, h)
+		s.mu.Unlock()
+	}, true
 }
 
 func (s *Server) closeParts() {
