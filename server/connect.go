@@ -97,7 +97,9 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusBadGateway)
 		return
 	}
-	timeout := rt.Timeout
+	// The dial is always bounded, even when the route's timeout is
+	// unlimited (0) for long-lived streams.
+	timeout := rt.EffectiveTimeout()
 	if timeout <= 0 {
 		timeout = defaultDialTimeout
 	}
@@ -122,10 +124,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	idle := rt.IdleTimeout
-	if idle <= 0 {
-		idle = defaultIdleTimeout
-	}
+	idle := rt.EffectiveIdleTimeout() // 0: unlimited
 	user := ""
 	if a.session != nil {
 		user = a.session.Email
@@ -219,7 +218,8 @@ func closeWrite(c any) {
 	}
 }
 
-// activity closes a tunnel after idle without bytes in either direction.
+// activity closes a tunnel after idle without bytes in either direction
+// (never when idle is 0).
 type activity struct {
 	last  atomic.Int64
 	idle  time.Duration
@@ -230,6 +230,9 @@ type activity struct {
 func newActivity(idle time.Duration, onIdle func()) *activity {
 	a := &activity{idle: idle}
 	a.touch()
+	if idle <= 0 {
+		return a
+	}
 	var check func()
 	check = func() {
 		since := time.Since(time.Unix(0, a.last.Load()))
@@ -244,7 +247,11 @@ func newActivity(idle time.Duration, onIdle func()) *activity {
 }
 
 func (a *activity) touch() { a.last.Store(time.Now().UnixNano()) }
-func (a *activity) stop()  { a.timer.Stop() }
+func (a *activity) stop() {
+	if a.timer != nil {
+		a.timer.Stop()
+	}
+}
 
 func copyActive(dst io.Writer, src io.Reader, act *activity) int64 {
 	buf := make([]byte, 32*1024)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -71,6 +72,11 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *config.R
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
+	}
+	if to := rt.EffectiveTimeout(); to > 0 && !isUpgrade(r) {
+		ctx, cancel := context.WithTimeout(r.Context(), to)
+		defer cancel()
+		r = r.WithContext(ctx)
 	}
 	target := pickUpstream(rt)
 	rp := &httputil.ReverseProxy{

@@ -35,7 +35,6 @@ import (
 const (
 	defaultCookieExpire = 14 * time.Hour
 	defaultDialTimeout  = 30 * time.Second
-	defaultIdleTimeout  = 5 * time.Minute
 	assertionTTL        = 5 * time.Minute
 	stateTTL            = 10 * time.Minute
 	sessionCookie       = "_pomerium"

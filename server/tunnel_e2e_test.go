@@ -15,9 +15,10 @@ import (
 	"github.com/porthole-dev/porthole/server/session"
 )
 
-// TestTunnelEdges runs a dev server with extra configured routes: one to a
-// closed port (502) and one to a silent upstream with a 1s idle_timeout.
-func TestTunnelEdges(t *testing.T) {
+// TestConfiguredRoutes runs a dev server with extra configured routes: one
+// to a closed port (502), one to a silent upstream with a 1s idle_timeout
+// and a websocket route.
+func TestConfiguredRoutes(t *testing.T) {
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +38,7 @@ func TestTunnelEdges(t *testing.T) {
 	closedAddr := closed.Addr().String()
 	closed.Close()
 
+	ws := upgradeEchoServer(t)
 	cfg, err := config.Parse([]byte(`
 routes:
   - from: tcp+https://down.internal:1
@@ -47,6 +49,10 @@ routes:
     to: tcp://` + silent.Addr().String() + `
     allow_any_authenticated_user: true
     idle_timeout: 1s
+  - from: https://ws.localhost
+    to: http://` + ws + `
+    allow_any_authenticated_user: true
+    allow_websockets: true
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -118,4 +124,52 @@ routes:
 			t.Errorf("upstream side after idle close: got %v; want EOF", err)
 		}
 	})
+
+	t.Run("websocket allowed", func(t *testing.T) {
+		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: s.CAPool(), ServerName: "localhost", NextProtos: []string{"http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(60 * time.Second))
+		io.WriteString(conn, "GET /socket HTTP/1.1\r\nHost: ws.localhost:1234\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nAuthorization: Pomerium "+tok+"\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("upgrade: got %d; want 101", resp.StatusCode)
+		}
+		io.WriteString(conn, "frame")
+		got := make([]byte, 5)
+		if _, err := io.ReadFull(br, got); err != nil || string(got) != "frame" {
+			t.Errorf("through the upgraded connection: got %q %v; want frame", got, err)
+		}
+	})
+}
+
+// upgradeEchoServer answers an Upgrade with 101 and then echoes bytes.
+func upgradeEchoServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "websocket" {
+			http.Error(w, "want an upgrade", http.StatusBadRequest)
+			return
+		}
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		io.Copy(conn, brw)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
 }
