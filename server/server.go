@@ -54,6 +54,10 @@ type Options struct {
 	DevAutoLogin string
 	DevUsers     []devidp.User // nil: devidp.DefaultUsers
 
+	// IdPClient talks to a configured identity provider (nil:
+	// http.DefaultClient); tests pass one trusting their CA.
+	IdPClient *http.Client
+
 	Logger *slog.Logger // nil: discard
 	// Banner receives the dev-mode start-up notes (CA path, portal URL).
 	Banner io.Writer
@@ -142,7 +146,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.rp = newRelyingParty(rpConfig{
 		Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID, ClientSecret: cfg.IdpClientSecret,
-		Scopes: cfg.IdpScopes, HTTPClient: http.DefaultClient,
+		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient,
 	})
 	return s, nil
 }
@@ -284,7 +288,7 @@ func (s *Server) Handler() http.Handler {
 	if s.idp != nil {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodConnect {
 			s.handleConnect(w, r)
 			return
@@ -302,8 +306,33 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		http.Error(w, "no route for "+r.Host+r.URL.Path, http.StatusNotFound)
+	}))
+}
+
+// accessLog logs each request at debug level: never the query, which
+// may carry pomerium_session or a code.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r)
+		s.log.Debug("request", "method", r.Method, "host", r.Host, "path", r.URL.Path, "proto", r.Proto,
+			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
 	})
 }
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func isOwnPath(p string) bool {
 	return p == "/healthz" || hasPathPrefix(p, "/.pomerium") || hasPathPrefix(p, "/.well-known/pomerium")

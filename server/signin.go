@@ -38,6 +38,9 @@ type relyingParty struct {
 }
 
 func newRelyingParty(cfg rpConfig) *relyingParty {
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
 	if len(cfg.Scopes) == 0 {
 		cfg.Scopes = []string{oidc.ScopeOpenID, "email", "profile"}
 	}
