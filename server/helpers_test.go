@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net"
@@ -149,4 +150,8 @@ func decodeInto(t *testing.T, body string, v any) {
 	if err := json.Unmarshal([]byte(body), v); err != nil {
 		t.Fatalf("decoding %q: %v", body, err)
 	}
+}
+
+func x509MarshalKey(cert tls.Certificate) ([]byte, error) {
+	return x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 }
