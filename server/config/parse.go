@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -89,9 +90,17 @@ func Parse(data []byte) (*Config, error) {
 // fromLabel is " (from X)" when the route node has a string from.
 func fromLabel(rn *yaml.Node) string {
 	if f := lookup(rn, "from"); f != nil && f.Kind == yaml.ScalarNode && f.Value != "" {
-		return " (from " + f.Value + ")"
+		return " (from " + oneLine(f.Value) + ")"
 	}
 	return ""
+}
+
+// oneLine keeps a value from the file on one line of an error message.
+func oneLine(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 func (c *Config) validate() error {
@@ -386,7 +395,7 @@ func checkDuplicates(routes []Route) error {
 		}
 		if j, ok := seen[key]; ok {
 			return fmt.Errorf("routes[%d] (from %s): from: %s as routes[%d] (from %s); merge them or change one",
-				i, r.From, what, j, routes[j].From)
+				i, oneLine(r.From), what, j, oneLine(routes[j].From))
 		}
 		seen[key] = i
 	}
