@@ -114,6 +114,35 @@ setTimeout(function () { document.body.setAttribute("data-copy-label", b.textCon
 		}
 	})
 
+	t.Run("script runs under the page's CSP with its nonce", func(t *testing.T) {
+		const nonce = "dGVzdG5vbmNlMTIzNDU2"
+		var withNonce bytes.Buffer
+		if err := portal.WriteHTML(&withNonce, portal.PageData{User: "dev@example.com", Entries: entries, Nonce: nonce}); err != nil {
+			t.Fatalf("WriteHTML: %v", err)
+		}
+		// A <meta> CSP is what a file:// page can carry; the server sends
+		// the same value as a header.
+		meta := []byte(`<meta http-equiv="Content-Security-Policy" content="` + portal.ContentSecurityPolicy(nonce) + `">`)
+		b := bytes.Replace(withNonce.Bytes(), []byte(`<meta charset="utf-8">`), append([]byte(`<meta charset="utf-8">`), meta...), 1)
+		// An injected script without the nonce must not run.
+		b = bytes.Replace(b, []byte("</body>"), []byte(`<script>document.body.setAttribute("data-injected", "ran")</script></body>`), 1)
+		f := filepath.Join(dir, "csp.html")
+		if err := os.WriteFile(f, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		doc := dumpDOM(t, chrome, dir, "file://"+f+"?q=echo")
+		if el := byID(doc, "tools"); el == nil || hasAttr(el, "hidden") {
+			t.Errorf("filter box hidden under the CSP; want the nonce'd script to run")
+		}
+		if el := byID(doc, cardIDs["verify"]); el == nil || !hasAttr(el, "hidden") {
+			t.Errorf("verify card shown for ?q=echo under the CSP; want the filter applied")
+		}
+		body := findAll(doc, func(n *html.Node) bool { return n.Data == "body" })[0]
+		if hasAttr(body, "data-injected") {
+			t.Errorf("a script without the nonce ran; want the CSP to block it")
+		}
+	})
+
 	t.Run("q parameter filters on load", func(t *testing.T) {
 		doc := dumpDOM(t, chrome, dir, "file://"+plain+"?q=ADMIN")
 		for name, id := range cardIDs {
