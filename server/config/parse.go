@@ -13,6 +13,8 @@ import (
 	"unicode"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/porthole-dev/porthole/server/policy"
 )
 
 var topKeys = []string{
@@ -42,6 +44,9 @@ func Parse(data []byte) (*Config, error) {
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, errors.New("config holds more than one YAML document (---); keep one")
+	}
+	if err := policy.DuplicateKeys(&doc); err != nil {
+		return nil, err
 	}
 	root := resolve(&doc)
 	if isNull(root) {

@@ -36,6 +36,9 @@ func Parse(data []byte) (Policy, error) {
 // of them. Errors name the offending rule, conditional, criterion or
 // matcher and what is allowed instead.
 func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
+	if err := DuplicateKeys(n); err != nil {
+		return err
+	}
 	n = resolve(n)
 	var rules []rule
 	switch n.Kind {
@@ -334,6 +337,32 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// DuplicateKeys reports the first map key written twice under n (YAML
+// parsers disagree on which one wins, so neither is guessed at).
+func DuplicateKeys(n *yaml.Node) error {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode {
+				if seen[k.Value] {
+					return fmt.Errorf("line %d: key %q set twice in the same map", k.Line, k.Value)
+				}
+				seen[k.Value] = true
+			}
+		}
+	}
+	for _, c := range n.Content { // aliases are not followed: their target is checked where it is written
+		if err := DuplicateKeys(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resolve follows documents and aliases to the node holding the value.

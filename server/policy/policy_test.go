@@ -135,6 +135,8 @@ func TestParseErrors(t *testing.T) {
 		{"list of scalars", `[42]`, []string{"[0]: a rule is a map"}},
 		{"error in a later list item", `[{allow: {or: [{accept: true}]}}, {deny: {or: [{nope: 1}]}}]`, []string{`[1]: deny: or[0]: unknown or unsupported criterion "nope"`}},
 		{"bad YAML", `allow: {or: [`, []string{"parsing policy"}},
+		{"action twice", "allow: {or: [{email: a}]}\nallow: {or: [{accept: true}]}\n", []string{`line 2: key "allow" set twice`}},
+		{"matcher twice", "allow: {or: [{email: {is: a, is: b}}]}\n", []string{`key "is" set twice`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
