@@ -510,3 +510,26 @@ func TestTimeouts(t *testing.T) {
 		t.Errorf("code-built route: timeouts %v, %v; want 0, 1m", r.EffectiveTimeout(), r.EffectiveIdleTimeout())
 	}
 }
+
+func TestCheckRoutes(t *testing.T) {
+	mk := func(from, to string) Route {
+		u, err := url.Parse(to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Route{From: from, To: []Upstream{{URL: u}}}
+		if err := r.Validate(); err != nil {
+			t.Fatalf("Validate(%s): %v", from, err)
+		}
+		return r
+	}
+	ok := []Route{mk("tcp+https://127.0.0.1:8443/echo.internal:7000", "tcp://127.0.0.1:7000"), mk("https://verify.localhost", "http://127.0.0.1:1")}
+	if err := CheckRoutes(ok); err != nil {
+		t.Errorf("CheckRoutes(distinct) = %v; want nil", err)
+	}
+	clash := append(ok, mk("tcp+https://echo.internal:7000", "tcp://10.0.0.1:7000"))
+	err := CheckRoutes(clash)
+	if err == nil || !strings.Contains(err.Error(), "routes[2] (from tcp+https://echo.internal:7000): from: the same tcp host:port (echo.internal:7000) as routes[0]") {
+		t.Errorf("CheckRoutes(clash) = %v; want the duplicate named", err)
+	}
+}

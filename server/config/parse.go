@@ -386,7 +386,11 @@ func (r *Route) validateRest() error {
 	return nil
 }
 
-// checkDuplicates refuses two routes that the server could not tell apart.
+// CheckRoutes refuses two routes that the server could not tell apart
+// (the same tcp/udp host:port, or the same https from, prefix and path).
+// Parse runs it; call it again after adding routes built in code.
+func CheckRoutes(routes []Route) error { return checkDuplicates(routes) }
+
 func checkDuplicates(routes []Route) error {
 	seen := map[string]int{}
 	for i, r := range routes {
