@@ -52,6 +52,9 @@ func (s *Server) setupDev(opts Options) error {
 		return err
 	}
 	s.routes = append(dev, s.routes...)
+	if err := config.CheckRoutes(s.routes); err != nil {
+		return fmt.Errorf("--config routes clash with the dev routes (echo.internal:7000, admin-echo.internal:7001, verify/public.localhost): %w", err)
+	}
 
 	issuer := "https://" + s.address + "/.pomerium/dev-idp"
 	var redirects []string
