@@ -1,35 +1,153 @@
 // Package cli is pomerium-cli: the Cobra command tree, the factory that
 // builds shared dependencies, and the one place where errors become exit
 // codes and hints.
+//
+//	os.Exit(cli.Main())
+//	// or, in a test: code := cli.Run(ctx, cli.NewFactory(in, out, errOut), args)
 package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/pkg/browser"
+
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+)
+
+// Exit codes.
+const (
+	ExitOK        = 0
+	ExitError     = 1
+	ExitUsage     = 2
+	ExitInterrupt = 130
 )
 
 // Main runs pomerium-cli with os.Args and returns the exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// pkg/browser echoes xdg-open's output on stdout, which carries data
+	// only (pomerium-cli auth prints a token there).
+	browser.Stdout = os.Stderr
 	f := NewFactory(os.Stdin, os.Stdout, os.Stderr)
 	return Run(ctx, f, os.Args[1:])
 }
 
-// Run executes args against f and maps the error to an exit code.
+// Run executes args against f and maps the error to an exit code and a
+// one-line message with a hint: the only place errors are printed.
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
-		return 0
+		return ExitOK
 	}
-	if errors.Is(err, context.Canceled) {
-		return 130
+	w := f.IO.ErrOut
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		fmt.Fprintln(w, "Interrupted")
+		return ExitInterrupt
 	}
-	fmt.Fprintf(f.IO.ErrOut, "Error: %v\n", err)
-	return 1
+	if cmdutil.IsUsageError(err) || strings.HasPrefix(err.Error(), "unknown command ") {
+		fmt.Fprintf(w, "Error: %s\n", oneLine(err.Error()))
+		if cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		return ExitUsage
+	}
+	fmt.Fprintf(w, "Error: %s\n", oneLine(err.Error()))
+	if h := Hint(err, f.Target); h != "" {
+		fmt.Fprintf(w, "Hint: %s\n", h)
+	}
+	if f.Opts.Verbose {
+		printChain(w, err)
+	}
+	return ExitError
+}
+
+// Hint suggests a fix for well-known failures; server names the proxy the
+// command talked to ("" when unknown).
+func Hint(err error, server string) string {
+	if server == "" {
+		server = "URL"
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var opErr *net.OpError
+	msg := strings.ToLower(err.Error())
+	switch {
+	case isUnauthorized(err):
+		return "sign in again with: pomerium-cli login " + server
+	case errors.As(err, &unknownCA) || strings.Contains(msg, "certificate signed by unknown authority"):
+		return "if the proxy uses a private CA, pass --alternate-ca-path FILE"
+	case errors.As(err, &hostErr):
+		return "the proxy's certificate does not name this host; check the URL"
+	case errors.As(err, &certErr):
+		return "the proxy's certificate did not verify; pass --alternate-ca-path FILE for a private CA"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		host := server
+		if errors.As(err, &opErr) && opErr.Addr != nil {
+			host = opErr.Addr.String()
+		}
+		return "is the proxy running at " + host + "?"
+	}
+	return ""
+}
+
+// isUnauthorized recognises a 401 from the proxy through whatever typed
+// error the library returns: an IsUnauthorized/StatusCode method, or the
+// status in the message as a last resort.
+func isUnauthorized(err error) bool {
+	var u interface{ Unauthorized() bool }
+	if errors.As(err, &u) && u.Unauthorized() {
+		return true
+	}
+	var s interface{ StatusCode() int }
+	if errors.As(err, &s) && s.StatusCode() == 401 {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "401 unauthorized") || strings.Contains(msg, "status 401")
+}
+
+// oneLine keeps an error to one line: the user sees one clear line, and
+// --verbose shows the rest.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// printChain shows each wrapped error with its type, for --verbose.
+func printChain(w io.Writer, err error) {
+	fmt.Fprintln(w, "Details:")
+	var walk func(err error, depth int)
+	walk = func(err error, depth int) {
+		if err == nil || depth > 20 {
+			return
+		}
+		fmt.Fprintf(w, "%s%T: %s\n", strings.Repeat("  ", depth+1), err, err)
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e, depth+1)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap(), depth+1)
+		}
+	}
+	walk(err, 0)
 }

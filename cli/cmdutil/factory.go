@@ -1,17 +1,310 @@
 // Package cmdutil holds what every pomerium-cli command shares: the
-// Factory of lazily built dependencies and the IO streams.
+// Factory of lazily built dependencies (TLS, HTTP client, token cache,
+// authenticator, portal client, tunnel config, saved connections), the
+// IO streams, and the usage-error type that cli.Run maps to exit code 2.
+//
+//	f := &cmdutil.Factory{IO: cmdutil.System()}
+//	f.AddGlobalFlags(root.PersistentFlags())
+//	pc, err := f.PortalClient() // after flags are parsed
 package cmdutil
 
-import "io"
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
 
-// IOStreams are the command's standard streams. Stdout carries data only.
-type IOStreams struct {
-	In     io.Reader
-	Out    io.Writer
-	ErrOut io.Writer
+	"github.com/spf13/pflag"
+
+	"github.com/porthole-dev/porthole/authflow"
+	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/tlsconfig"
+	"github.com/porthole-dev/porthole/portalclient"
+	"github.com/porthole-dev/porthole/tunnel"
+)
+
+// EnvServiceAccount holds a service account token (like --service-account).
+const EnvServiceAccount = "POMERIUM_SERVICE_ACCOUNT"
+
+// EnvNoKeyring=1 forces the 0600 file token store (like --no-keyring).
+const EnvNoKeyring = "POMERIUM_CLI_NO_KEYRING"
+
+// DefaultLoginTimeout is how long a browser sign-in may take.
+const DefaultLoginTimeout = 5 * time.Minute
+
+// GlobalOptions are the persistent flags every command shares.
+type GlobalOptions struct {
+	TLS                tlsconfig.Options
+	BrowserCmd         string
+	NoBrowser          bool
+	LoginTimeout       time.Duration
+	ServiceAccount     string
+	ServiceAccountFile string
+	Verbose            bool
+	NoKeyring          bool
 }
 
-// Factory builds shared dependencies lazily. Commands take what they need.
+// Factory builds shared dependencies lazily, after the flags are parsed.
+// Commands take what they need; tests set the fields directly.
 type Factory struct {
-	IO *IOStreams
+	IO   *IOStreams
+	Opts GlobalOptions
+
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+	// ConfigDir holds the last-server file; "" means
+	// os.UserConfigDir()/pomerium-cli.
+	ConfigDir string
+	// CacheDir is the token file fallback dir; "" means the authflow default.
+	CacheDir string
+	// OpenURL, when set, replaces the browser opener (tests).
+	OpenURL func(ctx context.Context, url string) error
+	// Target is the server the running command talks to; commands set it
+	// so cli.Run can name it in hints ("sign in again with ...").
+	Target string
+
+	mu         sync.Mutex
+	tlsCfg     *tls.Config
+	httpClient *http.Client
+	store      authflow.TokenStore
+	auth       *authflow.Authenticator
+}
+
+// AddGlobalFlags registers the shared flags (persistent on the root command).
+// Names match the real pomerium-cli where it has them.
+func (f *Factory) AddGlobalFlags(fs *pflag.FlagSet) {
+	o := &f.Opts
+	fs.BoolVar(&o.TLS.DisableVerification, "disable-tls-verification", false, "disable TLS verification of the proxy (insecure)")
+	fs.StringVar(&o.TLS.CAFile, "alternate-ca-path", "", "path to a PEM `file` of CA certificates to trust for the proxy")
+	fs.StringVar(&o.TLS.CACert, "ca-cert", "", "CA certificate to trust, PEM or base64 of PEM")
+	fs.StringVar(&o.TLS.ClientCertFile, "client-cert", "", "PEM `file` of a client certificate for mutual TLS")
+	fs.StringVar(&o.TLS.ClientKeyFile, "client-key", "", "PEM `file` of the client certificate's key")
+	fs.StringVar(&o.BrowserCmd, "browser-cmd", "", "`command` that opens the sign-in URL (the URL is its last argument)")
+	fs.BoolVar(&o.NoBrowser, "no-browser", false, "print the sign-in URL and open nothing")
+	fs.DurationVar(&o.LoginTimeout, "login-timeout", DefaultLoginTimeout, "how long to wait for a browser sign-in")
+	fs.StringVar(&o.ServiceAccount, "service-account", "", "service account `token` to use instead of signing in (env "+EnvServiceAccount+")")
+	fs.StringVar(&o.ServiceAccountFile, "service-account-file", "", "`file` holding a service account token")
+	fs.BoolVar(&o.Verbose, "verbose", false, "print more detail: connection events and error chains")
+	fs.BoolVar(&o.NoKeyring, "no-keyring", false, "keep tokens in a 0600 file instead of the OS keyring (env "+EnvNoKeyring+"=1)")
+	_ = fs.MarkHidden("no-keyring")
+}
+
+func (f *Factory) getenv(k string) string {
+	if f.Getenv != nil {
+		return f.Getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+// TLSOptions are the TLS flags as given.
+func (f *Factory) TLSOptions() tlsconfig.Options { return f.Opts.TLS }
+
+// TLSConfig builds the TLS config from the flags once.
+func (f *Factory) TLSConfig() (*tls.Config, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tlsConfigLocked()
+}
+
+func (f *Factory) tlsConfigLocked() (*tls.Config, error) {
+	if f.tlsCfg != nil {
+		return f.tlsCfg, nil
+	}
+	cfg, err := f.Opts.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
+	f.tlsCfg = cfg
+	return cfg, nil
+}
+
+// HTTPClient is the client for the login and routes APIs: the TLS flags,
+// HTTPS_PROXY/NO_PROXY, HTTP/2 when offered.
+func (f *Factory) HTTPClient() (*http.Client, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.httpClientLocked()
+}
+
+func (f *Factory) httpClientLocked() (*http.Client, error) {
+	if f.httpClient != nil {
+		return f.httpClient, nil
+	}
+	cfg, err := f.tlsConfigLocked()
+	if err != nil {
+		return nil, err
+	}
+	f.httpClient = NewHTTPClient(cfg)
+	return f.httpClient, nil
+}
+
+// NewHTTPClient returns an HTTP client using cfg for TLS and the
+// environment's forward proxy. Redirects are not followed: a 302 from the
+// proxy means "sign in", which the callers handle.
+func NewHTTPClient(cfg *tls.Config) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = cfg.Clone()
+	tr.ForceAttemptHTTP2 = true
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       2 * time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// TokenStore is the keyring cache with its 0600 file fallback.
+func (f *Factory) TokenStore() authflow.TokenStore {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tokenStoreLocked()
+}
+
+func (f *Factory) tokenStoreLocked() authflow.TokenStore {
+	if f.store == nil {
+		f.store = newCache(authflow.CacheOptions{
+			Dir:       f.CacheDir,
+			Stderr:    f.IO.ErrOut,
+			NoKeyring: f.Opts.NoKeyring || f.getenv(EnvNoKeyring) == "1",
+		})
+	}
+	return f.store
+}
+
+// ServiceAccountToken is the token from --service-account,
+// --service-account-file or POMERIUM_SERVICE_ACCOUNT ("" when none).
+func (f *Factory) ServiceAccountToken() (string, error) {
+	if f.Opts.ServiceAccount != "" {
+		return strings.TrimSpace(f.Opts.ServiceAccount), nil
+	}
+	if p := f.Opts.ServiceAccountFile; p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", fmt.Errorf("reading --service-account-file: %w", err)
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return "", fmt.Errorf("--service-account-file %s is empty", p)
+		}
+		return tok, nil
+	}
+	return strings.TrimSpace(f.getenv(EnvServiceAccount)), nil
+}
+
+// Authenticator signs in through the browser (or uses the service account)
+// and caches tokens; concurrent callers share one sign-in, so it is built
+// once per process.
+func (f *Factory) Authenticator() (*authflow.Authenticator, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.auth != nil {
+		return f.auth, nil
+	}
+	hc, err := f.httpClientLocked()
+	if err != nil {
+		return nil, err
+	}
+	sa, err := f.ServiceAccountToken()
+	if err != nil {
+		return nil, err
+	}
+	timeout := f.Opts.LoginTimeout
+	if timeout <= 0 {
+		timeout = DefaultLoginTimeout
+	}
+	f.auth = &authflow.Authenticator{
+		Flow: &authflow.Flow{
+			HTTPClient: hc,
+			OpenURL:    f.browserOpener(),
+			Stderr:     f.IO.ErrOut,
+			Timeout:    timeout,
+		},
+		Store:          f.tokenStoreLocked(),
+		ServiceAccount: sa,
+	}
+	return f.auth, nil
+}
+
+// PortalClient fetches routes, signing in when the proxy asks.
+func (f *Factory) PortalClient() (*portalclient.Client, error) {
+	hc, err := f.HTTPClient()
+	if err != nil {
+		return nil, err
+	}
+	a, err := f.Authenticator()
+	if err != nil {
+		return nil, err
+	}
+	return &portalclient.Client{HTTPClient: hc, Auth: a}, nil
+}
+
+// TunnelConfig is the tunnel.Config for dest using the global TLS flags,
+// the shared authenticator and HTTPS_PROXY/NO_PROXY. Set OnEvent yourself.
+func (f *Factory) TunnelConfig(dest tunnel.Destination) (tunnel.Config, error) {
+	cfg, err := f.TLSConfig()
+	if err != nil {
+		return tunnel.Config{}, err
+	}
+	return f.tunnelConfig(dest, cfg)
+}
+
+// TunnelConfigTLS is TunnelConfig with TLS options other than the flags
+// (a saved connection's own settings).
+func (f *Factory) TunnelConfigTLS(dest tunnel.Destination, opts tlsconfig.Options) (tunnel.Config, error) {
+	cfg, err := opts.Config()
+	if err != nil {
+		return tunnel.Config{}, err
+	}
+	return f.tunnelConfig(dest, cfg)
+}
+
+func (f *Factory) tunnelConfig(dest tunnel.Destination, cfg *tls.Config) (tunnel.Config, error) {
+	a, err := f.Authenticator()
+	if err != nil {
+		return tunnel.Config{}, err
+	}
+	return tunnel.Config{
+		Destination: dest,
+		TLSConfig:   cfg,
+		Auth:        a,
+		Proxy:       http.ProxyFromEnvironment,
+	}, nil
+}
+
+// ConnectionStore is the saved connections file shared with the desktop app.
+func (f *Factory) ConnectionStore() *connections.Store {
+	p := f.getenv("POMERIUM_CLI_CONNECTIONS")
+	if p == "" {
+		p = connections.DefaultPath()
+	}
+	return connections.NewStore(p)
+}
+
+// UsageError is a mistake in how the command was called (missing argument,
+// unknown flag); cli.Run prints the usage hint and exits 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usagef returns a UsageError.
+func Usagef(format string, a ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, a...)}
+}
+
+// IsUsageError reports whether err is a UsageError.
+func IsUsageError(err error) bool {
+	var u *UsageError
+	return errors.As(err, &u)
+}
+
+// newCache is authflow.NewCache as a TokenStore. The assertion is there
+// because the skeleton's *Cache had no methods yet when this was written.
+func newCache(o authflow.CacheOptions) authflow.TokenStore {
+	var c any = authflow.NewCache(o)
+	return c.(authflow.TokenStore)
 }

@@ -1,0 +1,139 @@
+package cmdutil
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestParseServerURL(t *testing.T) {
+	tests := []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{in: "https://proxy.example.com", want: "https://proxy.example.com"},
+		{in: "https://proxy.example.com:8443/some/path?q=1", want: "https://proxy.example.com:8443"},
+		{in: "proxy.example.com:8443", want: "https://proxy.example.com:8443"},
+		{in: " 127.0.0.1:4443 ", want: "https://127.0.0.1:4443"},
+		{in: "http://proxy.example.com", wantErr: true},
+		{in: "tcp+https://proxy/db:5432", wantErr: true},
+		{in: "", wantErr: true},
+		{in: "https://", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			u, err := ParseServerURL(tt.in)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("ParseServerURL(%q) = %v; want an error", tt.in, u)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseServerURL(%q): %v", tt.in, err)
+			}
+			if got := u.String(); got != tt.want {
+				t.Errorf("ParseServerURL(%q) = %q; want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLastServer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cfg")
+	ios, _, _, _ := TestIO()
+	f := &Factory{IO: ios, ConfigDir: dir}
+	got, err := f.LastServer()
+	if err != nil || got != "" {
+		t.Fatalf("LastServer() before any save = %q, %v; want \"\", nil", got, err)
+	}
+	for _, u := range []string{"https://a.example.com", "https://b.example.com:8443"} {
+		if err := f.SaveLastServer(u); err != nil {
+			t.Fatalf("SaveLastServer(%q): %v", u, err)
+		}
+		got, err := f.LastServer()
+		if err != nil || got != u {
+			t.Fatalf("LastServer() = %q, %v; want %q", got, err, u)
+		}
+	}
+	st, err := os.Stat(filepath.Join(dir, lastServerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := st.Mode().Perm(); mode != 0o600 {
+		t.Errorf("last-server mode = %v; want 0600", mode)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("config dir holds %d entries; want 1 (no temp files left)", len(entries))
+	}
+}
+
+func TestServiceAccountToken(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sa")
+	if err := os.WriteFile(file, []byte("file-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		opts    GlobalOptions
+		env     string
+		want    string
+		wantErr bool
+	}{
+		{name: "none", want: ""},
+		{name: "flag", opts: GlobalOptions{ServiceAccount: "flag-token"}, env: "env-token", want: "flag-token"},
+		{name: "file", opts: GlobalOptions{ServiceAccountFile: file}, env: "env-token", want: "file-token"},
+		{name: "env", env: " env-token\n", want: "env-token"},
+		{name: "missing file", opts: GlobalOptions{ServiceAccountFile: file + ".nope"}, wantErr: true},
+		{name: "empty file", opts: GlobalOptions{ServiceAccountFile: empty}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &Factory{Opts: tt.opts, Getenv: func(k string) string {
+				if k == EnvServiceAccount {
+					return tt.env
+				}
+				return ""
+			}}
+			got, err := f.ServiceAccountToken()
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ServiceAccountToken() error = %v; want error %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("ServiceAccountToken() = %q; want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCommandOpenerRunsWithURLLast(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "args")
+	script := filepath.Join(dir, "browser with space.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > \""+marker+".tmp\" && mv \""+marker+".tmp\" \""+marker+"\"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, _ := TestIO()
+	f := &Factory{IO: ios, Opts: GlobalOptions{BrowserCmd: script}}
+	open := f.browserOpener()
+	if open == nil {
+		t.Fatal("browserOpener() = nil with --browser-cmd; want a function")
+	}
+	if err := open(t.Context(), "https://idp.example/sign?x=1"); err != nil {
+		t.Fatal(err)
+	}
+	b := waitForFile(t, marker)
+	if got, want := string(b), "https://idp.example/sign?x=1\n"; got != want {
+		t.Errorf("browser got args %q; want %q", got, want)
+	}
+
+	f2 := &Factory{IO: ios, Opts: GlobalOptions{NoBrowser: true, BrowserCmd: script}}
+	if f2.browserOpener() != nil {
+		t.Error("browserOpener() with --no-browser is not nil; want nil (open nothing)")
+	}
+}

@@ -1,0 +1,73 @@
+// Package login is `pomerium-cli login`: sign in to a proxy through the
+// browser and cache the token, so later commands need no browser.
+package login
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+)
+
+// LoginOptions are the parsed arguments of `login`.
+type LoginOptions struct {
+	IO      *cmdutil.IOStreams
+	Factory *cmdutil.Factory
+	Ctx     context.Context
+
+	ServerURL string
+}
+
+// NewCmdLogin builds `login <server-url>`. runF replaces loginRun in tests.
+func NewCmdLogin(f *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Command {
+	opts := &LoginOptions{IO: f.IO, Factory: f}
+	return &cobra.Command{
+		Use:   "login <server-url>",
+		Short: "Sign in to a proxy through the browser and cache the token",
+		Long: `Sign in to the proxy through the browser (a fresh sign-in even when a token
+is cached) and keep the token in the OS keyring, or a 0600 file where no
+keyring runs. One sign-in serves every route of the proxy.`,
+		Example: `  pomerium-cli login https://proxy.example.com
+  pomerium-cli login https://proxy.example.com --no-browser   # print the URL only`,
+		Args: cmdutil.ExactArgs(1, "server URL (e.g. https://proxy.example.com)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ServerURL = args[0]
+			opts.Ctx = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return loginRun(opts)
+		},
+	}
+}
+
+func loginRun(opts *LoginOptions) error {
+	ctx := opts.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	u, err := cmdutil.ParseServerURL(opts.ServerURL)
+	if err != nil {
+		return err
+	}
+	opts.Factory.Target = u.String()
+	a, err := opts.Factory.Authenticator()
+	if err != nil {
+		return err
+	}
+	// Passing the cached token as stale forces a fresh sign-in.
+	stale, err := a.CachedToken(ctx, u)
+	if err != nil {
+		return fmt.Errorf("reading the cached token for %s: %w", u.Host, err)
+	}
+	if _, err := a.SignIn(ctx, u, stale, nil); err != nil {
+		return fmt.Errorf("signing in to %s: %w", u.Host, err)
+	}
+	if err := opts.Factory.SaveLastServer(u.String()); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", err)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Signed in to %s\n", u.Host)
+	return nil
+}

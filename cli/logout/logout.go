@@ -1,0 +1,94 @@
+// Package logout is `pomerium-cli logout`: forget cached tokens.
+package logout
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/porthole-dev/porthole/authflow"
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+)
+
+// LogoutOptions are the parsed arguments of `logout`.
+type LogoutOptions struct {
+	IO      *cmdutil.IOStreams
+	Factory *cmdutil.Factory
+
+	ServerURL string
+	All       bool
+}
+
+// NewCmdLogout builds `logout [server-url] [--all]`. runF replaces logoutRun in tests.
+func NewCmdLogout(f *cmdutil.Factory, runF func(*LogoutOptions) error) *cobra.Command {
+	opts := &LogoutOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "logout [server-url]",
+		Short: "Forget the cached token of a proxy (or of every proxy with --all)",
+		Long: `Forget the cached token of the proxy (the last one used when no URL is given),
+or with --all every cached token. The proxy's own session is not ended.`,
+		Example: `  pomerium-cli logout https://proxy.example.com
+  pomerium-cli logout --all`,
+		Args: cmdutil.MaximumArgs(1, "one server URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.ServerURL = args[0]
+			}
+			if opts.All && opts.ServerURL != "" {
+				return cmdutil.Usagef("give a server URL or --all, not both")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return logoutRun(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.All, "all", false, "forget the tokens of every proxy")
+	return cmd
+}
+
+func logoutRun(opts *LogoutOptions) error {
+	store := opts.Factory.TokenStore()
+	if opts.All {
+		hosts, err := store.Hosts()
+		if err != nil {
+			return fmt.Errorf("listing cached tokens: %w", err)
+		}
+		for _, h := range hosts {
+			if err := store.Delete(h); err != nil && !errors.Is(err, authflow.ErrNotFound) {
+				return fmt.Errorf("forgetting the token of %s: %w", h, err)
+			}
+			fmt.Fprintf(opts.IO.ErrOut, "Signed out of %s\n", h)
+		}
+		if len(hosts) == 0 {
+			fmt.Fprintln(opts.IO.ErrOut, "No cached tokens.")
+		}
+		return nil
+	}
+	given := opts.ServerURL
+	if given == "" {
+		last, err := opts.Factory.LastServer()
+		if err != nil {
+			return err
+		}
+		if last == "" {
+			return cmdutil.Usagef("no server URL given and none remembered: run pomerium-cli logout https://proxy.example.com, or --all")
+		}
+		given = last
+	}
+	u, err := cmdutil.ParseServerURL(given)
+	if err != nil {
+		return err
+	}
+	host := authflow.HostKey(u)
+	if _, err := store.Load(host); errors.Is(err, authflow.ErrNotFound) {
+		fmt.Fprintf(opts.IO.ErrOut, "Not signed in to %s\n", host)
+		return nil
+	}
+	if err := store.Delete(host); err != nil && !errors.Is(err, authflow.ErrNotFound) {
+		return fmt.Errorf("forgetting the token of %s: %w", host, err)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Signed out of %s\n", host)
+	return nil
+}

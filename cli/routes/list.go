@@ -1,0 +1,171 @@
+package routes
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/portalclient"
+)
+
+// Output formats of `routes list`.
+var outputFormats = []string{"table", "json", "yaml"}
+
+// ListOptions are the parsed arguments of `routes list`.
+type ListOptions struct {
+	IO      *cmdutil.IOStreams
+	Factory *cmdutil.Factory
+	Ctx     context.Context
+
+	ServerURL string // "" means the remembered one
+	Output    string
+}
+
+// NewCmdList builds `routes list [server-url]`. runF replaces listRun in tests.
+func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
+	opts := &ListOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "list [server-url]",
+		Short: "List the routes you may use (signs in when needed)",
+		Long: `List the routes the proxy lets you use, signing in through the browser
+when needed. The server URL is remembered, so later runs may leave it out.`,
+		Example: `  pomerium-cli routes list https://proxy.example.com
+  pomerium-cli routes list --output json | jq -r '.[].connect_command'`,
+		Aliases: []string{"ls"},
+		Args:    cmdutil.MaximumArgs(1, "one server URL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.ServerURL = args[0]
+			}
+			if !validOutput(opts.Output) {
+				return cmdutil.Usagef("--output %q: want one of %s", opts.Output, strings.Join(outputFormats, ", "))
+			}
+			opts.Ctx = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return listRun(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: "+strings.Join(outputFormats, ", "))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(outputFormats, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func validOutput(s string) bool {
+	for _, o := range outputFormats {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+// ResolveServer returns the server URL given, or the remembered one, with
+// a clear error when there is neither.
+func ResolveServer(f *cmdutil.Factory, given, cmdPath string) (*url.URL, error) {
+	if given == "" {
+		last, err := f.LastServer()
+		if err != nil {
+			return nil, err
+		}
+		if last == "" {
+			return nil, cmdutil.Usagef("no server URL given and none remembered: run %s https://proxy.example.com", cmdPath)
+		}
+		given = last
+	}
+	u, err := cmdutil.ParseServerURL(given)
+	if err != nil {
+		return nil, err
+	}
+	f.Target = u.String()
+	return u, nil
+}
+
+func listRun(opts *ListOptions) error {
+	ctx := opts.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	u, err := ResolveServer(opts.Factory, opts.ServerURL, "pomerium-cli routes list")
+	if err != nil {
+		return err
+	}
+	pc, err := opts.Factory.PortalClient()
+	if err != nil {
+		return err
+	}
+	routes, err := pc.Routes(ctx, u, nil)
+	if err != nil {
+		return fmt.Errorf("listing routes at %s: %w", u, err)
+	}
+	if err := opts.Factory.SaveLastServer(u.String()); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", err)
+	}
+	return writeRoutes(opts.IO, opts.Output, routes)
+}
+
+func writeRoutes(ios *cmdutil.IOStreams, format string, routes []portalclient.Route) error {
+	if routes == nil {
+		routes = []portalclient.Route{} // "[]", never "null"
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(ios.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(routes)
+	case "yaml":
+		// Through JSON so the keys are the wire names (connect_command).
+		b, err := json.Marshal(routes)
+		if err != nil {
+			return fmt.Errorf("encoding routes: %w", err)
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			return fmt.Errorf("encoding routes: %w", err)
+		}
+		out, err := yaml.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encoding routes: %w", err)
+		}
+		_, err = ios.Out.Write(out)
+		return err
+	}
+	if len(routes) == 0 {
+		fmt.Fprintln(ios.ErrOut, "No routes available to you.")
+		return nil
+	}
+	return writeTable(ios.Out, routes)
+}
+
+func writeTable(w io.Writer, routes []portalclient.Route) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTYPE\tFROM\tCONNECT COMMAND")
+	for _, r := range routes {
+		cc := r.ConnectCommand
+		if cc == "" {
+			cc = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", clean(r.Name), clean(r.Type), clean(r.From), clean(cc))
+	}
+	return tw.Flush()
+}
+
+// clean keeps a server-supplied field on one table cell: no tabs, line
+// breaks or terminal control characters.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,134 @@
+package routes
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/portalclient"
+)
+
+func TestNewCmdListFlags(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantServer string
+		wantOutput string
+		wantErr    bool
+	}{
+		{name: "defaults", args: nil, wantOutput: "table"},
+		{name: "server and json", args: []string{"https://p.example.com", "--output", "json"}, wantServer: "https://p.example.com", wantOutput: "json"},
+		{name: "shorthand yaml", args: []string{"-o", "yaml"}, wantOutput: "yaml"},
+		{name: "bad output", args: []string{"-o", "xml"}, wantErr: true},
+		{name: "two servers", args: []string{"a", "b"}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, _, _ := cmdutil.TestIO()
+			f := &cmdutil.Factory{IO: ios}
+			var got *ListOptions
+			cmd := NewCmdList(f, func(o *ListOptions) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			cmd.SilenceErrors, cmd.SilenceUsage = true, true
+			err := cmd.Execute()
+			if tt.wantErr {
+				if !cmdutil.IsUsageError(err) {
+					t.Fatalf("error = %v; want a usage error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ServerURL != tt.wantServer || got.Output != tt.wantOutput {
+				t.Errorf("got server %q output %q; want %q %q", got.ServerURL, got.Output, tt.wantServer, tt.wantOutput)
+			}
+		})
+	}
+}
+
+var sample = []portalclient.Route{
+	{ID: "1", Name: "echo", Type: "tcp", From: "tcp+https://p:8443/echo.internal:7000", ConnectCommand: "pomerium-cli tcp tcp+https://p:8443/echo.internal:7000"},
+	{ID: "2", Name: "web\tapp", Type: "http", From: "https://web.example.com", Description: "a web app"},
+}
+
+func TestWriteRoutes(t *testing.T) {
+	t.Run("table", func(t *testing.T) {
+		ios, _, out, _ := cmdutil.TestIO()
+		if err := writeRoutes(ios, "table", sample); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+		if len(lines) != 3 {
+			t.Fatalf("table has %d lines; want 3:\n%s", len(lines), out)
+		}
+		if f := strings.Fields(lines[0]); strings.Join(f, " ") != "NAME TYPE FROM CONNECT COMMAND" {
+			t.Errorf("header = %q; want NAME TYPE FROM CONNECT COMMAND", lines[0])
+		}
+		if f := strings.Fields(lines[1]); f[0] != "echo" || f[1] != "tcp" || f[3] != "pomerium-cli" {
+			t.Errorf("row 1 = %q; want echo tcp ... pomerium-cli tcp ...", lines[1])
+		}
+		if strings.Contains(lines[2], "\t") || !strings.HasSuffix(lines[2], "-") {
+			t.Errorf("row 2 = %q; want no tab and - for no connect command", lines[2])
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		ios, _, out, _ := cmdutil.TestIO()
+		if err := writeRoutes(ios, "json", sample); err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]any
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatalf("json output does not parse: %v\n%s", err, out)
+		}
+		if len(got) != 2 || got[0]["connect_command"] != sample[0].ConnectCommand || got[1]["description"] != "a web app" {
+			t.Errorf("json = %v; want the routes field for field", got)
+		}
+		if _, ok := got[1]["connect_command"]; ok {
+			t.Errorf("json for an http route has connect_command; want it absent as on the wire")
+		}
+	})
+	t.Run("json empty is []", func(t *testing.T) {
+		ios, _, out, _ := cmdutil.TestIO()
+		if err := writeRoutes(ios, "json", nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(out.String()); got != "[]" {
+			t.Errorf("json of no routes = %q; want []", got)
+		}
+	})
+	t.Run("yaml", func(t *testing.T) {
+		ios, _, out, _ := cmdutil.TestIO()
+		if err := writeRoutes(ios, "yaml", sample); err != nil {
+			t.Fatal(err)
+		}
+		var got []map[string]any
+		if err := yaml.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatalf("yaml does not parse: %v", err)
+		}
+		if len(got) != 2 || got[0]["connect_command"] != sample[0].ConnectCommand {
+			t.Errorf("yaml = %v; want wire key names", got)
+		}
+	})
+	t.Run("table empty says so on stderr", func(t *testing.T) {
+		ios, _, out, errOut := cmdutil.TestIO()
+		if err := writeRoutes(ios, "table", nil); err != nil {
+			t.Fatal(err)
+		}
+		if out.Len() != 0 || !strings.Contains(errOut.String(), "No routes") {
+			t.Errorf("stdout %q stderr %q; want nothing on stdout and a notice on stderr", out, errOut)
+		}
+	})
+}
+
+func TestListNoServerRemembered(t *testing.T) {
+	ios, _, _, _ := cmdutil.TestIO()
+	f := &cmdutil.Factory{IO: ios, ConfigDir: t.TempDir()}
+	err := listRun(&ListOptions{IO: ios, Factory: f, Output: "table"})
+	if !cmdutil.IsUsageError(err) || !strings.Contains(err.Error(), "none remembered") {
+		t.Fatalf("error = %v; want a usage error saying none is remembered", err)
+	}
+}

@@ -1,0 +1,96 @@
+package tcp
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/porthole-dev/porthole/tunnel"
+)
+
+// eventPrinter turns tunnel events into stderr lines. Default: one line
+// per connect, close and error; --verbose adds dialing, sign-in and
+// timing detail.
+type eventPrinter struct {
+	mu      sync.Mutex // events arrive from many connections
+	w       io.Writer
+	verbose bool
+	dest    tunnel.Destination
+}
+
+func (p *eventPrinter) print(e tunnel.Event) {
+	line := p.format(e)
+	if line == "" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.verbose {
+		t := e.Time
+		if t.IsZero() {
+			t = time.Now()
+		}
+		fmt.Fprintf(p.w, "%s %s\n", t.Format("15:04:05.000"), line)
+		return
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *eventPrinter) format(e tunnel.Event) string {
+	id := ""
+	if e.ConnID != 0 {
+		id = fmt.Sprintf("[#%d] ", e.ConnID)
+	}
+	switch e.Kind {
+	case tunnel.EventListening:
+		return "" // tcpRun prints "Listening on ADDR" itself
+	case tunnel.EventConnecting:
+		if !p.verbose {
+			return ""
+		}
+		via := ""
+		if p.dest.Proxy != nil {
+			via = " via " + p.dest.Proxy.String()
+		}
+		from := ""
+		if e.Addr != "" {
+			from = " from " + e.Addr
+		}
+		return fmt.Sprintf("%sconnecting to %s%s%s", id, p.dest.Authority, via, from)
+	case tunnel.EventSignIn:
+		if !p.verbose {
+			return "" // authflow prints the URL already
+		}
+		return fmt.Sprintf("%ssign-in needed: %s", id, e.SignInURL)
+	case tunnel.EventConnected:
+		return fmt.Sprintf("%sconnected to %s", id, p.dest.Authority)
+	case tunnel.EventClosed:
+		s := fmt.Sprintf("%sclosed: sent %s, received %s", id, bytes(e.BytesSent), bytes(e.BytesReceived))
+		if p.verbose {
+			s += fmt.Sprintf(" in %s", e.Duration.Round(time.Millisecond))
+		}
+		return s
+	case tunnel.EventError:
+		if e.Err == nil {
+			return fmt.Sprintf("%serror", id)
+		}
+		return fmt.Sprintf("%serror: %v", id, e.Err)
+	}
+	if p.verbose {
+		return id + e.String()
+	}
+	return ""
+}
+
+func bytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

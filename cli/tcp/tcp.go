@@ -1,0 +1,117 @@
+// Package tcp is `pomerium-cli tcp`: a local listener (or stdin/stdout)
+// whose connections are carried to a route through the proxy.
+package tcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/tunnel"
+)
+
+// DefaultListen picks a free loopback port, like the real pomerium-cli.
+const DefaultListen = "127.0.0.1:0"
+
+// TCPOptions are the parsed arguments of `tcp`.
+type TCPOptions struct {
+	IO      *cmdutil.IOStreams
+	Factory *cmdutil.Factory
+	Ctx     context.Context
+
+	Destination string
+	Listen      string // "-" means stdin/stdout
+	PomeriumURL string
+	HTTP1       bool
+}
+
+// NewCmdTCP builds `tcp <destination>`. runF replaces tcpRun in tests.
+func NewCmdTCP(f *cmdutil.Factory, runF func(*TCPOptions) error) *cobra.Command {
+	opts := &TCPOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "tcp <destination>",
+		Short: "Create a TCP tunnel through the proxy",
+		Long: `Listen locally and carry every connection to the destination through the
+proxy as an HTTP CONNECT, signing in through the browser when needed.
+
+Destinations: host:port, tcp+https://host:port, tcp+https://proxy[:port]/host:port.
+With --listen - it carries stdin/stdout instead, for ssh's ProxyCommand.
+It runs until interrupted (Ctrl-C).`,
+		Example: `  pomerium-cli tcp tcp+https://proxy.example.com/db.internal:5432 --listen 127.0.0.1:5432
+  pomerium-cli tcp redis.example.com:6379 --pomerium-url https://proxy.example.com:8443
+  ssh -o ProxyCommand='pomerium-cli tcp --listen - %h:%p' ssh.example.com`,
+		Args: cmdutil.ExactArgs(1, "destination (host:port or tcp+https://proxy/host:port)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Destination = args[0]
+			opts.Ctx = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return tcpRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Listen, "listen", DefaultListen, "local `address` to listen on, or - for stdin/stdout")
+	fl.StringVar(&opts.PomeriumURL, "pomerium-url", "", "`URL` of the proxy to dial, overriding the destination's")
+	fl.BoolVar(&opts.HTTP1, "http1", false, "use HTTP/1.1 even when the proxy offers HTTP/2")
+	return cmd
+}
+
+func tcpRun(opts *TCPOptions) error {
+	ctx := opts.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	dst, err := tunnel.ParseDestination(opts.Destination, opts.PomeriumURL)
+	if err != nil {
+		return err
+	}
+	if dst.Proxy != nil {
+		opts.Factory.Target = dst.Proxy.String()
+	}
+	cfg, err := opts.Factory.TunnelConfig(dst)
+	if err != nil {
+		return err
+	}
+	cfg.DisableHTTP2 = opts.HTTP1
+	ev := &eventPrinter{w: opts.IO.ErrOut, verbose: opts.Factory.Opts.Verbose, dest: dst}
+	cfg.OnEvent = ev.print
+
+	if opts.Listen == "-" {
+		return serveStdio(ctx, opts.IO, cfg)
+	}
+	ln, err := tunnel.Listen(ctx, opts.Listen, cfg)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", opts.Listen, err)
+	}
+	defer ln.Stop()
+	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s\n", ln.Addr())
+	select {
+	case <-ctx.Done():
+		_ = ln.Stop()
+		return ctx.Err()
+	case <-ln.Done():
+		if err := ln.Err(); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("listener on %s stopped: %w", ln.Addr(), err)
+		}
+		return ctx.Err()
+	}
+}
+
+// serveStdio carries one connection made of stdin and stdout.
+func serveStdio(ctx context.Context, ios *cmdutil.IOStreams, cfg tunnel.Config) error {
+	t, err := tunnel.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	c := newStdioConn(ios.In, ios.Out)
+	defer c.Close()
+	if err := t.ServeConn(ctx, c); err != nil {
+		return fmt.Errorf("tunnel to %s: %w", cfg.Destination.Authority, err)
+	}
+	return nil
+}
