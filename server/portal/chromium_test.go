@@ -38,6 +38,11 @@ routes:
     to: http://127.0.0.1:9000
     description: <script>document.title="pwned"</script>
     allow_any_authenticated_user: true
+    logo_url: https://127.0.0.1:1/unreachable.png
+  - from: https://pixel.localhost:8443
+    to: http://127.0.0.1:9000
+    allow_any_authenticated_user: true
+    logo_url: data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7
 `))
 	if err != nil {
 		t.Fatalf("config.Parse: %v", err)
@@ -57,7 +62,7 @@ routes:
 	// event handlers, and records what it saw in attributes of <body>.
 	driver := `<script>
 var f = document.getElementById("filter");
-f.value = "verify";
+f.value = "verify.localhost";
 f.dispatchEvent(new Event("input"));
 var b = document.querySelector("button.copy");
 b.click();
@@ -91,6 +96,14 @@ setTimeout(function () { document.body.setAttribute("data-copy-label", b.textCon
 			if el := byID(doc, id); el == nil || hasAttr(el, "hidden") {
 				t.Errorf("card %s: %v; want shown", name, el)
 			}
+		}
+		// The unreachable logo fell back to the initial; the data: one stayed.
+		if el := byID(doc, cardIDs["verify"]); el == nil || len(findAll(el, func(n *html.Node) bool { return n.Data == "img" })) != 0 ||
+			len(findAll(el, func(n *html.Node) bool { return attr(n, "class") == "mono" && text(n) == "V" })) != 1 {
+			t.Errorf("verify card: want its broken logo replaced by the initial V")
+		}
+		if el := byID(doc, cardIDs["pixel"]); el == nil || len(findAll(el, func(n *html.Node) bool { return n.Data == "img" })) != 1 {
+			t.Errorf("pixel card: want its data: logo kept")
 		}
 		if title := text(findAll(doc, func(n *html.Node) bool { return n.Data == "title" })[0]); title != "Routes" {
 			t.Errorf("title = %q; want Routes (the description's script must not run)", title)

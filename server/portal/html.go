@@ -125,7 +125,7 @@ font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap
 </div>
 <ul class="grid" id="routes">
 {{range .Entries}}<li class="card" id="route-{{.ID}}" data-search="{{search .}}">
-<div class="head">{{if .LogoURL}}<img class="logo" src="{{logo .LogoURL}}" alt="">{{else}}<span class="mono" aria-hidden="true">{{initial .Name}}</span>{{end}}<h2>{{.Name}}</h2><span class="badge badge-{{.Type}}">{{.Type}}</span></div>
+<div class="head">{{if .LogoURL}}<img class="logo" src="{{logo .LogoURL}}" alt="" data-initial="{{initial .Name}}">{{else}}<span class="mono" aria-hidden="true">{{initial .Name}}</span>{{end}}<h2>{{.Name}}</h2><span class="badge badge-{{.Type}}">{{.Type}}</span></div>
 {{if .Description}}<p class="desc">{{.Description}}</p>
 {{end}}<p class="from">{{if eq .Type "http"}}<a href="{{.From}}">{{.From}}</a>{{else}}{{.From}}{{end}}</p>
 {{if .ConnectCommand}}<div class="cmd"><code>{{.ConnectCommand}}</code><button type="button" class="copy" data-copy="{{.ConnectCommand}}" hidden>Copy</button></div>
@@ -138,6 +138,17 @@ font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap
 </main>
 <script{{if .Nonce}} nonce="{{.Nonce}}"{{end}}>
 (function () {
+  // A logo that fails to load becomes the initial, like a card without one.
+  Array.prototype.forEach.call(document.querySelectorAll("img.logo"), function (img) {
+    function fail() {
+      var s = document.createElement("span");
+      s.className = "mono";
+      s.setAttribute("aria-hidden", "true");
+      s.textContent = img.getAttribute("data-initial");
+      img.replaceWith(s);
+    }
+    if (img.complete && img.naturalWidth === 0) { fail(); } else { img.addEventListener("error", fail); }
+  });
   var tools = document.getElementById("tools");
   if (!tools) { return; }
   tools.hidden = false;

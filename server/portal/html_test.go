@@ -37,7 +37,7 @@ func TestWriteHTML(t *testing.T) {
 		`<code>pomerium-cli tcp postgres.example.com:5432</code>`,
 		`<code>pomerium-cli udp dns.example.com:53</code>`,
 		`data-copy="pomerium-cli tcp postgres.example.com:5432"`,
-		`<img class="logo" src="https://example.com/logo.png" alt="">`,
+		`<img class="logo" src="https://example.com/logo.png" alt="" data-initial="P">`,
 		`navigator.clipboard`,
 		`document.execCommand("copy")`,
 	}
