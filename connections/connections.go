@@ -1,14 +1,37 @@
 // Package connections is the store of saved connections shared by
 // pomerium-desktop and `pomerium-cli connections`: a JSON file in the
 // user's config dir, mode 0600, written atomically (temp file + rename).
+// It also reads and writes export files (its own format and the one
+// Pomerium Desktop exports) and reconciles imports from a routes portal.
 //
 //	s := connections.NewStore(connections.DefaultPath())
+//	c, err := s.Put(connections.Connection{Name: "db", Destination: "tcp+https://proxy:8443/db:5432"})
+//	var fe *connections.FieldError // errors.As(err, &fe): fe.Field names the bad form field
 //	list, err := s.List()
+//
+// A file that cannot be parsed is reported as a *CorruptError and is never
+// overwritten: every write first reads the file successfully.
 package connections
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 )
+
+// EnvPath overrides DefaultPath (tests, several profiles).
+const EnvPath = "POMERIUM_CLI_CONNECTIONS"
+
+// FileVersion is the version of the store and export format.
+const FileVersion = 1
 
 // Source records where an imported connection came from.
 type Source struct {
@@ -23,30 +46,292 @@ type Connection struct {
 	Destination string            `json:"destination"`           // any form tunnel.ParseDestination takes
 	ListenAddr  string            `json:"listen_addr,omitempty"` // "" picks a free port
 	PomeriumURL string            `json:"pomerium_url,omitempty"`
-	TLS         tlsconfig.Options `json:"tls,omitempty"`
+	TLS         tlsconfig.Options `json:"tls,omitzero"`
 	Tags        []string          `json:"tags,omitempty"` // sorted
 	Autostart   bool              `json:"autostart,omitempty"`
 	Source      *Source           `json:"source,omitempty"`
 }
 
-// Store reads and writes the connections file.
-type Store struct{ Path string }
+// ErrNotFound is returned (wrapped) when no connection has the id or name.
+var ErrNotFound = errors.New("no such connection")
+
+// CorruptError says the store file exists but cannot be used. The file is
+// left as it is.
+type CorruptError struct {
+	Path string
+	Err  error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("connections file %s is corrupt (%v): fix or move it away", e.Path, e.Err)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// Store reads and writes the connections file. Writes in one process are
+// serialized by the Store's mutex and, across processes (the desktop app
+// and the CLI at once), by a lock file next to the store where the OS has
+// flock. Use one *Store per path.
+type Store struct {
+	Path string
+
+	mu sync.Mutex
+}
 
 // NewStore returns a Store for path.
 func NewStore(path string) *Store { return &Store{Path: path} }
 
-// DefaultPath is <user config dir>/pomerium-cli/connections.json.
-func DefaultPath() string { panic("not implemented") }
+// DefaultPath is $POMERIUM_CLI_CONNECTIONS when set, else
+// <user config dir>/pomerium-cli/connections.json; "" when there is no
+// user config dir (then every Store call fails saying so).
+func DefaultPath() string {
+	if p := os.Getenv(EnvPath); p != "" {
+		return p
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "pomerium-cli", "connections.json")
+}
+
+// fileData is the on-disk form of the store and of our export format.
+type fileData struct {
+	Version     int          `json:"version"`
+	Connections []Connection `json:"connections"`
+}
 
 // List returns every connection, sorted by name (then id).
-func (s *Store) List() ([]Connection, error) { panic("not implemented") }
+func (s *Store) List() ([]Connection, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
 
 // Get returns one connection by id.
-func (s *Store) Get(id string) (Connection, error) { panic("not implemented") }
+func (s *Store) Get(id string) (Connection, error) {
+	list, err := s.List()
+	if err != nil {
+		return Connection{}, err
+	}
+	for _, c := range list {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	return Connection{}, fmt.Errorf("connection id %q: %w", id, ErrNotFound)
+}
 
 // Put validates c, assigns an id when empty, sorts its tags, and saves it
-// (add or replace). It returns the saved connection.
-func (s *Store) Put(c Connection) (Connection, error) { panic("not implemented") }
+// (add or replace). It returns the saved connection. Validation errors are
+// *FieldError.
+func (s *Store) Put(c Connection) (Connection, error) {
+	c, err := Normalize(c)
+	if err != nil {
+		return Connection{}, err
+	}
+	err = s.modify(func(list []Connection) ([]Connection, error) {
+		if c.ID == "" {
+			if c.ID, err = NewID(); err != nil {
+				return nil, err
+			}
+		}
+		return upsert(list, c), nil
+	})
+	if err != nil {
+		return Connection{}, err
+	}
+	return c, nil
+}
 
 // Delete removes a connection by id.
-func (s *Store) Delete(id string) error { panic("not implemented") }
+func (s *Store) Delete(id string) error {
+	return s.modify(func(list []Connection) ([]Connection, error) {
+		i := slices.IndexFunc(list, func(c Connection) bool { return c.ID == id })
+		if i < 0 {
+			return nil, fmt.Errorf("connection id %q: %w", id, ErrNotFound)
+		}
+		return slices.Delete(list, i, i+1), nil
+	})
+}
+
+// Modify runs fn on the current list under the store's locks and saves
+// what it returns (validated, sorted) in one atomic write, so a batch of
+// changes (an import) lands whole or not at all. Connections fn returns
+// without an id get one. An error from fn leaves the file as it was.
+func (s *Store) Modify(fn func(list []Connection) ([]Connection, error)) error {
+	return s.modify(func(list []Connection) ([]Connection, error) {
+		out, err := fn(list)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			c, err := Normalize(out[i])
+			if err != nil {
+				return nil, fmt.Errorf("connection %q: %w", out[i].Name, err)
+			}
+			if c.ID == "" {
+				if c.ID, err = NewID(); err != nil {
+					return nil, err
+				}
+			}
+			out[i] = c
+		}
+		return out, nil
+	})
+}
+
+// modify is the read-modify-write core.
+func (s *Store) modify(fn func(list []Connection) ([]Connection, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Path == "" {
+		return errNoPath
+	}
+	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
+		return fmt.Errorf("creating the connections directory: %w", err)
+	}
+	unlock, err := lockFile(s.Path + ".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	list, err := s.load()
+	if err != nil {
+		return err
+	}
+	list, err = fn(list)
+	if err != nil {
+		return err
+	}
+	if err := checkUniqueIDs(list); err != nil {
+		return err
+	}
+	sortConnections(list)
+	return s.save(list)
+}
+
+var errNoPath = errors.New("no connections file: the user config dir is unknown (set $HOME or " + EnvPath + ")")
+
+// load reads the file; a missing file is an empty store.
+func (s *Store) load() ([]Connection, error) {
+	if s.Path == "" {
+		return nil, errNoPath
+	}
+	b, err := os.ReadFile(s.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return []Connection{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading connections file: %w", err)
+	}
+	list, err := decodeStore(b)
+	if err != nil {
+		return nil, &CorruptError{Path: s.Path, Err: err}
+	}
+	sortConnections(list)
+	return list, nil
+}
+
+func (s *Store) save(list []Connection) error {
+	b, err := encodeStore(list)
+	if err != nil {
+		return err
+	}
+	path := s.Path
+	// Keep a symlinked store (dotfiles) a symlink: replace its target.
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	return writeFileAtomic(path, b)
+}
+
+// writeFileAtomic writes b to a temp file in path's directory, syncs it,
+// makes it 0600 and renames it over path, so readers see the old file or
+// the new one, never a half-written one.
+func writeFileAtomic(path string, b []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing connections file: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		return fmt.Errorf("writing connections file: %w", err)
+	}
+	if err = f.Chmod(0o600); err != nil {
+		return fmt.Errorf("writing connections file: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("writing connections file: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("writing connections file: %w", err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing connections file: %w", err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes the rename durable where the OS allows syncing a directory.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// NewID returns a random 8-byte hex id.
+func NewID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("making a connection id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+func upsert(list []Connection, c Connection) []Connection {
+	for i := range list {
+		if list[i].ID == c.ID {
+			list[i] = c
+			return list
+		}
+	}
+	return append(list, c)
+}
+
+func checkUniqueIDs(list []Connection) error {
+	seen := make(map[string]bool, len(list))
+	for _, c := range list {
+		if seen[c.ID] {
+			return fmt.Errorf("two connections would share the id %q", c.ID)
+		}
+		seen[c.ID] = true
+	}
+	return nil
+}
+
+// sortConnections orders by name (case-insensitive, then exact), then id.
+func sortConnections(list []Connection) { slices.SortStableFunc(list, compareConnections) }
+
+func compareConnections(a, b Connection) int {
+	if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}

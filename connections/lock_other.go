@@ -1,0 +1,7 @@
+//go:build !unix
+
+package connections
+
+// lockFile is a no-op where there is no flock: the Store's mutex still
+// serializes writers in one process.
+func lockFile(string) (func(), error) { return func() {}, nil }

@@ -1,0 +1,222 @@
+package connections
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func newTestStore(t *testing.T) *Store {
+	t.Helper()
+	return NewStore(filepath.Join(t.TempDir(), "sub", "connections.json"))
+}
+
+func TestStorePutListGetDelete(t *testing.T) {
+	s := newTestStore(t)
+	list, err := s.List()
+	if err != nil || len(list) != 0 {
+		t.Fatalf("List on a missing file = %v, %v; want empty, nil", list, err)
+	}
+	b, err := s.Put(Connection{Name: "beta", Destination: "db.example.com:5432", Tags: []string{" prod", "db", "prod", ""}})
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if len(b.ID) != 16 {
+		t.Errorf("id %q; want 16 hex digits", b.ID)
+	}
+	if want := []string{"db", "prod"}; !reflect.DeepEqual(b.Tags, want) {
+		t.Errorf("tags %q; want %q", b.Tags, want)
+	}
+	a, err := s.Put(Connection{Name: "Alpha", Destination: "tcp+https://proxy.example.com:8443/ssh.internal:22", ListenAddr: "127.0.0.1:2222"})
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	a2, err := s.Put(Connection{Name: "alpha", Destination: "tcp+https://redis.example.com:6379"})
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	list, err = s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range list {
+		names = append(names, c.Name)
+	}
+	if want := []string{"Alpha", "alpha", "beta"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("order %q; want %q", names, want)
+	}
+
+	got, err := s.Get(a.ID)
+	if err != nil || !reflect.DeepEqual(got, a) {
+		t.Errorf("Get = %+v, %v; want %+v", got, err, a)
+	}
+	a.ListenAddr = ""
+	if _, err := s.Put(a); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(a.ID); got.ListenAddr != "" {
+		t.Errorf("after replace ListenAddr = %q; want empty", got.ListenAddr)
+	}
+	if list, _ := s.List(); len(list) != 3 {
+		t.Errorf("replace added a connection: %d; want 3", len(list))
+	}
+
+	if err := s.Delete(a2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(a2.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get after Delete: %v; want ErrNotFound", err)
+	}
+	if err := s.Delete(a2.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second Delete: %v; want ErrNotFound", err)
+	}
+}
+
+func TestStoreFileModeAndNoTempFiles(t *testing.T) {
+	s := newTestStore(t)
+	for i := range 5 {
+		if _, err := s.Put(Connection{Name: fmt.Sprint("c", i), Destination: "h:1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := os.Stat(s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := st.Mode().Perm(); m != 0o600 {
+		t.Errorf("mode %o; want 600", m)
+	}
+	ents, err := os.ReadDir(filepath.Dir(s.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.Name() != "connections.json" && e.Name() != "connections.json.lock" {
+			t.Errorf("left behind %s; want only the store and its lock", e.Name())
+		}
+	}
+	b, _ := os.ReadFile(s.Path)
+	if !strings.HasPrefix(string(b), "{\n  \"version\": 1,\n  \"connections\": [") {
+		t.Errorf("file starts %.40q; want version 1 then connections", b)
+	}
+}
+
+func TestStoreCorruptFileKept(t *testing.T) {
+	cases := map[string]string{
+		"not json":      "{nope",
+		"empty":         "",
+		"no version":    `{"connections":[]}`,
+		"newer version": `{"version":9,"connections":[]}`,
+		"duplicate ids": `{"version":1,"connections":[{"id":"a","name":"x","destination":"h:1"},{"id":"a","name":"y","destination":"h:1"}]}`,
+		"missing id":    `{"version":1,"connections":[{"name":"x","destination":"h:1"}]}`,
+	}
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := NewStore(filepath.Join(t.TempDir(), "connections.json"))
+			if err := os.WriteFile(s.Path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.List()
+			var ce *CorruptError
+			if !errors.As(err, &ce) {
+				t.Fatalf("List: %v; want *CorruptError", err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, s.Path) || !strings.Contains(msg, "fix or move it away") {
+				t.Errorf("message %q; want the path and the hint", msg)
+			}
+			if _, err := s.Put(Connection{Name: "n", Destination: "h:1"}); !errors.As(err, &ce) {
+				t.Errorf("Put: %v; want *CorruptError", err)
+			}
+			if err := s.Delete("a"); !errors.As(err, &ce) {
+				t.Errorf("Delete: %v; want *CorruptError", err)
+			}
+			if b, _ := os.ReadFile(s.Path); string(b) != content {
+				t.Errorf("file now %q; want it untouched %q", b, content)
+			}
+		})
+	}
+}
+
+func TestStoreConcurrentWriters(t *testing.T) {
+	s := newTestStore(t)
+	other := NewStore(s.Path) // a second Store on the same file, as the CLI beside the desktop app
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		st := s
+		if i%2 == 1 {
+			st = other
+		}
+		wg.Go(func() {
+			_, err := st.Put(Connection{Name: fmt.Sprint("c", i), Destination: "h:1"})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 40 {
+		t.Errorf("got %d connections; want 40 (a write was lost)", len(list))
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := Connection{Name: "n", Destination: "tcp+https://proxy.example.com/db:5432"}
+	cases := []struct {
+		name      string
+		edit      func(*Connection)
+		wantField string
+	}{
+		{"ok", func(*Connection) {}, ""},
+		{"host port", func(c *Connection) { c.Destination = "db.example.com:5432" }, ""},
+		{"host form", func(c *Connection) { c.Destination = "tcp+https://db.example.com:5432" }, ""},
+		{"no name", func(c *Connection) { c.Name = "  " }, FieldName},
+		{"no destination", func(c *Connection) { c.Destination = "" }, FieldDestination},
+		{"bad destination", func(c *Connection) { c.Destination = "no port here" }, FieldDestination},
+		{"bad scheme", func(c *Connection) { c.Destination = "ftp://x:21" }, FieldDestination},
+		{"listen ok", func(c *Connection) { c.ListenAddr = "127.0.0.1:5432" }, ""},
+		{"listen any host", func(c *Connection) { c.ListenAddr = ":0" }, ""},
+		{"listen no port", func(c *Connection) { c.ListenAddr = "127.0.0.1" }, FieldListenAddr},
+		{"listen port word", func(c *Connection) { c.ListenAddr = "localhost:pg" }, FieldListenAddr},
+		{"listen port big", func(c *Connection) { c.ListenAddr = "localhost:70000" }, FieldListenAddr},
+		{"pomerium url", func(c *Connection) { c.PomeriumURL = "https://proxy.example.com:8443" }, ""},
+		{"pomerium url bad", func(c *Connection) { c.PomeriumURL = "proxy.example.com" }, FieldPomeriumURL},
+		{"cert without key", func(c *Connection) { c.TLS.ClientCertFile = "c.pem" }, FieldTLS},
+		{"key without cert", func(c *Connection) { c.TLS.ClientKey = "-----BEGIN" }, FieldTLS},
+		{"ca twice", func(c *Connection) { c.TLS.CAFile, c.TLS.CACert = "ca.pem", "-----BEGIN" }, FieldTLS},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.edit(&c)
+			err := Validate(c)
+			if tc.wantField == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v; want nil", err)
+				}
+				return
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Validate: %v; want a *FieldError for %s", err, tc.wantField)
+			}
+			if fe.Field != tc.wantField || !strings.HasPrefix(err.Error(), tc.wantField+": ") {
+				t.Errorf("got field %q (%v); want %q", fe.Field, err, tc.wantField)
+			}
+		})
+	}
+}
