@@ -68,14 +68,21 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// A session passed in the query becomes a cookie so that links and
 	// the filter keep working without the token in every URL.
+	// It then redirects to the same page without the token, keeping it
+	// out of the browser history and the address bar.
 	if a.source == credQuery {
 		tok, _ := token(r)
 		s.setSessionCookie(w, tok)
+		u := *r.URL
+		stripCredentials(http.Header{}, &u)
+		http.Redirect(w, r, u.RequestURI(), http.StatusFound)
+		return
 	}
 	var buf bytes.Buffer
+	nonce := randomString()
 	err := portal.WriteHTML(&buf, portal.PageData{
 		User: a.session.Email, SignOutURL: "/.pomerium/sign_out",
-		Entries: portal.Entries(s.routes, a.identity()),
+		Entries: portal.Entries(s.routes, a.identity()), Nonce: nonce,
 	})
 	if err != nil {
 		logErr(s.log, "routes page", err)
@@ -84,6 +91,9 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", portal.ContentSecurityPolicy(nonce))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Write(buf.Bytes())
 }
 
