@@ -13,8 +13,10 @@ func NewCmdRoutes(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "routes <command>",
 		Short: "List the routes a proxy offers you",
-		Args:  cmdutil.ExactArgs(0, "a subcommand (list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.Usagef("unknown command %q for %s: try %s list", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
 			return cmdutil.Usagef("missing subcommand: try %s list", cmd.CommandPath())
 		},
 	}

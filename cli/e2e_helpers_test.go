@@ -1,0 +1,191 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porthole-dev/porthole/cli"
+	"github.com/porthole-dev/porthole/internal/testutil"
+)
+
+// env is one isolated user: its own config and cache dirs, tokens in the
+// 0600 file store, and a browser command that counts its invocations.
+type env struct {
+	t        *testing.T
+	dir      string
+	config   string
+	cache    string
+	browser  string // --browser-cmd
+	count    string // one line per browser invocation
+	ca       string
+	extraEnv map[string]string
+}
+
+func newEnv(t *testing.T, ds *testutil.DevServer) *env {
+	t.Helper()
+	dir := t.TempDir()
+	e := &env{t: t, dir: dir, config: filepath.Join(dir, "config"), cache: filepath.Join(dir, "cache"),
+		count: filepath.Join(dir, "browser-count"), ca: ds.CAFile}
+	return e
+}
+
+// useCurl makes the "browser" curl following redirects with a cookie jar,
+// trusting the dev CA: a plain HTTP client signing in.
+func (e *env) useCurl() {
+	e.t.Helper()
+	curl := testutil.Require(e.t, "curl")
+	e.browser = e.script("curl-browser", `printf 'x\n' >> '`+e.count+`'
+url="${@: -1}"
+exec '`+curl+`' -sS -L --max-time 120 --cacert '`+e.ca+`' -c '`+e.dir+`/jar' -b '`+e.dir+`/jar' -o /dev/null "$url"
+`)
+}
+
+// useChromium makes the browser headless Chromium; with the dev server's
+// auto-login it follows the sign-in to the CLI's callback with no click.
+func (e *env) useChromium() {
+	e.t.Helper()
+	chromium := testutil.Require(e.t, "chromium")
+	e.browser = e.script("chromium-browser", `printf 'x\n' >> '`+e.count+`'
+url="${@: -1}"
+profile=$(mktemp -d '`+e.dir+`/chromium-XXXXXX')
+exec '`+chromium+`' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync \
+  --user-data-dir="$profile" --ignore-certificate-errors --dump-dom "$url" >/dev/null 2>"$profile.log"
+`)
+}
+
+func (e *env) script(name, body string) string {
+	e.t.Helper()
+	p := filepath.Join(e.dir, name)
+	if err := os.WriteFile(p, []byte("#!/usr/bin/env bash\nset -u\n"+body), 0o700); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// browserRuns is how many times the browser command ran.
+func (e *env) browserRuns() int {
+	b, err := os.ReadFile(e.count)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\n")
+}
+
+func (e *env) factory(in io.Reader, out, errOut io.Writer) *cli.Factory {
+	f := cli.NewFactory(in, out, errOut)
+	f.ConfigDir = e.config
+	f.CacheDir = e.cache
+	f.Getenv = func(k string) string {
+		if v, ok := e.extraEnv[k]; ok {
+			return v
+		}
+		if k == "POMERIUM_CLI_NO_KEYRING" {
+			return "1"
+		}
+		return os.Getenv(k)
+	}
+	return f
+}
+
+// args adds the flags every call needs: the dev CA and the browser.
+func (e *env) args(args ...string) []string {
+	out := append([]string{}, args...)
+	if e.browser != "" {
+		out = append(out, "--browser-cmd", e.browser)
+	}
+	return append(out, "--alternate-ca-path", e.ca)
+}
+
+// run runs pomerium-cli in-process.
+func (e *env) run(args ...string) (int, string, string) {
+	e.t.Helper()
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	code := cli.Run(ctx, e.factory(strings.NewReader(""), &out, &errOut), args)
+	e.t.Logf("pomerium-cli %s: exit %d\nstderr: %s", strings.Join(args, " "), code, errOut.String())
+	return code, out.String(), errOut.String()
+}
+
+// binEnv is the process environment for the real binary.
+func (e *env) binEnv() []string {
+	envv := []string{"HOME=" + e.dir, "XDG_CONFIG_HOME=" + e.config, "XDG_CACHE_HOME=" + e.cache,
+		"POMERIUM_CLI_NO_KEYRING=1", "PATH=" + os.Getenv("PATH")}
+	for k, v := range e.extraEnv {
+		envv = append(envv, k+"="+v)
+	}
+	return envv
+}
+
+// tokenFiles are the regular files under the cache dir.
+func (e *env) tokenFiles() map[string]os.FileMode {
+	files := map[string]os.FileMode{}
+	_ = filepath.WalkDir(e.cache, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if st, err := d.Info(); err == nil {
+				files[p] = st.Mode().Perm()
+			}
+		}
+		return nil
+	})
+	return files
+}
+
+func (e *env) cacheHolds(s string) bool {
+	for p := range e.tokenFiles() {
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a poller.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitMatch polls read() until re matches, against a generous deadline.
+func waitMatch(t *testing.T, what string, read func() string, re *regexp.Regexp, done <-chan struct{}) []string {
+	t.Helper()
+	deadline := time.After(2 * time.Minute)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if m := re.FindStringSubmatch(read()); m != nil {
+			return m
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("%s: no match for %s within 2m; got:\n%s", what, re, read())
+		case <-done:
+			if m := re.FindStringSubmatch(read()); m != nil {
+				return m
+			}
+			t.Fatalf("%s: ended before %s appeared; got:\n%s", what, re, read())
+		case <-tick.C:
+		}
+	}
+}

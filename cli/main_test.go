@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+)
+
+// run executes the CLI in-process with isolated config and cache dirs.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	f := NewFactory(strings.NewReader(""), &out, &errOut)
+	f.ConfigDir = t.TempDir()
+	f.CacheDir = t.TempDir()
+	code = Run(context.Background(), f, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestRunExitCodes(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr []string // substrings
+		wantStdout string   // substring
+	}{
+		{name: "version", args: []string{"version"}, wantCode: 0, wantStdout: "pomerium-cli dev"},
+		{name: "--version", args: []string{"--version"}, wantCode: 0, wantStdout: "pomerium-cli dev"},
+		{name: "help", args: []string{"--help"}, wantCode: 0, wantStdout: "routes"},
+		{name: "completion bash", args: []string{"completion", "bash"}, wantCode: 0, wantStdout: "__start_pomerium-cli"},
+		{name: "completion zsh", args: []string{"completion", "zsh"}, wantCode: 0, wantStdout: "#compdef pomerium-cli"},
+		{name: "complete subcommands", args: []string{"__complete", "rou"}, wantCode: 0, wantStdout: "routes"},
+		{name: "complete output values", args: []string{"__complete", "routes", "list", "--output", ""}, wantCode: 0, wantStdout: "yaml"},
+		{name: "unknown command", args: []string{"frobnicate"}, wantCode: 2,
+			wantStderr: []string{`Error: unknown command "frobnicate"`, "Run 'pomerium-cli --help' for usage."}},
+		{name: "unknown flag", args: []string{"tcp", "--nope", "a:1"}, wantCode: 2,
+			wantStderr: []string{"Error: unknown flag: --nope", "Run 'pomerium-cli tcp --help' for usage."}},
+		{name: "tcp missing destination", args: []string{"tcp"}, wantCode: 2,
+			wantStderr: []string{"Error: missing destination", "Run 'pomerium-cli tcp --help' for usage."}},
+		{name: "routes unknown subcommand", args: []string{"routes", "lst"}, wantCode: 2, wantStderr: []string{`unknown command "lst"`, "Run 'pomerium-cli routes --help'"}},
+		{name: "routes alone", args: []string{"routes"}, wantCode: 2, wantStderr: []string{"missing subcommand"}},
+		{name: "login missing url", args: []string{"login"}, wantCode: 2, wantStderr: []string{"Error: missing server URL"}},
+		{name: "auth missing url", args: []string{"auth"}, wantCode: 2, wantStderr: []string{"Error: missing server URL"}},
+		{name: "routes list nothing remembered", args: []string{"routes", "list"}, wantCode: 2,
+			wantStderr: []string{"none remembered", "Run 'pomerium-cli routes list --help' for usage."}},
+		{name: "routes list bad output", args: []string{"routes", "list", "https://p", "-o", "xml"}, wantCode: 2,
+			wantStderr: []string{`--output "xml"`}},
+		{name: "login http url", args: []string{"login", "http://p.example.com"}, wantCode: 1,
+			wantStderr: []string{`Error: server URL "http://p.example.com": scheme "http" not supported`}},
+		{name: "logout both", args: []string{"logout", "https://p", "--all"}, wantCode: 2, wantStderr: []string{"not both"}},
+		{name: "bad login timeout", args: []string{"--login-timeout", "soon", "version"}, wantCode: 2, wantStderr: []string{"--login-timeout"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code = %d; want %d\nstderr: %s", code, tt.wantCode, stderr)
+			}
+			for _, s := range tt.wantStderr {
+				if !strings.Contains(stderr, s) {
+					t.Errorf("stderr = %q; want it to contain %q", stderr, s)
+				}
+			}
+			if !strings.Contains(stdout, tt.wantStdout) {
+				t.Errorf("stdout = %q; want it to contain %q", stdout, tt.wantStdout)
+			}
+			if code != 0 && strings.Count(stderr, "Error:") != 1 {
+				t.Errorf("stderr has %d Error: lines; want exactly 1:\n%s", strings.Count(stderr, "Error:"), stderr)
+			}
+		})
+	}
+}
+
+type unauthorizedErr struct{}
+
+func (unauthorizedErr) Error() string      { return "proxy answered 401 Unauthorized" }
+func (unauthorizedErr) Unauthorized() bool { return true }
+
+func TestHint(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{name: "unauthorized", err: fmt.Errorf("listing routes: %w", unauthorizedErr{}), want: "sign in again with: pomerium-cli login https://p.example.com"},
+		{name: "unknown authority", err: fmt.Errorf("dial: %w", x509.UnknownAuthorityError{}), want: "if the proxy uses a private CA, pass --alternate-ca-path FILE"},
+		{name: "connection refused", err: fmt.Errorf("dialing proxy: %w", refused), want: "is the proxy running at 127.0.0.1:9?"},
+		{name: "other", err: errors.New("boom"), want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Hint(tt.err, "https://p.example.com"); got != tt.want {
+				t.Errorf("Hint(%v) = %q; want %q", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestGlobalFlagsOnEveryCommand(t *testing.T) {
+	f := NewFactory(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	root := NewCmdRoot(f)
+	for _, c := range root.Commands() {
+		for _, name := range []string{"disable-tls-verification", "alternate-ca-path", "ca-cert", "client-cert", "client-key",
+			"browser-cmd", "no-browser", "login-timeout", "service-account", "service-account-file", "verbose"} {
+			if c.Flag(name) == nil {
+				t.Errorf("%s has no --%s; want the global flags on every command", c.CommandPath(), name)
+			}
+		}
+	}
+	if c, _, _ := root.Find([]string{"tcp"}); c.Flags().Lookup("listen").DefValue != "127.0.0.1:0" {
+		t.Errorf("tcp --listen default = %q; want 127.0.0.1:0", c.Flags().Lookup("listen").DefValue)
+	}
+	_ = cmdutil.DefaultLoginTimeout
+}
