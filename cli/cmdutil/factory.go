@@ -64,6 +64,9 @@ type Factory struct {
 	CacheDir string
 	// OpenURL, when set, replaces the browser opener (tests).
 	OpenURL func(ctx context.Context, url string) error
+	// Tokens replaces the token cache (tests); nil builds authflow's
+	// keyring cache with its file fallback.
+	Tokens authflow.TokenStore
 	// Target is the server the running command talks to; commands set it
 	// so cli.Run can name it in hints ("sign in again with ...").
 	Target string
@@ -165,6 +168,9 @@ func (f *Factory) TokenStore() authflow.TokenStore {
 }
 
 func (f *Factory) tokenStoreLocked() authflow.TokenStore {
+	if f.store == nil && f.Tokens != nil {
+		f.store = f.Tokens
+	}
 	if f.store == nil {
 		f.store = newCache(authflow.CacheOptions{
 			Dir:       f.CacheDir,
