@@ -123,3 +123,15 @@ func TestGlobalFlagsOnEveryCommand(t *testing.T) {
 	}
 	_ = cmdutil.DefaultLoginTimeout
 }
+
+func TestPrintChain(t *testing.T) {
+	var b bytes.Buffer
+	inner := os.NewSyscallError("connect", syscall.ECONNREFUSED)
+	printChain(&b, fmt.Errorf("listing routes at https://p: %w", errors.Join(errors.New("first"), inner)))
+	got := b.String()
+	for _, want := range []string{"Details:", "*fmt.wrapError: listing routes at https://p", "    *errors.errorString: first", "*os.SyscallError: connect: connection refused"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("chain = %q; want it to contain %q", got, want)
+		}
+	}
+}
