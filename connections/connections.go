@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -165,11 +166,18 @@ func (s *Store) Delete(id string) error {
 // without an id get one. An error from fn leaves the file as it was.
 func (s *Store) Modify(fn func(list []Connection) ([]Connection, error)) error {
 	return s.modify(func(list []Connection) ([]Connection, error) {
-		out, err := fn(list)
+		loaded := make(map[string]Connection, len(list))
+		for _, c := range list {
+			loaded[c.ID] = c
+		}
+		out, err := fn(slices.Clone(list))
 		if err != nil {
 			return nil, err
 		}
 		for i := range out {
+			if old, ok := loaded[out[i].ID]; ok && reflect.DeepEqual(old, out[i]) {
+				continue // unchanged: a bad hand edit elsewhere must not block this write
+			}
 			c, err := Normalize(out[i])
 			if err != nil {
 				return nil, fmt.Errorf("connection %q: %w", out[i].Name, err)
@@ -257,7 +265,7 @@ func writeFileAtomic(path string, b []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("writing connections file: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -267,19 +275,19 @@ func writeFileAtomic(path string, b []byte) (err error) {
 		}
 	}()
 	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("writing connections file: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("writing connections file: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing connections file: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing connections file: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing connections file: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	syncDir(dir)
 	return nil

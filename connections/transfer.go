@@ -63,6 +63,16 @@ func Export(w io.Writer, list []Connection, opts ExportOptions) error {
 	return nil
 }
 
+// WriteExport writes an export of list to path atomically, mode 0600
+// (an export may hold keys).
+func WriteExport(path string, list []Connection, opts ExportOptions) error {
+	var buf bytes.Buffer
+	if err := Export(&buf, list, opts); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}
+
 // Decode reads an export in either format (Pomerium Desktop's with or
 // without the Any wrapper) and returns its connections, not yet validated.
 func Decode(data []byte) ([]Connection, Format, error) {

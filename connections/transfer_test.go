@@ -150,7 +150,7 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	list := []Connection{
 		{ID: "a1", Name: "inline", Destination: "h:1", Tags: []string{"t"}, Autostart: true,
-			TLS: tlsconfig.Options{CACert: b64(testCA), ClientCert: testCert, ClientKey: testKey},
+			TLS:    tlsconfig.Options{CACert: b64(testCA), ClientCert: testCert, ClientKey: testKey},
 			Source: &Source{PortalURL: portal, RouteID: "r1"}},
 		{ID: "b2", Name: "files", Destination: "tcp+https://p/h:2", ListenAddr: "127.0.0.1:2",
 			TLS: tlsconfig.Options{ClientCertFile: certFile, ClientKeyFile: keyFile}},

@@ -1,0 +1,138 @@
+package connections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/tlsconfig"
+	"github.com/porthole-dev/porthole/tunnel"
+)
+
+// ConnectOptions are the parsed arguments of `connections connect`.
+type ConnectOptions struct {
+	IO      *cmdutil.IOStreams
+	Factory *cmdutil.Factory
+	Store   *saved.Store
+	Ctx     context.Context
+
+	Ref    string
+	Listen string // overrides the saved listen address when set
+	// Ready, when set, receives the listen address once listening (tests).
+	Ready func(addr string)
+}
+
+// NewCmdConnect builds `connections connect ID|NAME`. runF replaces connectRun in tests.
+func NewCmdConnect(f *cmdutil.Factory, sf *storeFlag, runF func(*ConnectOptions) error) *cobra.Command {
+	opts := &ConnectOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "connect ID|NAME",
+		Short: "Open a saved connection's tunnel until interrupted (Ctrl-C)",
+		Long: `Listen on the connection's address (a free loopback port when it has none)
+and carry every connection through the proxy, signing in when needed, like
+` + "`pomerium-cli tcp`" + `. The connection's own TLS options apply; TLS flags given
+here replace them for this run.`,
+		Example: `  pomerium-cli connections connect db
+  pomerium-cli connections connect db --listen 127.0.0.1:0`,
+		Args: cmdutil.ExactArgs(1, "the id or name of a connection"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Ref, opts.Store, opts.Ctx = args[0], sf.open(f), cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return connectRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Listen, "listen", "", "local `address` for this run instead of the saved one")
+	return cmd
+}
+
+func connectRun(opts *ConnectOptions) error {
+	ctx := opts.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	list, err := opts.Store.List()
+	if err != nil {
+		return err
+	}
+	c, err := saved.Find(list, opts.Ref)
+	if err != nil {
+		return err
+	}
+	dst, err := tunnel.ParseDestination(c.Destination, c.PomeriumURL)
+	if err != nil {
+		return fmt.Errorf("connection %s: destination: %w", c.Name, err)
+	}
+	if dst.Proxy != nil {
+		opts.Factory.Target = dst.Proxy.String()
+	}
+	tlsOpts := c.TLS
+	if flags := opts.Factory.TLSOptions(); flags != (tlsconfig.Options{}) {
+		tlsOpts = flags
+	}
+	cfg, err := opts.Factory.TunnelConfigTLS(dst, tlsOpts)
+	if err != nil {
+		return fmt.Errorf("connection %s: %w", c.Name, err)
+	}
+	ev := &eventPrinter{w: opts.IO.ErrOut, name: c.Name, authority: dst.Authority}
+	cfg.OnEvent = ev.print
+
+	addr := c.ListenAddr
+	if opts.Listen != "" {
+		addr = opts.Listen
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := tunnel.Listen(ctx, addr, cfg)
+	if err != nil {
+		return fmt.Errorf("connection %s: listening on %s: %w", c.Name, addr, err)
+	}
+	defer ln.Stop()
+	fmt.Fprintf(opts.IO.ErrOut, "%s: listening on %s (Ctrl-C stops)\n", c.Name, ln.Addr())
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr().String())
+	}
+	select {
+	case <-ctx.Done():
+		_ = ln.Stop()
+		return ctx.Err()
+	case <-ln.Done():
+		if err := ln.Err(); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("connection %s: listener stopped: %w", c.Name, err)
+		}
+		return ctx.Err()
+	}
+}
+
+// eventPrinter writes one stderr line per connect, close and error.
+type eventPrinter struct {
+	mu        sync.Mutex // events come from many connections
+	w         io.Writer
+	name      string
+	authority string
+}
+
+func (p *eventPrinter) print(e tunnel.Event) {
+	var line string
+	switch e.Kind {
+	case tunnel.EventConnected:
+		line = fmt.Sprintf("[#%d] connected to %s", e.ConnID, p.authority)
+	case tunnel.EventClosed:
+		line = fmt.Sprintf("[#%d] closed: sent %d B, received %d B", e.ConnID, e.BytesSent, e.BytesReceived)
+	case tunnel.EventError:
+		line = fmt.Sprintf("[#%d] error: %v", e.ConnID, e.Err)
+	default:
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%s: %s\n", p.name, line)
+}
