@@ -8,12 +8,8 @@
 package authflow
 
 import (
-	"context"
 	"errors"
 	"io"
-	"net/http"
-	"net/url"
-	"time"
 )
 
 // ErrNotFound is returned by a TokenStore when nothing is stored for a key.
@@ -36,57 +32,6 @@ type CacheOptions struct {
 	NoKeyring bool
 }
 
-// Cache is the default TokenStore: keyring first, file fallback.
-type Cache struct{}
-
-// NewCache returns the keyring-backed cache with its file fallback.
-func NewCache(opts CacheOptions) *Cache { panic("not implemented") }
-
-// Flow runs one browser sign-in.
-type Flow struct {
-	HTTPClient *http.Client // for the login API; carries TLS options and proxy
-	// OpenURL opens the sign-in URL (github.com/pkg/browser or --browser-cmd);
-	// nil opens nothing (--no-browser). The URL is printed on Stderr always.
-	OpenURL func(ctx context.Context, signInURL string) error
-	Stderr  io.Writer
-	Timeout time.Duration // default 5 minutes
-}
-
-// Login asks the proxy's login API for a sign-in URL, opens it, and waits
-// for pomerium_jwt on a 127.0.0.1 callback. notify (may be nil) receives
-// the sign-in URL.
-func (f *Flow) Login(ctx context.Context, proxy *url.URL, notify func(string)) (string, error) {
-	panic("not implemented")
-}
-
-// Authenticator combines a Flow and a TokenStore, and makes concurrent
-// callers share one sign-in. It implements tunnel.Authenticator and
-// portalclient's authenticator.
-type Authenticator struct {
-	Flow  *Flow
-	Store TokenStore
-	// ServiceAccount, when set, is always the token; no browser is used.
-	ServiceAccount string
-}
-
-// CachedToken returns a stored, unexpired token or "".
-func (a *Authenticator) CachedToken(ctx context.Context, proxy *url.URL) (string, error) {
-	panic("not implemented")
-}
-
-// SignIn: see tunnel.Authenticator.
-func (a *Authenticator) SignIn(ctx context.Context, proxy *url.URL, stale string, notify func(string)) (string, error) {
-	panic("not implemented")
-}
-
-// Token returns the cached token, or signs in.
-func (a *Authenticator) Token(ctx context.Context, proxy *url.URL, notify func(string)) (string, error) {
-	panic("not implemented")
-}
-
-// Logout drops the token for proxy.
-func (a *Authenticator) Logout(proxy *url.URL) error { panic("not implemented") }
-
-// HostKey is the cache key for a proxy URL: its host, with the port when
-// it is not 443. One sign-in serves every route of a cluster.
-func HostKey(proxy *url.URL) string { panic("not implemented") }
+// ErrServiceAccountRejected is returned by SignIn when a service account
+// is configured: there is no browser sign-in to fall back to.
+var ErrServiceAccountRejected = errors.New("service account token rejected")

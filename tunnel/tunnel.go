@@ -11,11 +11,18 @@ package tunnel
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 // Destination says where to dial and what to ask for.
@@ -24,13 +31,6 @@ type Destination struct {
 	Proxy *url.URL
 	// Authority is the host:port sent as the CONNECT target.
 	Authority string
-}
-
-// ParseDestination accepts "host:port", "tcp+https://host:port" and
-// "tcp+https://proxy[:port]/host:port". pomeriumURL, when not empty,
-// overrides where to dial (--pomerium-url). Errors say which form is expected.
-func ParseDestination(dest, pomeriumURL string) (Destination, error) {
-	panic("not implemented")
 }
 
 // Authenticator supplies and refreshes tokens. authflow.Authenticator
@@ -54,8 +54,8 @@ type Config struct {
 	// honours HTTPS_PROXY/NO_PROXY); nil means dial directly.
 	Proxy        func(*http.Request) (*url.URL, error)
 	NetDialer    func(ctx context.Context, network, addr string) (net.Conn, error) // nil: net.Dialer
-	DisableHTTP2 bool        // force HTTP/1.1
-	OnEvent      func(Event) // called synchronously; must not block
+	DisableHTTP2 bool                                                              // force HTTP/1.1
+	OnEvent      func(Event)                                                       // called synchronously; must not block
 }
 
 // EventKind names what happened.
@@ -83,9 +83,6 @@ type Event struct {
 	Err           error
 }
 
-// String is a one-line, human-readable form for logs (never holds a token).
-func (e Event) String() string { return fmt.Sprintf("%s %s", e.Time.Format(time.TimeOnly), e.Kind) }
-
 // Stats are live counters.
 type Stats struct {
 	Active        int64
@@ -94,36 +91,210 @@ type Stats struct {
 	BytesReceived int64
 }
 
+// String is a one-line, human-readable form for logs (never holds a token).
+func (e Event) String() string {
+	s := e.Time.Format(time.TimeOnly) + " " + string(e.Kind)
+	if e.ConnID != 0 {
+		s += fmt.Sprintf(" #%d", e.ConnID)
+	}
+	if e.Addr != "" {
+		s += " " + e.Addr
+	}
+	switch e.Kind {
+	case EventSignIn:
+		s += " " + e.SignInURL
+	case EventClosed:
+		s += fmt.Sprintf(" sent=%d received=%d after %s", e.BytesSent, e.BytesReceived, e.Duration.Round(time.Millisecond))
+	case EventError:
+		if e.Err != nil {
+			s += ": " + e.Err.Error()
+		}
+	}
+	return s
+}
+
 // Tunnel carries connections for one destination.
-type Tunnel struct{}
+type Tunnel struct {
+	cfg    Config
+	tlsCfg *tls.Config
+	h2t    *http2.Transport
+
+	ids                          atomic.Uint64
+	active, total, sent, receivd atomic.Int64
+
+	mu     sync.Mutex
+	h2     []*http2.ClientConn
+	h2dial *dialCall // the HTTP/2 dial under way, joined by concurrent callers
+	noH2   bool      // the proxy did not offer h2: HTTP/1.1 from now on
+	conns  map[uint64]func()
+	closed bool
+}
 
 // New checks cfg and returns a Tunnel.
-func New(cfg Config) (*Tunnel, error) { panic("not implemented") }
+func New(cfg Config) (*Tunnel, error) {
+	d := cfg.Destination
+	if d.Proxy == nil || d.Proxy.Host == "" {
+		return nil, errors.New("tunnel: destination has no proxy URL (use ParseDestination)")
+	}
+	if !strings.EqualFold(d.Proxy.Scheme, "https") {
+		return nil, fmt.Errorf("tunnel: proxy URL %s is not https", d.Proxy)
+	}
+	if err := checkAuthority(d.Authority); err != nil {
+		return nil, fmt.Errorf("tunnel: destination authority: %w", err)
+	}
+	var tc *tls.Config
+	if cfg.TLSConfig != nil {
+		tc = cfg.TLSConfig.Clone()
+	} else {
+		tc = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if tc.ServerName == "" {
+		tc.ServerName = d.Proxy.Hostname()
+	}
+	t := &Tunnel{cfg: cfg, tlsCfg: tc, conns: map[uint64]func(){}}
+	t.h2t = &http2.Transport{
+		TLSClientConfig: tc,
+		// Pings find a dead shared connection before a new tunnel waits on it.
+		ReadIdleTimeout: 30 * time.Second,
+		PingTimeout:     15 * time.Second,
+	}
+	return t, nil
+}
+
+func (t *Tunnel) emit(e Event) {
+	if t.cfg.OnEvent == nil {
+		return
+	}
+	e.Time = time.Now()
+	t.cfg.OnEvent(e)
+}
 
 // Serve accepts on ln until ctx ends or ln is closed.
-func (t *Tunnel) Serve(ctx context.Context, ln net.Listener) error { panic("not implemented") }
+func (t *Tunnel) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	t.emit(Event{Kind: EventListening, Addr: ln.Addr().String()})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	backoff := 5 * time.Millisecond
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				// Out of file descriptors: wait a little instead of spinning.
+				tm := time.NewTimer(backoff)
+				select {
+				case <-ctx.Done():
+					tm.Stop()
+					return ctx.Err()
+				case <-tm.C:
+				}
+				backoff = min(backoff*2, time.Second)
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("accepting on %s: %w", ln.Addr(), err)
+		}
+		backoff = 5 * time.Millisecond
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = t.ServeConn(ctx, c)
+		}()
+	}
+}
 
 // ServeConn carries one already-accepted connection (or stdin/stdout
 // wrapped as a net.Conn) and returns when it ends.
-func (t *Tunnel) ServeConn(ctx context.Context, c net.Conn) error { panic("not implemented") }
+func (t *Tunnel) ServeConn(ctx context.Context, c net.Conn) error {
+	id := t.ids.Add(1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var up upstream
+	var upMu sync.Mutex
+	kill := func() {
+		cancel()
+		c.Close()
+		upMu.Lock()
+		if up != nil {
+			up.Close()
+		}
+		upMu.Unlock()
+	}
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		c.Close()
+		return net.ErrClosed
+	}
+	t.conns[id] = kill
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		delete(t.conns, id)
+		t.mu.Unlock()
+	}()
+	t.active.Add(1)
+	t.total.Add(1)
+	defer t.active.Add(-1)
+	defer c.Close()
 
-// Stats returns the live counters.
-func (t *Tunnel) Stats() Stats { panic("not implemented") }
-
-// Close releases shared proxy connections.
-func (t *Tunnel) Close() error { panic("not implemented") }
-
-// Listener is a started local listener; front ends start and stop it.
-type Listener struct{}
-
-// Listen opens addr ("127.0.0.1:0" picks a port) and serves cfg on it in
-// the background. EventListening is reported with the chosen address.
-func Listen(ctx context.Context, addr string, cfg Config) (*Listener, error) {
-	panic("not implemented")
+	start := time.Now()
+	t.emit(Event{Kind: EventConnecting, ConnID: id, Addr: c.RemoteAddr().String()})
+	u, err := t.open(ctx, id)
+	if err != nil {
+		if ctx.Err() != nil && !errors.As(err, new(*StatusError)) {
+			err = fmt.Errorf("connecting to %s via %s: %w", t.cfg.Destination.Authority, t.cfg.Destination.Proxy, context.Cause(ctx))
+		}
+		t.emit(Event{Kind: EventError, ConnID: id, Addr: c.RemoteAddr().String(), Err: err})
+		return err
+	}
+	upMu.Lock()
+	up = u
+	upMu.Unlock()
+	defer u.Close()
+	stopKill := context.AfterFunc(ctx, kill)
+	defer stopKill()
+	t.emit(Event{Kind: EventConnected, ConnID: id, Addr: c.RemoteAddr().String()})
+	sent, recvd, err := t.pipe(c, u)
+	t.emit(Event{Kind: EventClosed, ConnID: id, Addr: c.RemoteAddr().String(), BytesSent: sent, BytesReceived: recvd, Duration: time.Since(start)})
+	return err
 }
 
-func (l *Listener) Addr() net.Addr        { panic("not implemented") }
-func (l *Listener) Stats() Stats          { panic("not implemented") }
-func (l *Listener) Stop() error           { panic("not implemented") } // closes listener and active connections
-func (l *Listener) Done() <-chan struct{} { panic("not implemented") }
-func (l *Listener) Err() error            { panic("not implemented") } // why it stopped, nil after Stop
+// Stats returns the live counters.
+func (t *Tunnel) Stats() Stats {
+	return Stats{Active: t.active.Load(), Total: t.total.Load(), BytesSent: t.sent.Load(), BytesReceived: t.receivd.Load()}
+}
+
+// closeActive ends every connection under way.
+func (t *Tunnel) closeActive() {
+	t.mu.Lock()
+	kills := make([]func(), 0, len(t.conns))
+	for _, k := range t.conns {
+		kills = append(kills, k)
+	}
+	t.mu.Unlock()
+	for _, k := range kills {
+		k()
+	}
+}
+
+// Close releases shared proxy connections and ends active tunnels.
+func (t *Tunnel) Close() error {
+	t.mu.Lock()
+	t.closed = true
+	h2 := t.h2
+	t.h2 = nil
+	t.mu.Unlock()
+	t.closeActive()
+	for _, cc := range h2 {
+		cc.Close()
+	}
+	return nil
+}

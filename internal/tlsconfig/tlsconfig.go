@@ -7,6 +7,13 @@ package tlsconfig
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 )
 
 // Options are the TLS settings a user can choose for talking to a proxy.
@@ -30,5 +37,96 @@ type Options struct {
 
 // Config builds the tls.Config. Errors name the option that was wrong.
 func (o Options) Config() (*tls.Config, error) {
-	panic("tlsconfig: Config not implemented yet (owned by the client-library helper)")
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.DisableVerification}
+	if o.CAFile != "" || o.CACert != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			// No system roots (a minimal container): the given CA alone.
+			pool = x509.NewCertPool()
+		}
+		if o.CAFile != "" {
+			b, err := readOption("--alternate-ca-path", o.CAFile)
+			if err != nil {
+				return nil, err
+			}
+			if !pool.AppendCertsFromPEM(b) {
+				return nil, fmt.Errorf("--alternate-ca-path %s: no PEM certificate found in the file", o.CAFile)
+			}
+		}
+		if o.CACert != "" {
+			b, err := decodePEMOrBase64(o.CACert)
+			if err != nil {
+				return nil, fmt.Errorf("--ca-cert: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(b) {
+				return nil, errors.New("--ca-cert: no PEM certificate found (want PEM or base64 of PEM)")
+			}
+		}
+		cfg.RootCAs = pool
+	}
+	cert, err := o.clientCert()
+	if err != nil {
+		return nil, err
+	}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	return cfg, nil
+}
+
+func (o Options) clientCert() (*tls.Certificate, error) {
+	certPEM, keyPEM := []byte(o.ClientCert), []byte(o.ClientKey)
+	var err error
+	if o.ClientCertFile != "" {
+		if certPEM, err = readOption("--client-cert", o.ClientCertFile); err != nil {
+			return nil, err
+		}
+	}
+	if o.ClientKeyFile != "" {
+		if keyPEM, err = readOption("--client-key", o.ClientKeyFile); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case len(certPEM) == 0 && len(keyPEM) == 0:
+		return nil, nil
+	case len(keyPEM) == 0:
+		return nil, errors.New("--client-cert is set but --client-key is not: give both")
+	case len(certPEM) == 0:
+		return nil, errors.New("--client-key is set but --client-cert is not: give both")
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("--client-cert/--client-key: %w", err)
+	}
+	return &cert, nil
+}
+
+// readOption reads the file an option names; errors read
+// "--alternate-ca-path /x: no such file or directory".
+func readOption(flag, path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s %s: %w", flag, path, pe.Err)
+		}
+		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
+	}
+	return b, nil
+}
+
+// decodePEMOrBase64 accepts PEM as is, or base64 of PEM (how the real
+// pomerium-cli takes --ca-cert).
+func decodePEMOrBase64(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-----BEGIN") {
+		return []byte(s), nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, errors.New("neither PEM nor base64 of PEM")
 }

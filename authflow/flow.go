@@ -1,0 +1,173 @@
+package authflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultTimeout is how long Login waits for the browser to come back.
+const DefaultTimeout = 5 * time.Minute
+
+// Flow runs one browser sign-in.
+type Flow struct {
+	HTTPClient *http.Client // for the login API; carries TLS options and proxy
+	// OpenURL opens the sign-in URL (github.com/pkg/browser or --browser-cmd);
+	// nil opens nothing (--no-browser). The URL is printed on Stderr always.
+	OpenURL func(ctx context.Context, signInURL string) error
+	Stderr  io.Writer
+	Timeout time.Duration // default 5 minutes
+}
+
+const donePage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign-in complete</title></head>
+<body style="font-family:sans-serif;margin:3em"><h1>Sign-in complete.</h1><p>You may close this page.</p></body></html>
+`
+
+// Login asks the proxy's login API for a sign-in URL, opens it, and waits
+// for pomerium_jwt on a 127.0.0.1 callback. notify (may be nil) receives
+// the sign-in URL.
+func (f *Flow) Login(ctx context.Context, proxy *url.URL, notify func(string)) (string, error) {
+	timeout := f.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("starting the sign-in callback on 127.0.0.1: %w", err)
+	}
+	redirect := "http://" + ln.Addr().String()
+	tokens := make(chan string, 1)
+	var once sync.Once
+	srv := &http.Server{
+		Handler:           callbackHandler(func(tok string) { once.Do(func() { tokens <- tok }) }),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() {
+		// Let the browser get its "complete" page before the server goes.
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
+
+	signInURL, err := f.signInURL(ctx, proxy, redirect)
+	if err != nil {
+		return "", err
+	}
+	var openErr error
+	if f.OpenURL != nil {
+		openErr = f.OpenURL(ctx, signInURL)
+	}
+	if f.Stderr != nil {
+		if f.OpenURL != nil && openErr == nil {
+			fmt.Fprintf(f.Stderr, "Your browser has been opened to visit:\n\n  %s\n\n", signInURL)
+		} else {
+			if openErr != nil {
+				fmt.Fprintf(f.Stderr, "Could not open a browser: %v\n", openErr)
+			}
+			fmt.Fprintf(f.Stderr, "Open this URL to sign in:\n\n  %s\n\n", signInURL)
+		}
+	}
+	if notify != nil {
+		notify(signInURL)
+	}
+
+	tm := time.NewTimer(timeout)
+	defer tm.Stop()
+	select {
+	case tok := <-tokens:
+		return tok, nil
+	case <-tm.C:
+		return "", fmt.Errorf("no sign-in within %s: the browser did not come back to %s (use --login-timeout to wait longer): %w", timeout, redirect, context.DeadlineExceeded)
+	case <-ctx.Done():
+		return "", fmt.Errorf("sign-in canceled: %w", ctx.Err())
+	}
+}
+
+// callbackHandler answers GET /?pomerium_jwt=... once with the done page
+// and hands the token over; anything else is refused.
+func callbackHandler(deliver func(string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		tok := r.URL.Query().Get("pomerium_jwt")
+		if tok == "" {
+			http.Error(w, "missing pomerium_jwt", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		_, _ = io.WriteString(w, donePage)
+		deliver(tok)
+	})
+}
+
+// signInURL asks the login API for the URL to open.
+func (f *Flow) signInURL(ctx context.Context, proxy *url.URL, redirect string) (string, error) {
+	u := proxy.ResolveReference(&url.URL{Path: "/.pomerium/api/v1/login"})
+	u.RawQuery = url.Values{"pomerium_redirect_uri": {redirect}}.Encode()
+	api := u.Scheme + "://" + u.Host + u.Path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", fmt.Errorf("login API %s: %w", api, err)
+	}
+	req.Header.Set("Accept", "text/plain")
+	hc := http.DefaultClient
+	if f.HTTPClient != nil {
+		hc = f.HTTPClient
+	}
+	noFollow := *hc
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("asking %s for a sign-in URL: %w", api, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("reading the answer of %s: %w", api, err)
+	}
+	text := strings.TrimSpace(string(body))
+	switch {
+	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == http.StatusNotFound:
+		return "", fmt.Errorf("%s has no login API (404): is this a Pomerium proxy?", api)
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return "", fmt.Errorf("%s answered with a redirect (%d) to %q instead of a sign-in URL: is this a Pomerium proxy?", api, resp.StatusCode, resp.Header.Get("Location"))
+	default:
+		return "", fmt.Errorf("%s refused the sign-in request (%s): %s", api, resp.Status, firstLine(text))
+	}
+	su, err := url.Parse(text)
+	if err != nil || (su.Scheme != "https" && su.Scheme != "http") || su.Host == "" || strings.ContainsAny(text, " \n") {
+		return "", fmt.Errorf("%s answered %q, not a sign-in URL: is this a Pomerium proxy?", api, firstLine(text))
+	}
+	return text, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}
+
+var errEmptyCommand = errors.New("--browser-cmd is empty")
