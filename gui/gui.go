@@ -1,15 +1,83 @@
 // Package gui is pomerium-desktop, the Fyne desktop app: saved
-// connections with tags, import from a portal, connect and disconnect,
-// live status and logs.
+// connections grouped by tag, import from a routes portal or a file,
+// connect and disconnect with live status, per-connection logs, and a
+// system tray menu. Its state lives in a Controller (plain Go, no Fyne);
+// MainWindow renders it.
+//
+//	ctrl := &gui.Controller{Store: connections.NewStore(path), Tokens: cache}
+//	w := gui.NewMainWindow(app.NewWithID(gui.AppID), ctrl, gui.Options{})
+//	w.Window().ShowAndRun()
 package gui
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"net/url"
 	"os"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/porthole-dev/porthole/authflow"
+	"github.com/porthole-dev/porthole/connections"
 )
+
+// AppID is the Fyne application id (preferences, notifications, the
+// .desktop file's name).
+const AppID = "dev.porthole.desktop"
+
+// EnvNoKeyring=1 keeps tokens in a 0600 file instead of the OS keyring,
+// as for pomerium-cli.
+const EnvNoKeyring = "POMERIUM_CLI_NO_KEYRING"
 
 // Main runs the desktop app and returns the exit code.
 func Main(args []string) int {
-	fmt.Fprintln(os.Stderr, "pomerium-desktop: not implemented yet")
-	return 1
+	fs := flag.NewFlagSet("pomerium-desktop", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	store := fs.String("connections", connections.DefaultPath(), "the saved connections `file` (shared with pomerium-cli; env "+connections.EnvPath+")")
+	noKeyring := fs.Bool("no-keyring", os.Getenv(EnvNoKeyring) == "1", "keep tokens in a 0600 file instead of the OS keyring (env "+EnvNoKeyring+"=1)")
+	noAutostart := fs.Bool("no-autostart", false, "do not start the connections marked \"start at launch\"")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "pomerium-desktop: unexpected argument %q (see -h)\n", fs.Arg(0))
+		return 2
+	}
+	if *store == "" {
+		fmt.Fprintln(os.Stderr, "pomerium-desktop: no user config dir: set $HOME or "+connections.EnvPath)
+		return 1
+	}
+
+	a := app.NewWithID(AppID)
+	a.SetIcon(iconResource)
+	ctrl := &Controller{
+		Store:  connections.NewStore(*store),
+		Tokens: authflow.NewCache(authflow.CacheOptions{Stderr: os.Stderr, NoKeyring: *noKeyring}),
+		OpenURL: func(_ context.Context, signInURL string) error {
+			u, err := url.Parse(signInURL)
+			if err != nil {
+				return fmt.Errorf("sign-in URL: %w", err)
+			}
+			var openErr error
+			fyne.DoAndWait(func() { openErr = a.OpenURL(u) })
+			return openErr
+		},
+		Stderr: os.Stderr,
+	}
+	w := NewMainWindow(a, ctrl, Options{})
+	if !*noAutostart {
+		go ctrl.StartAutostart()
+	}
+	w.Window().SetMaster()
+	w.Window().Show()
+	a.Run()
+	ctrl.StopAll()
+	return 0
 }
+

@@ -1,0 +1,155 @@
+package gui
+
+import (
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/porthole-dev/porthole/connections"
+)
+
+// connForm is the add/edit dialog. Each field has its message right
+// under it; Save stays disabled while the connection is not valid.
+type connForm struct {
+	w    *MainWindow
+	base connections.Connection
+
+	name, dest, listen, pomeriumURL, tags, caFile *widget.Entry
+	skipVerify, autostart                         *widget.Check
+	errs                                          map[string]*widget.Label
+	touched                                       map[string]bool
+	save, cancel                                  *widget.Button
+	dlg                                           dialog.Dialog
+}
+
+// openForm shows the form for c (a new connection when c.ID is empty).
+func (w *MainWindow) openForm(c connections.Connection, title string) {
+	f := &connForm{w: w, base: c, errs: map[string]*widget.Label{}, touched: map[string]bool{}}
+	entry := func(field, text, placeholder string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetText(text)
+		e.SetPlaceHolder(placeholder)
+		e.OnChanged = func(string) {
+			if field != "" {
+				f.touched[field] = true
+			}
+			f.validate()
+		}
+		return e
+	}
+	f.name = entry(connections.FieldName, c.Name, "postgres (prod)")
+	f.dest = entry(connections.FieldDestination, c.Destination, "tcp+https://proxy.example.com/db.internal:5432")
+	f.listen = entry(connections.FieldListenAddr, c.ListenAddr, "blank: pick a free port; or 127.0.0.1:5432")
+	f.pomeriumURL = entry(connections.FieldPomeriumURL, c.PomeriumURL, "optional: https://proxy.example.com")
+	f.tags = entry("", strings.Join(c.Tags, ", "), "comma-separated: prod, db")
+	f.caFile = entry(connections.FieldTLS, c.TLS.CAFile, "optional: PEM file of CAs to trust")
+	f.skipVerify = widget.NewCheck("Skip TLS verification (insecure)", func(bool) { f.validate() })
+	f.skipVerify.Checked = c.TLS.DisableVerification
+	f.autostart = widget.NewCheck("Start at launch", nil)
+	f.autostart.Checked = c.Autostart
+
+	field := func(name string, e fyne.CanvasObject) fyne.CanvasObject {
+		l := widget.NewLabel("")
+		l.Importance = widget.DangerImportance
+		l.Wrapping = fyne.TextWrapWord
+		l.Hide()
+		f.errs[name] = l
+		return container.NewVBox(e, l)
+	}
+	form := widget.NewForm(
+		widget.NewFormItem("Name", field(connections.FieldName, f.name)),
+		widget.NewFormItem("Destination", field(connections.FieldDestination, f.dest)),
+		widget.NewFormItem("Local address", field(connections.FieldListenAddr, f.listen)),
+		widget.NewFormItem("Pomerium URL", field(connections.FieldPomeriumURL, f.pomeriumURL)),
+		widget.NewFormItem("Tags", f.tags),
+		widget.NewFormItem("CA file", field(connections.FieldTLS, f.caFile)),
+		widget.NewFormItem("", f.skipVerify),
+		widget.NewFormItem("", f.autostart),
+	)
+	f.save = widget.NewButton("Save", f.submit)
+	f.save.Importance = widget.HighImportance
+	f.cancel = widget.NewButton("Cancel", func() { f.close() })
+	buttons := container.NewHBox(layoutSpacer(), f.cancel, f.save)
+	f.dlg = dialog.NewCustomWithoutButtons(title, container.NewBorder(nil, buttons, nil, nil, form), w.win)
+	f.dlg.Resize(fyne.NewSize(640, 560))
+	w.form = f
+	f.validate()
+	f.dlg.Show()
+	w.win.Canvas().Focus(f.name)
+}
+
+// value is the connection as the fields say.
+func (f *connForm) value() connections.Connection {
+	c := f.base
+	c.Name = f.name.Text
+	c.Destination = f.dest.Text
+	c.ListenAddr = f.listen.Text
+	c.PomeriumURL = f.pomeriumURL.Text
+	c.Tags = splitTags(f.tags.Text)
+	c.TLS.CAFile = strings.TrimSpace(f.caFile.Text)
+	c.TLS.DisableVerification = f.skipVerify.Checked
+	c.Autostart = f.autostart.Checked
+	return c
+}
+
+// validate shows the problem next to its field (once the user has typed
+// in it) and enables Save only for a valid connection.
+func (f *connForm) validate() error {
+	err := connections.Validate(f.value())
+	f.showErr(err, false)
+	if err != nil {
+		f.save.Disable()
+	} else {
+		f.save.Enable()
+	}
+	return err
+}
+
+func (f *connForm) showErr(err error, all bool) {
+	for _, l := range f.errs {
+		l.SetText("")
+		l.Hide()
+	}
+	var fe *connections.FieldError
+	if errors.As(err, &fe) {
+		if l := f.errs[fe.Field]; l != nil && (all || f.touched[fe.Field] || f.base.ID != "") {
+			l.SetText(fe.Err.Error())
+			l.Show()
+		}
+	}
+}
+
+// submit saves, refusing an invalid connection (its message stays shown).
+func (f *connForm) submit() {
+	if err := f.validate(); err != nil {
+		f.showErr(err, true)
+		return
+	}
+	saved, err := f.w.ctrl.Save(f.value())
+	if err != nil {
+		var fe *connections.FieldError
+		if errors.As(err, &fe) {
+			f.showErr(err, true)
+			return
+		}
+		f.w.showError(err)
+		return
+	}
+	f.close()
+	f.w.selectConn(saved.ID)
+}
+
+func (f *connForm) close() {
+	f.dlg.Hide()
+	if f.w.form == f {
+		f.w.form = nil
+	}
+}
+
+func splitTags(s string) []string {
+	return connections.NormalizeTags(strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' }))
+}

@@ -1,0 +1,227 @@
+package gui
+
+import (
+	"net/url"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/porthole-dev/porthole/connections"
+)
+
+// connRow is one connection in the list: name, destination, status and
+// its on/off switch. Tapping it selects it.
+type connRow struct {
+	widget.BaseWidget
+	w      *MainWindow
+	id     string
+	name   *widget.Label
+	dest   *widget.Label
+	status *widget.Label
+	toggle *widget.Check
+	bg     *canvas.Rectangle
+}
+
+func newConnRow(w *MainWindow, id string) *connRow {
+	r := &connRow{w: w, id: id,
+		name:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		dest:   widget.NewLabel(""),
+		status: widget.NewLabel(""),
+		bg:     canvas.NewRectangle(theme.Color(theme.ColorNameSelection)),
+	}
+	r.dest.Truncation = fyne.TextTruncateEllipsis
+	r.status.Truncation = fyne.TextTruncateEllipsis
+	r.toggle = widget.NewCheck("On", func(on bool) { w.setRunning(id, on) })
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *connRow) CreateRenderer() fyne.WidgetRenderer {
+	text := container.NewVBox(r.name, r.dest, r.status)
+	return widget.NewSimpleRenderer(container.NewStack(r.bg, container.NewBorder(nil, nil, nil, r.toggle, text)))
+}
+
+// Tapped selects the row.
+func (r *connRow) Tapped(*fyne.PointEvent) { r.w.selectConn(r.id) }
+
+func (r *connRow) set(c connections.Connection, s State, selected bool) {
+	name := c.Name
+	if len(c.Tags) > 0 {
+		name += "  [" + strings.Join(c.Tags, ", ") + "]"
+	}
+	r.name.SetText(name)
+	r.dest.SetText(c.Destination)
+	r.setSelected(selected)
+	r.update(s)
+}
+
+func (r *connRow) update(s State) {
+	r.status.SetText(s.Text())
+	switch {
+	case s.Err != nil && s.Active == 0 && s.SignInURL == "":
+		r.status.Importance = widget.DangerImportance
+	case s.Running:
+		r.status.Importance = widget.SuccessImportance
+	default:
+		r.status.Importance = widget.MediumImportance
+	}
+	r.status.Refresh()
+	if r.toggle.Checked != s.Running {
+		r.toggle.SetChecked(s.Running) // OnChanged sees no change to make
+	}
+}
+
+func (r *connRow) setSelected(on bool) {
+	if on {
+		r.bg.Show()
+	} else {
+		r.bg.Hide()
+	}
+	r.bg.Refresh()
+}
+
+// detailPanel shows the selected connection: settings, status, the
+// sign-in link while a sign-in waits, actions, and its log.
+type detailPanel struct {
+	w  *MainWindow
+	id string
+
+	title     *widget.Label
+	dest      *widget.Label
+	listen    *widget.Label
+	tags      *widget.Label
+	source    *widget.Label
+	status    *widget.Label
+	signIn    *widget.Hyperlink
+	signInBox *fyne.Container
+
+	toggle                                  *widget.Check
+	editBtn, dupBtn, deleteBtn, copyAddrBtn *widget.Button
+	exportLogBtn                            *widget.Button
+
+	logList *widget.List
+	entries []LogEntry
+
+	box  fyne.CanvasObject
+	body *fyne.Container
+	none *widget.Label
+}
+
+func newDetailPanel(w *MainWindow) *detailPanel {
+	d := &detailPanel{w: w,
+		title:  widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		dest:   widget.NewLabel(""),
+		listen: widget.NewLabel(""),
+		tags:   widget.NewLabel(""),
+		source: widget.NewLabel(""),
+		status: widget.NewLabel(""),
+		none:   widget.NewLabel("Select a connection."),
+	}
+	for _, l := range []*widget.Label{d.dest, d.listen, d.tags, d.source, d.status} {
+		l.Wrapping = fyne.TextWrapBreak
+	}
+	d.signIn = widget.NewHyperlink("Open the sign-in page", nil)
+	d.signIn.OnTapped = func() {
+		if d.signIn.URL != nil {
+			_ = w.app.OpenURL(d.signIn.URL)
+		}
+	}
+	d.signInBox = container.NewVBox(widget.NewLabel("Waiting for you to sign in:"), d.signIn)
+	d.signInBox.Hide()
+	d.toggle = widget.NewCheck("Connected", func(on bool) {
+		if d.id != "" {
+			w.setRunning(d.id, on)
+		}
+	})
+	d.editBtn = widget.NewButtonWithIcon("Edit", theme.DocumentCreateIcon(), func() {
+		if c, ok := w.ctrl.Connection(d.id); ok {
+			w.openForm(c, "Edit connection")
+		}
+	})
+	d.dupBtn = widget.NewButtonWithIcon("Duplicate", theme.ContentCopyIcon(), func() { w.duplicate(d.id) })
+	d.deleteBtn = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), func() { w.confirmDelete(d.id) })
+	d.copyAddrBtn = widget.NewButtonWithIcon("Copy local address", theme.ContentPasteIcon(), func() { w.copyAddress(d.id) })
+	d.exportLogBtn = widget.NewButtonWithIcon("Export log", theme.DocumentSaveIcon(), func() { w.exportLog(d.id) })
+	d.logList = widget.NewList(
+		func() int { return len(d.entries) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("log")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(d.entries) {
+				o.(*widget.Label).SetText(d.entries[i].String())
+			}
+		})
+
+	form := widget.NewForm(
+		widget.NewFormItem("Destination", d.dest),
+		widget.NewFormItem("Local address", d.listen),
+		widget.NewFormItem("Tags", d.tags),
+		widget.NewFormItem("Imported from", d.source),
+		widget.NewFormItem("Status", d.status),
+	)
+	actions := container.NewGridWithColumns(2, d.editBtn, d.dupBtn, d.copyAddrBtn, d.deleteBtn)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, d.toggle, d.title), form, d.signInBox, actions,
+		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Log (newest first)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), d.exportLogBtn))
+	d.body = container.NewBorder(top, nil, nil, nil, d.logList)
+	d.box = container.NewStack(d.none, d.body)
+	d.body.Hide()
+	return d
+}
+
+// show renders connection id ("" shows nothing).
+func (d *detailPanel) show(id string) {
+	d.id = id
+	c, ok := d.w.ctrl.Connection(id)
+	if !ok {
+		d.id = ""
+		d.body.Hide()
+		d.none.Show()
+		return
+	}
+	d.none.Hide()
+	d.body.Show()
+	s := d.w.ctrl.State(id)
+	d.title.SetText(c.Name)
+	d.dest.SetText(c.Destination)
+	listen := c.ListenAddr
+	if s.Addr != "" {
+		listen = s.Addr
+	} else if listen == "" {
+		listen = "a free port, picked when it starts"
+	}
+	d.listen.SetText(listen)
+	d.tags.SetText(orDash(strings.Join(c.Tags, ", ")))
+	src := "—"
+	if c.Source != nil {
+		src = c.Source.PortalURL
+	}
+	d.source.SetText(src)
+	d.status.SetText(s.Text())
+	if d.toggle.Checked != s.Running {
+		d.toggle.SetChecked(s.Running)
+	}
+	if u, err := url.Parse(s.SignInURL); s.SignInURL != "" && err == nil {
+		d.signIn.SetURL(u)
+		d.signIn.SetText(s.SignInURL)
+		d.signInBox.Show()
+	} else {
+		d.signIn.URL = nil
+		d.signInBox.Hide()
+	}
+	d.entries = d.w.ctrl.Log(id)
+	d.logList.Refresh()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}

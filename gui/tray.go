@@ -1,0 +1,55 @@
+package gui
+
+import (
+	"fyne.io/fyne/v2"
+)
+
+// trayApp is the part of desktop.App the tray needs.
+type trayApp interface {
+	SetSystemTrayMenu(menu *fyne.Menu)
+}
+
+// trayMenu is the system tray menu: every connection with its state, a
+// click switching it on or off. With a tray, closing the window hides it.
+type trayMenu struct {
+	w    *MainWindow
+	app  trayApp
+	menu *fyne.Menu
+}
+
+func newTrayMenu(a fyne.App, w *MainWindow) *trayMenu {
+	ta, ok := a.(trayApp)
+	if !ok {
+		return nil
+	}
+	t := &trayMenu{w: w, app: ta}
+	w.win.SetCloseIntercept(w.win.Hide)
+	t.refresh()
+	return t
+}
+
+// refresh rebuilds the menu from the current states.
+func (t *trayMenu) refresh() {
+	if t == nil {
+		return
+	}
+	show := fyne.NewMenuItem("Show Porthole", func() {
+		t.w.win.Show()
+		t.w.win.RequestFocus()
+	})
+	items := []*fyne.MenuItem{show, fyne.NewMenuItemSeparator()}
+	for _, c := range t.w.ctrl.Connections() {
+		id := c.ID
+		s := t.w.ctrl.State(id)
+		item := fyne.NewMenuItem(c.Name+" — "+s.Text(), func() { t.w.setRunning(id, !t.w.ctrl.Running(id)) })
+		item.Checked = s.Running
+		items = append(items, item)
+	}
+	if len(items) == 2 {
+		none := fyne.NewMenuItem("No saved connections", nil)
+		none.Disabled = true
+		items = append(items, none)
+	}
+	t.menu = fyne.NewMenu("Porthole", items...)
+	t.app.SetSystemTrayMenu(t.menu)
+}

@@ -1,0 +1,305 @@
+package gui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/porthole-dev/porthole/connections"
+)
+
+// WindowTitle is the main window's title.
+const WindowTitle = "Porthole"
+
+// Options tune NewMainWindow; zero values pick the real thing.
+type Options struct {
+	// Do runs UI updates coming from other goroutines; nil is fyne.Do.
+	// Tests queue them and run them on the test's goroutine.
+	Do func(func())
+	// Files picks files to open and save; nil uses Fyne's file dialogs.
+	Files FileChooser
+	// Portal fetches a portal's routes; nil uses portalclient.
+	Portal RoutesFetcher
+}
+
+// MainWindow is the "Porthole" window: tag groups and a filter on the
+// left, the connections in the middle, the selected one's details and
+// log on the right.
+type MainWindow struct {
+	app    fyne.App
+	win    fyne.Window
+	ctrl   *Controller
+	do     func(func())
+	files  FileChooser
+	portal RoutesFetcher
+
+	filter    *widget.Entry
+	groupList *widget.List
+	groups    []group
+	current   group
+
+	listBox *fyne.Container
+	rows    map[string]*connRow
+	shown   []connections.Connection
+	empty   *widget.Label
+
+	addBtn, portalBtn, importBtn, exportBtn *widget.Button
+	connectAllBtn, disconnectAllBtn         *widget.Button
+
+	detail   *detailPanel
+	selected string
+
+	form     *connForm     // the open add/edit form, if any
+	importer *portalImport // the open portal import, if any
+	exporter *exportForm   // the open export form, if any
+	confirm  dialog.Dialog // the open delete confirmation, if any
+	lastInfo string        // the last message shown in a dialog
+
+	tray *trayMenu
+}
+
+// NewMainWindow builds the window for ctrl (which it wires to itself) and
+// loads the store. Show it with Window().Show().
+func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
+	w := &MainWindow{app: a, ctrl: ctrl, do: opts.Do, files: opts.Files, portal: opts.Portal, rows: map[string]*connRow{}}
+	if w.do == nil {
+		w.do = fyne.Do
+	}
+	if w.files == nil {
+		w.files = fyneFiles{}
+	}
+	if w.portal == nil {
+		w.portal = &portalFetcher{ctrl: ctrl}
+	}
+	w.win = a.NewWindow(WindowTitle)
+	ctrl.OnChange = func(id string) { w.do(func() { w.refresh(id) }) }
+	ctrl.OnNotify = func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
+
+	w.build()
+	if err := ctrl.Load(); err != nil {
+		w.showError(err)
+	}
+	w.refresh("")
+	w.tray = newTrayMenu(a, w)
+	w.win.Resize(fyne.NewSize(1100, 680))
+	return w
+}
+
+// Window is the Fyne window.
+func (w *MainWindow) Window() fyne.Window { return w.win }
+
+func (w *MainWindow) build() {
+	w.filter = widget.NewEntry()
+	w.filter.SetPlaceHolder("Filter by name, destination, tag")
+	w.filter.OnChanged = func(string) { w.refreshList() }
+
+	w.groupList = widget.NewList(
+		func() int { return len(w.groups) },
+		func() fyne.CanvasObject { return widget.NewLabel("group") },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(w.groups) {
+				o.(*widget.Label).SetText(w.groups[i].Label())
+			}
+		})
+	w.groupList.OnSelected = func(i widget.ListItemID) {
+		if i < len(w.groups) && !w.groups[i].same(w.current) {
+			w.current = w.groups[i]
+			w.refreshList()
+		}
+	}
+
+	w.addBtn = widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() { w.openForm(connections.Connection{}, "Add connection") })
+	w.portalBtn = widget.NewButtonWithIcon("Import from portal", theme.DownloadIcon(), w.openPortalImport)
+	w.importBtn = widget.NewButtonWithIcon("Import file", theme.FolderOpenIcon(), w.importFile)
+	w.exportBtn = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), w.openExport)
+	w.connectAllBtn = widget.NewButtonWithIcon("Connect all", theme.MediaPlayIcon(), w.connectAll)
+	w.disconnectAllBtn = widget.NewButtonWithIcon("Disconnect all", theme.MediaStopIcon(), w.disconnectAll)
+	toolbar := container.NewHBox(w.addBtn, w.portalBtn, w.importBtn, w.exportBtn, widget.NewSeparator(), w.connectAllBtn, w.disconnectAllBtn)
+
+	heading := widget.NewLabelWithStyle("Groups", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	sidebar := container.NewBorder(container.NewVBox(w.filter, heading), nil, nil, nil, w.groupList)
+
+	w.listBox = container.NewVBox()
+	w.empty = widget.NewLabel("No connections yet: add one, or import from a portal or a file.")
+	w.empty.Wrapping = fyne.TextWrapWord
+	list := container.NewVScroll(container.NewVBox(w.empty, w.listBox))
+
+	w.detail = newDetailPanel(w)
+	right := container.NewHSplit(list, w.detail.box)
+	right.Offset = 0.55
+	main := container.NewHSplit(sidebar, right)
+	main.Offset = 0.2
+	w.win.SetContent(container.NewBorder(toolbar, nil, nil, nil, main))
+}
+
+// refresh updates what shows connection id ("" for everything).
+func (w *MainWindow) refresh(id string) {
+	if id == "" {
+		w.groups = groupsOf(w.ctrl.Connections())
+		sel := 0
+		for i, g := range w.groups {
+			if g.same(w.current) {
+				sel = i
+			}
+		}
+		w.current = w.groups[sel]
+		w.groupList.Refresh()
+		w.groupList.Select(sel)
+		w.refreshList()
+		w.tray.refresh()
+		return
+	}
+	if r := w.rows[id]; r != nil {
+		r.update(w.ctrl.State(id))
+	}
+	if id == w.selected {
+		w.detail.show(id)
+	}
+	w.tray.refresh()
+}
+
+// refreshList rebuilds the rows for the current group and filter.
+func (w *MainWindow) refreshList() {
+	w.shown = visible(w.ctrl.Connections(), w.current, w.filter.Text)
+	rows := make(map[string]*connRow, len(w.shown))
+	objs := make([]fyne.CanvasObject, 0, len(w.shown))
+	for _, c := range w.shown {
+		r := w.rows[c.ID]
+		if r == nil {
+			r = newConnRow(w, c.ID)
+		}
+		r.set(c, w.ctrl.State(c.ID), c.ID == w.selected)
+		rows[c.ID] = r
+		objs = append(objs, r)
+	}
+	w.rows = rows
+	w.listBox.Objects = objs
+	w.listBox.Refresh()
+	if len(w.ctrl.Connections()) == 0 {
+		w.empty.Show()
+	} else {
+		w.empty.Hide()
+	}
+	if _, ok := w.ctrl.Connection(w.selected); !ok {
+		w.selected = ""
+	}
+	if w.selected == "" && len(w.shown) > 0 {
+		w.selected = w.shown[0].ID
+		if r := w.rows[w.selected]; r != nil {
+			r.setSelected(true)
+		}
+	}
+	w.detail.show(w.selected)
+	what := "Connect all"
+	if w.current.Kind != groupAll {
+		what = "Connect all in " + w.groupName()
+	}
+	w.connectAllBtn.SetText(what)
+}
+
+func (w *MainWindow) groupName() string {
+	switch w.current.Kind {
+	case groupTag:
+		return w.current.Tag
+	case groupUntagged:
+		return "Untagged"
+	}
+	return "All"
+}
+
+// selectConn makes id the connection shown in the detail panel.
+func (w *MainWindow) selectConn(id string) {
+	if old := w.rows[w.selected]; old != nil {
+		old.setSelected(false)
+	}
+	w.selected = id
+	if r := w.rows[id]; r != nil {
+		r.setSelected(true)
+	}
+	w.detail.show(id)
+}
+
+// setRunning starts or stops a connection from a switch or menu. Start
+// runs off the UI goroutine: opening a listener may take a moment.
+func (w *MainWindow) setRunning(id string, on bool) {
+	if on == w.ctrl.Running(id) {
+		return
+	}
+	if on {
+		go func() { _ = w.ctrl.Start(id) }() // errors show in the row
+		return
+	}
+	w.ctrl.Stop(id)
+}
+
+// connectAll starts every connection shown (the group, filtered).
+func (w *MainWindow) connectAll() {
+	for _, c := range w.shown {
+		w.setRunning(c.ID, true)
+	}
+}
+
+func (w *MainWindow) disconnectAll() {
+	for _, c := range w.shown {
+		w.ctrl.Stop(c.ID)
+	}
+}
+
+// confirmDelete asks before deleting a connection.
+func (w *MainWindow) confirmDelete(id string) {
+	c, ok := w.ctrl.Connection(id)
+	if !ok {
+		return
+	}
+	msg := widget.NewLabel(fmt.Sprintf("Delete %q (%s)? This cannot be undone.", c.Name, c.Destination))
+	msg.Wrapping = fyne.TextWrapWord
+	w.confirm = dialog.NewCustomConfirm("Delete connection", "Delete", "Cancel", msg, func(ok bool) {
+		w.confirm = nil
+		if ok {
+			if err := w.ctrl.Delete(id); err != nil {
+				w.showError(err)
+			}
+		}
+	}, w.win)
+	w.confirm.Resize(fyne.NewSize(420, 180))
+	w.confirm.Show()
+}
+
+func (w *MainWindow) duplicate(id string) {
+	c, err := w.ctrl.Duplicate(id)
+	if err != nil {
+		w.showError(err)
+		return
+	}
+	w.selectConn(c.ID)
+}
+
+// copyAddress puts the local address on the clipboard: the running one,
+// else the configured one.
+func (w *MainWindow) copyAddress(id string) {
+	addr := w.ctrl.State(id).Addr
+	if addr == "" {
+		if c, ok := w.ctrl.Connection(id); ok {
+			addr = c.ListenAddr
+		}
+	}
+	if addr == "" {
+		w.showInfo("No local address yet", "This connection picks a free port when it starts: switch it on first.")
+		return
+	}
+	w.app.Clipboard().SetContent(addr)
+}
+
+func (w *MainWindow) showError(err error) {
+	w.lastInfo = err.Error()
+	dialog.ShowError(err, w.win)
+}
+
+func (w *MainWindow) showInfo(title, msg string) {
+	w.lastInfo = msg
+	dialog.ShowInformation(title, msg, w.win)
+}
