@@ -42,6 +42,13 @@ type Plan struct {
 	Update    []Change     // connections from this portal whose route changed
 	Unchanged []Connection // connections from this portal already up to date
 	Remove    []Connection // connections whose route the portal no longer lists
+	Skipped   []Skipped    // tcp routes that cannot be saved as connections
+}
+
+// Skipped is a route left out of the plan and why.
+type Skipped struct {
+	Route portalclient.Route
+	Err   error
 }
 
 // Empty reports whether applying p would change nothing (removals aside).
@@ -129,7 +136,8 @@ func PlanImport(existing []Connection, imp PortalImport) (Plan, error) {
 				Source: &Source{PortalURL: portal, RouteID: r.ID},
 			})
 			if err != nil {
-				return Plan{}, fmt.Errorf("route %q (%s): %w", r.Name, r.From, err)
+				plan.Skipped = append(plan.Skipped, Skipped{Route: r, Err: err})
+				continue
 			}
 			plan.Add = append(plan.Add, c)
 			continue
@@ -141,7 +149,9 @@ func PlanImport(existing []Connection, imp PortalImport) (Plan, error) {
 		next.Source = &Source{PortalURL: portal, RouteID: r.ID}
 		next, err := Normalize(next)
 		if err != nil {
-			return Plan{}, fmt.Errorf("route %q (%s): %w", r.Name, r.From, err)
+			// Keep the saved connection as it is rather than break it.
+			plan.Skipped = append(plan.Skipped, Skipped{Route: r, Err: err})
+			continue
 		}
 		if reflect.DeepEqual(mustNormalize(old), next) {
 			plan.Unchanged = append(plan.Unchanged, old)

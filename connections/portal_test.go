@@ -181,6 +181,24 @@ func TestPlanImport(t *testing.T) {
 	}
 }
 
+func TestPlanImportSkipsBadRoutes(t *testing.T) {
+	routes := []portalclient.Route{
+		route("r1", "ok", "tcp+https://postgres.example.com:5432"),
+		route("r2", "bad", "tcp+https://"),
+	}
+	existing := []Connection{imported("a", "r2", "bad", "tcp+https://old.example.com:1")}
+	p, err := PlanImport(existing, PortalImport{PortalURL: portal, Routes: routes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Add) != 1 || len(p.Skipped) != 1 || p.Skipped[0].Route.ID != "r2" || p.Skipped[0].Err == nil {
+		t.Errorf("plan %+v; want ok added and bad skipped with a reason", p)
+	}
+	if len(p.Update) != 0 || len(p.Remove) != 0 {
+		t.Errorf("plan %+v; want the saved connection of the bad route left alone", p)
+	}
+}
+
 func TestPlanImportBadPortal(t *testing.T) {
 	if _, err := PlanImport(nil, PortalImport{PortalURL: "ftp://x"}); err == nil {
 		t.Fatal("got nil; want an error for an ftp portal URL")

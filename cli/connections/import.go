@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/tlsconfig"
 )
 
 // ImportOptions are the parsed arguments of `connections import`.
@@ -133,8 +135,12 @@ func importPortalRun(opts *ImportOptions) error {
 	if err != nil {
 		return fmt.Errorf("fetching routes from %s: %w", u, err)
 	}
+	tlsOpts, err := absTLSPaths(opts.Factory.TLSOptions())
+	if err != nil {
+		return err
+	}
 	plan, err := saved.PlanImport(existing, saved.PortalImport{
-		PortalURL: u.String(), Routes: routes, Tags: opts.Tags, TLS: opts.Factory.TLSOptions(),
+		PortalURL: u.String(), Routes: routes, Tags: opts.Tags, TLS: tlsOpts,
 	})
 	if err != nil {
 		return err
@@ -173,6 +179,9 @@ func printPlan(w io.Writer, p saved.Plan, remove bool) {
 	}
 	for _, c := range p.Unchanged {
 		fmt.Fprintf(w, "  unchanged  %s\n", c.Name)
+	}
+	for _, sk := range p.Skipped {
+		fmt.Fprintf(w, "  skip       %s  %s: %v\n", sk.Route.Name, sk.Route.From, sk.Err)
 	}
 	for _, c := range p.Remove {
 		if remove {
@@ -218,4 +227,20 @@ func confirm(ios *cmdutil.IOStreams, prompt string) (bool, error) {
 	}
 	a := strings.ToLower(strings.TrimSpace(line))
 	return a == "y" || a == "yes", nil
+}
+
+// absTLSPaths makes the file paths absolute: the connections are used
+// later, from other directories (the desktop app).
+func absTLSPaths(o tlsconfig.Options) (tlsconfig.Options, error) {
+	for _, p := range []*string{&o.CAFile, &o.ClientCertFile, &o.ClientKeyFile} {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return o, fmt.Errorf("TLS file %s: %w", *p, err)
+		}
+		*p = abs
+	}
+	return o, nil
 }
