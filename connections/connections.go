@@ -250,12 +250,27 @@ func (s *Store) save(list []Connection) error {
 	if err != nil {
 		return err
 	}
-	path := s.Path
-	// Keep a symlinked store (dotfiles) a symlink: replace its target.
-	if p, err := filepath.EvalSymlinks(path); err == nil {
-		path = p
+	return writeFileAtomic(resolveLinks(s.Path), b)
+}
+
+// resolveLinks follows symlinks (even to a file not yet created), so a
+// symlinked store (dotfiles) stays a symlink and its target is replaced.
+func resolveLinks(path string) string {
+	for range 16 {
+		st, err := os.Lstat(path)
+		if err != nil || st.Mode()&os.ModeSymlink == 0 {
+			return path
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
 	}
-	return writeFileAtomic(path, b)
+	return path
 }
 
 // writeFileAtomic writes b to a temp file in path's directory, syncs it,

@@ -220,3 +220,115 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestStoreModify(t *testing.T) {
+	t.Run("error leaves the file", func(t *testing.T) {
+		s := newTestStore(t)
+		if _, err := s.Put(Connection{Name: "a", Destination: "h:1"}); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := os.ReadFile(s.Path)
+		boom := errors.New("boom")
+		err := s.Modify(func(list []Connection) ([]Connection, error) {
+			list[0].Name = "changed"
+			return nil, boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Modify: %v; want boom", err)
+		}
+		if after, _ := os.ReadFile(s.Path); string(after) != string(before) {
+			t.Errorf("file changed after a failed Modify")
+		}
+		if list, _ := s.List(); list[0].Name != "a" {
+			t.Errorf("name %q; want a (fn must get a copy)", list[0].Name)
+		}
+	})
+	t.Run("a bad hand edit does not block other writes", func(t *testing.T) {
+		s := newTestStore(t)
+		if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		bad := `{"version":1,"connections":[{"id":"x","name":"","destination":"bad"}]}`
+		if err := os.WriteFile(s.Path, []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Put(Connection{Name: "b", Destination: "h:1"}); err != nil {
+			t.Fatalf("Put beside a bad entry: %v", err)
+		}
+		if list, _ := s.List(); len(list) != 2 {
+			t.Errorf("got %d connections; want the bad one kept and the new one", len(list))
+		}
+		if err := s.Delete("x"); err != nil {
+			t.Errorf("deleting the bad entry: %v", err)
+		}
+	})
+	t.Run("invalid result rejected", func(t *testing.T) {
+		s := newTestStore(t)
+		err := s.Modify(func(list []Connection) ([]Connection, error) {
+			return append(list, Connection{Name: "n", Destination: "nope"}), nil
+		})
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != FieldDestination {
+			t.Errorf("Modify with a bad destination: %v; want a destination FieldError", err)
+		}
+		if _, err := os.Stat(s.Path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("store written despite the error: %v", err)
+		}
+	})
+	t.Run("symlinked store stays a symlink", func(t *testing.T) {
+		dir := t.TempDir()
+		target := filepath.Join(dir, "real.json")
+		link := filepath.Join(dir, "connections.json")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		s := NewStore(link)
+		if _, err := s.Put(Connection{Name: "a", Destination: "h:1"}); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the store link was replaced: %v", err)
+		}
+		if list, _ := NewStore(target).List(); len(list) != 1 {
+			t.Errorf("target holds %d connections; want 1", len(list))
+		}
+	})
+	t.Run("no path", func(t *testing.T) {
+		s := NewStore("")
+		if _, err := s.List(); err == nil || !strings.Contains(err.Error(), EnvPath) {
+			t.Errorf("List with no path: %v; want a hint naming %s", err, EnvPath)
+		}
+	})
+}
+
+func TestFind(t *testing.T) {
+	list := []Connection{{ID: "1", Name: "a"}, {ID: "2", Name: "b"}, {ID: "3", Name: "b"}, {ID: "b2", Name: "1"}}
+	cases := []struct {
+		ref, wantID string
+		wantErr     error
+	}{
+		{"1", "1", nil}, // ids win over names
+		{"a", "1", nil},
+		{"b2", "b2", nil},
+		{"zzz", "", ErrNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.ref, func(t *testing.T) {
+			c, err := Find(list, tc.ref)
+			if !errors.Is(err, tc.wantErr) || c.ID != tc.wantID {
+				t.Errorf("Find(%q) = %q, %v; want %q, %v", tc.ref, c.ID, err, tc.wantID, tc.wantErr)
+			}
+		})
+	}
+	_, err := Find(list, "b")
+	var amb *AmbiguousError
+	if !errors.As(err, &amb) || !reflect.DeepEqual(amb.IDs, []string{"2", "3"}) {
+		t.Errorf("Find(b) = %v; want AmbiguousError with ids 2, 3", err)
+	}
+	if got := AllTags([]Connection{{Tags: []string{"x", "a"}}, {Tags: []string{"a"}}}); !reflect.DeepEqual(got, []string{"a", "x"}) {
+		t.Errorf("AllTags = %q; want a, x", got)
+	}
+	if got := WithTag([]Connection{{ID: "t", Tags: []string{"a"}}, {ID: "u"}}, ""); len(got) != 1 || got[0].ID != "u" {
+		t.Errorf("WithTag(\"\") = %+v; want the untagged one", got)
+	}
+}
