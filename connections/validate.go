@@ -1,7 +1,6 @@
 package connections
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -125,40 +124,7 @@ func checkListenAddr(s string) error {
 }
 
 // checkDestination asks the tunnel package, which owns the forms.
-func checkDestination(dest, pomeriumURL string) (err error) {
-	defer func() {
-		// The tunnel package may still be a stub while the tree is being
-		// built; fall back to a local check of the documented forms.
-		if r := recover(); r != nil {
-			err = precheckDestination(dest)
-		}
-	}()
-	_, err = tunnel.ParseDestination(dest, pomeriumURL)
+func checkDestination(dest, pomeriumURL string) error {
+	_, err := tunnel.ParseDestination(dest, pomeriumURL)
 	return err
-}
-
-func precheckDestination(dest string) error {
-	if strings.Contains(dest, "://") {
-		u, err := url.Parse(dest)
-		if err != nil {
-			return fmt.Errorf("%q is not a URL: %w", dest, err)
-		}
-		if u.Scheme != "tcp+https" && u.Scheme != "tcp+http" {
-			return fmt.Errorf("%q: the scheme must be tcp+https", dest)
-		}
-		if u.Host == "" {
-			return fmt.Errorf("%q: missing host", dest)
-		}
-		if p := strings.Trim(u.Path, "/"); p != "" {
-			if _, _, err := net.SplitHostPort(p); err != nil {
-				return fmt.Errorf("%q: the path must be host:port", dest)
-			}
-			return nil
-		}
-		dest = u.Host
-	}
-	if _, port, err := net.SplitHostPort(dest); err != nil || port == "" {
-		return errors.New("want host:port, tcp+https://host:port or tcp+https://proxy/host:port")
-	}
-	return nil
 }
