@@ -1,7 +1,12 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
 
-// addExtraCommands adds the nouns owned by other packages once they exist
-// (connections).
-func addExtraCommands(root *cobra.Command, f *Factory) {}
+	"github.com/porthole-dev/porthole/cli/connections"
+)
+
+// addExtraCommands adds the nouns written in their own packages.
+func addExtraCommands(root *cobra.Command, f *Factory) {
+	root.AddCommand(connections.NewCmdConnections(f))
+}

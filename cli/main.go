@@ -22,6 +22,8 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/portalclient"
+	"github.com/porthole-dev/porthole/tunnel"
 )
 
 // Exit codes.
@@ -105,20 +107,22 @@ func Hint(err error, server string) string {
 	return ""
 }
 
-// isUnauthorized recognises a 401 from the proxy through whatever typed
-// error the library returns: an IsUnauthorized/StatusCode method, or the
-// status in the message as a last resort.
+// isUnauthorized recognises a sign-in the proxy still wants: the
+// libraries' typed errors, or an Unauthorized/StatusCode method.
 func isUnauthorized(err error) bool {
+	if portalclient.IsUnauthorized(err) {
+		return true
+	}
+	var se *tunnel.StatusError
+	if errors.As(err, &se) && se.StatusCode == 401 {
+		return true
+	}
 	var u interface{ Unauthorized() bool }
 	if errors.As(err, &u) && u.Unauthorized() {
 		return true
 	}
 	var s interface{ StatusCode() int }
-	if errors.As(err, &s) && s.StatusCode() == 401 {
-		return true
-	}
-	msg := strings.ToLower(err.Error())
-	return strings.Contains(msg, "401 unauthorized") || strings.Contains(msg, "status 401")
+	return errors.As(err, &s) && s.StatusCode() == 401
 }
 
 // oneLine keeps an error to one line: the user sees one clear line, and

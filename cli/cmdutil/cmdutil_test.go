@@ -119,7 +119,8 @@ func TestCommandOpenerRunsWithURLLast(t *testing.T) {
 		t.Fatal(err)
 	}
 	ios, _, _, _ := TestIO()
-	f := &Factory{IO: ios, Opts: GlobalOptions{BrowserCmd: script}}
+	// Quoted, as a user would type a path with a space.
+	f := &Factory{IO: ios, Opts: GlobalOptions{BrowserCmd: "'" + script + "'"}}
 	open := f.browserOpener()
 	if open == nil {
 		t.Fatal("browserOpener() = nil with --browser-cmd; want a function")

@@ -172,7 +172,7 @@ func (f *Factory) tokenStoreLocked() authflow.TokenStore {
 		f.store = f.Tokens
 	}
 	if f.store == nil {
-		f.store = newCache(authflow.CacheOptions{
+		f.store = authflow.NewCache(authflow.CacheOptions{
 			Dir:       f.CacheDir,
 			Stderr:    f.IO.ErrOut,
 			NoKeyring: f.Opts.NoKeyring || f.getenv(EnvNoKeyring) == "1",
@@ -281,13 +281,13 @@ func (f *Factory) tunnelConfig(dest tunnel.Destination, cfg *tls.Config) (tunnel
 	}, nil
 }
 
-// ConnectionStore is the saved connections file shared with the desktop app.
+// ConnectionStore is the saved connections file shared with the desktop
+// app ($POMERIUM_CLI_CONNECTIONS overrides where it lives).
 func (f *Factory) ConnectionStore() *connections.Store {
-	p := f.getenv("POMERIUM_CLI_CONNECTIONS")
-	if p == "" {
-		p = connections.DefaultPath()
+	if p := f.getenv(connections.EnvPath); p != "" {
+		return connections.NewStore(p)
 	}
-	return connections.NewStore(p)
+	return connections.NewStore(connections.DefaultPath())
 }
 
 // UsageError is a mistake in how the command was called (missing argument,
@@ -306,11 +306,4 @@ func Usagef(format string, a ...any) error {
 func IsUsageError(err error) bool {
 	var u *UsageError
 	return errors.As(err, &u)
-}
-
-// newCache is authflow.NewCache as a TokenStore. The assertion is there
-// because the skeleton's *Cache had no methods yet when this was written.
-func newCache(o authflow.CacheOptions) authflow.TokenStore {
-	var c any = authflow.NewCache(o)
-	return c.(authflow.TokenStore)
 }

@@ -108,7 +108,7 @@ func serveStdio(ctx context.Context, ios *cmdutil.IOStreams, cfg tunnel.Config) 
 		return err
 	}
 	defer t.Close()
-	c := newStdioConn(ios.In, ios.Out)
+	c := tunnel.StdioConn(ios.In, ios.Out)
 	defer c.Close()
 	if err := t.ServeConn(ctx, c); err != nil {
 		return fmt.Errorf("tunnel to %s: %w", cfg.Destination.Authority, err)
