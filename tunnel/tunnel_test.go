@@ -1,0 +1,225 @@
+package tunnel_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porthole-dev/porthole/tunnel"
+)
+
+func TestParseDestination(t *testing.T) {
+	for _, tc := range []struct {
+		name, dest, pomeriumURL string
+		wantProxy, wantAuth     string
+		wantErr                 string
+	}{
+		{"host form", "db.example.com:5432", "", "https://db.example.com:443", "db.example.com:5432", ""},
+		{"tcp+https host form", "tcp+https://db.example.com:5432", "", "https://db.example.com:443", "db.example.com:5432", ""},
+		{"path form with port", "tcp+https://proxy.example.com:8443/db.internal:5432", "", "https://proxy.example.com:8443", "db.internal:5432", ""},
+		{"path form without port", "tcp+https://proxy.example.com/db.internal:5432", "", "https://proxy.example.com", "db.internal:5432", ""},
+		{"pomerium-url overrides", "redis.example.com:6379", "https://proxy.example.com:8443/ignored", "https://proxy.example.com:8443", "redis.example.com:6379", ""},
+		{"ipv6 authority", "[::1]:22", "", "https://[::1]:443", "[::1]:22", ""},
+		{"empty", "", "", "", "", "empty destination"},
+		{"no port", "db.example.com", "", "", "", "want host:port, tcp+https://host:port or tcp+https://proxy[:port]/host:port"},
+		{"bad port", "db.example.com:99999", "", "", "", "port \"99999\""},
+		{"wrong scheme", "https://db.example.com:5432", "", "", "", "scheme \"https\" is not tcp+https"},
+		{"path form no port", "tcp+https://proxy.example.com/db.internal", "", "", "", "is not host:port"},
+		{"host form no port", "tcp+https://db.example.com", "", "", "", "is not host:port"},
+		{"http pomerium-url", "db:5432", "http://proxy", "", "", "--pomerium-url"},
+		{"garbage pomerium-url", "db:5432", "::nope", "", "", "--pomerium-url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := tunnel.ParseDestination(tc.dest, tc.pomeriumURL)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v; want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got error %v; want none", err)
+			}
+			if d.Proxy.String() != tc.wantProxy || d.Authority != tc.wantAuth {
+				t.Fatalf("got proxy %s authority %s; want %s %s", d.Proxy, d.Authority, tc.wantProxy, tc.wantAuth)
+			}
+		})
+	}
+}
+
+// TestFakeOnlyRefusals covers answers the dev server cannot be made to
+// give: an upstream that is down, and a proxy that keeps asking to sign in.
+func TestFakeOnlyRefusals(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		authority  string
+		want       string
+		wantLogins int64
+	}{
+		{"upstream down", "down.internal:7002", "upstream unavailable", 1},
+		{"redirect loop signs in once", "loop.internal:7003", "still asks to sign in for loop.internal:7003 after signing in (302)", 1},
+	} {
+		for _, h1 := range []bool{true, false} {
+			name := tc.name + "/h2"
+			if h1 {
+				name = tc.name + "/h1"
+			}
+			t.Run(name, func(t *testing.T) {
+				p := startFakeProxy(t, true)
+				dst, _ := tunnel.ParseDestination("tcp+https://"+p.Addr+"/"+tc.authority, "")
+				auth := newAuth(t, p.CAPool, fakeBrowser(p))
+				tn, err := tunnel.New(tunnel.Config{Destination: dst, TLSConfig: &tls.Config{RootCAs: p.CAPool}, Auth: auth, DisableHTTP2: h1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tn.Close()
+				err = serveOne(t, tn)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("got %v; want an error containing %q", err, tc.want)
+				}
+				if got := p.logins.Load(); got != tc.wantLogins {
+					t.Fatalf("logins: got %d; want %d", got, tc.wantLogins)
+				}
+				// The token is kept: a 5xx is not the token's fault.
+				if tok, _ := auth.CachedToken(context.Background(), p.URL); tok == "" {
+					t.Fatal("cached token: got none; want the token kept")
+				}
+			})
+		}
+	}
+}
+
+func TestNoAuthenticator(t *testing.T) {
+	p := startFakeProxy(t, false)
+	dst, _ := tunnel.ParseDestination("tcp+https://"+p.Addr+"/echo.internal:7000", "")
+	tn, err := tunnel.New(tunnel.Config{Destination: dst, TLSConfig: &tls.Config{RootCAs: p.CAPool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tn.Close()
+	if err := serveOne(t, tn); !errors.Is(err, tunnel.ErrSignInNeeded) {
+		t.Fatalf("got %v; want ErrSignInNeeded", err)
+	}
+}
+
+// TestStopClosesActive: Stop ends the listener and connections under way.
+func TestStopClosesActive(t *testing.T) {
+	p := startFakeProxy(t, true)
+	log := &eventLog{}
+	ln, err := tunnel.Listen(context.Background(), "127.0.0.1:0", tunnel.Config{
+		Destination: echoDest(t, target{Addr: p.Addr}, "echo.internal:7000"),
+		TLSConfig:   &tls.Config{RootCAs: p.CAPool},
+		Auth:        newAuth(t, p.CAPool, fakeBrowser(p)),
+		OnEvent:     log.add,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Minute))
+	buf := make([]byte, 5)
+	if _, err := c.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "hello" {
+		t.Fatalf("echo: got %q, %v", buf, err)
+	}
+	if a := ln.Stats().Active; a != 1 {
+		t.Fatalf("active: got %d; want 1", a)
+	}
+	if err := ln.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	select {
+	case <-ln.Done():
+	default:
+		t.Fatal("Done not closed after Stop")
+	}
+	if err := ln.Err(); err != nil {
+		t.Fatalf("Err after Stop: got %v; want nil", err)
+	}
+	if n, err := c.Read(buf); err == nil {
+		t.Fatalf("read after Stop: got %d bytes; want the connection closed", n)
+	}
+	if a := ln.Stats().Active; a != 0 {
+		t.Fatalf("active after Stop: got %d; want 0", a)
+	}
+	if _, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second); err == nil {
+		t.Fatal("dial after Stop succeeded; want the listener closed")
+	}
+	kinds := map[tunnel.EventKind]int{}
+	for _, e := range log.all() {
+		kinds[e.Kind]++
+		if strings.Contains(e.String(), "gen1.") {
+			t.Fatalf("event %q holds a token", e)
+		}
+	}
+	for _, k := range []tunnel.EventKind{tunnel.EventListening, tunnel.EventConnecting, tunnel.EventSignIn, tunnel.EventConnected, tunnel.EventClosed} {
+		if kinds[k] != 1 {
+			t.Errorf("%s events: got %d; want 1 (all: %v)", k, kinds[k], kinds)
+		}
+	}
+}
+
+// TestListenerContextCancel: the listener stops when its context ends.
+func TestListenerContextCancel(t *testing.T) {
+	p := startFakeProxy(t, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := tunnel.Listen(ctx, "127.0.0.1:0", tunnel.Config{Destination: echoDest(t, target{Addr: p.Addr}, "echo.internal:7000")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case <-ln.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("listener did not stop within a minute of its context ending")
+	}
+	if err := ln.Err(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Err: got %v; want context.Canceled", err)
+	}
+}
+
+// TestStdioConn carries a stdin/stdout pair (ssh's ProxyCommand).
+func TestStdioConn(t *testing.T) {
+	p := startFakeProxy(t, true)
+	tn, err := tunnel.New(tunnel.Config{
+		Destination: echoDest(t, target{Addr: p.Addr}, "echo.internal:7000"),
+		TLSConfig:   &tls.Config{RootCAs: p.CAPool},
+		Auth:        newAuth(t, p.CAPool, fakeBrowser(p)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tn.Close()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- tn.ServeConn(context.Background(), tunnel.StdioConn(inR, outW)) }()
+	go func() {
+		inW.Write([]byte("ssh banner"))
+		inW.Close()
+	}()
+	got, err := io.ReadAll(outR)
+	if err != nil || !bytes.Equal(got, []byte("ssh banner")) {
+		t.Fatalf("stdout: got %q, %v; want %q", got, err, "ssh banner")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ServeConn: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("ServeConn did not return after both sides closed")
+	}
+}
