@@ -1,0 +1,165 @@
+package authflow_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porthole-dev/porthole/authflow"
+)
+
+type lockedBuf struct {
+	mu sync.Mutex
+	sb strings.Builder
+}
+
+func (b *lockedBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sb.Write(p)
+}
+
+func (b *lockedBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sb.String()
+}
+
+func TestLogin(t *testing.T) {
+	ls := startLoginServer(t)
+	for _, tc := range []struct {
+		name       string
+		withOpener bool
+		wantText   string
+	}{
+		{"browser opened", true, "Your browser has been opened to visit:\n\n  https://"},
+		{"no browser", false, "Open this URL to sign in:\n\n  https://"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr lockedBuf
+			f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &stderr, Timeout: time.Minute}
+			var opened []string
+			if tc.withOpener {
+				f.OpenURL = func(ctx context.Context, u string) error {
+					opened = append(opened, u)
+					go ls.browse(context.Background(), u)
+					return nil
+				}
+			}
+			var notified string
+			notify := func(u string) {
+				notified = u
+				if !tc.withOpener {
+					// The user copies the printed URL into a browser.
+					go ls.browse(context.Background(), u)
+				}
+			}
+			tok, err := f.Login(context.Background(), ls.URL, notify)
+			if err != nil {
+				t.Fatalf("Login: %v", err)
+			}
+			if authflow.Expired(tok) || strings.Count(tok, ".") != 2 {
+				t.Fatalf("token: got %q; want a fresh JWT", tok)
+			}
+			if !strings.Contains(stderr.String(), tc.wantText) || !strings.Contains(stderr.String(), notified) {
+				t.Fatalf("stderr: got %q; want it to contain %q and the URL %q", stderr.String(), tc.wantText, notified)
+			}
+			if !strings.HasPrefix(notified, ls.srv.URL+"/.pomerium/sign_in?") {
+				t.Fatalf("notify: got %q; want the sign-in URL", notified)
+			}
+			if tc.withOpener && (len(opened) != 1 || opened[0] != notified) {
+				t.Fatalf("opened: got %q; want [%q]", opened, notified)
+			}
+			if strings.Contains(stderr.String(), tok) {
+				t.Fatal("stderr holds the token")
+			}
+		})
+	}
+}
+
+// TestCallbackRefusals: the callback only takes GET / with pomerium_jwt,
+// and it is shut down when Login returns.
+func TestCallbackRefusals(t *testing.T) {
+	ls := startLoginServer(t)
+	var stderr lockedBuf
+	callback := make(chan string, 1)
+	f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &stderr, Timeout: time.Minute,
+		OpenURL: func(_ context.Context, u string) error {
+			su, _ := url.Parse(u)
+			callback <- su.Query().Get("redirect")
+			return nil
+		}}
+	done := make(chan error, 1)
+	go func() { _, err := f.Login(context.Background(), ls.URL, nil); done <- err }()
+	cb := <-callback
+	for _, tc := range []struct {
+		name, method, path string
+		want               int
+	}{
+		{"post", http.MethodPost, "/?pomerium_jwt=x", http.StatusMethodNotAllowed},
+		{"no token", http.MethodGet, "/", http.StatusBadRequest},
+		{"other path", http.MethodGet, "/favicon.ico", http.StatusNotFound},
+		{"token", http.MethodGet, "/?pomerium_jwt=abc", http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, cb+tc.path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("got %d; want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	if _, err := http.Get(cb + "/?pomerium_jwt=late"); err == nil {
+		t.Fatal("callback still answers after Login returned; want it shut down")
+	}
+}
+
+func TestLoginFailures(t *testing.T) {
+	t.Run("timeout", func(t *testing.T) {
+		ls := startLoginServer(t)
+		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &lockedBuf{}, Timeout: 100 * time.Millisecond}
+		_, err := f.Login(context.Background(), ls.URL, nil)
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "--login-timeout") {
+			t.Fatalf("got %v; want a timeout naming --login-timeout", err)
+		}
+	})
+	t.Run("canceled", func(t *testing.T) {
+		ls := startLoginServer(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &lockedBuf{}, Timeout: time.Minute}
+		_, err := f.Login(ctx, ls.URL, func(string) { cancel() })
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v; want context.Canceled", err)
+		}
+	})
+	t.Run("login API refuses", func(t *testing.T) {
+		ls := startLoginServer(t)
+		ls.status = http.StatusBadRequest
+		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &lockedBuf{}}
+		_, err := f.Login(context.Background(), ls.URL, nil)
+		if err == nil || !strings.Contains(err.Error(), "refused the sign-in request (400 Bad Request): pomerium_redirect_uri not allowed") {
+			t.Fatalf("got %v; want the 400 and its reason", err)
+		}
+	})
+	t.Run("no login API", func(t *testing.T) {
+		ls := startLoginServer(t)
+		ls.status = http.StatusNotFound
+		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &lockedBuf{}}
+		_, err := f.Login(context.Background(), ls.URL, nil)
+		if err == nil || !strings.Contains(err.Error(), "has no login API (404)") {
+			t.Fatalf("got %v; want no login API (404)", err)
+		}
+	})
+}
