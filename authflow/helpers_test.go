@@ -75,4 +75,3 @@ func jwtWithExp(exp time.Time, serial int64) string {
 	return enc.EncodeToString([]byte(`{"alg":"none"}`)) + "." +
 		enc.EncodeToString([]byte(fmt.Sprintf(`{"exp":%d,"n":%d}`, exp.Unix(), serial))) + ".sig"
 }
-
