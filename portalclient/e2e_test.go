@@ -1,0 +1,74 @@
+package portalclient_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porthole-dev/porthole/authflow"
+	"github.com/porthole-dev/porthole/internal/testutil"
+	"github.com/porthole-dev/porthole/portalclient"
+)
+
+func startDev(t *testing.T) (d *testutil.DevServer, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("StartDevServer panicked: %v", r)
+		}
+	}()
+	return testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com")), nil
+}
+
+// TestRoutesDevServer: against the dev server, the first call signs in
+// (a plain HTTP client is the browser) and the second uses the cache.
+func TestRoutesDevServer(t *testing.T) {
+	d, err := startDev(t)
+	if err != nil {
+		if os.Getenv("PORTHOLE_STRICT") == "1" {
+			t.Fatalf("dev server: %v", err)
+		}
+		t.Skipf("dev server unavailable: %v", err)
+	}
+	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.CAPool}}}
+	var opens atomic.Int64
+	browse := func(ctx context.Context, u string) error {
+		opens.Add(1)
+		jar, _ := cookiejar.New(nil)
+		bc := &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.CAPool}}}
+		resp, err := bc.Get(u)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	auth := &authflow.Authenticator{
+		Flow:  &authflow.Flow{HTTPClient: hc, OpenURL: browse, Stderr: io.Discard, Timeout: time.Minute},
+		Store: authflow.NewCache(authflow.CacheOptions{Dir: t.TempDir(), NoKeyring: true}),
+	}
+	c := &portalclient.Client{HTTPClient: hc, Auth: auth}
+	for i := range 2 {
+		routes, err := c.Routes(context.Background(), d.URL, nil)
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		names := map[string]portalclient.Route{}
+		for _, r := range routes {
+			names[r.Name] = r
+		}
+		if e, ok := names["echo"]; !ok || e.Type != "tcp" || e.ConnectCommand == "" {
+			t.Fatalf("call %d: routes %+v; want a tcp route named echo with a connect command", i, routes)
+		}
+		if got := opens.Load(); got != 1 {
+			t.Fatalf("call %d: sign-ins: got %d; want 1", i, got)
+		}
+	}
+}
