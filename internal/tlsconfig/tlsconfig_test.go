@@ -124,7 +124,6 @@ func trusts(certPEM, keyPEM []byte) func(t *testing.T, c *tls.Config) {
 	}
 }
 
-
 func hasCert(t *testing.T, c *tls.Config) {
 	if len(c.Certificates) != 1 {
 		t.Fatalf("client certificates: got %d; want 1", len(c.Certificates))
