@@ -10,8 +10,8 @@ import (
 )
 
 // eventPrinter turns tunnel events into stderr lines. Default: one line
-// per connect, close and error; --verbose adds dialing, sign-in and
-// timing detail.
+// per connecting, connected, closed and error; --verbose adds the proxy,
+// the peer, the sign-in URL and timings.
 type eventPrinter struct {
 	mu      sync.Mutex // events arrive from many connections
 	w       io.Writer
@@ -47,7 +47,7 @@ func (p *eventPrinter) format(e tunnel.Event) string {
 		return "" // tcpRun prints "Listening on ADDR" itself
 	case tunnel.EventConnecting:
 		if !p.verbose {
-			return ""
+			return fmt.Sprintf("%sconnecting to %s", id, p.dest.Authority)
 		}
 		via := ""
 		if p.dest.Proxy != nil {

@@ -1,12 +1,14 @@
 package tcp
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/tunnel"
 )
 
 func TestNewCmdTCPFlags(t *testing.T) {
@@ -64,7 +66,9 @@ func TestNewCmdTCPFlags(t *testing.T) {
 }
 
 func TestEventFormat(t *testing.T) {
-	p := &eventPrinter{}
+	dest := tunnel.Destination{Proxy: &url.URL{Scheme: "https", Host: "p:8443"}, Authority: "echo.internal:7000"}
+	p := &eventPrinter{dest: dest}
+	pv := &eventPrinter{dest: dest, verbose: true}
 	tests := []struct {
 		name string
 		got  string
@@ -72,6 +76,9 @@ func TestEventFormat(t *testing.T) {
 	}{
 		{name: "closed", got: p.format(evClosed()), want: "[#3] closed: sent 5 B, received 2.0 MiB"},
 		{name: "error", got: p.format(evError()), want: "[#3] error: access denied"},
+		{name: "connecting", got: p.format(evConnecting()), want: "[#3] connecting to echo.internal:7000"},
+		{name: "connecting verbose", got: pv.format(evConnecting()), want: "[#3] connecting to echo.internal:7000 via https://p:8443 from 127.0.0.1:5555"},
+		{name: "closed verbose", got: pv.format(evClosed()), want: "[#3] closed: sent 5 B, received 2.0 MiB in 1.5s"},
 		{name: "listening is printed by tcpRun", got: p.format(evListening()), want: ""},
 	}
 	for _, tt := range tests {
