@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // proxyAddr is the host:port to dial for the proxy URL.
@@ -36,6 +37,12 @@ func (t *Tunnel) netDial(ctx context.Context, addr string) (net.Conn, error) {
 func (t *Tunnel) dialProxy(ctx context.Context, protos []string) (*tls.Conn, error) {
 	p := t.cfg.Destination.Proxy
 	addr := proxyAddr(p)
+	timeout := t.cfg.DialTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no answer from %s within %s", addr, timeout))
+	defer cancel()
 	raw, err := t.dialRaw(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -45,7 +52,7 @@ func (t *Tunnel) dialProxy(ctx context.Context, protos []string) (*tls.Conn, err
 	tc := tls.Client(raw, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		raw.Close()
-		return nil, fmt.Errorf("TLS handshake with %s: %w", p.Host, err)
+		return nil, fmt.Errorf("TLS handshake with %s: %w", p.Host, ctxErr(ctx, err))
 	}
 	return tc, nil
 }
@@ -64,7 +71,7 @@ func (t *Tunnel) dialRaw(ctx context.Context, addr string) (net.Conn, error) {
 	if fwd == nil {
 		c, err := t.netDial(ctx, addr)
 		if err != nil {
-			return nil, fmt.Errorf("dialing proxy %s: %w", addr, err)
+			return nil, fmt.Errorf("dialing proxy %s: %w", addr, ctxErr(ctx, err))
 		}
 		return c, nil
 	}
@@ -132,10 +139,11 @@ func (t *Tunnel) dialVia(ctx context.Context, fwd *url.URL, addr string) (net.Co
 	return c, nil
 }
 
-// ctxErr prefers ctx's error when ctx ended (a closed conn says less).
+// ctxErr puts why ctx ended (a timeout, a cancel) in front of err when it
+// did: a connection closed under a read says less.
 func ctxErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return errors.Join(ctx.Err(), err)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
+		return fmt.Errorf("%w: %w", cause, err)
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // upstream is one open tunnel to the proxy.
@@ -42,6 +43,8 @@ func (t *Tunnel) connectH1(ctx context.Context, conn *tls.Conn, tok string) (ups
 		return fail("reading the answer to CONNECT", err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		// The refusal's body is only for messages: never wait long for it.
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		stop()
 		conn.Close()

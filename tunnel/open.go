@@ -92,15 +92,25 @@ func (t *Tunnel) open(ctx context.Context, id uint64) (upstream, error) {
 // than 200 it returns the status and the start of the body.
 func (t *Tunnel) connect(ctx context.Context, tok string) (upstream, int, string, error) {
 	if !t.cfg.DisableHTTP2 {
-		cc, h1conn, err := t.h2Conn(ctx)
-		if err != nil {
-			return nil, 0, "", err
-		}
-		if cc != nil {
-			return t.connectH2(ctx, cc, tok)
-		}
-		if h1conn != nil {
-			return t.connectH1(ctx, h1conn, tok)
+		// A shared connection may have died without a GOAWAY (the proxy
+		// restarted): drop it and try once more on a fresh one.
+		for attempt := 0; ; attempt++ {
+			cc, h1conn, err := t.h2Conn(ctx)
+			if err != nil {
+				return nil, 0, "", err
+			}
+			if h1conn != nil {
+				return t.connectH1(ctx, h1conn, tok)
+			}
+			if cc == nil {
+				break // the proxy does not offer h2
+			}
+			up, code, body, err := t.connectH2(ctx, cc, tok)
+			if err != nil && attempt == 0 && ctx.Err() == nil {
+				cc.Close()
+				continue
+			}
+			return up, code, body, err
 		}
 	}
 	conn, err := t.dialProxy(ctx, []string{"http/1.1"})

@@ -55,7 +55,10 @@ type Config struct {
 	Proxy        func(*http.Request) (*url.URL, error)
 	NetDialer    func(ctx context.Context, network, addr string) (net.Conn, error) // nil: net.Dialer
 	DisableHTTP2 bool                                                              // force HTTP/1.1
-	OnEvent      func(Event)                                                       // called synchronously; must not block
+	// DialTimeout bounds reaching the proxy: the TCP dial, a forward
+	// proxy's CONNECT and the TLS handshake. Default 30 seconds.
+	DialTimeout time.Duration
+	OnEvent     func(Event) // called synchronously; must not block
 }
 
 // EventKind names what happened.

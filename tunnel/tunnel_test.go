@@ -223,3 +223,50 @@ func TestStdioConn(t *testing.T) {
 		t.Fatal("ServeConn did not return after both sides closed")
 	}
 }
+
+// TestDialTimeout: a proxy that accepts TCP but never speaks TLS ends the
+// connection after DialTimeout with a message that says so.
+func TestDialTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close() // never accepted: the kernel completes the TCP handshake
+	dst, _ := tunnel.ParseDestination("tcp+https://"+l.Addr().String()+"/echo.internal:7000", "")
+	for _, h1 := range []bool{true, false} {
+		tn, err := tunnel.New(tunnel.Config{Destination: dst, DialTimeout: 200 * time.Millisecond, DisableHTTP2: h1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = serveOne(t, tn)
+		tn.Close()
+		want := "no answer from " + l.Addr().String() + " within 200ms"
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("h1=%v: got %v; want one line containing %q", h1, err, want)
+		}
+	}
+}
+
+// TestH2DeadSharedConn: when the shared HTTP/2 connection dies under the
+// tunnel (no GOAWAY), the next connection dials a new one and works.
+func TestH2DeadSharedConn(t *testing.T) {
+	p := startFakeProxy(t, true)
+	ln, err := tunnel.Listen(context.Background(), "127.0.0.1:0", tunnel.Config{
+		Destination: echoDest(t, target{Addr: p.Addr}, "echo.internal:7000"),
+		TLSConfig:   &tls.Config{RootCAs: p.CAPool},
+		Auth:        newAuth(t, p.CAPool, fakeBrowser(p)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Stop()
+	for i, step := range []string{"first", "after the connection died"} {
+		if i == 1 {
+			p.srv.CloseClientConnections()
+		}
+		got, err := roundTrip(ln.Addr().String(), []byte(step))
+		if err != nil || string(got) != step {
+			t.Fatalf("%s: got %q, %v", step, got, err)
+		}
+	}
+}
