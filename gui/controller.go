@@ -211,11 +211,13 @@ func (c *Controller) WriteLog(id string, w io.Writer) error {
 	return nil
 }
 
-func (c *Controller) logLocked(id, text string) {
+func (c *Controller) logLocked(id, text string) { c.logAtLocked(id, time.Now(), text) }
+
+func (c *Controller) logAtLocked(id string, t time.Time, text string) {
 	if c.logs == nil {
 		c.logs = map[string][]LogEntry{}
 	}
-	l := append(c.logs[id], LogEntry{Time: time.Now(), Text: text})
+	l := append(c.logs[id], LogEntry{Time: t, Text: text})
 	if len(l) > maxLog {
 		l = slices.Delete(l, 0, len(l)-maxLog)
 	}
@@ -412,19 +414,19 @@ func (c *Controller) onEvent(id, name string, r *run, ev tunnel.Event) {
 			r.lastErr = ev.Err
 		}
 	}
-	line := ev.String()
-	if ev.Kind == tunnel.EventError && ev.Err != nil && !strings.Contains(line, ev.Err.Error()) {
-		line += ": " + ev.Err.Error()
+	at := ev.Time
+	if at.IsZero() {
+		at = time.Now()
 	}
-	c.logLocked(id, line)
+	// The entry has its own time stamp; drop the event's.
+	line := strings.TrimPrefix(ev.String(), ev.Time.Format(time.TimeOnly)+" ")
+	c.logAtLocked(id, at, line)
 	c.mu.Unlock()
 	c.changed(id)
 	if title != "" {
 		c.notify(title, body)
 	}
 }
-
-
 
 func (c *Controller) changed(id string) {
 	if c.OnChange != nil {

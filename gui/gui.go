@@ -80,4 +80,3 @@ func Main(args []string) int {
 	ctrl.StopAll()
 	return 0
 }
-

@@ -42,7 +42,7 @@ func newConnRow(w *MainWindow, id string) *connRow {
 
 func (r *connRow) CreateRenderer() fyne.WidgetRenderer {
 	text := container.NewVBox(r.name, r.dest, r.status)
-	return widget.NewSimpleRenderer(container.NewStack(r.bg, container.NewBorder(nil, nil, nil, r.toggle, text)))
+	return widget.NewSimpleRenderer(container.NewStack(r.bg, container.NewBorder(nil, nil, nil, container.NewCenter(r.toggle), text)))
 }
 
 // Tapped selects the row.
@@ -167,7 +167,7 @@ func newDetailPanel(w *MainWindow) *detailPanel {
 		widget.NewFormItem("Status", d.status),
 	)
 	actions := container.NewGridWithColumns(2, d.editBtn, d.dupBtn, d.copyAddrBtn, d.deleteBtn)
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, d.toggle, d.title), form, d.signInBox, actions,
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewCenter(d.toggle), d.title), form, d.signInBox, actions,
 		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Log (newest first)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), d.exportLogBtn))
 	d.body = container.NewBorder(top, nil, nil, nil, d.logList)
 	d.box = container.NewStack(d.none, d.body)
