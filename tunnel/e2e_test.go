@@ -325,6 +325,8 @@ type forwardProxy struct {
 	url  *url.URL
 	uses atomic.Int64
 	last atomic.Value
+	// hosts maps names to loopback addresses (this test network has no DNS).
+	hosts map[string]string
 }
 
 // startForwardProxy is a tiny loopback HTTP CONNECT proxy that counts uses.
@@ -342,7 +344,11 @@ func startForwardProxy(t testing.TB) *forwardProxy {
 		}
 		fp.uses.Add(1)
 		fp.last.Store(r.Host)
-		up, err := net.Dial("tcp", r.Host)
+		addr := r.Host
+		if h, port, err := net.SplitHostPort(addr); err == nil && fp.hosts[h] != "" {
+			addr = net.JoinHostPort(fp.hosts[h], port)
+		}
+		up, err := net.Dial("tcp", addr)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return

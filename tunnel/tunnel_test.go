@@ -7,9 +7,13 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http/httpproxy"
 
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -268,5 +272,73 @@ func TestH2DeadSharedConn(t *testing.T) {
 		if err != nil || string(got) != step {
 			t.Fatalf("%s: got %q, %v", step, got, err)
 		}
+	}
+}
+
+// TestProxyFromEnvironmentSemantics: HTTPS_PROXY is used for the proxy's
+// host, NO_PROXY bypasses it. httpproxy is what http.ProxyFromEnvironment
+// runs; loopback addresses are always direct there, so the proxy is
+// named example.com (in the fake's certificate) and mapped to 127.0.0.1.
+func TestProxyFromEnvironmentSemantics(t *testing.T) {
+	p := startFakeProxy(t, true)
+	_, port, _ := net.SplitHostPort(p.Addr)
+	fp := startForwardProxy(t)
+	fp.hosts = map[string]string{"example.com": "127.0.0.1"}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if h, port, err := net.SplitHostPort(addr); err == nil && h == "example.com" {
+			addr = net.JoinHostPort("127.0.0.1", port)
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	for _, tc := range []struct {
+		name     string
+		noProxy  string
+		h1       bool
+		wantUses int64
+	}{
+		{"HTTPS_PROXY used/h1", "", true, 1},
+		{"HTTPS_PROXY used/h2", "", false, 1},
+		{"NO_PROXY bypasses/h1", "example.com", true, 0},
+		{"NO_PROXY bypasses/h2", "example.com", false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fp.uses.Load()
+			env := &httpproxy.Config{HTTPSProxy: fp.url.String(), NoProxy: tc.noProxy}
+			pf := env.ProxyFunc()
+			dst, err := tunnel.ParseDestination("tcp+https://example.com:"+port+"/echo.internal:7000", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The sign-in client has no way to reach example.com: a token
+			// the fake accepts is cached instead.
+			auth := newAuth(t, p.CAPool, fakeBrowser(p))
+			if err := auth.Store.Save("example.com:"+port, "gen1.999"); err != nil {
+				t.Fatal(err)
+			}
+			ln, err := tunnel.Listen(context.Background(), "127.0.0.1:0", tunnel.Config{
+				Destination:  dst,
+				TLSConfig:    &tls.Config{RootCAs: p.CAPool},
+				Auth:         auth,
+				Proxy:        func(r *http.Request) (*url.URL, error) { return pf(r.URL) },
+				NetDialer:    dial,
+				DisableHTTP2: tc.h1,
+				OnEvent: func(e tunnel.Event) {
+					if e.Kind == tunnel.EventError {
+						t.Logf("tunnel: %v", e.Err)
+					}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Stop()
+			if got, err := roundTrip(ln.Addr().String(), []byte("hi")); err != nil || string(got) != "hi" {
+				t.Fatalf("echo: got %q, %v", got, err)
+			}
+			if got := fp.uses.Load() - before; got != tc.wantUses {
+				t.Fatalf("forward proxy uses: got %d; want %d", got, tc.wantUses)
+			}
+		})
 	}
 }
