@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/porthole-dev/porthole/authflow"
+	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
 type lockedBuf struct {
@@ -162,4 +164,35 @@ func TestLoginFailures(t *testing.T) {
 			t.Fatalf("got %v; want no login API (404)", err)
 		}
 	})
+}
+
+// TestLoginWithChromium signs in through a real headless Chromium started
+// by CommandOpener (as --browser-cmd would), against the fake login server.
+func TestLoginWithChromium(t *testing.T) {
+	chromium := testutil.Require(t, "chromium")
+	ls := startLoginServer(t)
+	// Not t.TempDir: Chromium may still be writing its profile while it
+	// exits after the test, and that must not fail the cleanup.
+	profile, err := os.MkdirTemp("", "porthole-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
+	cmd := chromium + " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run" +
+		" --disable-background-networking --disable-component-update --disable-sync" +
+		// The fake's certificate is httptest's own; --dump-dom makes
+		// Chromium exit once the callback page has loaded.
+		" --ignore-certificate-errors --dump-dom --timeout=60000 --user-data-dir=" + profile
+	var stderr lockedBuf
+	f := &authflow.Flow{HTTPClient: ls.srv.Client(), OpenURL: authflow.CommandOpener(cmd), Stderr: &stderr, Timeout: 2 * time.Minute}
+	tok, err := f.Login(context.Background(), ls.URL, nil)
+	if err != nil {
+		t.Fatalf("Login: %v (stderr %q)", err, stderr.String())
+	}
+	if authflow.Expired(tok) || strings.Count(tok, ".") != 2 {
+		t.Fatalf("token: got %q; want a fresh JWT", tok)
+	}
+	if !strings.Contains(stderr.String(), "Your browser has been opened to visit:") {
+		t.Fatalf("stderr: got %q", stderr.String())
+	}
 }
