@@ -231,6 +231,13 @@ func (c *Controller) Running(id string) bool {
 	return c.runs[id] != nil
 }
 
+// AnyRunning reports whether any connection is started.
+func (c *Controller) AnyRunning() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.runs) > 0
+}
+
 // Start opens connection id's local listener. Sign-in happens when the
 // first client connects. Errors are also kept in the connection's State.
 func (c *Controller) Start(id string) error {

@@ -342,4 +342,3 @@ func TestFileImportExport(t *testing.T) {
 		}
 	})
 }
-

@@ -6,9 +6,10 @@ import (
 	"fyne.io/fyne/v2"
 )
 
-// icon.svg is also installed as packaging/pomerium-desktop.svg.
+// icon.png is icon.svg rendered at 256x256 (window managers want a
+// bitmap); both are also installed from packaging/.
 //
-//go:embed icon.svg
-var iconSVG []byte
+//go:embed icon.png
+var iconPNG []byte
 
-var iconResource = fyne.NewStaticResource("pomerium-desktop.svg", iconSVG)
+var iconResource = fyne.NewStaticResource("pomerium-desktop.png", iconPNG)

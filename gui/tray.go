@@ -1,6 +1,9 @@
 package gui
 
 import (
+	"fmt"
+	"strings"
+
 	"fyne.io/fyne/v2"
 )
 
@@ -15,6 +18,7 @@ type trayMenu struct {
 	w    *MainWindow
 	app  trayApp
 	menu *fyne.Menu
+	last string // the labels shown, to skip rebuilding an unchanged menu
 }
 
 func newTrayMenu(a fyne.App, w *MainWindow) *trayMenu {
@@ -23,7 +27,16 @@ func newTrayMenu(a fyne.App, w *MainWindow) *trayMenu {
 		return nil
 	}
 	t := &trayMenu{w: w, app: ta}
-	w.win.SetCloseIntercept(w.win.Hide)
+	// Hide rather than quit only while something runs: Fyne cannot tell
+	// whether a tray host is really there, and a hidden window with
+	// nothing running and no tray would be a lost app.
+	w.win.SetCloseIntercept(func() {
+		if w.ctrl.AnyRunning() {
+			w.win.Hide()
+			return
+		}
+		w.app.Quit()
+	})
 	t.refresh()
 	return t
 }
@@ -50,6 +63,14 @@ func (t *trayMenu) refresh() {
 		none.Disabled = true
 		items = append(items, none)
 	}
+	var key strings.Builder
+	for _, it := range items {
+		fmt.Fprintf(&key, "%s|%v\n", it.Label, it.Checked)
+	}
+	if t.menu != nil && key.String() == t.last {
+		return
+	}
+	t.last = key.String()
 	t.menu = fyne.NewMenu("Porthole", items...)
 	t.app.SetSystemTrayMenu(t.menu)
 }
