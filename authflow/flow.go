@@ -64,22 +64,22 @@ func (f *Flow) Login(ctx context.Context, proxy *url.URL, notify func(string)) (
 	if err != nil {
 		return "", err
 	}
-	var openErr error
-	if f.OpenURL != nil {
-		openErr = f.OpenURL(ctx, signInURL)
-	}
+	// The URL is printed before anything is opened, so a user whose
+	// browser does not come up can still copy it.
 	if f.Stderr != nil {
-		if f.OpenURL != nil && openErr == nil {
+		if f.OpenURL != nil {
 			fmt.Fprintf(f.Stderr, "Your browser has been opened to visit:\n\n  %s\n\n", signInURL)
 		} else {
-			if openErr != nil {
-				fmt.Fprintf(f.Stderr, "Could not open a browser: %v\n", openErr)
-			}
 			fmt.Fprintf(f.Stderr, "Open this URL to sign in:\n\n  %s\n\n", signInURL)
 		}
 	}
 	if notify != nil {
 		notify(signInURL)
+	}
+	if f.OpenURL != nil {
+		if err := f.OpenURL(ctx, signInURL); err != nil && f.Stderr != nil {
+			fmt.Fprintf(f.Stderr, "Could not open a browser (%v): open the URL above yourself.\n", err)
+		}
 	}
 
 	tm := time.NewTimer(timeout)

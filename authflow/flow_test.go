@@ -196,3 +196,19 @@ func TestLoginWithChromium(t *testing.T) {
 		t.Fatalf("stderr: got %q", stderr.String())
 	}
 }
+
+// TestLoginOpenerFails: a browser that cannot be opened is reported, and
+// the printed URL still works.
+func TestLoginOpenerFails(t *testing.T) {
+	ls := startLoginServer(t)
+	var stderr lockedBuf
+	f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &stderr, Timeout: time.Minute,
+		OpenURL: authflow.CommandOpener("/nonexistent/browser")}
+	tok, err := f.Login(context.Background(), ls.URL, func(u string) { go ls.browse(context.Background(), u) })
+	if err != nil || tok == "" {
+		t.Fatalf("Login: got %q, %v; want a token", tok, err)
+	}
+	if want := "Could not open a browser (running --browser-cmd \"/nonexistent/browser\""; !strings.Contains(stderr.String(), want) {
+		t.Fatalf("stderr: got %q; want it to contain %q", stderr.String(), want)
+	}
+}
