@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -125,5 +126,19 @@ func TestHostKey(t *testing.T) {
 				t.Fatalf("got %q; want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestNewHTTPClient(t *testing.T) {
+	ls := startLoginServer(t)
+	tr := ls.srv.Client().Transport.(*http.Transport)
+	hc := authflow.NewHTTPClient(tr.TLSClientConfig)
+	resp, err := hc.Get(ls.srv.URL + "/.pomerium/sign_in?redirect=http://127.0.0.1:1")
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("status: got %d; want 302 returned, not followed", resp.StatusCode)
 	}
 }
