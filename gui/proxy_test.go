@@ -1,0 +1,105 @@
+package gui
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/tlsconfig"
+)
+
+// TestConnectThroughProxy drives the switch against a small real CONNECT
+// proxy over TLS (the real tunnel package, no sign-in): bytes go through
+// the local port and come back, the status counts the open connection,
+// and a refused CONNECT shows as an error.
+func TestConnectThroughProxy(t *testing.T) {
+	var connects atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect || r.Host != "echo.internal:7000" {
+			http.Error(w, "no such route", http.StatusNotFound)
+			return
+		}
+		connects.Add(1)
+		c, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\n\r\n")
+		_, _ = io.Copy(c, bufio.NewReader(rw)) // echo
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	proxy := srv.Listener.Addr().String()
+	f := newFixture(t, []connections.Connection{
+		{Name: "echo", Destination: "tcp+https://" + proxy + "/echo.internal:7000", TLS: tlsconfig.Options{CAFile: ca}},
+		{Name: "nowhere", Destination: "tcp+https://" + proxy + "/nowhere.internal:1", TLS: tlsconfig.Options{CAFile: ca}},
+	})
+
+	r := f.row("echo")
+	test.Tap(r.toggle)
+	var addr string
+	f.eventually("echo listening", func() bool {
+		addr = f.ctrl.State(f.byName("echo").ID).Addr
+		return addr != "" && r.status.Text == "listening on "+addr
+	})
+	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetDeadline(time.Now().Add(time.Minute))
+	msg := []byte("ping through the switch")
+	if _, err := conn.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(conn, got); err != nil {
+		t.Fatalf("reading back: %v (log %v)", err, f.ctrl.Log(f.byName("echo").ID))
+	}
+	if !bytes.Equal(got, msg) {
+		t.Errorf("echo: got %q; want %q", got, msg)
+	}
+	f.eventually("1 active", func() bool { return r.status.Text == "1 active" })
+	conn.Close()
+	f.eventually("listening again", func() bool { return r.status.Text == "listening on "+addr })
+	test.Tap(r.toggle)
+	f.eventually("off", func() bool { return r.status.Text == "off" })
+	if connects.Load() != 1 {
+		t.Errorf("CONNECTs: got %d; want 1", connects.Load())
+	}
+
+	nr := f.row("nowhere")
+	test.Tap(nr.toggle)
+	var naddr string
+	f.eventually("nowhere listening", func() bool {
+		naddr = f.ctrl.State(f.byName("nowhere").ID).Addr
+		return naddr != ""
+	})
+	c2, err := net.DialTimeout("tcp", naddr, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	f.eventually("error status for the refused CONNECT", func() bool {
+		return len(nr.status.Text) > 7 && nr.status.Text[:7] == "error: "
+	})
+	t.Logf("refused: %s", nr.status.Text)
+	if n := f.app.lastNotification(); n == nil || n.Title != "Connection failed: nowhere" {
+		t.Errorf("notification: got %+v", n)
+	}
+}
