@@ -3,8 +3,15 @@
 // shared/PROTOCOL.md) and caches the resulting tokens in the OS keyring,
 // falling back to a 0600 file where no keyring service runs.
 //
-//	a := &authflow.Authenticator{Flow: &authflow.Flow{...}, Store: authflow.NewCache(authflow.CacheOptions{})}
-//	tok, err := a.Token(ctx, proxyURL)
+//	tlsCfg, err := tlsconfig.Options{CAFile: "ca.pem"}.Config()
+//	a := &authflow.Authenticator{
+//		Flow:  &authflow.Flow{HTTPClient: authflow.NewHTTPClient(tlsCfg), OpenURL: authflow.BrowserOpener(), Stderr: os.Stderr},
+//		Store: authflow.NewCache(authflow.CacheOptions{Stderr: os.Stderr}),
+//	}
+//	tok, err := a.Token(ctx, proxyURL, nil) // cached, or signs in once
+//
+// One Authenticator per process: it is what makes concurrent callers
+// (many tunnel connections, a routes refresh) share one sign-in.
 package authflow
 
 import (
