@@ -146,19 +146,10 @@ func (f *Factory) httpClientLocked() (*http.Client, error) {
 	return f.httpClient, nil
 }
 
-// NewHTTPClient returns an HTTP client using cfg for TLS and the
-// environment's forward proxy. Redirects are not followed: a 302 from the
-// proxy means "sign in", which the callers handle.
-func NewHTTPClient(cfg *tls.Config) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = cfg.Clone()
-	tr.ForceAttemptHTTP2 = true
-	return &http.Client{
-		Transport:     tr,
-		Timeout:       2 * time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
+// NewHTTPClient is authflow.NewHTTPClient: cfg for TLS, the environment's
+// forward proxy, HTTP/2 when offered, redirects returned (a 302 from the
+// proxy means "sign in").
+func NewHTTPClient(cfg *tls.Config) *http.Client { return authflow.NewHTTPClient(cfg) }
 
 // TokenStore is the keyring cache with its 0600 file fallback.
 func (f *Factory) TokenStore() authflow.TokenStore {
