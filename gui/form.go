@@ -141,6 +141,11 @@ func (f *connForm) submit() {
 	}
 	f.close()
 	f.w.selectConn(saved.ID)
+	// A running connection picks up its new settings by restarting.
+	if f.base.ID != "" && f.w.ctrl.Running(saved.ID) {
+		f.w.ctrl.Stop(saved.ID)
+		go func() { _ = f.w.ctrl.Start(saved.ID) }() // errors show in the row
+	}
 }
 
 func (f *connForm) close() {

@@ -54,6 +54,11 @@ func TestConnectThroughProxy(t *testing.T) {
 	r := f.row("echo")
 	test.Tap(r.toggle)
 	var addr string
+	defer func() {
+		if t.Failed() {
+			t.Logf("echo status %q, log %v", r.status.Text, f.ctrl.Log(f.byName("echo").ID))
+		}
+	}()
 	f.eventually("echo listening", func() bool {
 		addr = f.ctrl.State(f.byName("echo").ID).Addr
 		return addr != "" && r.status.Text == "listening on "+addr
@@ -75,6 +80,18 @@ func TestConnectThroughProxy(t *testing.T) {
 		t.Errorf("echo: got %q; want %q", got, msg)
 	}
 	f.eventually("1 active", func() bool { return r.status.Text == "1 active" })
+
+	// Editing a running connection restarts it with the new settings.
+	f.w.selectConn(f.byName("echo").ID)
+	test.Tap(f.w.detail.editBtn)
+	f.w.form.listen.SetText(freePort(t))
+	want := f.w.form.listen.Text
+	test.Tap(f.w.form.save)
+	f.eventually("restarted on the new port", func() bool { return r.status.Text == "listening on "+want })
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Errorf("old connection: got data; want it closed by the restart")
+	}
+	addr = want
 	conn.Close()
 	f.eventually("listening again", func() bool { return r.status.Text == "listening on "+addr })
 	test.Tap(r.toggle)

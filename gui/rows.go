@@ -24,6 +24,9 @@ type connRow struct {
 	status *widget.Label
 	toggle *widget.Check
 	bg     *canvas.Rectangle
+	// syncing is set while the switch is moved to match the state, so
+	// that move is not taken for the user's.
+	syncing bool
 }
 
 func newConnRow(w *MainWindow, id string) *connRow {
@@ -35,7 +38,11 @@ func newConnRow(w *MainWindow, id string) *connRow {
 	}
 	r.dest.Truncation = fyne.TextTruncateEllipsis
 	r.status.Truncation = fyne.TextTruncateEllipsis
-	r.toggle = widget.NewCheck("On", func(on bool) { w.setRunning(id, on) })
+	r.toggle = widget.NewCheck("On", func(on bool) {
+		if !r.syncing {
+			w.setRunning(id, on)
+		}
+	})
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -71,7 +78,9 @@ func (r *connRow) update(s State) {
 	}
 	r.status.Refresh()
 	if r.toggle.Checked != s.Running {
-		r.toggle.SetChecked(s.Running) // OnChanged sees no change to make
+		r.syncing = true
+		r.toggle.SetChecked(s.Running)
+		r.syncing = false
 	}
 }
 
@@ -100,6 +109,7 @@ type detailPanel struct {
 	signInBox *fyne.Container
 
 	toggle                                  *widget.Check
+	syncing                                 bool
 	editBtn, dupBtn, deleteBtn, copyAddrBtn *widget.Button
 	exportLogBtn                            *widget.Button
 
@@ -133,7 +143,7 @@ func newDetailPanel(w *MainWindow) *detailPanel {
 	d.signInBox = container.NewVBox(widget.NewLabel("Waiting for you to sign in:"), d.signIn)
 	d.signInBox.Hide()
 	d.toggle = widget.NewCheck("Connected", func(on bool) {
-		if d.id != "" {
+		if d.id != "" && !d.syncing {
 			w.setRunning(d.id, on)
 		}
 	})
@@ -205,7 +215,9 @@ func (d *detailPanel) show(id string) {
 	d.source.SetText(src)
 	d.status.SetText(s.Text())
 	if d.toggle.Checked != s.Running {
+		d.syncing = true
 		d.toggle.SetChecked(s.Running)
+		d.syncing = false
 	}
 	if u, err := url.Parse(s.SignInURL); s.SignInURL != "" && err == nil {
 		d.signIn.SetURL(u)
