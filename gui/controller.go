@@ -463,7 +463,7 @@ func (c *Controller) authFor(opts tlsconfig.Options, cfg *tls.Config) *authflow.
 	}
 	a := &authflow.Authenticator{
 		Flow: &authflow.Flow{
-			HTTPClient: newHTTPClient(cfg),
+			HTTPClient: authflow.NewHTTPClient(cfg),
 			OpenURL:    c.OpenURL,
 			Stderr:     stderr,
 			Timeout:    c.LoginTimeout,
@@ -475,19 +475,4 @@ func (c *Controller) authFor(opts tlsconfig.Options, cfg *tls.Config) *authflow.
 	}
 	c.auths[string(key)] = a
 	return a
-}
-
-// newHTTPClient is the client for the login and routes APIs. Redirects
-// are not followed: a 302 from the proxy means "sign in".
-func newHTTPClient(cfg *tls.Config) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if cfg != nil {
-		tr.TLSClientConfig = cfg.Clone()
-	}
-	tr.ForceAttemptHTTP2 = true
-	return &http.Client{
-		Transport:     tr,
-		Timeout:       2 * time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
 }

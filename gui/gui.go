@@ -38,6 +38,7 @@ func Main(args []string) int {
 	fs.SetOutput(os.Stderr)
 	store := fs.String("connections", connections.DefaultPath(), "the saved connections `file` (shared with pomerium-cli; env "+connections.EnvPath+")")
 	noKeyring := fs.Bool("no-keyring", os.Getenv(EnvNoKeyring) == "1", "keep tokens in a 0600 file instead of the OS keyring (env "+EnvNoKeyring+"=1)")
+	browserCmd := fs.String("browser-cmd", "", "`command` that opens sign-in URLs (the URL is its last argument); default: the desktop's browser")
 	noAutostart := fs.Bool("no-autostart", false, "do not start the connections marked \"start at launch\"")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -69,6 +70,9 @@ func Main(args []string) int {
 			return openErr
 		},
 		Stderr: os.Stderr,
+	}
+	if *browserCmd != "" {
+		ctrl.OpenURL = authflow.CommandOpener(*browserCmd)
 	}
 	w := NewMainWindow(a, ctrl, Options{})
 	if !*noAutostart {

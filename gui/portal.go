@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/connections"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 	"github.com/porthole-dev/porthole/portalclient"
@@ -31,7 +32,7 @@ func (p *portalFetcher) Routes(ctx context.Context, portal *url.URL, opts tlscon
 	if err != nil {
 		return nil, fmt.Errorf("tls options: %w", err)
 	}
-	c := &portalclient.Client{HTTPClient: newHTTPClient(cfg), Auth: p.ctrl.authFor(opts, cfg)}
+	c := &portalclient.Client{HTTPClient: authflow.NewHTTPClient(cfg), Auth: p.ctrl.authFor(opts, cfg)}
 	return c.Routes(ctx, portal, notify)
 }
 
