@@ -22,6 +22,7 @@ type connRow struct {
 	name   *widget.Label
 	dest   *widget.Label
 	status *widget.Label
+	signIn *widget.Hyperlink // replaces the status while a sign-in waits
 	toggle *widget.Check
 	bg     *canvas.Rectangle
 	// syncing is set while the switch is moved to match the state, so
@@ -38,6 +39,13 @@ func newConnRow(w *MainWindow, id string) *connRow {
 	}
 	r.dest.Truncation = fyne.TextTruncateEllipsis
 	r.status.Truncation = fyne.TextTruncateEllipsis
+	r.signIn = widget.NewHyperlink("signing in: open the sign-in page", nil)
+	r.signIn.OnTapped = func() {
+		if r.signIn.URL != nil {
+			_ = w.app.OpenURL(r.signIn.URL)
+		}
+	}
+	r.signIn.Hide()
 	r.toggle = widget.NewCheck("On", func(on bool) {
 		if !r.syncing {
 			w.setRunning(id, on)
@@ -48,7 +56,7 @@ func newConnRow(w *MainWindow, id string) *connRow {
 }
 
 func (r *connRow) CreateRenderer() fyne.WidgetRenderer {
-	text := container.NewVBox(r.name, r.dest, r.status)
+	text := container.NewVBox(r.name, r.dest, container.NewStack(r.status, r.signIn))
 	return widget.NewSimpleRenderer(container.NewStack(r.bg, container.NewBorder(nil, nil, nil, container.NewCenter(r.toggle), text)))
 }
 
@@ -68,6 +76,15 @@ func (r *connRow) set(c connections.Connection, s State, selected bool) {
 
 func (r *connRow) update(s State) {
 	r.status.SetText(s.Text())
+	if u, err := url.Parse(s.SignInURL); s.SignInURL != "" && err == nil {
+		r.signIn.SetURL(u)
+		r.status.Hide()
+		r.signIn.Show()
+	} else {
+		r.signIn.URL = nil
+		r.signIn.Hide()
+		r.status.Show()
+	}
 	switch {
 	case s.Err != nil && s.Active == 0 && s.SignInURL == "":
 		r.status.Importance = widget.DangerImportance

@@ -262,6 +262,9 @@ func TestStatusFromEvents(t *testing.T) {
 			if got := f.w.detail.status.Text; got != s.want {
 				t.Errorf("detail status: got %q; want %q", got, s.want)
 			}
+			if got := r.signIn.Visible(); got != s.link || r.status.Visible() == s.link {
+				t.Errorf("row sign-in link shown: got %v (status shown %v); want %v", got, r.status.Visible(), s.link)
+			}
 			if got := f.w.detail.signInBox.Visible(); got != s.link {
 				t.Errorf("sign-in link shown: got %v; want %v", got, s.link)
 			}
