@@ -18,6 +18,7 @@ package devidp
 import (
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -54,6 +55,9 @@ type Options struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURIs []string
+	// Logger receives the provider library's request errors (never tokens);
+	// nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Provider is the running provider.
@@ -74,7 +78,11 @@ func New(opts Options) (*Provider, error) {
 	if err != nil || !u.IsAbs() || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("dev provider issuer %q: want an absolute URL without query, like https://127.0.0.1:8443/.pomerium/dev-idp", opts.Issuer)
 	}
-	var opOpts []op.Option
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	opOpts := []op.Option{op.WithLogger(logger.With("component", "dev-idp"))}
 	switch {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
@@ -130,11 +138,13 @@ func New(opts Options) (*Provider, error) {
 		tokens:   map[string]accessToken{},
 	}
 	cfg := &op.Config{
-		CodeMethodS256:     true,
-		AuthMethodPost:     true,
-		SupportedUILocales: []language.Tag{language.English},
-		SupportedScopes:    []string{"openid", "email", "profile", "groups"},
-		SupportedClaims:    []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "email", "email_verified", "name", "preferred_username", "groups"},
+		CodeMethodS256: true,
+		// RP-initiated logout without a post_logout_redirect_uri lands here.
+		DefaultLogoutRedirectURI: issuer + signedOutPath,
+		AuthMethodPost:           true,
+		SupportedUILocales:       []language.Tag{language.English},
+		SupportedScopes:          []string{"openid", "email", "profile", "groups"},
+		SupportedClaims:          []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "email", "email_verified", "name", "preferred_username", "groups"},
 	}
 	// The key encrypts opaque access tokens; it only has to live as long as
 	// the process, like the signing key.
@@ -147,6 +157,7 @@ func New(opts Options) (*Provider, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(loginPath, p.login)
+	mux.HandleFunc(signedOutPath, signedOut)
 	mux.Handle("/", p.op)
 	if p.prefix == "" {
 		p.handler = mux

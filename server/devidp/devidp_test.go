@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -46,6 +47,7 @@ func newRig(t *testing.T, mutate func(*Options)) *rig {
 		ClientID:     testClientID,
 		ClientSecret: testSecret,
 		RedirectURIs: []string{r.redirectURI},
+		Logger:       slog.New(slog.NewTextHandler(t.Output(), nil)),
 	}
 	if mutate != nil {
 		mutate(&opts)
@@ -86,7 +88,7 @@ func newRig(t *testing.T, mutate func(*Options)) *rig {
 		ClientSecret: testSecret,
 		Endpoint:     r.provider.Endpoint(),
 		RedirectURL:  r.redirectURI,
-		Scopes:       []string{oidc.ScopeOpenID, "email", "profile", "groups", "unknown-scope"},
+		Scopes:       []string{oidc.ScopeOpenID, "email", "profile", "groups", "offline_access", "unknown-scope"},
 	}
 	return r
 }

@@ -2,11 +2,15 @@ package devidp
 
 import (
 	"html/template"
+	"io"
 	"net/http"
 	"strings"
 )
 
-const loginPath = "/login"
+const (
+	loginPath     = "/login"
+	signedOutPath = "/signed-out"
+)
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -85,4 +89,9 @@ func quote(s string) string {
 		s = s[:100]
 	}
 	return `"` + strings.ToValidUTF8(s, "?") + `"`
+}
+
+func signedOut(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "Signed out of the Porthole dev provider.\n")
 }
