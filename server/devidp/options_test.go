@@ -100,8 +100,13 @@ func TestIssuerAtRoot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	var c struct{ Email string }
-	if err := idt.Claims(&c); err != nil || c.Email != "dev@example.com" {
-		t.Fatalf("email: got %q (%v); want dev@example.com", c.Email, err)
+	// Only "openid" was asked for; the dev provider still sends the
+	// identity claims policies need.
+	var c struct {
+		Email  string
+		Groups []string
+	}
+	if err := idt.Claims(&c); err != nil || c.Email != "dev@example.com" || len(c.Groups) != 1 || c.Groups[0] != "admins" {
+		t.Fatalf("claims: got email %q groups %v (%v); want dev@example.com [admins]", c.Email, c.Groups, err)
 	}
 }
