@@ -9,15 +9,17 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
-// The benchmarks run against the in-process fake proxy (fakeproxy_test.go:
-// real TLS on loopback, Go's HTTP/1.1 and HTTP/2 servers, echo inside the
-// proxy), so they measure the client and need nothing else running.
-// Compare within a group: Throughput/direct-tcp and /plain-tls are the
-// baselines for /tunnel-h1 and /tunnel-h2 (same payload, same echo);
-// Open/tunnel-h1-new-conn versus /tunnel-h2-warm-conn is the cost of a new
+// The tunnel-* cases run against the in-process fake proxy
+// (fakeproxy_test.go: real TLS on loopback, Go's HTTP/1.1 and HTTP/2
+// servers, echo inside the proxy), so they measure the client; the
+// *-devserver cases go through the real dev server to its echo upstream
+// (one more TCP hop). Compare within a group: Throughput/direct-tcp and
+// /plain-tls are the baselines for the tunnels (same payload, same kind of
+// echo); Open/*-h1-new-conn versus /*-h2-warm-conn is the cost of a new
 // tunnel with and without a TLS handshake.
 
 const benchPayload = 16 << 20
@@ -75,10 +77,26 @@ func pump(b *testing.B, c net.Conn, n int64, buf []byte) {
 // steady state (for HTTP/2: the shared connection is warm).
 func benchTunnel(b *testing.B, h1 bool) *tunnel.Listener {
 	p := startFakeProxy(b, true)
+	return benchListen(b, target{Addr: p.Addr, CAPool: p.CAPool}, h1)
+}
+
+// quietTB drops the dev server's debug log, which a benchmark would print.
+type quietTB struct{ testing.TB }
+
+func (quietTB) Logf(string, ...any) {}
+func (quietTB) Log(...any)          {}
+
+// benchDevTunnel is benchTunnel through the real dev server.
+func benchDevTunnel(b *testing.B, h1 bool) *tunnel.Listener {
+	d := testutil.StartDevServer(quietTB{b}, testutil.AutoLogin("dev@example.com"))
+	return benchListen(b, target{Addr: d.Addr, CAPool: d.CAPool}, h1)
+}
+
+func benchListen(b *testing.B, p target, h1 bool) *tunnel.Listener {
 	ln, err := tunnel.Listen(context.Background(), "127.0.0.1:0", tunnel.Config{
-		Destination:  echoDest(b, target{Addr: p.Addr}, "echo.internal:7000"),
+		Destination:  echoDest(b, p, "echo.internal:7000"),
 		TLSConfig:    &tls.Config{RootCAs: p.CAPool},
-		Auth:         newAuth(b, p.CAPool, fakeBrowser(p)),
+		Auth:         newAuth(b, p.CAPool, &browser{pool: p.CAPool}),
 		DisableHTTP2: h1,
 	})
 	if err != nil {
@@ -128,11 +146,17 @@ func BenchmarkThroughput(b *testing.B) {
 		run(b, func() (net.Conn, error) { return tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool}) })
 	})
 	for _, tc := range []struct {
-		name string
-		h1   bool
-	}{{"tunnel-h1", true}, {"tunnel-h2", false}} {
+		name  string
+		h1    bool
+		start func(*testing.B, bool) *tunnel.Listener
+	}{
+		{"tunnel-h1", true, benchTunnel},
+		{"tunnel-h2", false, benchTunnel},
+		{"tunnel-h1-devserver", true, benchDevTunnel},
+		{"tunnel-h2-devserver", false, benchDevTunnel},
+	} {
 		b.Run(tc.name, func(b *testing.B) {
-			ln := benchTunnel(b, tc.h1)
+			ln := tc.start(b, tc.h1)
 			run(b, func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) })
 		})
 	}
@@ -168,4 +192,6 @@ func BenchmarkOpen(b *testing.B) {
 	})
 	b.Run("tunnel-h1-new-conn", func(b *testing.B) { run(b, benchTunnel(b, true).Addr().String()) })
 	b.Run("tunnel-h2-warm-conn", func(b *testing.B) { run(b, benchTunnel(b, false).Addr().String()) })
+	b.Run("devserver-h1-new-conn", func(b *testing.B) { run(b, benchDevTunnel(b, true).Addr().String()) })
+	b.Run("devserver-h2-warm-conn", func(b *testing.B) { run(b, benchDevTunnel(b, false).Addr().String()) })
 }
