@@ -29,6 +29,7 @@ const (
 // plus a relying party configured as the real server configures its own.
 type rig struct {
 	srv         *httptest.Server
+	p           *Provider
 	issuer      string
 	redirectURI string
 	http        *http.Client
@@ -56,6 +57,7 @@ func newRig(t *testing.T, mutate func(*Options)) *rig {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	r.p = p
 	mux.Handle(testPrefix+"/", p.Handler())
 	// The relying party's own callback: never reached, CheckRedirect stops
 	// there, but a 404 would hide a bug if it were.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -236,5 +237,39 @@ func TestSignInPageEscapes(t *testing.T) {
 	}
 	if !strings.Contains(page.body, "&lt;script&gt;") {
 		t.Errorf("escaped name missing from page")
+	}
+}
+
+func TestSignInRequestExpiresAndIsSingleUse(t *testing.T) {
+	r := newRig(t, nil)
+	clock := time.Now()
+	r.p.store.mu.Lock()
+	r.p.store.now = func() time.Time { return clock }
+	r.p.store.mu.Unlock()
+
+	page := readLoginPage(t, r.authorize(t, oauth2.GenerateVerifier(), "s"))
+	r.codeFrom(t, r.choose(t, page, "guest@example.com"), "s")
+	// Choosing again on the same request (back button, replay) is refused.
+	resp := r.choose(t, page, "dev@example.com")
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("second choice on a finished request: got %d; want 400", resp.StatusCode)
+	}
+
+	page = readLoginPage(t, r.authorize(t, oauth2.GenerateVerifier(), "s2"))
+	r.p.store.mu.Lock()
+	clock = clock.Add(authRequestTTL + time.Minute)
+	r.p.store.mu.Unlock()
+	resp = r.choose(t, page, "guest@example.com")
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "expired") {
+		t.Errorf("choice on an expired request: got %d %q; want 400 naming expiry", resp.StatusCode, body)
+	}
+}
+
+func TestUserinfoRejectsBadToken(t *testing.T) {
+	r := newRig(t, nil)
+	_, err := r.provider.UserInfo(r.ctx(t), oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "forged", TokenType: "Bearer"}))
+	if err == nil {
+		t.Fatal("UserInfo with a forged token: got success; want an error")
 	}
 }

@@ -170,6 +170,11 @@ func (s *storage) completeLogin(id, sub string) error {
 	if !ok || s.now().Sub(a.created) > authRequestTTL {
 		return fmt.Errorf("sign-in request %q is unknown or expired: start the sign-in again", id)
 	}
+	// A finished request cannot be re-used to switch users under a code
+	// that may already be on its way to the client.
+	if a.done {
+		return fmt.Errorf("sign-in request %q is already complete: start the sign-in again", id)
+	}
 	a.subject = sub
 	a.authTime = s.now()
 	a.done = true
