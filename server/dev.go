@@ -68,7 +68,7 @@ func (s *Server) setupDev(opts Options) error {
 	secret := randomString()
 	if s.idp, err = devidp.New(devidp.Options{
 		Issuer: issuer, Users: users, AutoLogin: opts.DevAutoLogin,
-		ClientID: devClientID, ClientSecret: secret, RedirectURIs: redirects,
+		ClientID: devClientID, ClientSecret: secret, RedirectURIs: redirects, Logger: s.log,
 	}); err != nil {
 		return fmt.Errorf("starting the built-in identity provider: %w", err)
 	}
