@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -167,29 +168,32 @@ func importPortalRun(opts *ImportOptions) error {
 	return nil
 }
 
-// printPlan writes the preview: one line per connection the import touches.
+// printPlan writes the preview: one aligned line per connection the
+// import touches.
 func printPlan(w io.Writer, p saved.Plan, remove bool) {
 	n := len(p.Add) + len(p.Update) + len(p.Unchanged)
 	fmt.Fprintf(w, "Import from %s: %d tcp routes\n", p.PortalURL, n)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range p.Add {
-		fmt.Fprintf(w, "  add        %s  %s%s\n", c.Name, c.Destination, tagSuffix(c.Tags))
+		fmt.Fprintf(tw, "  add\t%s\t%s%s\n", c.Name, c.Destination, tagSuffix(c.Tags))
 	}
 	for _, ch := range p.Update {
-		fmt.Fprintf(w, "  update     %s  %s\n", ch.New.Name, describeChange(ch))
+		fmt.Fprintf(tw, "  update\t%s\t%s\n", ch.New.Name, describeChange(ch))
 	}
 	for _, c := range p.Unchanged {
-		fmt.Fprintf(w, "  unchanged  %s\n", c.Name)
+		fmt.Fprintf(tw, "  unchanged\t%s\t\n", c.Name)
 	}
 	for _, sk := range p.Skipped {
-		fmt.Fprintf(w, "  skip       %s  %s: %v\n", sk.Route.Name, sk.Route.From, sk.Err)
+		fmt.Fprintf(tw, "  skip\t%s\t%s: %v\n", sk.Route.Name, sk.Route.From, sk.Err)
 	}
 	for _, c := range p.Remove {
 		if remove {
-			fmt.Fprintf(w, "  remove     %s  %s (the portal no longer lists it)\n", c.Name, c.Destination)
+			fmt.Fprintf(tw, "  remove\t%s\t%s (the portal no longer lists it)\n", c.Name, c.Destination)
 		} else {
-			fmt.Fprintf(w, "  would remove %s  %s (the portal no longer lists it; pass --remove)\n", c.Name, c.Destination)
+			fmt.Fprintf(tw, "  would remove\t%s\t%s (the portal no longer lists it; pass --remove)\n", c.Name, c.Destination)
 		}
 	}
+	_ = tw.Flush()
 }
 
 func describeChange(ch saved.Change) string {

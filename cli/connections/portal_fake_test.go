@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -67,8 +68,8 @@ func TestPortalImportRouteDropped(t *testing.T) {
 	mu.Unlock()
 
 	out := imp("--tag", "work")
-	for _, want := range []string{"add        redis", "unchanged  postgres", "would remove ssh"} {
-		if !strings.Contains(out, want) {
+	for _, want := range []string{`(?m)^  add +redis +tcp\+https://redis.example.com:6379  \[work\]`, `(?m)^  unchanged +postgres`, `(?m)^  would remove +ssh +`} {
+		if !regexp.MustCompile(want).MatchString(out) {
 			t.Errorf("preview:\n%s\nwant %q", out, want)
 		}
 	}
@@ -79,7 +80,7 @@ func TestPortalImportRouteDropped(t *testing.T) {
 		t.Errorf("ssh listen %q; want the user's 127.0.0.1:2222", c.ListenAddr)
 	}
 	out = imp("--tag", "work", "--remove")
-	if !strings.Contains(out, "remove     ssh") || !strings.Contains(out, "1 removed") {
+	if !regexp.MustCompile(`(?m)^  remove +ssh +`).MatchString(out) || !strings.Contains(out, "1 removed") {
 		t.Errorf("with --remove:\n%s\nwant ssh removed", out)
 	}
 	if got := names(); !slices.Equal(got, []string{"postgres", "redis"}) {
