@@ -160,6 +160,8 @@ func New(cfg Config) (*Tunnel, error) {
 		// Pings find a dead shared connection before a new tunnel waits on it.
 		ReadIdleTimeout: 30 * time.Second,
 		PingTimeout:     15 * time.Second,
+		// Larger frames from the proxy: fewer headers and wakeups per byte.
+		MaxReadFrameSize: 1 << 20,
 	}
 	return t, nil
 }
