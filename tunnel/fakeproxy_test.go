@@ -5,7 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"net"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -47,6 +47,8 @@ func startFakeProxy(t testing.TB, h2 bool) *fakeProxy {
 	p.gen.Store(1)
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
 	p.srv.EnableHTTP2 = h2
+	// The wrong-CA cases make the server log failed handshakes: expected.
+	p.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	p.srv.StartTLS()
 	t.Cleanup(p.srv.Close)
 	p.Addr = p.srv.Listener.Addr().String()
@@ -156,5 +158,3 @@ func (f flushWriter) Write(p []byte) (int, error) {
 
 // fakeBrowser follows the fake's sign-in redirect to the callback.
 func fakeBrowser(p *fakeProxy) *browser { return &browser{pool: p.CAPool} }
-
-var _ net.Conn
