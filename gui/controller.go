@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -87,6 +88,34 @@ func (c *Controller) Load() error {
 	c.mu.Unlock()
 	c.changed("")
 	return nil
+}
+
+// WatchStore reloads the list when the store file changes on disk (the
+// CLI editing it while the app runs), checking every interval until ctx
+// ends. A reload that fails (a half-edited file) is retried next time.
+func (c *Controller) WatchStore(ctx context.Context, interval time.Duration) {
+	stamp := func() string {
+		fi, err := os.Stat(c.Store.Path)
+		if err != nil {
+			return ""
+		}
+		return fmt.Sprint(fi.ModTime().UnixNano(), fi.Size())
+	}
+	last := stamp()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if now := stamp(); now != last {
+			if err := c.Load(); err == nil {
+				last = now
+			}
+		}
+	}
 }
 
 // Connections returns the saved connections, sorted by name.

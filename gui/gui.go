@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -78,6 +79,9 @@ func Main(args []string) int {
 	if !*noAutostart {
 		go ctrl.StartAutostart()
 	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go ctrl.WatchStore(watchCtx, 2*time.Second)
 	w.Window().SetMaster()
 	w.Window().Show()
 	a.Run()

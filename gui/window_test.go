@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -400,3 +402,20 @@ func TestAutostart(t *testing.T) {
 
 // entryT keeps the table above readable.
 type entryT = widgetEntry
+
+// TestStoreChangedOutside: a connection added by pomerium-cli (another
+// Store on the same file) shows up in the running window.
+func TestStoreChangedOutside(t *testing.T) {
+	f := newFixture(t, sample())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.ctrl.WatchStore(ctx, 50*time.Millisecond)
+	cli := connections.NewStore(f.ctrl.Store.Path)
+	if _, err := cli.Put(connections.Connection{Name: "from-cli", Destination: "tcp+https://proxy.example.com/cli:1", Tags: []string{"cli"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.eventually("the CLI's connection in the list", func() bool { return f.row("from-cli") != nil })
+	if got := groupLabels(f.w); !slices.Contains(got, "cli (1)") {
+		t.Errorf("groups: got %q; want a cli group", got)
+	}
+}
