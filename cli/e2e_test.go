@@ -317,6 +317,8 @@ func TestE2EErrors(t *testing.T) {
 			want: []string{"connection refused", "hint: is the proxy running at " + closed + "?"}, wantCode: 1},
 		{name: "unreachable proxy tcp", args: []string{"tcp", "tcp+https://" + closed + "/echo.internal:7000", "--listen", "-"},
 			want: []string{"connection refused"}, wantCode: 1},
+		{name: "unreachable proxy verbose", args: []string{"tcp", "tcp+https://" + closed + "/echo.internal:7000", "--listen", "-", "--verbose"},
+			want: []string{"connection refused", "details:", "*net.operror", "via https://" + closed}, wantCode: 1},
 		{name: "missing CA file", args: []string{"routes", "list", ds.URL.String(), "--alternate-ca-path", "/nonexistent/ca.pem"}, noCA: true,
 			want: []string{"/nonexistent/ca.pem"}, wantCode: 1},
 	}
@@ -348,6 +350,9 @@ func TestE2EErrors(t *testing.T) {
 			}
 			if len(errLines) != 1 {
 				t.Errorf("stderr has %d Error: lines; want 1:\n%s", len(errLines), stderr)
+			}
+			if n := strings.Count(low, "connection refused"); n > 1 && !strings.Contains(tt.name, "verbose") {
+				t.Errorf("the error is printed %d times; want once:\n%s", n, stderr)
 			}
 			if out != "" {
 				t.Errorf("stdout = %q; want nothing on failure", out)

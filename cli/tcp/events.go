@@ -17,6 +17,9 @@ type eventPrinter struct {
 	w       io.Writer
 	verbose bool
 	dest    tunnel.Destination
+	// quietErrors leaves errors to the command's own Error: line (stdio
+	// mode carries one connection, whose error ends the command).
+	quietErrors bool
 }
 
 func (p *eventPrinter) print(e tunnel.Event) {
@@ -72,6 +75,9 @@ func (p *eventPrinter) format(e tunnel.Event) string {
 		}
 		return s
 	case tunnel.EventError:
+		if p.quietErrors && !p.verbose {
+			return ""
+		}
 		if e.Err == nil {
 			return fmt.Sprintf("%serror", id)
 		}

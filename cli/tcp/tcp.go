@@ -77,7 +77,7 @@ func tcpRun(opts *TCPOptions) error {
 		return err
 	}
 	cfg.DisableHTTP2 = opts.HTTP1
-	ev := &eventPrinter{w: opts.IO.ErrOut, verbose: opts.Factory.Opts.Verbose, dest: dst}
+	ev := &eventPrinter{w: opts.IO.ErrOut, verbose: opts.Factory.Opts.Verbose, dest: dst, quietErrors: opts.Listen == "-"}
 	cfg.OnEvent = ev.print
 
 	if opts.Listen == "-" {
