@@ -308,8 +308,7 @@ func (c *Controller) Start(id string) error {
 		_ = ln.Stop()
 		return nil
 	}
-	r.ln, r.addr = ln, ln.Addr().String()
-	c.logLocked(id, "listening on "+r.addr)
+	r.ln, r.addr = ln, ln.Addr().String() // the tunnel logs its own "listening"
 	c.mu.Unlock()
 	c.changed(id)
 	go c.watch(id, conn.Name, r)

@@ -75,10 +75,15 @@ func Main(args []string) int {
 	if *browserCmd != "" {
 		ctrl.OpenURL = authflow.CommandOpener(*browserCmd)
 	}
-	w := NewMainWindow(a, ctrl, Options{})
 	if !*noAutostart {
-		go ctrl.StartAutostart()
+		// Before the window, so it opens on a running connection. Opening
+		// listeners is quick (sign-in waits for the first client); a
+		// failure shows in the connection's row.
+		if err := ctrl.Load(); err == nil {
+			ctrl.StartAutostart()
+		}
 	}
+	w := NewMainWindow(a, ctrl, Options{})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go ctrl.WatchStore(watchCtx, 2*time.Second)

@@ -188,7 +188,14 @@ func (w *MainWindow) refreshList() {
 		w.selected = ""
 	}
 	if w.selected == "" && len(w.shown) > 0 {
+		// Prefer a running connection: that is what the user looks at.
 		w.selected = w.shown[0].ID
+		for _, c := range w.shown {
+			if w.ctrl.Running(c.ID) {
+				w.selected = c.ID
+				break
+			}
+		}
 		if r := w.rows[w.selected]; r != nil {
 			r.setSelected(true)
 		}
