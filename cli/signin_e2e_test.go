@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -79,4 +80,55 @@ func TestE2ERestartSignsInAgain(t *testing.T) {
 	if strings.TrimSpace(after) == "" || after == before {
 		t.Errorf("token after restart = %q; want a new one (before: %q)", after, before)
 	}
+}
+
+// TestE2EServiceAccount: a token given by --service-account,
+// --service-account-file or POMERIUM_SERVICE_ACCOUNT is used as is; no
+// browser opens.
+func TestE2EServiceAccount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
+	url := ds.URL.String()
+	signer := newEnv(t, ds)
+	signer.useCurl()
+	code, out, _ := signer.run(signer.args("auth", url)...)
+	tok := strings.TrimSpace(out)
+	if code != 0 || !jwtRE.MatchString(tok) {
+		t.Fatalf("auth: exit %d, %q; want a JWT", code, out)
+	}
+	tests := []struct {
+		name  string
+		flags []string
+		env   map[string]string
+	}{
+		{name: "flag", flags: []string{"--service-account", tok}},
+		{name: "file", flags: []string{"--service-account-file", writeTemp(t, tok+"\n")}},
+		{name: "env", env: map[string]string{"POMERIUM_SERVICE_ACCOUNT": tok}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, ds)
+			e.useCurl()
+			e.extraEnv = tt.env
+			code, out, stderr := e.run(e.args(append([]string{"routes", "list", url}, tt.flags...)...)...)
+			if code != 0 {
+				t.Fatalf("routes list: exit %d\n%s", code, stderr)
+			}
+			assertTableHasEcho(t, out, ds)
+			if got := e.browserRuns(); got != 0 {
+				t.Errorf("browser ran %d times; want 0 with a service account", got)
+			}
+		})
+	}
+}
+
+func writeTemp(t *testing.T, s string) string {
+	t.Helper()
+	p := t.TempDir() + "/sa.jwt"
+	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
