@@ -29,7 +29,7 @@ test-short:
 	$(GO) test -short $(PKGS)
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 2x -count 1 ./tunnel/
+	$(GO) test -run '^$$' -bench . -benchtime 10x -count 1 ./tunnel/
 
 demo: deps build
 	scripts/demo.sh
