@@ -48,6 +48,8 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "tcp missing destination", args: []string{"tcp"}, wantCode: 2,
 			wantStderr: []string{"Error: missing destination", "Run 'pomerium-cli tcp --help' for usage."}},
 		{name: "routes unknown subcommand", args: []string{"routes", "lst"}, wantCode: 2, wantStderr: []string{`unknown command "lst"`, "Run 'pomerium-cli routes --help'"}},
+		{name: "routes pick without a terminal", args: []string{"routes", "pick", "https://p.example.com"}, wantCode: 1,
+			wantStderr: []string{"Error: routes pick needs a terminal"}},
 		{name: "routes alone", args: []string{"routes"}, wantCode: 2, wantStderr: []string{"missing subcommand"}},
 		{name: "login missing url", args: []string{"login"}, wantCode: 2, wantStderr: []string{"Error: missing server URL"}},
 		{name: "auth missing url", args: []string{"auth"}, wantCode: 2, wantStderr: []string{"Error: missing server URL"}},

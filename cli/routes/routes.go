@@ -20,7 +20,6 @@ func NewCmdRoutes(f *cmdutil.Factory) *cobra.Command {
 			return cmdutil.Usagef("missing subcommand: try %s list", cmd.CommandPath())
 		},
 	}
-	cmd.AddCommand(NewCmdList(f, nil))
-	addPick(cmd, f)
+	cmd.AddCommand(NewCmdList(f, nil), NewCmdPick(f))
 	return cmd
 }
