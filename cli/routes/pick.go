@@ -55,6 +55,22 @@ func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen string) erro
 	if err != nil {
 		return err
 	}
+	fetcher := &routeFetcher{server: u, f: f}
+	m := tui.New(tui.Options{
+		Server:    u.String(),
+		Routes:    fetcher,
+		Saved:     f.ConnectionStore(),
+		Tunnels:   &tunnelStarter{f: f},
+		Listen:    listen,
+		Clipboard: f.IO.Out,
+	})
+	defer m.Close()
+	// While the screen is ours, what the sign-in flow and the token cache
+	// would print on stderr becomes part of it instead of scribbling over
+	// it; they are built after this swap, so they take the notice writer.
+	oldErrOut := f.IO.ErrOut
+	f.IO.ErrOut = m.NoticeWriter()
+	defer func() { f.IO.ErrOut = oldErrOut }()
 	pc, err := f.PortalClient()
 	if err != nil {
 		return err
@@ -63,17 +79,8 @@ func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen string) erro
 	if err != nil {
 		return err
 	}
-	m := tui.New(tui.Options{
-		Server:    u.String(),
-		Routes:    &routeFetcher{pc: pc, server: u, f: f},
-		Saved:     f.ConnectionStore(),
-		Tunnels:   &tunnelStarter{f: f},
-		Open:      auth.Flow.OpenURL,
-		Listen:    listen,
-		Clipboard: f.IO.Out,
-	})
-	// While the screen is ours, the sign-in flow's notices become part of
-	// it instead of scribbling over it.
+	fetcher.pc = pc
+	m.SetOpener(auth.Flow.OpenURL)
 	oldStderr := auth.Flow.Stderr
 	auth.Flow.Stderr = m.NoticeWriter()
 	defer func() { auth.Flow.Stderr = oldStderr }()
@@ -82,7 +89,6 @@ func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen string) erro
 		tea.WithInput(f.IO.In), tea.WithOutput(f.IO.Out))
 	_, runErr := p.Run()
 	m.Close()
-	auth.Flow.Stderr = oldStderr
 	for _, c := range m.Copied() {
 		fmt.Fprintln(f.IO.Out, c)
 	}

@@ -108,6 +108,9 @@ func New(opts Options) *Model {
 	return m
 }
 
+// SetOpener sets how http routes open (before the program runs).
+func (m *Model) SetOpener(open URLOpener) { m.opts.Open = open }
+
 // Copied are the commands copied with `c`, to print on stdout at exit.
 func (m *Model) Copied() []string { return m.copied }
 
