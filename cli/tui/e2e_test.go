@@ -116,6 +116,17 @@ func TestPickE2E(t *testing.T) {
 		}
 	}
 
+	// The screen follows a resize: wider shows more of the FROM column.
+	p.run("resize-window", "-t", "pick", "-x", "120", "-y", "30")
+	p.waitFor("resized wider", regexp.MustCompile(`tcp\+https://127\.0\.0\.1:\d+/echo\.internal:7`))
+	p.run("resize-window", "-t", "pick", "-x", "80", "-y", "24")
+	p.waitFor("resized back", regexp.MustCompile(`TCP echo: every byte comes …`))
+
+	p.keys("?")
+	p.waitFor("full help", regexp.MustCompile(`clear filter[\s\S]*reload`))
+	p.keys("?")
+	p.waitFor("short help", regexp.MustCompile(`enter open • / filter`))
+
 	p.keys("-l", "echo")
 	p.waitFor("filtered", regexp.MustCompile(`(?m)filter: echo.*of \d+ routes[\s\S]*^> echo +tcp`))
 
