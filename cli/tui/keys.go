@@ -35,13 +35,12 @@ func (k listKeys) FullHelp() [][]key.Binding {
 }
 
 // promptKeys are the listen-address prompt's keys.
-type promptKeys struct{ Accept, Cancel, Help key.Binding }
+type promptKeys struct{ Accept, Cancel key.Binding }
 
 func newPromptKeys() promptKeys {
 	return promptKeys{
 		Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "start tunnel")),
 		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		Help:   key.NewBinding(key.WithKeys("ctrl+h"), key.WithHelp("", "")),
 	}
 }
 
