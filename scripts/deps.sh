@@ -5,7 +5,7 @@ set -euo pipefail
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev xvfb x11-utils xdotool \
-         libgl1-mesa-dri gnome-keyring dbus dbus-x11 libsecret-tools chromium tmux imagemagick ca-certificates; do
+         libgl1-mesa-dri gnome-keyring dbus dbus-x11 libsecret-tools chromium tmux imagemagick curl ca-certificates; do
   have_pkg "$p" || need+=("$p")
 done
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
