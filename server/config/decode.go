@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
 // fieldFn decodes one key's value node.
@@ -18,11 +20,11 @@ type fieldFn func(n *yaml.Node) error
 // the allowed keys in the order given.
 func decodeMap(n *yaml.Node, order []string, fields map[string]fieldFn) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("want a map of settings, got %s", kindName(n))
+		return fmt.Errorf("want a map of settings, got %s", yamlnode.KindName(n))
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
+		k, v := n.Content[i], yamlnode.Resolve(n.Content[i+1])
 		if k.Value == "<<" {
 			return fmt.Errorf("line %d: YAML merge keys (<<) are not supported; write the settings out", k.Line)
 		}
@@ -48,21 +50,19 @@ func lookup(n *yaml.Node, key string) *yaml.Node {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return resolve(n.Content[i+1])
+			return yamlnode.Resolve(n.Content[i+1])
 		}
 	}
 	return nil
 }
 
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
-
 func str(dst *string) fieldFn {
 	return func(n *yaml.Node) error {
-		if isNull(n) {
+		if yamlnode.IsNull(n) {
 			return nil
 		}
 		if n.Kind != yaml.ScalarNode {
-			return fmt.Errorf("want a string, got %s", kindName(n))
+			return fmt.Errorf("want a string, got %s", yamlnode.KindName(n))
 		}
 		*dst = n.Value
 		return nil
@@ -71,11 +71,11 @@ func str(dst *string) fieldFn {
 
 func boolean(dst *bool) fieldFn {
 	return func(n *yaml.Node) error {
-		if isNull(n) {
+		if yamlnode.IsNull(n) {
 			return nil
 		}
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-			return fmt.Errorf("want true or false, got %s", kindName(n))
+			return fmt.Errorf("want true or false, got %s", yamlnode.KindName(n))
 		}
 		b, err := strconv.ParseBool(strings.ToLower(n.Value))
 		if err != nil {
@@ -91,7 +91,7 @@ func boolean(dst *bool) fieldFn {
 func strList(dst *[]string, comma bool) fieldFn {
 	return func(n *yaml.Node) error {
 		switch {
-		case isNull(n):
+		case yamlnode.IsNull(n):
 			return nil
 		case n.Kind == yaml.ScalarNode:
 			parts := []string{n.Value}
@@ -109,16 +109,16 @@ func strList(dst *[]string, comma bool) fieldFn {
 		case n.Kind == yaml.SequenceNode:
 			out := make([]string, 0, len(n.Content))
 			for i, e := range n.Content {
-				e = resolve(e)
-				if e.Kind != yaml.ScalarNode || isNull(e) {
-					return fmt.Errorf("[%d]: want a string, got %s", i, kindName(e))
+				e = yamlnode.Resolve(e)
+				if e.Kind != yaml.ScalarNode || yamlnode.IsNull(e) {
+					return fmt.Errorf("[%d]: want a string, got %s", i, yamlnode.KindName(e))
 				}
 				out = append(out, e.Value)
 			}
 			*dst = out
 			return nil
 		}
-		return fmt.Errorf("want a list of strings, got %s", kindName(n))
+		return fmt.Errorf("want a list of strings, got %s", yamlnode.KindName(n))
 	}
 }
 
@@ -126,14 +126,14 @@ func strList(dst *[]string, comma bool) fieldFn {
 // are refused.
 func duration(dst *time.Duration, set *bool) fieldFn {
 	return func(n *yaml.Node) error {
-		if isNull(n) {
+		if yamlnode.IsNull(n) {
 			return nil
 		}
 		if set != nil {
 			*set = true
 		}
 		if n.Kind != yaml.ScalarNode {
-			return fmt.Errorf("want a duration like 30s, 5m or 14h, got %s", kindName(n))
+			return fmt.Errorf("want a duration like 30s, 5m or 14h, got %s", yamlnode.KindName(n))
 		}
 		d, err := time.ParseDuration(n.Value)
 		if err != nil {
@@ -150,15 +150,15 @@ func duration(dst *time.Duration, set *bool) fieldFn {
 // claimMap decodes allowed_idp_claims: claim name -> value or list of values.
 func claimMap(dst *map[string][]any) fieldFn {
 	return func(n *yaml.Node) error {
-		if isNull(n) {
+		if yamlnode.IsNull(n) {
 			return nil
 		}
 		if n.Kind != yaml.MappingNode {
-			return fmt.Errorf("want a map of claim name to list of values (e.g. groups: [admins]), got %s", kindName(n))
+			return fmt.Errorf("want a map of claim name to list of values (e.g. groups: [admins]), got %s", yamlnode.KindName(n))
 		}
 		out := map[string][]any{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			name, v := n.Content[i].Value, resolve(n.Content[i+1])
+			name, v := n.Content[i].Value, yamlnode.Resolve(n.Content[i+1])
 			if name == "" {
 				return fmt.Errorf("empty claim name")
 			}
@@ -169,12 +169,12 @@ func claimMap(dst *map[string][]any) fieldFn {
 			case yaml.SequenceNode:
 				items = v.Content
 			default:
-				return fmt.Errorf("%s: want a value or a list of values, got %s", name, kindName(v))
+				return fmt.Errorf("%s: want a value or a list of values, got %s", name, yamlnode.KindName(v))
 			}
 			for j, it := range items {
-				it = resolve(it)
-				if it.Kind != yaml.ScalarNode || isNull(it) {
-					return fmt.Errorf("%s[%d]: want a value, got %s", name, j, kindName(it))
+				it = yamlnode.Resolve(it)
+				if it.Kind != yaml.ScalarNode || yamlnode.IsNull(it) {
+					return fmt.Errorf("%s[%d]: want a value, got %s", name, j, yamlnode.KindName(it))
 				}
 				var val any
 				if err := it.Decode(&val); err != nil {
@@ -206,34 +206,4 @@ func sortedKeys(m map[string][]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// resolve follows documents and aliases to the node holding the value.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; i < 100 && n != nil; i++ {
-		switch {
-		case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
-			n = n.Content[0]
-		case n.Kind == yaml.AliasNode && n.Alias != nil:
-			n = n.Alias
-		default:
-			return n
-		}
-	}
-	return n
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a map"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if isNull(n) {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "an unexpected YAML node"
 }

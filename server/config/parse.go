@@ -15,6 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/porthole-dev/porthole/server/policy"
+
+	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
 var topKeys = []string{
@@ -48,8 +50,8 @@ func Parse(data []byte) (*Config, error) {
 	if err := policy.DuplicateKeys(&doc); err != nil {
 		return nil, err
 	}
-	root := resolve(&doc)
-	if isNull(root) {
+	root := yamlnode.Resolve(&doc)
+	if yamlnode.IsNull(root) {
 		return &Config{}, nil
 	}
 	cfg := &Config{}
@@ -74,14 +76,14 @@ func Parse(data []byte) (*Config, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if routes != nil && !isNull(routes) {
+	if routes != nil && !yamlnode.IsNull(routes) {
 		if routes.Kind != yaml.SequenceNode {
-			return nil, fmt.Errorf("routes: want a list of routes (- from: ... to: ...), got %s", kindName(routes))
+			return nil, fmt.Errorf("routes: want a list of routes (- from: ... to: ...), got %s", yamlnode.KindName(routes))
 		}
 		for i, rn := range routes.Content {
-			r, err := parseRoute(resolve(rn))
+			r, err := parseRoute(yamlnode.Resolve(rn))
 			if err != nil {
-				return nil, fmt.Errorf("routes[%d]%s: %w", i, fromLabel(resolve(rn)), err)
+				return nil, fmt.Errorf("routes[%d]%s: %w", i, fromLabel(yamlnode.Resolve(rn)), err)
 			}
 			cfg.Routes = append(cfg.Routes, r)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
 // Names accepted by the parser, in the order error messages list them.
@@ -39,7 +41,7 @@ func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
 	if err := DuplicateKeys(n); err != nil {
 		return err
 	}
-	n = resolve(n)
+	n = yamlnode.Resolve(n)
 	var rules []rule
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -54,9 +56,9 @@ func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
 		rules = rs
 	case yaml.SequenceNode:
 		for i, item := range n.Content {
-			item = resolve(item)
+			item = yamlnode.Resolve(item)
 			if item.Kind != yaml.MappingNode {
-				return fmt.Errorf("[%d]: a rule is a map with allow: and/or deny:, got %s", i, kindName(item))
+				return fmt.Errorf("[%d]: a rule is a map with allow: and/or deny:, got %s", i, yamlnode.KindName(item))
 			}
 			rs, err := parseRules(item)
 			if err != nil {
@@ -65,7 +67,7 @@ func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
 			rules = append(rules, rs...)
 		}
 	default:
-		return fmt.Errorf("line %d: a policy is a map of allow/deny rules or a list of them, got %s", n.Line, kindName(n))
+		return fmt.Errorf("line %d: a policy is a map of allow/deny rules or a list of them, got %s", n.Line, yamlnode.KindName(n))
 	}
 	p.rules = rules
 	return nil
@@ -75,7 +77,7 @@ func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
 func parseRules(n *yaml.Node) ([]rule, error) {
 	var rules []rule
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
+		k, v := n.Content[i], yamlnode.Resolve(n.Content[i+1])
 		var deny bool
 		switch k.Value {
 		case "allow":
@@ -100,11 +102,11 @@ func parseBody(n *yaml.Node) ([]conditional, error) {
 	}
 	if n.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("want a map of %s holding lists of criteria (e.g. or: [{email: a@example.com}]), got %s",
-			strings.Join(conditionalNames, "/"), kindName(n))
+			strings.Join(conditionalNames, "/"), yamlnode.KindName(n))
 	}
 	var conds []conditional
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
+		k, v := n.Content[i], yamlnode.Resolve(n.Content[i+1])
 		switch k.Value {
 		case "and", "or", "not", "nor":
 		case "action": // Pomerium tolerates it; it carries no meaning here
@@ -130,15 +132,15 @@ func parseCriteria(n *yaml.Node) ([]criterion, error) {
 		return nil, nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf(": want a list of criteria (e.g. - email: a@example.com), got %s", kindName(n))
+		return nil, fmt.Errorf(": want a list of criteria (e.g. - email: a@example.com), got %s", yamlnode.KindName(n))
 	}
 	var out []criterion
 	for i, item := range n.Content {
-		item = resolve(item)
+		item = yamlnode.Resolve(item)
 		if item.Kind != yaml.MappingNode || len(item.Content) != 2 {
 			return nil, fmt.Errorf("[%d]: a criterion is a map with exactly one key (one of %s)", i, strings.Join(criterionNames, ", "))
 		}
-		c, err := parseCriterion(item.Content[0].Value, resolve(item.Content[1]))
+		c, err := parseCriterion(item.Content[0].Value, yamlnode.Resolve(item.Content[1]))
 		if err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
@@ -219,11 +221,11 @@ func parseStringMatcher(v *yaml.Node) (func(string) bool, error) {
 	}
 	if v.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("want a string or a map of matchers (%s), got %s; for several values use in: [...]",
-			strings.Join(stringMatcherNames, ", "), kindName(v))
+			strings.Join(stringMatcherNames, ", "), yamlnode.KindName(v))
 	}
 	var ms []func(string) bool
 	for i := 0; i+1 < len(v.Content); i += 2 {
-		op, arg := v.Content[i].Value, resolve(v.Content[i+1])
+		op, arg := v.Content[i].Value, yamlnode.Resolve(v.Content[i+1])
 		var m func(string) bool
 		switch op {
 		case "in", "not_in":
@@ -275,11 +277,11 @@ func parseListMatcher(v *yaml.Node) (func([]string) bool, error) {
 	}
 	if v.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("want a string or a map of matchers (%s), got %s; for several values use one criterion each under or:",
-			strings.Join(listMatcherNames, ", "), kindName(v))
+			strings.Join(listMatcherNames, ", "), yamlnode.KindName(v))
 	}
 	var ms []func([]string) bool
 	for i := 0; i+1 < len(v.Content); i += 2 {
-		op, arg := v.Content[i].Value, resolve(v.Content[i+1])
+		op, arg := v.Content[i].Value, yamlnode.Resolve(v.Content[i+1])
 		want, err := scalar(arg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
@@ -310,18 +312,18 @@ func parseListMatcher(v *yaml.Node) (func([]string) bool, error) {
 
 func scalar(n *yaml.Node) (string, error) {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return "", fmt.Errorf("want a single value, got %s", kindName(n))
+		return "", fmt.Errorf("want a single value, got %s", yamlnode.KindName(n))
 	}
 	return n.Value, nil
 }
 
 func scalarList(n *yaml.Node) ([]string, error) {
 	if n.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("want a list of values, got %s", kindName(n))
+		return nil, fmt.Errorf("want a list of values, got %s", yamlnode.KindName(n))
 	}
 	out := make([]string, 0, len(n.Content))
 	for i, e := range n.Content {
-		s, err := scalar(resolve(e))
+		s, err := scalar(yamlnode.Resolve(e))
 		if err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}
@@ -363,34 +365,4 @@ func DuplicateKeys(n *yaml.Node) error {
 		}
 	}
 	return nil
-}
-
-// resolve follows documents and aliases to the node holding the value.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; i < 100 && n != nil; i++ { // bounded: alias cycles are YAML errors anyway
-		switch {
-		case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
-			n = n.Content[0]
-		case n.Kind == yaml.AliasNode && n.Alias != nil:
-			n = n.Alias
-		default:
-			return n
-		}
-	}
-	return n
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a map"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "an unexpected YAML node"
 }

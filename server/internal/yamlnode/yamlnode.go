@@ -1,0 +1,43 @@
+// Package yamlnode holds the yaml.Node helpers shared by the server's
+// strict config and policy decoders, so both describe bad input alike.
+package yamlnode
+
+import (
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Resolve follows documents and aliases to the node holding the value.
+func Resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; i < 100 && n != nil; i++ { // bounded: alias cycles are YAML errors anyway
+		switch {
+		case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
+			n = n.Content[0]
+		case n.Kind == yaml.AliasNode && n.Alias != nil:
+			n = n.Alias
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// IsNull reports an explicit or empty YAML null.
+func IsNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// KindName says what a node is, for "want X, got Y" errors.
+func KindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a map"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if IsNull(n) {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "an unexpected YAML node"
+}
