@@ -19,6 +19,7 @@ type connForm struct {
 	base connections.Connection
 
 	name, dest, listen, pomeriumURL, tags, caFile *widget.Entry
+	caPEM, clientCertFile, clientKeyFile          *widget.Entry
 	skipVerify, autostart                         *widget.Check
 	errs                                          map[string]*widget.Label
 	touched                                       map[string]bool
@@ -37,6 +38,10 @@ func (w *MainWindow) openForm(c connections.Connection, title string) {
 			if field != "" {
 				f.touched[field] = true
 			}
+			// Cert and key go together: the one still missing is what to fix.
+			if field == fieldClientCert || field == fieldClientKey {
+				f.touched[fieldClientCert], f.touched[fieldClientKey] = true, true
+			}
 			f.validate()
 		}
 		return e
@@ -47,6 +52,12 @@ func (w *MainWindow) openForm(c connections.Connection, title string) {
 	f.pomeriumURL = entry(connections.FieldPomeriumURL, c.PomeriumURL, "optional: https://proxy.example.com")
 	f.tags = entry("", strings.Join(c.Tags, ", "), "comma-separated: prod, db")
 	f.caFile = entry(connections.FieldTLS, c.TLS.CAFile, "optional: PEM file of CAs to trust")
+	f.caPEM = entry(fieldCACert, c.TLS.CACert, "optional: -----BEGIN CERTIFICATE----- … (or base64 of PEM)")
+	f.caPEM.MultiLine = true
+	f.caPEM.Wrapping = fyne.TextWrapOff
+	f.caPEM.SetMinRowsVisible(4)
+	f.clientCertFile = entry(fieldClientCert, c.TLS.ClientCertFile, inlineHint(c.TLS.ClientCert, "optional: PEM file of a client certificate"))
+	f.clientKeyFile = entry(fieldClientKey, c.TLS.ClientKeyFile, inlineHint(c.TLS.ClientKey, "optional: PEM file of its private key"))
 	f.skipVerify = widget.NewCheck("Skip TLS verification (insecure)", func(bool) { f.validate() })
 	f.skipVerify.Checked = c.TLS.DisableVerification
 	f.autostart = widget.NewCheck("Start at launch", nil)
@@ -67,6 +78,9 @@ func (w *MainWindow) openForm(c connections.Connection, title string) {
 		widget.NewFormItem("Pomerium URL", field(connections.FieldPomeriumURL, f.pomeriumURL)),
 		widget.NewFormItem("Tags", f.tags),
 		widget.NewFormItem("CA file", field(connections.FieldTLS, f.caFile)),
+		widget.NewFormItem("CA certificate", field(fieldCACert, f.caPEM)),
+		widget.NewFormItem("Client certificate", field(fieldClientCert, f.clientCertFile)),
+		widget.NewFormItem("Client key", field(fieldClientKey, f.clientKeyFile)),
 		widget.NewFormItem("", f.skipVerify),
 		widget.NewFormItem("", f.autostart),
 	)
@@ -74,8 +88,8 @@ func (w *MainWindow) openForm(c connections.Connection, title string) {
 	f.save.Importance = widget.HighImportance
 	f.cancel = widget.NewButton("Cancel", func() { f.close() })
 	buttons := container.NewHBox(layoutSpacer(), f.cancel, f.save)
-	f.dlg = dialog.NewCustomWithoutButtons(title, container.NewBorder(nil, buttons, nil, nil, form), w.win)
-	f.dlg.Resize(fyne.NewSize(640, 560))
+	f.dlg = dialog.NewCustomWithoutButtons(title, container.NewBorder(nil, buttons, nil, nil, container.NewVScroll(form)), w.win)
+	f.dlg.Resize(fyne.NewSize(680, 720))
 	w.form = f
 	f.validate()
 	f.dlg.Show()
@@ -91,6 +105,16 @@ func (f *connForm) value() connections.Connection {
 	c.PomeriumURL = f.pomeriumURL.Text
 	c.Tags = splitTags(f.tags.Text)
 	c.TLS.CAFile = strings.TrimSpace(f.caFile.Text)
+	c.TLS.CACert = strings.TrimSpace(f.caPEM.Text)
+	c.TLS.ClientCertFile = strings.TrimSpace(f.clientCertFile.Text)
+	c.TLS.ClientKeyFile = strings.TrimSpace(f.clientKeyFile.Text)
+	// A file typed here replaces an inline PEM saved by an import.
+	if c.TLS.ClientCertFile != "" {
+		c.TLS.ClientCert = ""
+	}
+	if c.TLS.ClientKeyFile != "" {
+		c.TLS.ClientKey = ""
+	}
 	c.TLS.DisableVerification = f.skipVerify.Checked
 	c.Autostart = f.autostart.Checked
 	return c
@@ -99,7 +123,7 @@ func (f *connForm) value() connections.Connection {
 // validate shows the problem next to its field (once the user has typed
 // in it) and enables Save only for a valid connection.
 func (f *connForm) validate() error {
-	err := connections.Validate(f.value())
+	err := validateForm(f.value())
 	f.showErr(err, false)
 	if err != nil {
 		f.save.Disable()
