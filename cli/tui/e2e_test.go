@@ -94,14 +94,7 @@ func TestPickE2E(t *testing.T) {
 	curl := testutil.Require(t, "curl")
 	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	dir := t.TempDir()
-	browser := filepath.Join(dir, "browser")
-	script := "#!/bin/sh\nfor url; do :; done\nexec " + shq(curl) + " -sS -L --max-time 120 --cacert " + shq(ds.CAFile) +
-		" -c " + shq(dir+"/jar") + " -b " + shq(dir+"/jar") + " -o /dev/null \"$url\"\n"
-	if err := os.WriteFile(browser, []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	envv := []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + dir + "/config", "XDG_CACHE_HOME=" + dir + "/cache",
-		"POMERIUM_CLI_NO_KEYRING=1", "POMERIUM_CLI_CONNECTIONS=" + dir + "/connections.json", "TERM=xterm-256color"}
+	browser, envv := signInSetup(t, curl, ds.CAFile, dir)
 	p := startPane(t, "e2e", envv, []string{bin, "routes", "pick", ds.URL.String(),
 		"--alternate-ca-path", ds.CAFile, "--browser-cmd", browser})
 
@@ -167,6 +160,22 @@ func TestPickE2E(t *testing.T) {
 	if m[2] != "0" {
 		t.Errorf("exit code: got %s; want 0", m[2])
 	}
+}
+
+// signInSetup writes a --browser-cmd that signs in with curl (the dev
+// server logs in automatically) and returns it with an environment that
+// keeps the binary's config, cache and connections store inside dir.
+func signInSetup(t *testing.T, curl, caFile, dir string) (browser string, envv []string) {
+	t.Helper()
+	browser = filepath.Join(dir, "browser")
+	script := "#!/bin/sh\nfor url; do :; done\nexec " + shq(curl) + " -sS -L --max-time 120 --cacert " + shq(caFile) +
+		" -c " + shq(dir+"/jar") + " -b " + shq(dir+"/jar") + " -o /dev/null \"$url\"\n"
+	if err := os.WriteFile(browser, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	envv = []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + dir + "/config", "XDG_CACHE_HOME=" + dir + "/cache",
+		"POMERIUM_CLI_NO_KEYRING=1", "POMERIUM_CLI_CONNECTIONS=" + dir + "/connections.json", "TERM=xterm-256color"}
+	return browser, envv
 }
 
 func TestPickNoTTY(t *testing.T) {
