@@ -101,7 +101,9 @@ func (c *Controller) WatchStore(ctx context.Context, interval time.Duration) {
 		}
 		return fmt.Sprint(fi.ModTime().UnixNano(), fi.Size())
 	}
-	last := stamp()
+	// No stamp yet: the first tick reloads, so an edit made between the
+	// caller's Load and this goroutine starting is not missed.
+	last := ""
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {

@@ -57,6 +57,14 @@ type trayTestApp struct {
 	mu    sync.Mutex
 	menu  *fyne.Menu
 	notes []*fyne.Notification
+	quits int
+}
+
+// Quit records the call; the test app's own Quit does nothing.
+func (a *trayTestApp) Quit() {
+	a.mu.Lock()
+	a.quits++
+	a.mu.Unlock()
 }
 
 func (a *trayTestApp) SendNotification(n *fyne.Notification) {

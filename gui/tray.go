@@ -30,15 +30,19 @@ func newTrayMenu(a fyne.App, w *MainWindow) *trayMenu {
 	// Hide rather than quit only while something runs: Fyne cannot tell
 	// whether a tray host is really there, and a hidden window with
 	// nothing running and no tray would be a lost app.
-	w.win.SetCloseIntercept(func() {
-		if w.ctrl.AnyRunning() {
-			w.win.Hide()
-			return
-		}
-		w.app.Quit()
-	})
+	w.win.SetCloseIntercept(w.closeRequested)
 	t.refresh()
 	return t
+}
+
+// closeRequested is the window's close intercept: hide to the tray while
+// a connection runs, quit otherwise.
+func (w *MainWindow) closeRequested() {
+	if w.ctrl.AnyRunning() {
+		w.win.Hide()
+		return
+	}
+	w.app.Quit()
 }
 
 // refresh rebuilds the menu from the current states.
