@@ -16,7 +16,10 @@ import (
 )
 
 // TestPickSavedE2E opens a tunnel from the Saved tab of the real binary,
-// with the connection read from a real store file.
+// with the connection read from a real store file. It passes
+// --alternate-ca-path like TestPickE2E: without it the tunnel's CONNECT uses
+// the saved CA file but sign-in still uses the flags' trust store and fails
+// (tunnelConfig in cli/cmdutil shares one Authenticator).
 func TestPickSavedE2E(t *testing.T) {
 	bin := testutil.BuildBinary(t, "pomerium-cli")
 	curl := testutil.Require(t, "curl")
@@ -63,6 +66,7 @@ func TestPickSavedE2E(t *testing.T) {
 	}
 	got, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil || got != msg {
+		p.waitFor("failed connection", regexp.MustCompile(`0 active, 1 total`)) // logs the tunnel's events
 		t.Fatalf("echo through %s: got %q, %v; want %q", addr, got, err, msg)
 	}
 	c.Close()
