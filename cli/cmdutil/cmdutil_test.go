@@ -1,9 +1,14 @@
 package cmdutil
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/porthole-dev/porthole/authflow"
+	"github.com/porthole-dev/porthole/internal/tlsconfig"
+	"github.com/porthole-dev/porthole/server/devca"
 )
 
 func TestParseServerURL(t *testing.T) {
@@ -136,5 +141,44 @@ func TestCommandOpenerRunsWithURLLast(t *testing.T) {
 	f2 := &Factory{IO: ios, Opts: GlobalOptions{NoBrowser: true, BrowserCmd: script}}
 	if f2.browserOpener() != nil {
 		t.Error("browserOpener() with --no-browser is not nil; want nil (open nothing)")
+	}
+}
+
+func TestAuthenticatorTLS(t *testing.T) {
+	ios, _, _, _ := TestIO()
+	f := &Factory{IO: ios, Opts: GlobalOptions{TLS: tlsconfig.Options{DisableVerification: true}},
+		Tokens: authflow.NewCache(authflow.CacheOptions{Dir: t.TempDir(), NoKeyring: true})}
+	flags, err := f.Authenticator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := f.AuthenticatorTLS(f.Opts.TLS)
+	if err != nil || same != flags {
+		t.Fatalf("AuthenticatorTLS(the flags' options) = %p, %v; want the flags' authenticator %p", same, err, flags)
+	}
+	ca, err := devca.LoadOrCreate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := tlsconfig.Options{CAFile: ca.CertFile}
+	a1, err := f.AuthenticatorTLS(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a1 == flags {
+		t.Fatal("AuthenticatorTLS(a saved connection's CA) is the flags' authenticator; want its own")
+	}
+	if a2, _ := f.AuthenticatorTLS(saved); a2 != a1 {
+		t.Error("AuthenticatorTLS built a second authenticator for the same options; want one, so concurrent tunnels share a sign-in")
+	}
+	tr, ok := a1.Flow.HTTPClient.Transport.(*http.Transport)
+	if !ok || tr.TLSClientConfig == nil || tr.TLSClientConfig.InsecureSkipVerify || tr.TLSClientConfig.RootCAs == nil {
+		t.Errorf("the saved connection's sign-in client does not use its CA and verification")
+	}
+	if a1.Store != flags.Store {
+		t.Error("the token cache is not shared; one sign-in must serve every route of a proxy")
+	}
+	if _, err := f.AuthenticatorTLS(tlsconfig.Options{CAFile: filepath.Join(t.TempDir(), "missing.pem")}); err == nil {
+		t.Error("AuthenticatorTLS with a missing CA file: no error")
 	}
 }

@@ -76,6 +76,10 @@ type Factory struct {
 	httpClient *http.Client
 	store      authflow.TokenStore
 	auth       *authflow.Authenticator
+	// authTLS holds the authenticators for TLS options other than the
+	// flags (saved connections with their own CA), one per option set so
+	// a sign-in for such a connection dials the proxy as its tunnel does.
+	authTLS map[tlsconfig.Options]*authflow.Authenticator
 }
 
 // AddGlobalFlags registers the shared flags (persistent on the root command).
@@ -205,6 +209,44 @@ func (f *Factory) Authenticator() (*authflow.Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
+	a, err := f.newAuthenticatorLocked(hc)
+	if err != nil {
+		return nil, err
+	}
+	f.auth = a
+	return a, nil
+}
+
+// AuthenticatorTLS is Authenticator for TLS options other than the flags:
+// the login API is reached with those options, so a saved connection
+// trusting its own CA can sign in. The token cache is shared (tokens are
+// keyed by the proxy's host), and one is built per option set so
+// concurrent tunnels of a connection still share one sign-in.
+func (f *Factory) AuthenticatorTLS(opts tlsconfig.Options) (*authflow.Authenticator, error) {
+	if opts == f.Opts.TLS {
+		return f.Authenticator()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if a := f.authTLS[opts]; a != nil {
+		return a, nil
+	}
+	cfg, err := opts.Config()
+	if err != nil {
+		return nil, err
+	}
+	a, err := f.newAuthenticatorLocked(NewHTTPClient(cfg))
+	if err != nil {
+		return nil, err
+	}
+	if f.authTLS == nil {
+		f.authTLS = make(map[tlsconfig.Options]*authflow.Authenticator)
+	}
+	f.authTLS[opts] = a
+	return a, nil
+}
+
+func (f *Factory) newAuthenticatorLocked(hc *http.Client) (*authflow.Authenticator, error) {
 	sa, err := f.ServiceAccountToken()
 	if err != nil {
 		return nil, err
@@ -213,7 +255,7 @@ func (f *Factory) Authenticator() (*authflow.Authenticator, error) {
 	if timeout <= 0 {
 		timeout = DefaultLoginTimeout
 	}
-	f.auth = &authflow.Authenticator{
+	return &authflow.Authenticator{
 		Flow: &authflow.Flow{
 			HTTPClient: hc,
 			OpenURL:    f.browserOpener(),
@@ -222,8 +264,7 @@ func (f *Factory) Authenticator() (*authflow.Authenticator, error) {
 		},
 		Store:          f.tokenStoreLocked(),
 		ServiceAccount: sa,
-	}
-	return f.auth, nil
+	}, nil
 }
 
 // PortalClient fetches routes, signing in when the proxy asks.
@@ -242,25 +283,26 @@ func (f *Factory) PortalClient() (*portalclient.Client, error) {
 // TunnelConfig is the tunnel.Config for dest using the global TLS flags,
 // the shared authenticator and HTTPS_PROXY/NO_PROXY. Set OnEvent yourself.
 func (f *Factory) TunnelConfig(dest tunnel.Destination) (tunnel.Config, error) {
-	cfg, err := f.TLSConfig()
-	if err != nil {
-		return tunnel.Config{}, err
-	}
-	return f.tunnelConfig(dest, cfg)
+	return f.TunnelConfigTLS(dest, f.Opts.TLS)
 }
 
 // TunnelConfigTLS is TunnelConfig with TLS options other than the flags
-// (a saved connection's own settings).
+// (a saved connection's own settings), used for the tunnel and for the
+// sign-in it may need alike.
 func (f *Factory) TunnelConfigTLS(dest tunnel.Destination, opts tlsconfig.Options) (tunnel.Config, error) {
-	cfg, err := opts.Config()
+	var (
+		cfg *tls.Config
+		err error
+	)
+	if opts == f.Opts.TLS {
+		cfg, err = f.TLSConfig()
+	} else {
+		cfg, err = opts.Config()
+	}
 	if err != nil {
 		return tunnel.Config{}, err
 	}
-	return f.tunnelConfig(dest, cfg)
-}
-
-func (f *Factory) tunnelConfig(dest tunnel.Destination, cfg *tls.Config) (tunnel.Config, error) {
-	a, err := f.Authenticator()
+	a, err := f.AuthenticatorTLS(opts)
 	if err != nil {
 		return tunnel.Config{}, err
 	}

@@ -16,14 +16,37 @@ import (
 )
 
 // TestPickSavedE2E opens a tunnel from the Saved tab of the real binary,
-// with the connection read from a real store file. It passes
-// --alternate-ca-path like TestPickE2E: without it the tunnel's CONNECT uses
-// the saved CA file but sign-in still uses the flags' trust store and fails
-// (tunnelConfig in cli/cmdutil shares one Authenticator).
+// with the connection read from a real store file: once with the dev CA
+// given as a flag (routes load, sign-in happens then), and once with no
+// TLS flags, where only the saved connection trusts the dev CA: the routes
+// tab fails verification, and the tunnel must sign in with the saved CA.
 func TestPickSavedE2E(t *testing.T) {
 	bin := testutil.BuildBinary(t, "pomerium-cli")
 	curl := testutil.Require(t, "curl")
 	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
+	for _, tt := range []struct {
+		name    string
+		flags   func(browser string) []string
+		startup *regexp.Regexp
+	}{
+		{
+			name: "ca flag",
+			flags: func(browser string) []string {
+				return []string{"--alternate-ca-path", ds.CAFile, "--browser-cmd", browser}
+			},
+			startup: regexp.MustCompile(`(\d+) of (\d+) routes`),
+		},
+		{
+			name:    "saved ca only",
+			flags:   func(browser string) []string { return []string{"--browser-cmd", browser} },
+			startup: regexp.MustCompile(`error: routes: `),
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) { pickSaved(t, bin, curl, ds, tt.flags, tt.startup) })
+	}
+}
+
+func pickSaved(t *testing.T, bin, curl string, ds *testutil.DevServer, flags func(string) []string, startup *regexp.Regexp) {
 	dir := t.TempDir()
 	browser, envv := signInSetup(t, curl, ds.CAFile, dir)
 
@@ -37,11 +60,10 @@ func TestPickSavedE2E(t *testing.T) {
 		t.Fatalf("saving the connection: %v", err)
 	}
 
-	p := startPane(t, "saved", envv, []string{bin, "routes", "pick", ds.URL.String(),
-		"--alternate-ca-path", ds.CAFile, "--browser-cmd", browser})
-	// Signing in happens while the routes load; wait for it so the tunnel
-	// below finds a session.
-	p.waitFor("routes listed", regexp.MustCompile(`(\d+) of (\d+) routes`))
+	p := startPane(t, "saved", envv, append([]string{bin, "routes", "pick", ds.URL.String()}, flags(browser)...))
+	// Wait for the routes tab to settle (listed after a sign-in, or failed)
+	// so the Tab below is not raced by the first load.
+	p.waitFor("routes tab settled", startup)
 
 	p.keys("Tab")
 	p.waitFor("saved tab", regexp.MustCompile(`(?m)1 of 1 saved connections[\s\S]*^> saved-echo +tcp +tcp\+https://.*e2e-tag`))
