@@ -87,8 +87,9 @@ func shellQuote(s string) string {
 // Messages: all I/O runs in tea.Cmds that return one of these.
 type (
 	routesMsg struct {
-		items []Item
-		err   error
+		items   []Item
+		err     error
+		notices int // Model.noticesSent when the fetch returned
 	}
 	savedMsg struct {
 		items []Item
@@ -106,8 +107,9 @@ type (
 		err error
 	}
 	tunnelEventMsg struct {
-		gen int
-		ev  tunnel.Event
+		gen     int
+		ev      tunnel.Event
+		notices int // Model.noticesSent when the event was taken
 	}
 	tunnelDoneMsg struct {
 		gen int

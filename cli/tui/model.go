@@ -85,6 +85,16 @@ type Model struct {
 	statusErr bool
 	signIn    string
 	copied    []string
+
+	// Notices travel apart from the results they precede, so a sign-in
+	// URL can arrive after the routes or the tunnel it was for: sent counts
+	// notices queued (under sentMu, read by the Cmds that deliver results),
+	// read counts those taken, and signedInAt is sent as of the latest
+	// finished sign-in; a URL among the first signedInAt is stale.
+	sentMu     sync.Mutex
+	sent       int
+	read       int
+	signedInAt int
 }
 
 // New builds the picker.
@@ -137,7 +147,7 @@ func (m *Model) fetchRoutes() tea.Cmd {
 		for _, r := range rs {
 			items = append(items, RouteItem(r))
 		}
-		return routesMsg{items: items, err: err}
+		return routesMsg{items: items, err: err, notices: m.noticesSent()}
 	}
 }
 
@@ -161,11 +171,29 @@ func (m *Model) fetchSaved() tea.Cmd {
 func (m *Model) noticeSink() func(string) {
 	ch := m.opts.Notices
 	return func(s string) {
+		m.sentMu.Lock()
+		defer m.sentMu.Unlock()
 		select {
 		case ch <- s:
+			m.sent++
 		default: // a flood of notices must not block a fetch
 		}
 	}
+}
+
+// noticesSent is how many notices were queued so far; a Cmd takes it when
+// its result is ready, after any notice the work behind it wrote.
+func (m *Model) noticesSent() int {
+	m.sentMu.Lock()
+	defer m.sentMu.Unlock()
+	return m.sent
+}
+
+// signedIn clears the sign-in banner: the sign-in behind the notices
+// queued up to sent is over, so a URL among them must not bring it back.
+func (m *Model) signedIn(sent int) {
+	m.signIn = ""
+	m.signedInAt = max(m.signedInAt, sent)
 }
 
 // NoticeWriter is an io.Writer whose lines reach the TUI as notices; give
@@ -219,7 +247,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.routes = msg.items
-		m.signIn = ""
+		m.signedIn(msg.notices)
 		if !m.statusErr {
 			m.status = ""
 		}
@@ -261,14 +289,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// notice takes a line of the sign-in flow's output.
+// notice takes a line of the sign-in flow's output. A sign-in URL becomes
+// the banner (unless that sign-in is already over); a line that only leads
+// in to the URL ("Your browser has been opened to visit:") is dropped, as
+// the banner says it, and would otherwise outlive the sign-in.
 func (m *Model) notice(line string) {
+	m.read++
 	line = strings.TrimSpace(line)
-	if line == "" {
+	if line == "" || strings.HasSuffix(line, ":") {
 		return
 	}
 	if u := findURL(line); u != "" && strings.Contains(strings.ToLower(line), "sign") {
-		m.signIn = u
+		if m.read > m.signedInAt {
+			m.signIn = u
+		}
 		return
 	}
 	m.setStatus(line)

@@ -307,13 +307,39 @@ func TestSignInURLShown(t *testing.T) {
 	waitScreen(t, tm, "Sign in to continue: https://proxy.test/.pomerium/sign_in?x=1")
 	// The flow's own stderr lines arrive through NoticeWriter.
 	w := m.NoticeWriter()
-	_, _ = w.Write([]byte("Your browser has been opened to visit:\n"))
-	waitScreen(t, tm, "Your browser has been opened to visit:")
+	_, _ = w.Write([]byte("Could not open a browser (no display): open the URL above yourself.\n"))
+	waitScreen(t, tm, "Could not open a browser (no display)")
 	close(gate)
 	waitScreen(t, tm, "7 of 7 routes")
 	fm := final(t, tm)
 	if fm.signIn != "" {
 		t.Errorf("sign-in URL after routes arrived: got %q; want cleared", fm.signIn)
+	}
+}
+
+// TestSignInNoticesAfterTheFact: the flow's lines reach the model apart
+// from the results they precede; a URL delivered after its sign-in ended
+// must not bring the banner back, and the lead-in line is not kept as a
+// status that would outlive the sign-in.
+func TestSignInNoticesAfterTheFact(t *testing.T) {
+	const u = "https://proxy.test/.pomerium/sign_in?pomerium_redirect_uri=http%3A%2F%2F127.0.0.1%3A1"
+	m := New(Options{Routes: &fakeFetcher{routes: testRoutes}})
+	t.Cleanup(m.Close)
+	w := m.NoticeWriter()
+	_, _ = w.Write([]byte("Your browser has been opened to visit:\n\n  " + u + "\n\n"))
+	m.Update(routesMsg{items: []Item{RouteItem(testRoutes[0])}, notices: m.noticesSent()})
+	for range 4 {
+		m.Update(noticeMsg{line: <-m.opts.Notices})
+	}
+	if m.signIn != "" || m.status != "" {
+		t.Errorf("after the routes arrived and then the flow's lines: banner %q, status %q; want both empty", m.signIn, m.status)
+	}
+
+	// A sign-in that starts later is shown again.
+	_, _ = w.Write([]byte("  " + u + "2\n"))
+	m.Update(noticeMsg{line: <-m.opts.Notices})
+	if m.signIn != u+"2" {
+		t.Errorf("a new sign-in URL: banner %q; want %q", m.signIn, u+"2")
 	}
 }
 

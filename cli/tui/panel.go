@@ -49,16 +49,16 @@ func (m *Model) startTunnel(it Item, addr string) tea.Cmd {
 		tun, err := ts.Start(ctx, it, addr, onEvent)
 		return tunnelStarted{gen: p.gen, tun: tun, err: err}
 	}
-	return tea.Batch(start, p.waitEvent())
+	return tea.Batch(start, m.waitEvent(p))
 }
 
-// waitEvent forwards the next tunnel event as a message.
-func (p *panel) waitEvent() tea.Cmd {
+// waitEvent forwards the next tunnel event of p as a message.
+func (m *Model) waitEvent(p *panel) tea.Cmd {
 	gen, ch, stop := p.gen, p.ch, p.stop
 	return func() tea.Msg {
 		select {
 		case e := <-ch:
-			return tunnelEventMsg{gen: gen, ev: e}
+			return tunnelEventMsg{gen: gen, ev: e, notices: m.noticesSent()}
 		case <-stop:
 			return nil
 		}
@@ -107,13 +107,13 @@ func (m *Model) updatePanel(msg tea.Msg) tea.Cmd {
 		case tunnel.EventSignIn:
 			m.signIn = msg.ev.SignInURL
 		case tunnel.EventConnected:
-			m.signIn = ""
+			m.signedIn(msg.notices)
 		case tunnel.EventError:
 			if msg.ev.Err != nil {
 				m.setError(p.item.Name + ": " + msg.ev.Err.Error())
 			}
 		}
-		return p.waitEvent()
+		return m.waitEvent(p)
 	case tickMsg:
 		if p == nil || msg.gen != p.gen || p.tun == nil {
 			return nil
@@ -160,6 +160,10 @@ func (m *Model) stopPanel() tea.Cmd {
 	tun, name := p.tun, p.item.Name
 	m.closePanel()
 	m.setStatus("stopped " + name)
+	if !m.loading {
+		// Its sign-in, if one was waiting, is cancelled with it.
+		m.signedIn(m.noticesSent())
+	}
 	if tun == nil {
 		return nil
 	}

@@ -93,6 +93,11 @@ func pickSaved(t *testing.T, bin, curl string, ds *testutil.DevServer, flags fun
 	}
 	c.Close()
 	p.waitFor("closed connection", regexp.MustCompile(`0 active, 1 total[\s\S]*closed #1`))
+	// The sign-in is over: neither its banner nor the flow's lead-in line
+	// may linger on the screen.
+	if screen := p.capture(); strings.Contains(screen, "Sign in to continue") || strings.Contains(screen, "browser has been opened") {
+		t.Errorf("sign-in notice still shown after the connection worked:\n%s", screen)
+	}
 
 	p.keys("q")
 	p.waitFor("back to the saved list", regexp.MustCompile(`(?m)1 of 1 saved connections[\s\S]*^> saved-echo[\s\S]*stopped saved-echo`))
