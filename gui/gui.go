@@ -75,15 +75,10 @@ func Main(args []string) int {
 	if *browserCmd != "" {
 		ctrl.OpenURL = authflow.CommandOpener(*browserCmd)
 	}
-	if !*noAutostart {
-		// Before the window, so it opens on a running connection. Opening
-		// listeners is quick (sign-in waits for the first client); a
-		// failure shows in the connection's row.
-		if err := ctrl.Load(); err == nil {
-			ctrl.StartAutostart()
-		}
-	}
-	w := NewMainWindow(a, ctrl, Options{})
+	// Autostart begins once the window is wired to the controller, so a
+	// connection that fails at launch shows in its row and sends a
+	// notification like any other failure.
+	w := NewMainWindow(a, ctrl, Options{Autostart: !*noAutostart})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go ctrl.WatchStore(watchCtx, 2*time.Second)

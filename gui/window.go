@@ -24,6 +24,10 @@ type Options struct {
 	Files FileChooser
 	// Portal fetches a portal's routes; nil uses portalclient.
 	Portal RoutesFetcher
+	// Autostart starts the connections marked "start at launch" once the
+	// window is wired to the controller (in the background: opening a
+	// listener may take a moment), so their failures show and notify.
+	Autostart bool
 }
 
 // MainWindow is the "Porthole" window: tag groups and a filter on the
@@ -86,6 +90,9 @@ func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
 	w.refresh("")
 	w.tray = newTrayMenu(a, w)
 	w.win.Resize(fyne.NewSize(1100, 680))
+	if opts.Autostart {
+		go ctrl.StartAutostart()
+	}
 	return w
 }
 

@@ -419,3 +419,43 @@ func TestStoreChangedOutside(t *testing.T) {
 		t.Errorf("groups: got %q; want a cli group", got)
 	}
 }
+
+// TestAutostartAtLaunch: with Options.Autostart (what pomerium-desktop
+// passes unless --no-autostart), the window starts the connections marked
+// "start at launch" itself; one that cannot start shows its error in its
+// row and sends a notification, as any other failure does.
+func TestAutostartAtLaunch(t *testing.T) {
+	seed := sample()
+	seed[1].Autostart = true                                                  // pg-staging: starts
+	seed[2].Autostart, seed[2].ListenAddr = true, "127.0.0.1:22"              // ssh-bastion: cannot listen
+	bindErr := errors.New("listen tcp 127.0.0.1:22: bind: permission denied") // as tunnel.Listen would say
+	fl := &fakeListens{}
+	f := newFixture(t, seed, fl.opt(), func(c *Controller, o *Options) {
+		o.Autostart = true
+		fake := c.Listen
+		c.Listen = func(ctx context.Context, addr string, cfg tunnel.Config) (Listener, error) {
+			if addr == "127.0.0.1:22" {
+				return nil, bindErr
+			}
+			return fake(ctx, addr, cfg)
+		}
+	})
+	f.eventually("pg-staging listening and ssh-bastion failed", func() bool {
+		return strings.HasPrefix(f.row("pg-staging").status.Text, "listening on ") &&
+			f.row("ssh-bastion").status.Text == "error: "+bindErr.Error()
+	})
+	if n := f.app.lastNotification(); n == nil || n.Title != "Connection failed: ssh-bastion" || n.Content != bindErr.Error() {
+		t.Errorf("notification: got %+v; want %q saying %q", n, "Connection failed: ssh-bastion", bindErr)
+	}
+	if f.row("ssh-bastion").toggle.Checked {
+		t.Errorf("ssh-bastion switch: got on; want off after failing to start")
+	}
+	for _, name := range []string{"pg-prod", "rdp-desk"} {
+		if f.ctrl.Running(f.byName(name).ID) {
+			t.Errorf("%s: got running; want off (not marked start at launch)", name)
+		}
+	}
+	if got := len(fl.all()); got != 1 {
+		t.Errorf("listeners started: got %d; want 1", got)
+	}
+}
