@@ -201,7 +201,9 @@ func idTaken(list []Connection, id string) bool {
 //	  optional Certificate client_cert = 7; }
 //	message Certificate { bytes cert = 1; optional bytes key = 2; ... }
 //
-// plus conn.autostart and record.source, which newer versions write.
+// plus conn.autostart and record.source, which newer versions write
+// (source is read past: it names no route to re-import from), and the
+// bytes tls_client_cert = 7 / tls_client_key = 8 of older versions.
 // protojson writes lowerCamel names and reads both those and the proto
 // names; bytes are base64.
 type desktopRecords struct {
@@ -372,6 +374,13 @@ func decodeDesktopRecord(raw json.RawMessage) (*Connection, error) {
 		}
 		if len(key) == 0 {
 			_ = cert.get("keyData", "key_data", &key)
+		}
+		c.TLS.ClientCert, c.TLS.ClientKey = string(crt), string(key)
+	} else {
+		// Older versions: bytes tls_client_cert = 7, tls_client_key = 8.
+		var crt, key []byte
+		if err := errors.Join(conn.get("tlsClientCert", "tls_client_cert", &crt), conn.get("tlsClientKey", "tls_client_key", &key)); err != nil {
+			return nil, err
 		}
 		c.TLS.ClientCert, c.TLS.ClientKey = string(crt), string(key)
 	}

@@ -70,6 +70,46 @@ func TestDecodeDesktop(t *testing.T) {
 	}
 }
 
+// TestDecodeDesktopOtherVersions: exports of older Pomerium Desktop
+// versions (the client certificate as conn.tlsClientCert/tlsClientKey
+// bytes) and newer ones (record.source) import too.
+func TestDecodeDesktopOtherVersions(t *testing.T) {
+	in := `{"@type": "type.googleapis.com/pomerium.cli.Records", "records": [
+  {"id": "old", "tags": ["legacy"], "source": "https://proxy.example.com",
+   "conn": {"name": "Old mTLS", "remoteAddr": "tcp+https://db.example.com:5432",
+            "tlsClientCert": "` + b64(testCert) + `", "tlsClientKey": "` + b64(testKey) + `"}},
+  {"id": "old-proto-names",
+   "conn": {"name": "Old proto names", "remote_addr": "db.example.com:5433",
+            "tls_client_cert": "` + b64(testCert) + `", "tls_client_key": "` + b64(testKey) + `"}}
+]}`
+	got, f, err := Decode([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f != FormatPomeriumDesktop {
+		t.Errorf("format %q; want %q", f, FormatPomeriumDesktop)
+	}
+	want := []Connection{
+		{ID: "old", Name: "Old mTLS", Destination: "tcp+https://db.example.com:5432", Tags: []string{"legacy"},
+			TLS: tlsconfig.Options{ClientCert: testCert, ClientKey: testKey}},
+		{ID: "old-proto-names", Name: "Old proto names", Destination: "db.example.com:5433",
+			TLS: tlsconfig.Options{ClientCert: testCert, ClientKey: testKey}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded\n got %+v\nwant %+v", got, want)
+	}
+	s := NewStore(filepath.Join(t.TempDir(), "c.json"))
+	for i, wantAdded := range []int{2, 0} { // twice: nothing duplicated
+		res, err := s.Import(got)
+		if err != nil || res.Added != wantAdded || len(res.Warnings) != 0 {
+			t.Errorf("import %d: got %+v, %v; want %d added, no warnings", i+1, res, err, wantAdded)
+		}
+	}
+	if c, err := s.Get("old"); err != nil || c.TLS.ClientKey != testKey {
+		t.Errorf("saved %+v, %v; want the client key kept", c, err)
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	cases := map[string]struct{ in, want string }{
 		"not json":   {"nope", "not JSON"},
