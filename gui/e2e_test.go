@@ -2,6 +2,8 @@ package gui
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/porthole-dev/porthole/connections"
 	"github.com/porthole-dev/porthole/internal/testutil"
+	"github.com/porthole-dev/porthole/internal/tlsconfig"
 	"github.com/porthole-dev/porthole/portalclient"
 )
 
@@ -339,6 +342,77 @@ func TestFileImportExport(t *testing.T) {
 		f.q.drain()
 		if !strings.Contains(f.w.lastInfo, "0 added") || len(f.ctrl.Connections()) != 7 {
 			t.Errorf("second import: got %q and %d connections; want 0 added, 7", f.w.lastInfo, len(f.ctrl.Connections()))
+		}
+	})
+}
+
+// TestPortalImportTLS: the import dialog takes every TLS option. A portal
+// that wants a client certificate is reached with the one given, and the
+// imported connections keep it; a certificate without its key is refused
+// before anything is fetched.
+func TestPortalImportTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, certPEM := writeCertKey(t, dir)
+	clientCAs := x509.NewCertPool()
+	clientCAs.AppendCertsFromPEM([]byte(certPEM))
+	tp := &testPortal{}
+	tp.set(portalclient.Route{ID: "r1", Name: "db", Type: "tcp", From: "tcp+https://proxy.example.com/db:5432"})
+	srv := httptest.NewUnstartedServer(tp)
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs}
+	srv.StartTLS()
+	defer srv.Close()
+	serverCA := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	f := newFixture(t, nil)
+
+	open := func(cert, key string) *portalImport {
+		t.Helper()
+		test.Tap(f.w.portalBtn)
+		p := f.w.importer
+		test.Type(p.portalURL, srv.URL)
+		test.Type(p.tags, "mtls")
+		test.Type(p.caPEM, serverCA)
+		if cert != "" {
+			test.Type(p.clientCert, cert)
+		}
+		if key != "" {
+			test.Type(p.clientKey, key)
+		}
+		return p
+	}
+
+	t.Run("certificate without key", func(t *testing.T) {
+		p := open(certFile, "")
+		test.Tap(p.fetchBtn)
+		f.q.drain()
+		if !strings.Contains(p.status.Text, "needs its key") || p.fetchBtn.Disabled() {
+			t.Errorf("status: got %q (fetch disabled %v); want the missing key named, nothing fetched", p.status.Text, p.fetchBtn.Disabled())
+		}
+		p.close()
+	})
+
+	t.Run("no client certificate", func(t *testing.T) {
+		p := open("", "")
+		test.Tap(p.fetchBtn)
+		f.eventually("the fetch to fail", func() bool { return strings.HasPrefix(p.status.Text, "Could not fetch routes") })
+		if len(p.routeChecks) != 0 || !p.importBtn.Disabled() {
+			t.Errorf("after a failed fetch: got %d routes, import enabled %v; want none, disabled", len(p.routeChecks), !p.importBtn.Disabled())
+		}
+		p.close()
+	})
+
+	t.Run("client certificate", func(t *testing.T) {
+		p := open(certFile, keyFile)
+		test.Tap(p.fetchBtn)
+		f.eventually("routes listed", func() bool { return p.portal != "" || strings.HasPrefix(p.status.Text, "Could not") })
+		if len(p.routeChecks) != 1 {
+			t.Fatalf("tcp routes: got %d; want 1 (%s)", len(p.routeChecks), p.status.Text)
+		}
+		test.Tap(p.importBtn)
+		f.q.drain()
+		db := f.byName("db")
+		want := tlsconfig.Options{CACert: strings.TrimSpace(serverCA), ClientCertFile: certFile, ClientKeyFile: keyFile}
+		if db.TLS != want || !slices.Equal(db.Tags, []string{"mtls"}) {
+			t.Errorf("imported db: got TLS %+v tags %q; want %+v [mtls]", db.TLS, db.Tags, want)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -43,11 +44,12 @@ func (p *portalFetcher) Routes(ctx context.Context, portal *url.URL, opts tlscon
 type portalImport struct {
 	w *MainWindow
 
-	portalURL, tags, caFile *widget.Entry
-	skipVerify              *widget.Check
-	fetchBtn                *widget.Button
-	status                  *widget.Label
-	signIn                  *widget.Hyperlink
+	portalURL, tags, caFile      *widget.Entry
+	caPEM, clientCert, clientKey *widget.Entry
+	skipVerify                   *widget.Check
+	fetchBtn                     *widget.Button
+	status                       *widget.Label
+	signIn                       *widget.Hyperlink
 
 	routes      []portalclient.Route
 	routeChecks map[string]*widget.Check
@@ -72,7 +74,16 @@ func (w *MainWindow) openPortalImport() {
 	p.tags.OnChanged = func(string) { p.replan() }
 	p.caFile = widget.NewEntry()
 	p.caFile.SetPlaceHolder("optional: PEM file of CAs to trust")
-	p.skipVerify = widget.NewCheck("Skip TLS verification (insecure)", nil)
+	p.caPEM = widget.NewEntry()
+	p.caPEM.SetPlaceHolder("optional: -----BEGIN CERTIFICATE----- … (or base64 of PEM)")
+	p.clientCert = widget.NewEntry()
+	p.clientCert.SetPlaceHolder("optional: PEM file of a client certificate")
+	p.clientKey = widget.NewEntry()
+	p.clientKey.SetPlaceHolder("optional: PEM file of its private key")
+	for _, e := range []*widget.Entry{p.caFile, p.caPEM, p.clientCert, p.clientKey} {
+		e.OnChanged = func(string) { p.replan() }
+	}
+	p.skipVerify = widget.NewCheck("Skip TLS verification (insecure)", func(bool) { p.replan() })
 	p.fetchBtn = widget.NewButton("Fetch routes", p.fetch)
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
@@ -97,18 +108,41 @@ func (w *MainWindow) openPortalImport() {
 		widget.NewFormItem("Portal URL", p.portalURL),
 		widget.NewFormItem("Tags", p.tags),
 		widget.NewFormItem("CA file", p.caFile),
+		widget.NewFormItem("CA certificate", p.caPEM),
+		widget.NewFormItem("Client certificate", p.clientCert),
+		widget.NewFormItem("Client key", p.clientKey),
 		widget.NewFormItem("", p.skipVerify),
 	)
 	top := container.NewVBox(form, container.NewHBox(p.fetchBtn), p.status, p.signIn)
 	bottom := container.NewVBox(p.preview, p.removeCheck, container.NewHBox(layoutSpacer(), p.cancelBtn, p.importBtn))
 	p.dlg = dialog.NewCustomWithoutButtons("Import from portal", container.NewBorder(top, bottom, nil, nil, container.NewVScroll(p.routeBox)), w.win)
-	p.dlg.Resize(fyne.NewSize(720, 620))
+	p.dlg.Resize(fyne.NewSize(720, 720))
 	w.importer = p
 	p.dlg.Show()
 }
 
+// tlsOptions are the dialog's TLS options: used to reach the portal and
+// saved with every imported connection.
 func (p *portalImport) tlsOptions() tlsconfig.Options {
-	return tlsconfig.Options{DisableVerification: p.skipVerify.Checked, CAFile: strings.TrimSpace(p.caFile.Text)}
+	return tlsconfig.Options{
+		DisableVerification: p.skipVerify.Checked,
+		CAFile:              strings.TrimSpace(p.caFile.Text),
+		CACert:              strings.TrimSpace(p.caPEM.Text),
+		ClientCertFile:      strings.TrimSpace(p.clientCert.Text),
+		ClientKeyFile:       strings.TrimSpace(p.clientKey.Text),
+	}
+}
+
+// tlsProblem is what is wrong with the TLS options, in the form's words
+// ("" when they can be used).
+func (p *portalImport) tlsProblem() string {
+	var fe *connections.FieldError
+	if err := tlsFieldErr(connections.Connection{TLS: p.tlsOptions()}); errors.As(err, &fe) {
+		return "TLS options: " + fe.Err.Error()
+	} else if err != nil {
+		return "TLS options: " + err.Error()
+	}
+	return ""
 }
 
 // fetch gets the routes in the background (a sign-in may take minutes).
@@ -116,6 +150,10 @@ func (p *portalImport) fetch() {
 	portal, err := connections.NormalizePortalURL(p.portalURL.Text)
 	if err != nil {
 		p.status.SetText(err.Error())
+		return
+	}
+	if msg := p.tlsProblem(); msg != "" {
+		p.status.SetText(msg)
 		return
 	}
 	u, _ := url.Parse(portal)
@@ -174,6 +212,12 @@ func (p *portalImport) fetched(portal string, routes []portalclient.Route, err e
 // replan recomputes the preview from the ticked routes and the tags.
 func (p *portalImport) replan() {
 	if p.portal == "" {
+		return
+	}
+	if msg := p.tlsProblem(); msg != "" {
+		p.preview.SetText("Cannot import: " + msg)
+		p.plan = connections.Plan{}
+		p.updateButtons()
 		return
 	}
 	sel := map[string]bool{}
