@@ -370,3 +370,63 @@ func startForwardProxy(t testing.TB) *forwardProxy {
 	t.Cleanup(func() { srv.Close() })
 	return fp
 }
+
+// TestRefusalsKeepToken: 403 and 404 end that connection with an error
+// event and a clear message, and keep the token already cached (no new
+// sign-in, the same token afterwards).
+func TestRefusalsKeepToken(t *testing.T) {
+	for _, guest := range targets(t, "guest@example.com") {
+		t.Run(guest.name, func(t *testing.T) { testRefusalsKeepToken(t, guest) })
+	}
+}
+
+func testRefusalsKeepToken(t *testing.T, guest target) {
+	b := &browser{pool: guest.CAPool}
+	auth := newAuth(t, guest.CAPool, b)
+	before, err := auth.Token(context.Background(), guest.URL, nil)
+	if err != nil || before == "" {
+		t.Fatalf("signing in first: got %q, %v", before, err)
+	}
+	for _, tc := range []struct {
+		name, authority, want string
+		is                    func(error) bool
+	}{
+		{"403", "admin-echo.internal:7001", "access denied", tunnel.IsAccessDenied},
+		{"404", "nowhere.internal:9", "no route for nowhere.internal:9", tunnel.IsNoRoute},
+	} {
+		for _, h1 := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/h1=%v", tc.name, h1), func(t *testing.T) {
+				log := &eventLog{}
+				tn, err := tunnel.New(tunnel.Config{Destination: echoDest(t, guest, tc.authority), TLSConfig: &tls.Config{RootCAs: guest.CAPool},
+					Auth: auth, DisableHTTP2: h1, OnEvent: log.add})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tn.Close()
+				err = serveOne(t, tn)
+				if err == nil || !tc.is(err) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("ServeConn: got %v; want a %s refusal containing %q", err, tc.name, tc.want)
+				}
+				var errEvents []tunnel.Event
+				for _, e := range log.all() {
+					if e.Kind == tunnel.EventError {
+						errEvents = append(errEvents, e)
+					}
+				}
+				if len(errEvents) != 1 || errEvents[0].Err == nil || errEvents[0].Err.Error() != err.Error() || errEvents[0].ConnID == 0 {
+					t.Fatalf("error events: got %v; want one for this connection carrying %q", errEvents, err)
+				}
+				if log.count(tunnel.EventConnected) != 0 || log.count(tunnel.EventSignIn) != 0 {
+					t.Fatalf("events: got %v; want no connected and no sign-in", log.all())
+				}
+				after, err := auth.CachedToken(context.Background(), guest.URL)
+				if err != nil || after != before {
+					t.Fatalf("cached token after the refusal: changed=%v, err %v; want the same token kept", after != before, err)
+				}
+				if got := b.opens.Load(); got != 1 {
+					t.Fatalf("sign-ins: got %d; want 1 (the refusal is not the token's fault)", got)
+				}
+			})
+		}
+	}
+}

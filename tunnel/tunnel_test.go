@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -340,5 +342,72 @@ func TestProxyFromEnvironmentSemantics(t *testing.T) {
 				t.Fatalf("forward proxy uses: got %d; want %d", got, tc.wantUses)
 			}
 		})
+	}
+}
+
+// TestH1WhenNoH2Offered: against a proxy that offers only HTTP/1.1 the
+// tunnel (HTTP/2 not disabled) falls back to HTTP/1.1 without a wasted
+// dial, and each closed event carries the bytes each way and a duration.
+func TestH1WhenNoH2Offered(t *testing.T) {
+	p := startFakeProxy(t, false)
+	var dials atomic.Int64
+	var mu sync.Mutex
+	protos := map[string]int{}
+	log := &eventLog{}
+	ln, err := tunnel.Listen(context.Background(), "127.0.0.1:0", tunnel.Config{
+		Destination: echoDest(t, target{Addr: p.Addr}, "echo.internal:7000"),
+		TLSConfig: &tls.Config{RootCAs: p.CAPool, VerifyConnection: func(cs tls.ConnectionState) error {
+			mu.Lock()
+			protos[cs.NegotiatedProtocol]++
+			mu.Unlock()
+			return nil
+		}},
+		Auth:      newAuth(t, p.CAPool, fakeBrowser(p)),
+		NetDialer: countingDialer(&dials),
+		OnEvent:   log.add,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Stop()
+	msgs := []string{"first over http/1.1", "second, still http/1.1"}
+	for _, m := range msgs {
+		if got, err := roundTrip(ln.Addr().String(), []byte(m)); err != nil || string(got) != m {
+			t.Fatalf("echo: got %q, %v; want %q", got, err, m)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// One TLS connection per CONNECT: the first (refused with 302 before
+	// the sign-in), its retry, the second connection's.
+	if protos["h2"] != 0 || protos["http/1.1"] != 3 {
+		t.Fatalf("negotiated protocols: got %v; want http/1.1 three times, never h2", protos)
+	}
+	if got := dials.Load(); got != 3 {
+		t.Fatalf("TCP dials: got %d; want 3 (no dial wasted on finding out h2 is not offered)", got)
+	}
+	// The listener goroutine may still be emitting the second closed event.
+	deadline := time.Now().Add(time.Minute)
+	for log.count(tunnel.EventClosed) < len(msgs) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond) // polling the event log against the deadline
+	}
+	var closed []tunnel.Event
+	for _, e := range log.all() {
+		if e.Kind == tunnel.EventClosed {
+			closed = append(closed, e)
+		}
+	}
+	if len(closed) != len(msgs) {
+		t.Fatalf("closed events: got %d; want %d", len(closed), len(msgs))
+	}
+	for _, e := range closed {
+		want := int64(len(msgs[e.ConnID-1]))
+		if e.BytesSent != want || e.BytesReceived != want || e.Duration <= 0 {
+			t.Errorf("closed event #%d: sent %d, received %d, after %s; want %d each way and a duration", e.ConnID, e.BytesSent, e.BytesReceived, e.Duration, want)
+		}
+	}
+	st := ln.Stats()
+	if st.Total != 2 || st.BytesSent != int64(len(msgs[0])+len(msgs[1])) || st.BytesReceived != st.BytesSent {
+		t.Fatalf("stats: got %+v; want 2 connections and every byte counted each way", st)
 	}
 }
