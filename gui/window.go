@@ -56,6 +56,9 @@ type MainWindow struct {
 
 	detail   *detailPanel
 	selected string
+	// pickedSelection is set while the selection is the window's own pick
+	// (no tap yet): a connection that starts then (at launch) takes it.
+	pickedSelection bool
 
 	form     *connForm     // the open add/edit form, if any
 	importer *portalImport // the open portal import, if any
@@ -162,6 +165,10 @@ func (w *MainWindow) refresh(id string) {
 	}
 	if r := w.rows[id]; r != nil {
 		r.update(w.ctrl.State(id))
+		if w.pickedSelection && id != w.selected && w.ctrl.Running(id) && !w.ctrl.Running(w.selected) {
+			w.selectConn(id)
+			w.pickedSelection = true
+		}
 	}
 	if id == w.selected {
 		w.detail.show(id)
@@ -196,6 +203,7 @@ func (w *MainWindow) refreshList() {
 	}
 	if w.selected == "" && len(w.shown) > 0 {
 		// Prefer a running connection: that is what the user looks at.
+		w.pickedSelection = true
 		w.selected = w.shown[0].ID
 		for _, c := range w.shown {
 			if w.ctrl.Running(c.ID) {
@@ -230,7 +238,7 @@ func (w *MainWindow) selectConn(id string) {
 	if old := w.rows[w.selected]; old != nil {
 		old.setSelected(false)
 	}
-	w.selected = id
+	w.selected, w.pickedSelection = id, false
 	if r := w.rows[id]; r != nil {
 		r.setSelected(true)
 	}

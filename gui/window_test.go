@@ -458,4 +458,15 @@ func TestAutostartAtLaunch(t *testing.T) {
 	if got := len(fl.all()); got != 1 {
 		t.Errorf("listeners started: got %d; want 1", got)
 	}
+	// The window opens on the connection that started, not the first one.
+	if got := f.w.detail.title.Text; got != "pg-staging" {
+		t.Errorf("detail: got %q; want pg-staging, the running connection", got)
+	}
+	// Once the user has picked one, a connection starting keeps out.
+	test.Tap(f.row("rdp-desk"))
+	test.Tap(f.row("pg-prod").toggle)
+	f.eventually("pg-prod listening", func() bool { return strings.HasPrefix(f.row("pg-prod").status.Text, "listening on ") })
+	if got := f.w.detail.title.Text; got != "rdp-desk" {
+		t.Errorf("detail after the user picked rdp-desk: got %q; want rdp-desk", got)
+	}
 }

@@ -96,12 +96,14 @@ func TestDesktopUnderXvfb(t *testing.T) {
 	// kernel's table. (Connecting to it would start a sign-in.)
 	poll(t, exited, "the autostarted echo listener", func() bool { return listening(t, echoPort) })
 
-	// Take screenshots until two in a row are the same (drawing settled)
-	// and the picture is far from blank.
+	// Take screenshots of the main window (not the whole screen) until two
+	// in a row are the same (drawing settled) and the picture is far from
+	// blank.
 	var shot []byte
 	var colours int
+	var size image.Point
 	poll(t, exited, "a settled, non-blank screenshot", func() bool {
-		b, err := exec.Command(importCmd, "-display", display, "-window", "root", "png:-").Output()
+		b, err := exec.Command(importCmd, "-display", display, "-window", win, "png:-").Output()
 		if err != nil {
 			return false
 		}
@@ -111,9 +113,12 @@ func TestDesktopUnderXvfb(t *testing.T) {
 		}
 		n := distinctColours(img)
 		same := shot != nil && bytes.Equal(b, shot)
-		shot, colours = b, n
+		shot, colours, size = b, n, img.Bounds().Size()
 		return same && n > 64
 	})
+	if size.X < 800 || size.Y < 500 || size.X >= 1280 && size.Y >= 800 {
+		t.Errorf("screenshot: got %v; want the window (about 1100x680), not a sliver or the whole 1280x800 screen", size)
+	}
 	artifacts := filepath.Join(testutil.RepoRoot(t), "artifacts")
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
@@ -122,7 +127,7 @@ func TestDesktopUnderXvfb(t *testing.T) {
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot: %s (%d distinct colours)", path, colours)
+	t.Logf("screenshot: %s (%v, %d distinct colours)", path, size, colours)
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
