@@ -13,7 +13,7 @@ import (
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
-// TestE2EConcurrentSignIn: many connections through `tcp` before any
+// TestE2EConcurrentSignIn: 50 connections through `tcp` at once before any
 // token exists cause exactly one browser sign-in.
 func TestE2EConcurrentSignIn(t *testing.T) {
 	if testing.Short() {
@@ -32,7 +32,7 @@ func TestE2EConcurrentSignIn(t *testing.T) {
 	}()
 	addr := waitMatch(t, "tcp stderr", errOut.String, listeningRE, done)[1]
 
-	const n = 30
+	const n = 50
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
