@@ -470,3 +470,32 @@ func TestAutostartAtLaunch(t *testing.T) {
 		t.Errorf("detail after the user picked rdp-desk: got %q; want rdp-desk", got)
 	}
 }
+
+// TestCorruptStore: a connections file that cannot be read is reported
+// with its path when the window opens, and saving from the window leaves
+// it as it was.
+func TestCorruptStore(t *testing.T) {
+	const broken = `{"version":1,"connections":[`
+	var path string
+	f := newFixture(t, nil, func(c *Controller, _ *Options) {
+		path = c.Store.Path
+		if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !strings.Contains(f.w.lastInfo, path) || !strings.Contains(f.w.lastInfo, "fix or move it away") {
+		t.Errorf("message at open: got %q; want the path %s and the hint", f.w.lastInfo, path)
+	}
+	test.Tap(f.w.addBtn)
+	form := f.w.form
+	test.Type(form.name, "pg")
+	test.Type(form.dest, "tcp+https://proxy.example.com/pg.internal:5432")
+	test.Tap(form.save)
+	f.q.drain()
+	if !strings.Contains(f.w.lastInfo, path) {
+		t.Errorf("message after Save: got %q; want the path %s", f.w.lastInfo, path)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != broken {
+		t.Errorf("store after Save: got %q, %v; want it kept as %q", b, err, broken)
+	}
+}
