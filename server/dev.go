@@ -125,6 +125,8 @@ func devRoutes(addr, port string, u *upstreams.Set) ([]config.Route, error) {
 			return nil, fmt.Errorf("building dev route %s: %w", d.name, err)
 		}
 		d.set(&rt)
+		// The upstream's port is new on every start; the id must not be.
+		rt.IDKey = "dev-sample:" + d.name
 		if err := rt.Validate(); err != nil {
 			return nil, fmt.Errorf("dev route %s: %w", d.name, err)
 		}

@@ -259,3 +259,40 @@ func TestRestartRejectsOldTokens(t *testing.T) {
 		t.Errorf("new token after restart: got %d; want 200", resp.StatusCode)
 	}
 }
+
+// TestDevRouteIDsSurviveRestart: the sample upstreams get new ports on
+// every start, yet the portal ids stay the same (a portal import made
+// before the restart must still match its routes).
+func TestDevRouteIDsSurviveRestart(t *testing.T) {
+	d := testutil.StartDevServer(t)
+	ids := func() (map[string]string, string) {
+		t.Helper()
+		tok, err := d.Server().Keys().Issue(session.Claims{Subject: "u-dev", Email: "dev@example.com", Groups: []string{"admins"}}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body := get(t, apiClient(t, d), d.URL.String()+"/.pomerium/api/v1/routes", map[string]string{
+			"Authorization": "Bearer Pomerium-" + tok, "Accept": "application/json"})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("routes API: got %d %q; want 200", resp.StatusCode, body)
+		}
+		var r routesJSON
+		decodeInto(t, body, &r)
+		out := map[string]string{}
+		for _, e := range r.Routes {
+			out[e.Name] = e.ID
+		}
+		return out, d.Server().Routes()[0].To[0].URL.Host
+	}
+	before, echoBefore := ids()
+	d.Restart(t)
+	after, echoAfter := ids()
+	if echoBefore == echoAfter {
+		t.Logf("the echo upstream happened to get the same port (%s) again", echoAfter)
+	}
+	for _, name := range []string{"echo", "admin-echo", "verify", "public"} {
+		if before[name] == "" || before[name] != after[name] {
+			t.Errorf("id of %s: got %q before and %q after a restart; want the same, non-empty", name, before[name], after[name])
+		}
+	}
+}

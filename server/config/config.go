@@ -74,6 +74,13 @@ type Route struct {
 	Timeout                          time.Duration // 0: default 30s
 	IdleTimeout                      time.Duration // 0: default 5m
 
+	// IDKey, when set, stands in for To in the portal id. Only code-built
+	// routes set it (never the YAML): the --dev samples, whose upstreams
+	// listen on a fresh port on every start, so that their ids stay stable
+	// across restarts as PROTOCOL.md promises and a portal import made
+	// before a restart still matches.
+	IDKey string
+
 	// Derived by validation.
 	FromURL *url.URL
 	Type    string // "http", "tcp" or "udp"

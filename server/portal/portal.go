@@ -100,13 +100,18 @@ func connectCommand(r *config.Route, typ string) string {
 }
 
 // RouteID is a 16-hex-char hash of the route's from, matchers (prefix,
-// path) and to: stable across restarts while the definition is unchanged.
+// path) and to (or IDKey in its place): stable across restarts while the
+// definition is unchanged.
 func RouteID(r *config.Route) string {
 	h := sha256.New()
 	field := func(k, v string) { fmt.Fprintf(h, "%s=%d:%s\n", k, len(v), v) }
 	field("from", r.From)
 	field("prefix", r.Prefix)
 	field("path", r.Path)
+	if r.IDKey != "" {
+		field("to", r.IDKey)
+		return hex.EncodeToString(h.Sum(nil))[:16]
+	}
 	for _, u := range r.To {
 		s := ""
 		if u.URL != nil {

@@ -236,6 +236,29 @@ func TestRouteID(t *testing.T) {
 	}
 }
 
+// TestRouteIDKey: a code-built route with IDKey keeps its id whatever
+// its upstream, and differs from the same route without the key.
+func TestRouteIDKey(t *testing.T) {
+	mk := func(to, key string) config.Route {
+		t.Helper()
+		r := mustRoutes(t, "routes:\n  - from: tcp+https://127.0.0.1:8443/echo.internal:7000\n    to: "+to+"\n")[0]
+		r.IDKey = key
+		return r
+	}
+	a, b := mk("tcp://127.0.0.1:40001", "dev-sample:echo"), mk("tcp://127.0.0.1:40002", "dev-sample:echo")
+	if RouteID(&a) != RouteID(&b) {
+		t.Errorf("RouteID with the same IDKey and another upstream: got %s and %s; want equal", RouteID(&a), RouteID(&b))
+	}
+	plain := mk("tcp://127.0.0.1:40001", "")
+	if RouteID(&plain) == RouteID(&a) {
+		t.Errorf("RouteID with and without IDKey: both %s; want distinct", RouteID(&a))
+	}
+	other := mk("tcp://127.0.0.1:40001", "dev-sample:admin-echo")
+	if RouteID(&other) == RouteID(&a) {
+		t.Errorf("RouteID with another IDKey: both %s; want distinct", RouteID(&a))
+	}
+}
+
 func TestNames(t *testing.T) {
 	tests := []struct {
 		name  string
