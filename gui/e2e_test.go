@@ -2,6 +2,7 @@ package gui
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -415,4 +417,49 @@ func TestPortalImportTLS(t *testing.T) {
 			t.Errorf("imported db: got TLS %+v tags %q; want %+v [mtls]", db.TLS, db.Tags, want)
 		}
 	})
+}
+
+// signInPortal is a RoutesFetcher that asks for a sign-in and waits for
+// the test to finish it.
+type signInPortal struct {
+	url    string
+	signed chan struct{}
+	routes []portalclient.Route
+}
+
+func (s *signInPortal) Routes(ctx context.Context, _ *url.URL, _ tlsconfig.Options, notify func(string)) ([]portalclient.Route, error) {
+	notify(s.url)
+	select {
+	case <-s.signed:
+		return s.routes, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestPortalImportSignInLink: while the portal waits for a sign-in, the
+// dialog shows the sign-in URL as a link; once signed in, the routes show.
+func TestPortalImportSignInLink(t *testing.T) {
+	sp := &signInPortal{url: "https://portal.example.com/.pomerium/sign_in?pomerium_redirect_uri=x", signed: make(chan struct{}),
+		routes: []portalclient.Route{{ID: "r1", Name: "db", Type: "tcp", From: "tcp+https://portal.example.com/db:5432"}}}
+	f := newFixture(t, nil, func(_ *Controller, o *Options) { o.Portal = sp })
+	test.Tap(f.w.portalBtn)
+	p := f.w.importer
+	test.Type(p.portalURL, "https://portal.example.com")
+	test.Tap(p.fetchBtn)
+	f.eventually("the sign-in link", func() bool { return p.signIn.Visible() })
+	if p.signIn.URL == nil || p.signIn.URL.String() != sp.url || p.signIn.Text != sp.url {
+		t.Errorf("sign-in link: got %v (%q); want %s", p.signIn.URL, p.signIn.Text, sp.url)
+	}
+	if !strings.HasPrefix(p.status.Text, "Sign in to continue") || !p.fetchBtn.Disabled() {
+		t.Errorf("while signing in: status %q, fetch disabled %v; want the sign-in prompt and fetch disabled", p.status.Text, p.fetchBtn.Disabled())
+	}
+	close(sp.signed)
+	f.eventually("routes listed", func() bool { return len(p.routeChecks) == 1 })
+	if p.signIn.Visible() {
+		t.Errorf("after signing in: got the sign-in link still shown")
+	}
+	if !p.routeChecks["r1"].Checked || p.importBtn.Disabled() {
+		t.Errorf("route r1 ticked %v, import enabled %v; want both", p.routeChecks["r1"].Checked, !p.importBtn.Disabled())
+	}
 }
