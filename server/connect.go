@@ -52,14 +52,21 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *config.Ro
 	switch {
 	case dec == policy.Allow:
 		return a, true
-	case a.session == nil && a.source != credNone:
+	case a.session == nil && a.explicit():
 		// A token was sent but it is bad or expired: the client must drop it.
+		// A stale cookie is not that: a browser just signs in again below.
 		s.log.Info("refused: invalid or expired token", "route", rt.Name, "host", r.Host)
 		http.Error(w, "invalid or expired credentials; sign in again", http.StatusUnauthorized)
 	case dec == policy.SignIn:
 		signIn()
 	default:
-		s.log.Info("refused: policy denies", "route", rt.Name, "user", a.session.Email)
+		// Also reached without a session, when the policy denies everyone
+		// whoever they are (no rule, reject): signing in would not help.
+		user := ""
+		if a.session != nil {
+			user = a.session.Email
+		}
+		s.log.Info("refused: policy denies", "route", rt.Name, "user", user)
 		http.Error(w, "access to "+rt.Name+" is denied by its policy", http.StatusForbidden)
 	}
 	return a, false
