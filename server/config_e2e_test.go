@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,6 +102,13 @@ routes:
 	d := &testutil.DevServer{URL: &url.URL{Scheme: "https", Host: srvLn.Addr().String()}, Addr: srvLn.Addr().String(), CAPool: ca.Pool}
 
 	tok := loginToken(t, d)
+	// Without idp_scopes the documented default is asked for, nothing more.
+	resp, _ := get(t, apiClient(t, d), d.URL.String()+"/.pomerium/sign_in", nil)
+	if loc, err := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || err != nil {
+		t.Errorf("sign_in: got %d %q; want 302 to the provider", resp.StatusCode, resp.Header.Get("Location"))
+	} else if got, want := loc.Query().Get("scope"), strings.Join(config.DefaultScopes, " "); got != want {
+		t.Errorf("scope asked of the provider: got %q; want %q (config.DefaultScopes)", got, want)
+	}
 	resp, body := get(t, apiClient(t, d), d.URL.String()+"/.pomerium/api/v1/routes", map[string]string{
 		"Authorization": "Bearer Pomerium-" + tok, "Accept": "application/json"})
 	if got := routeNames(t, body); resp.StatusCode != 200 || len(got) != 1 || got[0] != "db" {

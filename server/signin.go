@@ -16,6 +16,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/session"
 )
 
@@ -42,7 +43,7 @@ func newRelyingParty(cfg rpConfig) *relyingParty {
 		cfg.HTTPClient = http.DefaultClient
 	}
 	if len(cfg.Scopes) == 0 {
-		cfg.Scopes = []string{oidc.ScopeOpenID, "email", "profile"}
+		cfg.Scopes = config.DefaultScopes
 	}
 	return &relyingParty{cfg: cfg}
 }

@@ -30,7 +30,10 @@ const (
 )
 
 // DefaultScopes are the OIDC scopes requested when idp_scopes is not set.
-var DefaultScopes = []string{"openid", "profile", "email", "offline_access"}
+// Unlike Pomerium's default there is no offline_access: the server keeps
+// no refresh tokens, and asking for them fails at providers that refuse
+// the scope (Google) or need the grant enabled first (Okta).
+var DefaultScopes = []string{"openid", "profile", "email"}
 
 // Config is the whole server configuration.
 type Config struct {
