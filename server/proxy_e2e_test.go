@@ -113,3 +113,53 @@ func TestReverseProxyPolicy(t *testing.T) {
 		t.Fatalf("browser on verify: got %d %q; want 200 from the upstream for /page", resp.StatusCode, body)
 	}
 }
+
+// TestReverseProxyStripsEveryCredentialForm: whichever of PROTOCOL.md's
+// forms carried the token, it does not reach the upstream; an upstream's
+// own Authorization scheme passes through.
+func TestReverseProxyStripsEveryCredentialForm(t *testing.T) {
+	d := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
+	tok := loginToken(t, d)
+	c := apiClient(t, d)
+	verify := "https://verify.localhost:" + d.URL.Port() + "/"
+	for _, tc := range []struct {
+		name string
+		url  string
+		hdr  map[string]string
+	}{
+		{"cookie", verify, map[string]string{"Cookie": "_pomerium=" + tok}},
+		{"x-pomerium-authorization", verify, map[string]string{"X-Pomerium-Authorization": tok}},
+		{"authorization pomerium", verify, map[string]string{"Authorization": "Pomerium " + tok}},
+		{"authorization bearer pomerium-", verify, map[string]string{"Authorization": "Bearer Pomerium-" + tok}},
+		{"query", verify + "?pomerium_session=" + url.QueryEscape(tok), nil},
+		{"cookie with the upstream's own basic auth", verify, map[string]string{"Cookie": "_pomerium=" + tok, "Authorization": "Basic dXNlcjpwdw=="}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := get(t, c, tc.url, tc.hdr)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("got %d %q; want 200", resp.StatusCode, body)
+			}
+			if strings.Contains(body, tok) {
+				t.Errorf("the token reached the upstream: %s", body)
+			}
+			var v upstreams.VerifyResponse
+			decodeInto(t, body, &v)
+			h := http.Header(v.Headers)
+			for _, k := range []string{"X-Pomerium-Authorization", "Cookie"} {
+				if got := h.Get(k); got != "" {
+					t.Errorf("%s upstream: got %q; want none", k, got)
+				}
+			}
+			wantAuth := tc.hdr["Authorization"]
+			if strings.HasPrefix(wantAuth, "Pomerium ") || strings.HasPrefix(wantAuth, "Bearer Pomerium-") {
+				wantAuth = ""
+			}
+			if got := h.Get("Authorization"); got != wantAuth {
+				t.Errorf("Authorization upstream: got %q; want %q", got, wantAuth)
+			}
+			if h.Get("X-Pomerium-Claim-Email") != "dev@example.com" {
+				t.Errorf("X-Pomerium-Claim-Email: got %q; want dev@example.com (signed in by this form)", h.Get("X-Pomerium-Claim-Email"))
+			}
+		})
+	}
+}
