@@ -20,7 +20,7 @@ import (
 )
 
 // TestBinaryDevMode runs bin/pomerium-server --dev twice on one dev dir:
-// the banner, the CA reused, and a clean exit 0 on SIGTERM.
+// the banner, the CA reused, and a clean exit 0 on SIGTERM and on SIGINT.
 func TestBinaryDevMode(t *testing.T) {
 	bin := testutil.BuildBinary(t, "pomerium-server")
 	dir := t.TempDir()
@@ -101,7 +101,9 @@ func TestBinaryDevMode(t *testing.T) {
 			}
 			<-tick.C
 		}
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		// Both signals of a graceful stop: SIGTERM (service managers), then SIGINT (Ctrl-C).
+		sig := []syscall.Signal{syscall.SIGTERM, syscall.SIGINT}[run]
+		if err := cmd.Process.Signal(sig); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)
@@ -109,10 +111,10 @@ func TestBinaryDevMode(t *testing.T) {
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Errorf("exit after SIGTERM: got %v; want 0\n%s", err, all.String())
+				t.Errorf("exit after %v: got %v; want 0\n%s", sig, err, all.String())
 			}
 		case <-time.After(60 * time.Second):
-			t.Fatal("no exit within 60s of SIGTERM")
+			t.Fatalf("no exit within 60s of %v", sig)
 		}
 	}
 }
