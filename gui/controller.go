@@ -262,11 +262,11 @@ func (c *Controller) Running(id string) bool {
 	return c.runs[id] != nil
 }
 
-// AnyRunning reports whether any connection is started.
-func (c *Controller) AnyRunning() bool {
+// RunningCount is how many connections are started.
+func (c *Controller) RunningCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.runs) > 0
+	return len(c.runs)
 }
 
 // Start opens connection id's local listener. Sign-in happens when the

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 )
 
 // trayApp is the part of desktop.App the tray needs.
@@ -21,28 +23,49 @@ type trayMenu struct {
 	last string // the labels shown, to skip rebuilding an unchanged menu
 }
 
-func newTrayMenu(a fyne.App, w *MainWindow) *trayMenu {
+func newTrayMenu(a fyne.App, w *MainWindow, host func() bool) *trayMenu {
 	ta, ok := a.(trayApp)
 	if !ok {
 		return nil
 	}
+	if host == nil {
+		host = systemTrayHost
+	}
 	t := &trayMenu{w: w, app: ta}
-	// Hide rather than quit only while something runs: Fyne cannot tell
-	// whether a tray host is really there, and a hidden window with
-	// nothing running and no tray would be a lost app.
+	w.trayHost = host
 	w.win.SetCloseIntercept(w.closeRequested)
 	t.refresh()
 	return t
 }
 
-// closeRequested is the window's close intercept: hide to the tray while
-// a connection runs, quit otherwise.
+// closeRequested is the window's close intercept. With a tray the window
+// hides there and connections keep running. Without one a hidden window
+// could not be brought back, so closing quits: at once when nothing
+// runs, after a confirmation naming what stops when something does.
 func (w *MainWindow) closeRequested() {
-	if w.ctrl.AnyRunning() {
+	if w.trayHost != nil && w.trayHost() {
 		w.win.Hide()
 		return
 	}
-	w.app.Quit()
+	n := w.ctrl.RunningCount()
+	if n == 0 {
+		w.app.Quit()
+		return
+	}
+	what := "1 running connection"
+	if n > 1 {
+		what = fmt.Sprintf("%d running connections", n)
+	}
+	msg := widget.NewLabel("There is no system tray to keep Porthole in. Quitting stops " + what + ".")
+	msg.Wrapping = fyne.TextWrapWord
+	w.confirm = dialog.NewCustomConfirm("Quit Porthole?", "Quit", "Cancel", msg, func(ok bool) {
+		w.confirm = nil
+		if ok {
+			w.app.Quit()
+		}
+	}, w.win)
+	w.confirm.Resize(fyne.NewSize(420, 180))
+	w.confirm.Show()
 }
 
 // refresh rebuilds the menu from the current states.

@@ -28,6 +28,10 @@ type Options struct {
 	// window is wired to the controller (in the background: opening a
 	// listener may take a moment), so their failures show and notify.
 	Autostart bool
+	// TrayHost reports whether a system tray shows the tray menu; nil asks
+	// the desktop (on Linux, the session bus). Closing the window hides it
+	// to the tray only where there is one.
+	TrayHost func() bool
 }
 
 // MainWindow is the "Porthole" window: tag groups and a filter on the
@@ -63,10 +67,11 @@ type MainWindow struct {
 	form     *connForm     // the open add/edit form, if any
 	importer *portalImport // the open portal import, if any
 	exporter *exportForm   // the open export form, if any
-	confirm  dialog.Dialog // the open delete confirmation, if any
+	confirm  dialog.Dialog // the open delete or quit confirmation, if any
 	lastInfo string        // the last message shown in a dialog
 
-	tray *trayMenu
+	tray     *trayMenu
+	trayHost func() bool // whether closing can hide to a tray
 }
 
 // NewMainWindow builds the window for ctrl (which it wires to itself) and
@@ -91,7 +96,7 @@ func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
 		w.showError(err)
 	}
 	w.refresh("")
-	w.tray = newTrayMenu(a, w)
+	w.tray = newTrayMenu(a, w, opts.TrayHost)
 	w.win.Resize(fyne.NewSize(1100, 680))
 	if opts.Autostart {
 		go ctrl.StartAutostart()
