@@ -74,7 +74,7 @@ func TestConnectEcho(t *testing.T) {
 		t.Errorf("echo: got %q; want %q", got, msg)
 	}
 	f.eventually("1 active", func() bool { return r.status.Text == "1 active" })
-	if n := f.app.lastNotification(); n == nil || !strings.HasPrefix(n.Title, "Sign-in needed") {
+	if n := f.notification("Sign-in needed"); n == nil || !strings.HasPrefix(n.Title, "Sign-in needed") {
 		t.Errorf("notification: got %+v; want a sign-in notice", n)
 	}
 	conn.Close()

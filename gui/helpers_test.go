@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -139,6 +140,22 @@ func (f *fixture) eventually(what string, cond func() bool) {
 		}
 		if time.Now().After(deadline) {
 			f.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval against the deadline
+	}
+}
+
+// notification polls until the latest notification's title starts with
+// prefix (they are sent off the caller's goroutine) and returns the
+// latest one either way, for the caller to check.
+func (f *fixture) notification(prefix string) *fyne.Notification {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.q.drain()
+		n := f.app.lastNotification()
+		if n != nil && strings.HasPrefix(n.Title, prefix) || time.Now().After(deadline) {
+			return n
 		}
 		time.Sleep(20 * time.Millisecond) // polling interval against the deadline
 	}

@@ -116,7 +116,7 @@ func TestConnectThroughProxy(t *testing.T) {
 		return len(nr.status.Text) > 7 && nr.status.Text[:7] == "error: "
 	})
 	t.Logf("refused: %s", nr.status.Text)
-	if n := f.app.lastNotification(); n == nil || n.Title != "Connection failed: nowhere" {
+	if n := f.notification("Connection failed: nowhere"); n == nil || n.Title != "Connection failed: nowhere" {
 		t.Errorf("notification: got %+v", n)
 	}
 }

@@ -89,7 +89,7 @@ func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
 	}
 	w.win = a.NewWindow(WindowTitle)
 	ctrl.OnChange = func(id string) { w.do(func() { w.refresh(id) }) }
-	ctrl.OnNotify = func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
+	ctrl.OnNotify = notifier(a)
 
 	w.build()
 	if err := ctrl.Load(); err != nil {
@@ -329,4 +329,23 @@ func (w *MainWindow) showError(err error) {
 func (w *MainWindow) showInfo(title, msg string) {
 	w.lastInfo = msg
 	dialog.ShowInformation(title, msg, w.win)
+}
+
+// notifier sends notifications from a goroutine of its own, in order: the
+// controller calls it from tunnel goroutines, which must not wait on the
+// desktop's notification service (a D-Bus round trip on Linux). A burst
+// beyond the queue is dropped rather than stalling a connection.
+func notifier(a fyne.App) func(title, body string) {
+	q := make(chan *fyne.Notification, 16)
+	go func() {
+		for n := range q {
+			a.SendNotification(n)
+		}
+	}()
+	return func(title, body string) {
+		select {
+		case q <- fyne.NewNotification(title, body):
+		default:
+		}
+	}
 }

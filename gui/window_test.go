@@ -274,7 +274,7 @@ func TestStatusFromEvents(t *testing.T) {
 				t.Errorf("sign-in link: got %v; want %s", f.w.detail.signIn.URL, s.ev.SignInURL)
 			}
 			if s.notifyWant != "" {
-				n := f.app.lastNotification()
+				n := f.notification(s.notifyWant)
 				if n == nil || n.Title != s.notifyWant {
 					t.Errorf("notification: got %+v; want title %q", n, s.notifyWant)
 				}
@@ -308,7 +308,7 @@ func TestStatusFromEvents(t *testing.T) {
 		if r.toggle.Checked {
 			t.Errorf("switch: got on; want off after the listener died")
 		}
-		if n := f.app.lastNotification(); n == nil || n.Title != "Connection failed: pg-prod" {
+		if n := f.notification("Connection failed: pg-prod"); n == nil || n.Title != "Connection failed: pg-prod" {
 			t.Errorf("notification: got %+v", n)
 		}
 	})
@@ -444,7 +444,7 @@ func TestAutostartAtLaunch(t *testing.T) {
 		return strings.HasPrefix(f.row("pg-staging").status.Text, "listening on ") &&
 			f.row("ssh-bastion").status.Text == "error: "+bindErr.Error()
 	})
-	if n := f.app.lastNotification(); n == nil || n.Title != "Connection failed: ssh-bastion" || n.Content != bindErr.Error() {
+	if n := f.notification("Connection failed: ssh-bastion"); n == nil || n.Title != "Connection failed: ssh-bastion" || n.Content != bindErr.Error() {
 		t.Errorf("notification: got %+v; want %q saying %q", n, "Connection failed: ssh-bastion", bindErr)
 	}
 	if f.row("ssh-bastion").toggle.Checked {
