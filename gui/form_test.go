@@ -111,19 +111,7 @@ func TestFormTLS(t *testing.T) {
 				}
 				return
 			}
-			msg := form.errs[tc.wantField]
-			if !msg.Visible() || !strings.Contains(msg.Text, tc.wantMsg) {
-				t.Errorf("message next to %s: got %q (visible %v); want one containing %q", tc.wantField, msg.Text, msg.Visible(), tc.wantMsg)
-			}
-			for field, l := range form.errs {
-				if field != tc.wantField && l.Visible() {
-					t.Errorf("message next to %s: got %q; want none", field, l.Text)
-				}
-			}
-			if !form.save.Disabled() {
-				t.Errorf("Save: got enabled; want disabled")
-			}
-			form.submit() // a Save that slipped through is refused
+			refuseSave(t, form, tc.wantField, tc.wantMsg)
 			if list, _ := f.ctrl.Store.List(); len(list) != 0 {
 				t.Errorf("store after a refused save: got %d connections; want 0", len(list))
 			}

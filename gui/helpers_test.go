@@ -161,6 +161,26 @@ func (f *fixture) notification(prefix string) *fyne.Notification {
 	}
 }
 
+// refuseSave checks that form shows a message containing want next to
+// field and nowhere else, with Save disabled, then presses Save anyway
+// (the caller checks that nothing was stored).
+func refuseSave(t *testing.T, form *connForm, field, want string) {
+	t.Helper()
+	msg := form.errs[field]
+	if !msg.Visible() || !strings.Contains(msg.Text, want) {
+		t.Errorf("message next to %s: got %q (visible %v); want one containing %q", field, msg.Text, msg.Visible(), want)
+	}
+	for other, l := range form.errs {
+		if other != field && l.Visible() {
+			t.Errorf("message next to %s: got %q; want none", other, l.Text)
+		}
+	}
+	if !form.save.Disabled() {
+		t.Errorf("Save: got enabled; want disabled")
+	}
+	form.submit() // a Save that slipped through is refused
+}
+
 // row returns the row of the connection named name, or nil.
 func (f *fixture) row(name string) *connRow {
 	for _, c := range f.w.shown {

@@ -120,19 +120,7 @@ func TestEditValidation(t *testing.T) {
 			if tc.value != "" {
 				test.Type(map[string]*entryT{"dest": form.dest, "listen": form.listen, "pomerium": form.pomeriumURL, "name": form.name}[tc.field], tc.value)
 			}
-			msg := form.errs[tc.wantField]
-			if !msg.Visible() || !strings.Contains(msg.Text, tc.wantMsg) {
-				t.Errorf("message next to %s: got %q (visible %v); want one containing %q", tc.wantField, msg.Text, msg.Visible(), tc.wantMsg)
-			}
-			for field, l := range form.errs {
-				if field != tc.wantField && l.Visible() {
-					t.Errorf("message next to %s: got %q; want none", field, l.Text)
-				}
-			}
-			if !form.save.Disabled() {
-				t.Errorf("Save: got enabled; want disabled")
-			}
-			form.submit() // a Save that slipped through is refused
+			refuseSave(t, form, tc.wantField, tc.wantMsg)
 			if got := f.byName("pg-prod"); got.Destination != "tcp+https://proxy.example.com/pg.internal:5432" || got.ListenAddr != "" {
 				t.Errorf("store changed after a refused save: %+v", got)
 			}
