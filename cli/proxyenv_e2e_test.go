@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,75 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
-
-// connectProxy is a loopback HTTP CONNECT forward proxy that records the
-// targets it was asked for and sends every *.localhost name to 127.0.0.1
-// (this test network has no DNS for them).
-type connectProxy struct {
-	addr    string
-	mu      sync.Mutex
-	targets []string
-}
-
-func startConnectProxy(t *testing.T) *connectProxy {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &connectProxy{addr: l.Addr().String()}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect {
-			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-			return
-		}
-		p.mu.Lock()
-		p.targets = append(p.targets, r.Host)
-		p.mu.Unlock()
-		addr := r.Host
-		if h, port, err := net.SplitHostPort(addr); err == nil && strings.HasSuffix(h, ".localhost") {
-			addr = net.JoinHostPort("127.0.0.1", port)
-		}
-		up, err := net.DialTimeout("tcp", addr, 30*time.Second)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer up.Close()
-		w.WriteHeader(http.StatusOK)
-		c, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		done := make(chan struct{}, 2)
-		go func() { io.Copy(up, brw); up.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
-		go func() { io.Copy(c, up); c.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
-		<-done
-		<-done
-	})}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return p
-}
-
-func (p *connectProxy) count(target string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, tg := range p.targets {
-		if tg == target {
-			n++
-		}
-	}
-	return n
-}
 
 // TestE2EHTTPSProxy runs the real binary with HTTPS_PROXY set and the dev
 // server named verify.localhost (a name only the forward proxy can reach,
@@ -92,14 +27,14 @@ func TestE2EHTTPSProxy(t *testing.T) {
 	}
 	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	bin := testutil.BuildBinary(t, "pomerium-cli")
-	fp := startConnectProxy(t)
+	fp := testutil.StartForwardProxy(t, nil)
 	_, port, _ := net.SplitHostPort(ds.Addr)
 	named := "verify.localhost:" + port
 	e := newEnv(t, ds)
 	// The "browser" hands the URL to the test, which plays the user.
 	urlFile := filepath.Join(e.dir, "signin-url")
 	e.browser = e.script("url-browser", `printf '%s' "${@: -1}" > '`+urlFile+`.tmp' && mv '`+urlFile+`.tmp' '`+urlFile+`'`+"\n")
-	e.extraEnv = map[string]string{"HTTPS_PROXY": "http://" + fp.addr, "NO_PROXY": ""}
+	e.extraEnv = map[string]string{"HTTPS_PROXY": fp.URL.String(), "NO_PROXY": ""}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -127,7 +62,7 @@ func TestE2EHTTPSProxy(t *testing.T) {
 		signInURL, _ = os.ReadFile(urlFile)
 		time.Sleep(10 * time.Millisecond) // polling the file the browser script writes
 	}
-	if got := fp.count(named); got < 1 {
+	if got := fp.Count(named); got < 1 {
 		t.Fatalf("forward proxy CONNECTs to %s before the browser opened: got %d; want the login API call through it", named, got)
 	}
 	// The user's browser: *.localhost is 127.0.0.1 to it.
@@ -157,7 +92,7 @@ func TestE2EHTTPSProxy(t *testing.T) {
 	}
 
 	// The tunnel dials through the forward proxy too (token from the cache).
-	before := fp.count(named)
+	before := fp.Count(named)
 	cmd = exec.CommandContext(ctx, bin, e.args("tcp", "tcp+https://"+named+"/echo.internal:7000", "--listen", "-")...)
 	cmd.Env = e.binEnv()
 	cmd.Stdin = strings.NewReader("through the forward proxy")
@@ -166,7 +101,7 @@ func TestE2EHTTPSProxy(t *testing.T) {
 	if err := cmd.Run(); err != nil || tout.String() != "through the forward proxy" {
 		t.Fatalf("tcp through HTTPS_PROXY: %v, stdout %q; want the echo\nstderr: %s", err, tout.String(), terr.String())
 	}
-	if got := fp.count(named) - before; got < 1 {
+	if got := fp.Count(named) - before; got < 1 {
 		t.Errorf("forward proxy CONNECTs to %s for the tunnel: got %d; want at least 1", named, got)
 	}
 }

@@ -11,13 +11,13 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -290,18 +290,18 @@ func TestForwardProxy(t *testing.T) {
 }
 
 func testForwardProxy(t *testing.T, d target) {
-	fp := startForwardProxy(t)
+	fp := testutil.StartForwardProxy(t, nil)
 	b := &browser{pool: d.CAPool}
 	auth := newAuth(t, d.CAPool, b)
 	for _, h1 := range []bool{true, false} {
 		t.Run(fmt.Sprintf("h1=%v", h1), func(t *testing.T) {
-			before := fp.uses.Load()
+			before := fp.Uses()
 			ln, err := tunnel.Listen(context.Background(), "127.0.0.1:0", tunnel.Config{
 				Destination:  echoDest(t, d, "echo.internal:7000"),
 				TLSConfig:    &tls.Config{RootCAs: d.CAPool},
 				Auth:         auth,
 				DisableHTTP2: h1,
-				Proxy:        http.ProxyURL(fp.url),
+				Proxy:        http.ProxyURL(fp.URL),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -311,64 +311,14 @@ func testForwardProxy(t *testing.T, d target) {
 			if err != nil || string(got) != "via the forward proxy" {
 				t.Fatalf("echo: got %q, %v", got, err)
 			}
-			if n := fp.uses.Load() - before; n < 1 {
+			if n := fp.Uses() - before; n < 1 {
 				t.Fatalf("forward proxy CONNECTs: got %d; want at least 1", n)
 			}
-			if tgt, _ := fp.last.Load().(string); tgt != d.Addr {
+			if tgt := fp.Last(); tgt != d.Addr {
 				t.Fatalf("forward proxy CONNECT target: got %q; want %q", tgt, d.Addr)
 			}
 		})
 	}
-}
-
-type forwardProxy struct {
-	url  *url.URL
-	uses atomic.Int64
-	last atomic.Value
-	// hosts maps names to loopback addresses (this test network has no DNS).
-	hosts map[string]string
-}
-
-// startForwardProxy is a tiny loopback HTTP CONNECT proxy that counts uses.
-func startForwardProxy(t testing.TB) *forwardProxy {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp := &forwardProxy{url: &url.URL{Scheme: "http", Host: l.Addr().String()}}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect {
-			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-			return
-		}
-		fp.uses.Add(1)
-		fp.last.Store(r.Host)
-		addr := r.Host
-		if h, port, err := net.SplitHostPort(addr); err == nil && fp.hosts[h] != "" {
-			addr = net.JoinHostPort(fp.hosts[h], port)
-		}
-		up, err := net.Dial("tcp", addr)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer up.Close()
-		w.WriteHeader(http.StatusOK)
-		c, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		done := make(chan struct{}, 2)
-		go func() { io.Copy(up, brw); up.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
-		go func() { io.Copy(c, up); c.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
-		<-done
-		<-done
-	})}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return fp
 }
 
 // TestRefusalsKeepToken: 403 and 404 end that connection with an error

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/net/http/httpproxy"
 
+	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -284,8 +285,7 @@ func TestH2DeadSharedConn(t *testing.T) {
 func TestProxyFromEnvironmentSemantics(t *testing.T) {
 	p := startFakeProxy(t, true)
 	_, port, _ := net.SplitHostPort(p.Addr)
-	fp := startForwardProxy(t)
-	fp.hosts = map[string]string{"example.com": "127.0.0.1"}
+	fp := testutil.StartForwardProxy(t, map[string]string{"example.com": "127.0.0.1"})
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if h, port, err := net.SplitHostPort(addr); err == nil && h == "example.com" {
 			addr = net.JoinHostPort("127.0.0.1", port)
@@ -297,7 +297,7 @@ func TestProxyFromEnvironmentSemantics(t *testing.T) {
 		name     string
 		noProxy  string
 		h1       bool
-		wantUses int64
+		wantUses int
 	}{
 		{"HTTPS_PROXY used/h1", "", true, 1},
 		{"HTTPS_PROXY used/h2", "", false, 1},
@@ -305,8 +305,8 @@ func TestProxyFromEnvironmentSemantics(t *testing.T) {
 		{"NO_PROXY bypasses/h2", "example.com", false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := fp.uses.Load()
-			env := &httpproxy.Config{HTTPSProxy: fp.url.String(), NoProxy: tc.noProxy}
+			before := fp.Uses()
+			env := &httpproxy.Config{HTTPSProxy: fp.URL.String(), NoProxy: tc.noProxy}
 			pf := env.ProxyFunc()
 			dst, err := tunnel.ParseDestination("tcp+https://example.com:"+port+"/echo.internal:7000", "")
 			if err != nil {
@@ -338,7 +338,7 @@ func TestProxyFromEnvironmentSemantics(t *testing.T) {
 			if got, err := roundTrip(ln.Addr().String(), []byte("hi")); err != nil || string(got) != "hi" {
 				t.Fatalf("echo: got %q, %v", got, err)
 			}
-			if got := fp.uses.Load() - before; got != tc.wantUses {
+			if got := fp.Uses() - before; got != tc.wantUses {
 				t.Fatalf("forward proxy uses: got %d; want %d", got, tc.wantUses)
 			}
 		})
