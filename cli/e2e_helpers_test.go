@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -108,7 +107,7 @@ func (e *env) args(args ...string) []string {
 // run runs pomerium-cli in-process.
 func (e *env) run(args ...string) (int, string, string) {
 	e.t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	code := cli.Run(ctx, e.factory(strings.NewReader(""), &out, &errOut), args)
@@ -147,24 +146,6 @@ func (e *env) cacheHolds(s string) bool {
 		}
 	}
 	return false
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a poller.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitMatch polls read() until re matches, against a generous deadline.

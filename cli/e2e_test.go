@@ -167,7 +167,7 @@ func TestE2ETCP(t *testing.T) {
 		t.Run("listen/"+tc.name, func(t *testing.T) {
 			e := newEnv(t, ds)
 			e.useCurl()
-			var out, errOut syncBuffer
+			var out, errOut testutil.SyncBuffer
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan struct{})
@@ -207,7 +207,7 @@ func TestE2ETCP(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin, e.args("tcp", echoDest(ds), "--listen", "-")...)
 		cmd.Env = e.binEnv()
-		var stderr syncBuffer
+		var stderr testutil.SyncBuffer
 		cmd.Stderr = &stderr
 		stdin, _ := cmd.StdinPipe()
 		stdout, _ := cmd.StdoutPipe()
@@ -239,7 +239,7 @@ func TestE2ETCP(t *testing.T) {
 		e.useCurl()
 		cmd := exec.Command(bin, e.args("tcp", echoDest(ds))...)
 		cmd.Env = e.binEnv()
-		var stderr syncBuffer
+		var stderr testutil.SyncBuffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

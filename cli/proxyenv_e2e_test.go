@@ -40,7 +40,7 @@ func TestE2EHTTPSProxy(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, e.args("auth", "https://"+named, "--login-timeout", "2m")...)
 	cmd.Env = e.binEnv()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

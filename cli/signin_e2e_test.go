@@ -22,7 +22,7 @@ func TestE2EConcurrentSignIn(t *testing.T) {
 	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	e := newEnv(t, ds)
 	e.useCurl()
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})

@@ -20,8 +20,8 @@ var noBrowserURLRE = regexp.MustCompile(`Open this URL to sign in:\n\n  (https:/
 
 // startCLI runs pomerium-cli in-process in the background; done closes
 // when it returns, and *code holds its exit code then.
-func startCLI(e *env, ctx context.Context, args ...string) (out, errOut *syncBuffer, code *int, done chan struct{}) {
-	out, errOut, code, done = &syncBuffer{}, &syncBuffer{}, new(int), make(chan struct{})
+func startCLI(e *env, ctx context.Context, args ...string) (out, errOut *testutil.SyncBuffer, code *int, done chan struct{}) {
+	out, errOut, code, done = &testutil.SyncBuffer{}, &testutil.SyncBuffer{}, new(int), make(chan struct{})
 	go func() {
 		defer close(done)
 		*code = cli.Run(ctx, e.factory(strings.NewReader(""), out, errOut), args)

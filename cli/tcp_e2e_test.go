@@ -107,7 +107,7 @@ func TestE2ETLSFlags(t *testing.T) {
 			}
 			assertTableHasEcho(t, out, ds)
 
-			var tout, terr syncBuffer
+			var tout, terr testutil.SyncBuffer
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			code = cli.Run(ctx, e.factory(strings.NewReader("over stdio"), &tout, &terr), args("tcp", echoDest(ds), "--listen", "-"))

@@ -36,7 +36,7 @@ func TestConnectEcho(t *testing.T) {
 	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	f := newFixture(t, []connections.Connection{{
 		Name: "echo", Destination: "tcp+https://" + ds.Addr + "/echo.internal:7000", Tags: []string{"dev"},
-	}}, func(c *Controller, _ *Options) { c.OpenURL = followSignIn(ds) })
+	}}, func(c *Controller, _ *Options) { c.OpenURL = ds.FollowSignIn })
 
 	// Edit the CA in through the form, as a user would.
 	f.w.selectConn(f.byName("echo").ID)
@@ -105,7 +105,7 @@ func TestConnectEcho(t *testing.T) {
 func TestPortalImport(t *testing.T) {
 	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	f := newFixture(t, []connections.Connection{{Name: "mine", Destination: "tcp+https://proxy.example.com/mine:1"}},
-		func(c *Controller, _ *Options) { c.OpenURL = followSignIn(ds) })
+		func(c *Controller, _ *Options) { c.OpenURL = ds.FollowSignIn })
 
 	test.Tap(f.w.portalBtn)
 	p := f.w.importer

@@ -2,11 +2,8 @@ package gui
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
 	"net"
-	"net/http"
-	"net/http/cookiejar"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,7 +16,6 @@ import (
 
 	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/connections"
-	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -252,28 +248,6 @@ func findButton(t *testing.T, c fyne.Canvas, text string) *widget.Button {
 	}
 	t.Fatalf("the open dialog has no %q button", text)
 	return nil
-}
-
-// followSignIn is the "browser" for the dev server: it follows the
-// sign-in URL's redirects (auto-login) to the app's loopback callback.
-func followSignIn(ds *testutil.DevServer) func(ctx context.Context, u string) error {
-	return func(ctx context.Context, u string) error {
-		jar, _ := cookiejar.New(nil)
-		hc := &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: ds.CAPool},
-		}}
-		go func() {
-			req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, u, nil)
-			if err != nil {
-				return
-			}
-			if resp, err := hc.Do(req); err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				_ = resp.Body.Close()
-			}
-		}()
-		return nil
-	}
 }
 
 // fakeListener is a Listener whose events the test sends.

@@ -1,12 +1,8 @@
 package connections_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
 	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -52,29 +48,9 @@ func (e *env) factory(in io.Reader, out, errOut io.Writer) *cmdutil.Factory {
 		return ""
 	}
 	if e.ds != nil {
-		f.OpenURL = e.followSignIn
+		f.OpenURL = e.ds.FollowSignIn
 	}
 	return f
-}
-
-// followSignIn is the "browser": it follows the sign-in URL's redirects
-// to the CLI's loopback callback, trusting the dev CA.
-func (e *env) followSignIn(ctx context.Context, u string) error {
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: e.ds.CAPool},
-	}}
-	go func() {
-		req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, u, nil)
-		if err != nil {
-			return
-		}
-		if resp, err := hc.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-		}
-	}()
-	return nil
 }
 
 func root(f *cmdutil.Factory) *cobra.Command {
@@ -88,7 +64,7 @@ func root(f *cmdutil.Factory) *cobra.Command {
 // run runs `pomerium-cli connections ARGS` in-process.
 func (e *env) run(args ...string) (stdout, stderr string, err error) {
 	e.t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	r := root(e.factory(strings.NewReader(e.in), &out, &errOut))
@@ -110,10 +86,10 @@ func (e *env) must(args ...string) (stdout, stderr string) {
 }
 
 // start runs a long-lived command (connect) until the returned stop is called.
-func (e *env) start(args ...string) (stderr *syncBuffer, stop func() error) {
+func (e *env) start(args ...string) (stderr *testutil.SyncBuffer, stop func() error) {
 	e.t.Helper()
-	var out syncBuffer
-	errOut := &syncBuffer{}
+	var out testutil.SyncBuffer
+	errOut := &testutil.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := root(e.factory(strings.NewReader(""), &out, errOut))
 	r.SetArgs(append([]string{"connections"}, args...))
@@ -134,23 +110,6 @@ func (e *env) start(args ...string) (stderr *syncBuffer, stop func() error) {
 	}
 	e.t.Cleanup(func() { _ = stop() })
 	return errOut, stop
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitMatch polls read() until re matches, against a generous deadline.

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/portalclient"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -101,22 +101,6 @@ func (s *fakeStarter) Start(ctx context.Context, it Item, addr string, onEvent f
 	}
 	s.tun = &fakeTunnel{addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 45678}, done: make(chan struct{})}
 	return s.tun, nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func newTest(t *testing.T, opts Options) (*teatest.TestModel, *Model) {
@@ -369,7 +353,7 @@ func TestResizeAndHelp(t *testing.T) {
 }
 
 func TestCopy(t *testing.T) {
-	clip := &syncBuffer{}
+	clip := &testutil.SyncBuffer{}
 	tm, _ := newTest(t, Options{Clipboard: clip})
 	waitScreen(t, tm, "7 of 7 routes")
 	tm.Type("c") // copies the first row (echo)

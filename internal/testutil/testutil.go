@@ -49,7 +49,3 @@ type devOptions struct {
 
 // AutoLogin signs EMAIL in at the built-in provider without the page.
 func AutoLogin(email string) DevOption { return func(o *devOptions) { o.autoLogin = email } }
-
-// StartDevServer starts the dev server and stops it at test cleanup.
-// Implemented in devserver.go by the server's owner.
-var _ = StartDevServer
