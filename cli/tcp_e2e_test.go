@@ -1,12 +1,8 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"io"
-	"math/rand/v2"
 	"net"
 	"os"
 	"regexp"
@@ -45,28 +41,7 @@ func TestE2ETCP64MiB(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(5 * time.Minute))
-			sent := sha256.New()
-			werr := make(chan error, 1)
-			go func() {
-				rng := rand.NewChaCha8([32]byte{4, 2})
-				_, err := io.Copy(c, io.TeeReader(io.LimitReader(rng, size), sent))
-				if err == nil {
-					err = c.(*net.TCPConn).CloseWrite()
-				}
-				werr <- err
-			}()
-			got := sha256.New()
-			n, err := io.Copy(got, c)
-			if err != nil {
-				t.Fatalf("reading the echo: %v", err)
-			}
-			if err := <-werr; err != nil {
-				t.Fatalf("writing: %v", err)
-			}
-			if n != size || !bytes.Equal(got.Sum(nil), sent.Sum(nil)) {
-				t.Fatalf("echo: got %d bytes, SHA-256 %x; want %d bytes, %x", n, got.Sum(nil), size, sent.Sum(nil))
-			}
+			testutil.EchoCheck(t, c, size)
 			waitMatch(t, "tcp stderr", errOut.String, regexp.MustCompile(`closed: sent 64\.0 MiB, received 64\.0 MiB`), done)
 			cancel()
 			<-done

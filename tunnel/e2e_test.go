@@ -3,19 +3,15 @@ package tunnel_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/tunnel"
@@ -67,31 +63,7 @@ func testEcho(t *testing.T, d target, size int64) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(5 * time.Minute))
-			sent := sha256.New()
-			werr := make(chan error, 1)
-			go func() {
-				rng := rand.NewChaCha8([32]byte{1, 2, 3})
-				_, err := io.Copy(c, io.TeeReader(io.LimitReader(rng, size), sent))
-				if err == nil {
-					err = c.(*net.TCPConn).CloseWrite()
-				}
-				werr <- err
-			}()
-			got := sha256.New()
-			n, err := io.Copy(got, c)
-			if err != nil {
-				t.Fatalf("reading the echo: %v", err)
-			}
-			if err := <-werr; err != nil {
-				t.Fatalf("writing: %v", err)
-			}
-			if n != size {
-				t.Fatalf("echo: got %d bytes; want %d", n, size)
-			}
-			if !bytes.Equal(got.Sum(nil), sent.Sum(nil)) {
-				t.Fatalf("echo SHA-256: got %x; want %x", got.Sum(nil), sent.Sum(nil))
-			}
+			testutil.EchoCheck(t, c, size)
 			_, gotH2 := protos.Load("h2")
 			if gotH2 != (tc.proto == "h2") {
 				t.Fatalf("negotiated protocols: %q; want only %s", keys(&protos), tc.proto)
