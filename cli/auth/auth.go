@@ -47,12 +47,7 @@ func authRun(opts *AuthOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	u, err := cmdutil.ParseServerURL(opts.ServerURL)
-	if err != nil {
-		return err
-	}
-	opts.Factory.Target = u.String()
-	a, err := opts.Factory.Authenticator()
+	u, a, err := opts.Factory.ServerAuthenticator(opts.ServerURL)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -215,6 +216,21 @@ func (f *Factory) Authenticator() (*authflow.Authenticator, error) {
 	}
 	f.auth = a
 	return a, nil
+}
+
+// ServerAuthenticator parses the server URL a command was given, makes it
+// the command's Target (for hints) and returns it with the authenticator.
+func (f *Factory) ServerAuthenticator(server string) (*url.URL, *authflow.Authenticator, error) {
+	u, err := ParseServerURL(server)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.Target = u.String()
+	a, err := f.Authenticator()
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, a, nil
 }
 
 // AuthenticatorTLS is Authenticator for TLS options other than the flags:

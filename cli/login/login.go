@@ -48,12 +48,7 @@ func loginRun(opts *LoginOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	u, err := cmdutil.ParseServerURL(opts.ServerURL)
-	if err != nil {
-		return err
-	}
-	opts.Factory.Target = u.String()
-	a, err := opts.Factory.Authenticator()
+	u, a, err := opts.Factory.ServerAuthenticator(opts.ServerURL)
 	if err != nil {
 		return err
 	}
