@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -146,27 +145,4 @@ func (e *env) cacheHolds(s string) bool {
 		}
 	}
 	return false
-}
-
-// waitMatch polls read() until re matches, against a generous deadline.
-func waitMatch(t *testing.T, what string, read func() string, re *regexp.Regexp, done <-chan struct{}) []string {
-	t.Helper()
-	deadline := time.After(2 * time.Minute)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if m := re.FindStringSubmatch(read()); m != nil {
-			return m
-		}
-		select {
-		case <-deadline:
-			t.Fatalf("%s: no match for %s within 2m; got:\n%s", what, re, read())
-		case <-done:
-			if m := re.FindStringSubmatch(read()); m != nil {
-				return m
-			}
-			t.Fatalf("%s: ended before %s appeared; got:\n%s", what, re, read())
-		case <-tick.C:
-		}
-	}
 }

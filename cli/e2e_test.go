@@ -177,7 +177,7 @@ func TestE2ETCP(t *testing.T) {
 				args := e.args(append([]string{"tcp", echoDest(ds), "--listen", "127.0.0.1:0"}, tc.extra...)...)
 				code = cli.Run(ctx, e.factory(strings.NewReader(""), &out, &errOut), args)
 			}()
-			addr := waitMatch(t, "tcp stderr", errOut.String, listeningRE, done)[1]
+			addr := testutil.WaitMatch(t, "tcp stderr", errOut.String, listeningRE, done)[1]
 			for i := range 3 {
 				msg := []byte(strings.Repeat("porthole ", 1000) + string(rune('a'+i)))
 				if got := roundTrip(t, addr, msg); !bytes.Equal(got, msg) {
@@ -187,7 +187,7 @@ func TestE2ETCP(t *testing.T) {
 			if got := e.browserRuns(); got != 1 {
 				t.Errorf("browser ran %d times for 3 connections; want 1", got)
 			}
-			waitMatch(t, "tcp stderr", errOut.String, regexp.MustCompile(`closed: sent 8\.8 KiB, received 8\.8 KiB`), done)
+			testutil.WaitMatch(t, "tcp stderr", errOut.String, regexp.MustCompile(`closed: sent 8\.8 KiB, received 8\.8 KiB`), done)
 			cancel()
 			<-done
 			if code != cli.ExitInterrupt {
@@ -248,7 +248,7 @@ func TestE2ETCP(t *testing.T) {
 		var werr error
 		go func() { werr = cmd.Wait(); close(done) }()
 		t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-		addr := waitMatch(t, "binary stderr", stderr.String, listeningRE, done)[1]
+		addr := testutil.WaitMatch(t, "binary stderr", stderr.String, listeningRE, done)[1]
 		if got := roundTrip(t, addr, []byte("ping")); string(got) != "ping" {
 			t.Errorf("echo through the binary = %q; want ping", got)
 		}

@@ -30,7 +30,7 @@ func TestE2EConcurrentSignIn(t *testing.T) {
 		defer close(done)
 		cli.Run(ctx, e.factory(strings.NewReader(""), &out, &errOut), e.args("tcp", echoDest(ds)))
 	}()
-	addr := waitMatch(t, "tcp stderr", errOut.String, listeningRE, done)[1]
+	addr := testutil.WaitMatch(t, "tcp stderr", errOut.String, listeningRE, done)[1]
 
 	const n = 50
 	var wg sync.WaitGroup

@@ -63,7 +63,7 @@ func TestE2ENoBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out, errOut, code, done := startCLI(e, ctx, e.args("auth", ds.URL.String(), "--no-browser")...)
-	u := waitMatch(t, "auth stderr", errOut.String, noBrowserURLRE, done)[1]
+	u := testutil.WaitMatch(t, "auth stderr", errOut.String, noBrowserURLRE, done)[1]
 	page := follow(t, ds, u)
 	if !strings.Contains(page, "Sign-in complete") {
 		t.Errorf("callback page = %q; want it to say sign-in is complete", page)
@@ -94,7 +94,7 @@ func TestE2ESignInEnds(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		out, errOut, code, done := startCLI(e, ctx, e.args("login", ds.URL.String(), "--no-browser")...)
-		waitMatch(t, "login stderr", errOut.String, noBrowserURLRE, done)
+		testutil.WaitMatch(t, "login stderr", errOut.String, noBrowserURLRE, done)
 		cancel() // what Ctrl-C does to the context of cli.Main
 		select {
 		case <-done:

@@ -34,7 +34,7 @@ func TestE2ETCP64MiB(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			_, errOut, code, done := startCLI(e, ctx, e.args(append([]string{"tcp", echoDest(ds)}, tc.extra...)...)...)
-			addr := waitMatch(t, "tcp stderr", errOut.String, listeningRE, done)[1]
+			addr := testutil.WaitMatch(t, "tcp stderr", errOut.String, listeningRE, done)[1]
 
 			c, err := net.DialTimeout("tcp", addr, 30*time.Second)
 			if err != nil {
@@ -42,7 +42,7 @@ func TestE2ETCP64MiB(t *testing.T) {
 			}
 			defer c.Close()
 			testutil.EchoCheck(t, c, size)
-			waitMatch(t, "tcp stderr", errOut.String, regexp.MustCompile(`closed: sent 64\.0 MiB, received 64\.0 MiB`), done)
+			testutil.WaitMatch(t, "tcp stderr", errOut.String, regexp.MustCompile(`closed: sent 64\.0 MiB, received 64\.0 MiB`), done)
 			cancel()
 			<-done
 			if *code != cli.ExitInterrupt {

@@ -85,6 +85,12 @@ func (e *env) must(args ...string) (stdout, stderr string) {
 	return out, errOut
 }
 
+// waitMatch is testutil.WaitMatch for output that outlives its command.
+func waitMatch(t *testing.T, what string, read func() string, re *regexp.Regexp) []string {
+	t.Helper()
+	return testutil.WaitMatch(t, what, read, re, nil)
+}
+
 // start runs a long-lived command (connect) until the returned stop is called.
 func (e *env) start(args ...string) (stderr *testutil.SyncBuffer, stop func() error) {
 	e.t.Helper()
@@ -110,22 +116,4 @@ func (e *env) start(args ...string) (stderr *testutil.SyncBuffer, stop func() er
 	}
 	e.t.Cleanup(func() { _ = stop() })
 	return errOut, stop
-}
-
-// waitMatch polls read() until re matches, against a generous deadline.
-func waitMatch(t *testing.T, what string, read func() string, re *regexp.Regexp) []string {
-	t.Helper()
-	deadline := time.After(2 * time.Minute)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if m := re.FindStringSubmatch(read()); m != nil {
-			return m
-		}
-		select {
-		case <-deadline:
-			t.Fatalf("%s: no match for %s within 2m; got:\n%s", what, re, read())
-		case <-tick.C:
-		}
-	}
 }

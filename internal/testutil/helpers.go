@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"regexp"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -51,4 +53,29 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// WaitMatch polls read (a command's output) until re matches and returns
+// the submatches, failing the test after two minutes, or once done (the
+// command ended; nil when it cannot) is closed without a match.
+func WaitMatch(t testing.TB, what string, read func() string, re *regexp.Regexp, done <-chan struct{}) []string {
+	t.Helper()
+	deadline := time.After(2 * time.Minute)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if m := re.FindStringSubmatch(read()); m != nil {
+			return m
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("%s: no match for %s within 2m; got:\n%s", what, re, read())
+		case <-done:
+			if m := re.FindStringSubmatch(read()); m != nil {
+				return m
+			}
+			t.Fatalf("%s: ended before %s appeared; got:\n%s", what, re, read())
+		case <-tick.C:
+		}
+	}
 }
