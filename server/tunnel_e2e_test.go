@@ -2,17 +2,12 @@ package server_test
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/porthole-dev/porthole/server"
-	"github.com/porthole-dev/porthole/server/config"
-	"github.com/porthole-dev/porthole/server/session"
 )
 
 // TestConfiguredRoutes runs a dev server with extra configured routes: one
@@ -39,44 +34,26 @@ func TestConfiguredRoutes(t *testing.T) {
 	closed.Close()
 
 	ws := upgradeEchoServer(t)
-	cfg, err := config.Parse([]byte(`
+	s, ds := configServer(t, `
 routes:
   - from: tcp+https://down.internal:1
-    to: tcp://` + closedAddr + `
+    to: tcp://`+closedAddr+`
     allow_any_authenticated_user: true
     timeout: 5s
   - from: tcp+https://quiet.internal:2
-    to: tcp://` + silent.Addr().String() + `
+    to: tcp://`+silent.Addr().String()+`
     allow_any_authenticated_user: true
     idle_timeout: 1s
   - from: https://ws.localhost
-    to: http://` + ws + `
+    to: http://`+ws+`
     allow_any_authenticated_user: true
     allow_websockets: true
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := server.New(server.Options{Dev: true, DevDir: t.TempDir(), Address: ln.Addr().String(), Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go s.Serve(ctx, ln)
-	defer s.Shutdown(context.Background())
-	tok, err := s.Keys().Issue(session.Claims{Subject: "u", Email: "dev@example.com"}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
+	tok := issue(t, s, "dev@example.com", time.Hour)
 
 	connect := func(authority string) (*http.Response, net.Conn) {
 		t.Helper()
-		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: s.CAPool(), NextProtos: []string{"http/1.1"}})
+		conn, err := tls.Dial("tcp", ds.Addr, &tls.Config{RootCAs: s.CAPool(), NextProtos: []string{"http/1.1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +103,7 @@ routes:
 	})
 
 	t.Run("websocket allowed", func(t *testing.T) {
-		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: s.CAPool(), ServerName: "localhost", NextProtos: []string{"http/1.1"}})
+		conn, err := tls.Dial("tcp", ds.Addr, &tls.Config{RootCAs: s.CAPool(), ServerName: "localhost", NextProtos: []string{"http/1.1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
