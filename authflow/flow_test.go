@@ -180,9 +180,9 @@ func TestLoginWithChromium(t *testing.T) {
 	t.Cleanup(func() { _ = os.RemoveAll(profile) })
 	cmd := chromium + " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run" +
 		" --disable-background-networking --disable-component-update --disable-sync" +
-		// The fake's certificate is httptest's own; --dump-dom makes
-		// Chromium exit once the callback page has loaded.
-		" --ignore-certificate-errors --dump-dom --timeout=60000 --user-data-dir=" + profile
+		// The fake's certificate is httptest's own, trusted by a pin;
+		// --dump-dom makes Chromium exit once the callback page has loaded.
+		" " + testutil.ChromiumTrust(ls.srv.Certificate()) + " --dump-dom --timeout=60000 --user-data-dir=" + profile
 	var stderr lockedBuf
 	f := &authflow.Flow{HTTPClient: ls.srv.Client(), OpenURL: authflow.CommandOpener(cmd), Stderr: &stderr, Timeout: 2 * time.Minute}
 	tok, err := f.Login(context.Background(), ls.URL, nil)

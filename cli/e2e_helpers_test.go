@@ -24,6 +24,7 @@ type env struct {
 	browser  string // --browser-cmd
 	count    string // one line per browser invocation
 	ca       string
+	caPin    string // the Chromium flag trusting the dev CA
 	extraEnv map[string]string
 }
 
@@ -31,7 +32,7 @@ func newEnv(t *testing.T, ds *testutil.DevServer) *env {
 	t.Helper()
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, config: filepath.Join(dir, "config"), cache: filepath.Join(dir, "cache"),
-		count: filepath.Join(dir, "browser-count"), ca: ds.CAFile}
+		count: filepath.Join(dir, "browser-count"), ca: ds.CAFile, caPin: testutil.ChromiumTrust(ds.CACert(t))}
 	return e
 }
 
@@ -56,7 +57,7 @@ url="${@: -1}"
 profile=$(mktemp -d '`+e.dir+`/chromium-XXXXXX')
 exec '`+chromium+`' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$profile" --ignore-certificate-errors --dump-dom "$url" >/dev/null 2>"$profile.log"
+  --user-data-dir="$profile" '`+e.caPin+`' --dump-dom "$url" >/dev/null 2>"$profile.log"
 `)
 }
 

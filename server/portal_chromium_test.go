@@ -16,13 +16,12 @@ import (
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
-func chromiumArgs(t *testing.T) []string {
+func chromiumArgs(t *testing.T, d *testutil.DevServer) []string {
 	return []string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir=" + t.TempDir(),
-		// Only Chromium gets this: it has no flag to trust one CA file.
-		"--ignore-certificate-errors",
+		testutil.ChromiumTrust(d.CACert(t)),
 		"--window-size=1200,900",
 	}
 }
@@ -35,7 +34,7 @@ func TestPortalPageInChromium(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dom, err := exec.CommandContext(ctx, chromium, append(chromiumArgs(t), "--dump-dom", page)...).Output()
+	dom, err := exec.CommandContext(ctx, chromium, append(chromiumArgs(t, d), "--dump-dom", page)...).Output()
 	if err != nil {
 		t.Fatalf("chromium --dump-dom: %v", err)
 	}
@@ -51,7 +50,7 @@ func TestPortalPageInChromium(t *testing.T) {
 	}
 	shot := filepath.Join(artifacts, "server-portal.png")
 	os.Remove(shot)
-	cmd := exec.CommandContext(ctx, chromium, append(chromiumArgs(t), "--screenshot="+shot, page)...)
+	cmd := exec.CommandContext(ctx, chromium, append(chromiumArgs(t, d), "--screenshot="+shot, page)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
 	}
