@@ -138,7 +138,13 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
+// isLocalPath reports whether v is a path on this host. Control
+// characters are refused: browsers drop tabs and newlines from a
+// Location, so "/\t/evil.example" would leave as "//evil.example".
 func isLocalPath(v string) bool {
+	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return false
+	}
 	return strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//") && !strings.HasPrefix(v, "/\\")
 }
 
