@@ -15,7 +15,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -114,9 +113,9 @@ func New(opts Options) (*Server, error) {
 			if kv.val == "" {
 				continue
 			}
-			b, err := base64.StdEncoding.DecodeString(kv.val)
-			if err != nil || len(b) < 32 {
-				return nil, fmt.Errorf("%s must be base64 of at least 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
+			b := config.DecodeSecret(kv.val)
+			if b == nil {
+				return nil, fmt.Errorf("%s must be base64 of 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
 			}
 			secret = append(secret, b...)
 		}
