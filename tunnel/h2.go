@@ -110,9 +110,11 @@ func (t *Tunnel) connectH2(ctx context.Context, cc *http2.ClientConn, tok string
 	}
 	resp, err := cc.RoundTrip(req)
 	if err != nil {
+		// ctxErr before cancel: after it, every error would read "canceled".
+		err = fmt.Errorf("CONNECT %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
 		cancel()
 		pw.Close()
-		return nil, 0, "", fmt.Errorf("CONNECT %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
+		return nil, 0, "", err
 	}
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

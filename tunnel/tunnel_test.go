@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -409,5 +411,29 @@ func TestH1WhenNoH2Offered(t *testing.T) {
 	st := ln.Stats()
 	if st.Total != 2 || st.BytesSent != int64(len(msgs[0])+len(msgs[1])) || st.BytesReceived != st.BytesSent {
 		t.Fatalf("stats: got %+v; want 2 connections and every byte counted each way", st)
+	}
+}
+
+// TestH2StreamErrorIsNotCanceled: a CONNECT stream the proxy resets fails
+// with the stream's error, not one that says the context was canceled
+// (front ends take a canceled error for the user's own stop).
+func TestH2StreamErrorIsNotCanceled(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic(http.ErrAbortHandler) // RST_STREAM
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	dst, _ := tunnel.ParseDestination("tcp+https://"+srv.Listener.Addr().String()+"/echo.internal:7000", "")
+	tn, err := tunnel.New(tunnel.Config{Destination: dst, TLSConfig: &tls.Config{RootCAs: pool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tn.Close()
+	err = serveOne(t, tn)
+	if err == nil || errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("got %v; want the stream error, not context canceled", err)
 	}
 }
