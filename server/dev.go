@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/porthole-dev/porthole/server/config"
@@ -35,7 +36,7 @@ func (s *Server) setupDev(opts Options) error {
 		return err
 	}
 	names := append([]string{}, devHostNames...)
-	if host != "" && !containsString(names, host) {
+	if host != "" && !slices.Contains(names, host) {
 		names = append(names, host)
 	}
 	cert, err := s.ca.ServerCert(names)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -68,22 +69,13 @@ func (rp *relyingParty) discover(ctx context.Context) (*oidc.Provider, error) {
 
 func (rp *relyingParty) oauth2(p *oidc.Provider, redirectURL string) *oauth2.Config {
 	scopes := rp.cfg.Scopes
-	if !containsString(scopes, oidc.ScopeOpenID) {
+	if !slices.Contains(scopes, oidc.ScopeOpenID) {
 		scopes = append([]string{oidc.ScopeOpenID}, scopes...)
 	}
 	return &oauth2.Config{
 		ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret,
 		Endpoint: p.Endpoint(), RedirectURL: redirectURL, Scopes: scopes,
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func randomString() string {

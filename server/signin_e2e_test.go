@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestBrowserSignInThroughBuiltInProvider(t *testing.T) {
 	}
 	// The cookie alone authenticates the JSON API.
 	resp, body = get(t, c, d.URL.String()+"/.pomerium/api/v1/routes", map[string]string{"Accept": "application/json"})
-	if resp.StatusCode != http.StatusOK || !contains(routeNames(t, body), "admin-echo") {
+	if resp.StatusCode != http.StatusOK || !slices.Contains(routeNames(t, body), "admin-echo") {
 		t.Fatalf("routes API with the cookie: got %d %q; want 200 listing admin-echo", resp.StatusCode, body)
 	}
 
@@ -215,11 +216,11 @@ func TestPortalDiffersPerUser(t *testing.T) {
 				t.Fatalf("got %d %q; want 200", resp.StatusCode, body)
 			}
 			names := routeNames(t, body)
-			if got := contains(names, "admin-echo"); got != tc.wantAdmin {
+			if got := slices.Contains(names, "admin-echo"); got != tc.wantAdmin {
 				t.Errorf("admin-echo listed: got %v; want %v (routes %v)", got, tc.wantAdmin, names)
 			}
 			for _, n := range tc.wantAlways {
-				if !contains(names, n) {
+				if !slices.Contains(names, n) {
 					t.Errorf("route %q missing from %v", n, names)
 				}
 			}

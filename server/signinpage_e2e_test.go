@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,7 +79,7 @@ routes:
 			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("routes API: got %d %q", resp.StatusCode, body)
 			}
-			if got := contains(routeNames(t, body), "ops-db"); got != tc.wantOps {
+			if got := slices.Contains(routeNames(t, body), "ops-db"); got != tc.wantOps {
 				t.Errorf("ops-db listed for %s: got %v; want %v (%s)", tc.email, got, tc.wantOps, body)
 			}
 		})

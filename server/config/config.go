@@ -13,8 +13,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/porthole-dev/porthole/server/policy"
@@ -135,7 +137,7 @@ func (r *Route) EffectivePolicy() policy.Policy {
 	for _, d := range r.AllowedDomains {
 		cs = append(cs, policy.DomainIs(d))
 	}
-	for _, name := range sortedKeys(r.AllowedIDPClaims) {
+	for _, name := range slices.Sorted(maps.Keys(r.AllowedIDPClaims)) {
 		for _, v := range r.AllowedIDPClaims[name] {
 			cs = append(cs, policy.ClaimHas(name, claimString(v)))
 		}

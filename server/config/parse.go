@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -327,7 +328,7 @@ func (r *Route) parseUpstream(s string) (Upstream, error) {
 func (r *Route) checkUpstream(u *url.URL) error {
 	raw := u.String()
 	want := map[string][]string{"http": {"http", "https"}, "tcp": {"tcp"}, "udp": {"udp"}}[r.Type]
-	if !contains(want, u.Scheme) {
+	if !slices.Contains(want, u.Scheme) {
 		return fmt.Errorf("scheme must be %s for a %s route, got %q", strings.Join(want, " or "), r.FromURL.Scheme, raw)
 	}
 	if u.Host == "" || u.Hostname() == "" {
@@ -434,13 +435,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -234,7 +235,7 @@ func parseStringMatcher(v *yaml.Node) (func(string) bool, error) {
 				return nil, fmt.Errorf("%s: %w", op, err)
 			}
 			neg := op == "not_in"
-			m = func(s string) bool { return contains(list, s) != neg }
+			m = func(s string) bool { return slices.Contains(list, s) != neg }
 		case "is", "not", "contains", "starts_with", "ends_with":
 			want, err := scalar(arg)
 			if err != nil {
@@ -273,7 +274,7 @@ func parseListMatcher(v *yaml.Node) (func([]string) bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(l []string) bool { return contains(l, want) }, nil
+		return func(l []string) bool { return slices.Contains(l, want) }, nil
 	}
 	if v.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("want a string or a map of matchers (%s), got %s; for several values use one criterion each under or:",
@@ -288,11 +289,11 @@ func parseListMatcher(v *yaml.Node) (func([]string) bool, error) {
 		}
 		switch op {
 		case "has":
-			ms = append(ms, func(l []string) bool { return contains(l, want) })
+			ms = append(ms, func(l []string) bool { return slices.Contains(l, want) })
 		case "is": // the list is exactly [want]
 			ms = append(ms, func(l []string) bool { return len(l) == 1 && l[0] == want })
 		case "exclude":
-			ms = append(ms, func(l []string) bool { return !contains(l, want) })
+			ms = append(ms, func(l []string) bool { return !slices.Contains(l, want) })
 		default:
 			return nil, fmt.Errorf("unknown list matcher %q; allowed: %s", op, strings.Join(listMatcherNames, ", "))
 		}
@@ -330,15 +331,6 @@ func scalarList(n *yaml.Node) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // DuplicateKeys reports the first map key written twice under n (YAML
