@@ -15,8 +15,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/porthole-dev/porthole/server/policy"
-
 	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
@@ -48,7 +46,7 @@ func Parse(data []byte) (*Config, error) {
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, errors.New("config holds more than one YAML document (---); keep one")
 	}
-	if err := policy.DuplicateKeys(&doc); err != nil {
+	if err := yamlnode.DuplicateKeys(&doc); err != nil {
 		return nil, err
 	}
 	root := yamlnode.Resolve(&doc)

@@ -39,7 +39,7 @@ func Parse(data []byte) (Policy, error) {
 // of them. Errors name the offending rule, conditional, criterion or
 // matcher and what is allowed instead.
 func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
-	if err := DuplicateKeys(n); err != nil {
+	if err := yamlnode.DuplicateKeys(n); err != nil {
 		return err
 	}
 	n = yamlnode.Resolve(n)
@@ -331,30 +331,4 @@ func scalarList(n *yaml.Node) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
-}
-
-// DuplicateKeys reports the first map key written twice under n (YAML
-// parsers disagree on which one wins, so neither is guessed at).
-func DuplicateKeys(n *yaml.Node) error {
-	if n == nil {
-		return nil
-	}
-	if n.Kind == yaml.MappingNode {
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			if k.Kind == yaml.ScalarNode {
-				if seen[k.Value] {
-					return fmt.Errorf("line %d: key %q set twice in the same map", k.Line, k.Value)
-				}
-				seen[k.Value] = true
-			}
-		}
-	}
-	for _, c := range n.Content { // aliases are not followed: their target is checked where it is written
-		if err := DuplicateKeys(c); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -41,3 +41,29 @@ func KindName(n *yaml.Node) string {
 	}
 	return "an unexpected YAML node"
 }
+
+// DuplicateKeys reports the first map key written twice under n (YAML
+// parsers disagree on which one wins, so neither is guessed at).
+func DuplicateKeys(n *yaml.Node) error {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode {
+				if seen[k.Value] {
+					return fmt.Errorf("line %d: key %q set twice in the same map", k.Line, k.Value)
+				}
+				seen[k.Value] = true
+			}
+		}
+	}
+	for _, c := range n.Content { // aliases are not followed: their target is checked where it is written
+		if err := DuplicateKeys(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
