@@ -153,11 +153,7 @@ func (e *exportForm) exportTo(path string) error {
 	if e.format.Selected == formatDesktopLabel {
 		opts.Format = connections.FormatPomeriumDesktop
 	}
-	var buf bytes.Buffer
-	if err := connections.Export(&buf, list, opts); err != nil {
-		return err
-	}
-	return writeFileAtomic(path, buf.Bytes())
+	return connections.WriteExport(path, list, opts)
 }
 
 func (e *exportForm) close() {
