@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/porthole-dev/porthole/internal/atomicfile"
 )
 
 // keyringTimeout bounds each keyring call: without a D-Bus session or with
@@ -136,8 +138,8 @@ func (c *Cache) Save(host, tok string) error {
 		if c.dirErr != nil {
 			return c.dirErr
 		}
-		if err := writeAtomic(c.TokenPath(host), []byte(tok+"\n")); err != nil {
-			return fmt.Errorf("writing token file: %w", err)
+		if err := atomicfile.Write(c.TokenPath(host), []byte(tok+"\n"), 0o600); err != nil {
+			return err
 		}
 	}
 	return c.updateIndex(func(hosts []string) []string {
@@ -251,41 +253,7 @@ func (c *Cache) updateIndex(f func([]string) []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(c.indexPath(), append(b, '\n')); err != nil {
-		return fmt.Errorf("writing the host index: %w", err)
-	}
-	return nil
-}
-
-// writeAtomic writes data to path with mode 0600 through a temp file in
-// the same directory (0700) and a rename.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(c.indexPath(), append(b, '\n'), 0o600)
 }
 
 // sanitize makes host a file name: [A-Za-z0-9.-] stay, any other byte
