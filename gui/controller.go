@@ -3,7 +3,6 @@ package gui
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -63,7 +62,7 @@ type Controller struct {
 	runs   map[string]*run
 	failed map[string]error // why a connection is off, until it starts again
 	logs   map[string][]LogEntry
-	auths  map[string]*authflow.Authenticator
+	auths  map[tlsconfig.Options]*authflow.Authenticator
 }
 
 // run is one running listener.
@@ -481,10 +480,9 @@ func (c *Controller) notify(title, body string) {
 // set, so connections to the same cluster share one sign-in while the
 // login API is reached with the same TLS settings as the tunnel.
 func (c *Controller) authFor(opts tlsconfig.Options, cfg *tls.Config) *authflow.Authenticator {
-	key, _ := json.Marshal(opts)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if a := c.auths[string(key)]; a != nil {
+	if a := c.auths[opts]; a != nil {
 		return a
 	}
 	stderr := c.Stderr
@@ -501,8 +499,8 @@ func (c *Controller) authFor(opts tlsconfig.Options, cfg *tls.Config) *authflow.
 		Store: c.Tokens,
 	}
 	if c.auths == nil {
-		c.auths = map[string]*authflow.Authenticator{}
+		c.auths = map[tlsconfig.Options]*authflow.Authenticator{}
 	}
-	c.auths[string(key)] = a
+	c.auths[opts] = a
 	return a
 }
