@@ -139,7 +139,7 @@ func (r *Route) EffectivePolicy() policy.Policy {
 	}
 	for _, name := range slices.Sorted(maps.Keys(r.AllowedIDPClaims)) {
 		for _, v := range r.AllowedIDPClaims[name] {
-			cs = append(cs, policy.ClaimHas(name, claimString(v)))
+			cs = append(cs, policy.ClaimHas(name, v))
 		}
 	}
 	return r.Policy.Or(policy.AllowAnyOf(cs...))

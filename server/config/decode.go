@@ -186,14 +186,3 @@ func claimMap(dst *map[string][]any) fieldFn {
 		return nil
 	}
 }
-
-// claimString spells a claim value as the policy package compares it.
-func claimString(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
-}

@@ -21,7 +21,10 @@
 //	}
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Identity is who is asking. A nil *Identity means "no session".
 type Identity struct {
@@ -125,15 +128,12 @@ func DomainIs(domain string) Criterion {
 }
 
 // ClaimHas matches users whose ID token claim name has value (a list claim
-// containing it, or a scalar claim equal to it).
-func ClaimHas(name, value string) Criterion {
+// containing it, or a scalar claim equal to it). A number or boolean value
+// compares by its spelling, as the claim's own values do.
+func ClaimHas(name string, value any) Criterion {
+	want := scalarString(value)
 	return Criterion{criterion{name: "claim/" + name, needsUser: true, match: func(id *Identity) bool {
-		for _, v := range claimValues(id, name) {
-			if v == value {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(claimValues(id, name), want)
 	}}}
 }
 
