@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,4 +49,26 @@ func (f *Factory) SaveLastServer(u string) error {
 		return err
 	}
 	return atomicfile.Write(filepath.Join(d, lastServerFile), []byte(u+"\n"), 0o600)
+}
+
+// ResolveServer parses the server URL given, or else the remembered one,
+// and makes it the command's Target (for hints). When there is neither it
+// is a usage error suggesting run ("pomerium-cli routes list URL").
+func (f *Factory) ResolveServer(given, run string) (*url.URL, error) {
+	if given == "" {
+		last, err := f.LastServer()
+		if err != nil {
+			return nil, err
+		}
+		if last == "" {
+			return nil, Usagef("no server URL given and none remembered: run %s", run)
+		}
+		given = last
+	}
+	u, err := ParseServerURL(given)
+	if err != nil {
+		return nil, err
+	}
+	f.Target = u.String()
+	return u, nil
 }

@@ -66,18 +66,7 @@ func logoutRun(opts *LogoutOptions) error {
 		}
 		return nil
 	}
-	given := opts.ServerURL
-	if given == "" {
-		last, err := opts.Factory.LastServer()
-		if err != nil {
-			return err
-		}
-		if last == "" {
-			return cmdutil.Usagef("no server URL given and none remembered: run pomerium-cli logout https://proxy.example.com, or --all")
-		}
-		given = last
-	}
-	u, err := cmdutil.ParseServerURL(given)
+	u, err := opts.Factory.ResolveServer(opts.ServerURL, "pomerium-cli logout https://proxy.example.com, or --all")
 	if err != nil {
 		return err
 	}

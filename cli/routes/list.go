@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 
@@ -69,33 +68,12 @@ func validOutput(s string) bool {
 	return false
 }
 
-// ResolveServer returns the server URL given, or the remembered one, with
-// a clear error when there is neither.
-func ResolveServer(f *cmdutil.Factory, given, cmdPath string) (*url.URL, error) {
-	if given == "" {
-		last, err := f.LastServer()
-		if err != nil {
-			return nil, err
-		}
-		if last == "" {
-			return nil, cmdutil.Usagef("no server URL given and none remembered: run %s https://proxy.example.com", cmdPath)
-		}
-		given = last
-	}
-	u, err := cmdutil.ParseServerURL(given)
-	if err != nil {
-		return nil, err
-	}
-	f.Target = u.String()
-	return u, nil
-}
-
 func listRun(opts *ListOptions) error {
 	ctx := opts.Ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	u, err := ResolveServer(opts.Factory, opts.ServerURL, "pomerium-cli routes list")
+	u, err := opts.Factory.ResolveServer(opts.ServerURL, "pomerium-cli routes list https://proxy.example.com")
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ the browser), c copies the connect command, ? shows all keys.`,
 }
 
 func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen string) error {
-	u, err := ResolveServer(f, given, "pomerium-cli routes pick")
+	u, err := f.ResolveServer(given, "pomerium-cli routes pick https://proxy.example.com")
 	if err != nil {
 		return err
 	}
