@@ -45,18 +45,22 @@ func token(r *http.Request) (string, credSource) {
 	if v := r.Header.Get("X-Pomerium-Authorization"); v != "" {
 		return strings.TrimSpace(v), credHeader
 	}
-	if v := r.Header.Get("Authorization"); v != "" {
-		if t, ok := cutPrefixFold(v, "Pomerium "); ok {
-			return strings.TrimSpace(t), credHeader
-		}
-		if t, ok := cutPrefixFold(v, "Bearer Pomerium-"); ok {
-			return strings.TrimSpace(t), credHeader
-		}
+	if t, ok := pomeriumAuthorization(r.Header.Get("Authorization")); ok {
+		return strings.TrimSpace(t), credHeader
 	}
 	if v := r.URL.Query().Get("pomerium_session"); v != "" {
 		return v, credQuery
 	}
 	return "", credNone
+}
+
+// pomeriumAuthorization is the token of an Authorization header in one
+// of Pomerium's forms; other schemes belong to the upstream.
+func pomeriumAuthorization(v string) (string, bool) {
+	if t, ok := cutPrefixFold(v, "Pomerium "); ok {
+		return t, true
+	}
+	return cutPrefixFold(v, "Bearer Pomerium-")
 }
 
 func cutPrefixFold(s, prefix string) (string, bool) {
@@ -87,12 +91,8 @@ func stripCredentials(h http.Header, u *url.URL) {
 			delete(h, k)
 		}
 	}
-	if v := h.Get("Authorization"); v != "" {
-		if _, ok := cutPrefixFold(v, "Pomerium "); ok {
-			h.Del("Authorization")
-		} else if _, ok := cutPrefixFold(v, "Bearer Pomerium-"); ok {
-			h.Del("Authorization")
-		}
+	if _, ok := pomeriumAuthorization(h.Get("Authorization")); ok {
+		h.Del("Authorization")
 	}
 	if cookies := h.Values("Cookie"); len(cookies) > 0 {
 		var keep []string
