@@ -344,15 +344,8 @@ func hasPathPrefix(p, prefix string) bool {
 // isPortalHost reports whether r is addressed to the server itself
 // rather than to an http route's host.
 func (s *Server) isPortalHost(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.Host)
-	if err != nil {
-		host = r.Host
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil || r.Host == s.address
+	host := hostOnly(r.Host)
+	return host == "localhost" || net.ParseIP(host) != nil || r.Host == s.address
 }
 
 func logErr(log *slog.Logger, msg string, err error, args ...any) {
