@@ -64,7 +64,6 @@ type accessToken struct {
 type storage struct {
 	client   *client
 	users    map[string]User // by subject
-	bySubj   map[string]string
 	key      signingKey
 	now      func() time.Time
 	mu       sync.Mutex
