@@ -73,13 +73,13 @@ func connectRun(opts *ConnectOptions) error {
 	if dst.Proxy != nil {
 		opts.Factory.Target = dst.Proxy.String()
 	}
-	// The saved TLS options apply to the sign-in as well as the tunnel, so
-	// they become the factory's before it builds anything; TLS flags given
-	// on this command line win.
-	if opts.Factory.TLSOptions() == (tlsconfig.Options{}) {
-		opts.Factory.Opts.TLS = c.TLS
+	// The saved TLS options apply to the sign-in as well as the tunnel;
+	// TLS flags given on this command line win.
+	tlsOpts := c.TLS
+	if flags := opts.Factory.TLSOptions(); flags != (tlsconfig.Options{}) {
+		tlsOpts = flags
 	}
-	cfg, err := opts.Factory.TunnelConfig(dst)
+	cfg, err := opts.Factory.TunnelConfigTLS(dst, tlsOpts)
 	if err != nil {
 		return fmt.Errorf("connection %s: %w", c.Name, err)
 	}
