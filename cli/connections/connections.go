@@ -9,7 +9,6 @@ package connections
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -111,31 +110,21 @@ func (c *connFlags) apply(fs *pflag.FlagSet, conn *saved.Connection) error {
 	set("listen", &conn.ListenAddr, c.listen)
 	set("pomerium-url", &conn.PomeriumURL, c.pomeriumURL)
 	set("ca-cert", &conn.TLS.CACert, c.tls.CACert)
+	files, err := absTLSPaths(c.tls) // the desktop app runs from another directory
+	if err != nil {
+		return err
+	}
+	set("alternate-ca-path", &conn.TLS.CAFile, files.CAFile)
 	for _, p := range []struct {
-		flag     string
-		dst      *string
-		v        string
-		inlineOf *string
+		flag          string
+		dst, inlineOf *string
+		v             string
 	}{
-		{"alternate-ca-path", &conn.TLS.CAFile, c.tls.CAFile, &conn.TLS.CACert},
-		{"client-cert", &conn.TLS.ClientCertFile, c.tls.ClientCertFile, &conn.TLS.ClientCert},
-		{"client-key", &conn.TLS.ClientKeyFile, c.tls.ClientKeyFile, &conn.TLS.ClientKey},
+		{"client-cert", &conn.TLS.ClientCertFile, &conn.TLS.ClientCert, files.ClientCertFile},
+		{"client-key", &conn.TLS.ClientKeyFile, &conn.TLS.ClientKey, files.ClientKeyFile},
 	} {
-		if !fs.Changed(p.flag) {
-			continue
-		}
-		v := p.v
-		if v != "" {
-			// The desktop app runs from another directory: keep absolute paths.
-			abs, err := filepath.Abs(v)
-			if err != nil {
-				return fmt.Errorf("--%s: %w", p.flag, err)
-			}
-			v = abs
-		}
-		*p.dst = v
-		if p.flag != "alternate-ca-path" {
-			*p.inlineOf = "" // a file replaces an inline PEM
+		if fs.Changed(p.flag) {
+			*p.dst, *p.inlineOf = p.v, "" // a file replaces an inline PEM
 		}
 	}
 	if fs.Changed("alternate-ca-path") && c.tls.CAFile != "" && !fs.Changed("ca-cert") {
