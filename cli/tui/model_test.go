@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/porthole-dev/porthole/connections"
@@ -346,7 +347,7 @@ func TestResizeAndHelp(t *testing.T) {
 		t.Errorf("lines at 40x10: got %d; want at most 10", len(lines))
 	}
 	for _, l := range lines {
-		if w := len([]rune(stripANSI(l))); w > 40 {
+		if w := ansi.StringWidth(l); w > 40 {
 			t.Errorf("line wider than 40: %q (%d)", l, w)
 		}
 	}
@@ -366,20 +367,4 @@ func TestCopy(t *testing.T) {
 	if !strings.Contains(clip.String(), "\x1b]52;c;") {
 		t.Errorf("clipboard: got %q; want an OSC 52 sequence", clip.String())
 	}
-}
-
-func stripANSI(s string) string {
-	var b strings.Builder
-	in := false
-	for _, r := range s {
-		switch {
-		case r == '\x1b':
-			in = true
-		case in && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'):
-			in = false
-		case !in:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
