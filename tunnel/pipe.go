@@ -11,8 +11,9 @@ import (
 // pipe copies both ways until both directions end. Each direction is
 // half-closed on its own (an EOF from one side becomes CloseWrite on the
 // other), so protocols that shut down one way keep working; an error in
-// either direction ends both.
-func (t *Tunnel) pipe(local net.Conn, up upstream) (sent, received int64, err error) {
+// either direction ends both. It returns the bytes sent (local to
+// upstream) and received.
+func (t *Tunnel) pipe(local net.Conn, up upstream) (int64, int64, error) {
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
@@ -23,11 +24,12 @@ func (t *Tunnel) pipe(local net.Conn, up upstream) (sent, received int64, err er
 			up.Close()
 		})
 	}
-	var s, r atomic.Int64
+	var sent, received int64
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		_, err := copyCounting(up, local, &s, &t.sent)
+		var err error
+		sent, err = copyCounting(up, local, &t.sent)
 		if err != nil {
 			abort(err)
 			return
@@ -38,7 +40,8 @@ func (t *Tunnel) pipe(local net.Conn, up upstream) (sent, received int64, err er
 	}()
 	go func() {
 		defer wg.Done()
-		_, err := copyCounting(local, up, &r, &t.receivd)
+		var err error
+		received, err = copyCounting(local, up, &t.receivd)
 		if err != nil {
 			abort(err)
 			return
@@ -55,12 +58,12 @@ func (t *Tunnel) pipe(local net.Conn, up upstream) (sent, received int64, err er
 	if errors.Is(firstErr, net.ErrClosed) || errors.Is(firstErr, io.ErrClosedPipe) {
 		firstErr = nil
 	}
-	return s.Load(), r.Load(), firstErr
+	return sent, received, firstErr
 }
 
-// copyCounting is io.Copy that keeps the per-connection and the tunnel's
-// live byte counters up to date as it goes.
-func copyCounting(dst io.Writer, src io.Reader, conn, total *atomic.Int64) (int64, error) {
+// copyCounting is io.Copy that keeps the tunnel's live byte counter up to
+// date as it goes.
+func copyCounting(dst io.Writer, src io.Reader, total *atomic.Int64) (int64, error) {
 	buf := make([]byte, 64<<10)
 	var n int64
 	for {
@@ -68,7 +71,6 @@ func copyCounting(dst io.Writer, src io.Reader, conn, total *atomic.Int64) (int6
 		if nr > 0 {
 			nw, werr := dst.Write(buf[:nr])
 			n += int64(nw)
-			conn.Add(int64(nw))
 			total.Add(int64(nw))
 			if werr != nil {
 				return n, werr
