@@ -63,6 +63,3 @@ type h1Upstream struct {
 }
 
 func (u *h1Upstream) Read(p []byte) (int, error) { return u.r.Read(p) }
-
-// WriteTo lets io.Copy drain the buffered bytes, then the connection.
-func (u *h1Upstream) WriteTo(w io.Writer) (int64, error) { return u.r.WriteTo(w) }
