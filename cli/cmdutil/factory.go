@@ -147,14 +147,9 @@ func (f *Factory) httpClientLocked() (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.httpClient = NewHTTPClient(cfg)
+	f.httpClient = authflow.NewHTTPClient(cfg)
 	return f.httpClient, nil
 }
-
-// NewHTTPClient is authflow.NewHTTPClient: cfg for TLS, the environment's
-// forward proxy, HTTP/2 when offered, redirects returned (a 302 from the
-// proxy means "sign in").
-func NewHTTPClient(cfg *tls.Config) *http.Client { return authflow.NewHTTPClient(cfg) }
 
 // TokenStore is the keyring cache with its 0600 file fallback.
 func (f *Factory) TokenStore() authflow.TokenStore {
@@ -251,7 +246,7 @@ func (f *Factory) AuthenticatorTLS(opts tlsconfig.Options) (*authflow.Authentica
 	if err != nil {
 		return nil, err
 	}
-	a, err := f.newAuthenticatorLocked(NewHTTPClient(cfg))
+	a, err := f.newAuthenticatorLocked(authflow.NewHTTPClient(cfg))
 	if err != nil {
 		return nil, err
 	}
