@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/atomicfile"
 )
 
 // FileChooser picks a file to read or write. done gets "" when the user
@@ -178,7 +179,7 @@ func (w *MainWindow) exportLog(id string) {
 			w.showError(err)
 			return
 		}
-		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		if err := atomicfile.Write(path, buf.Bytes(), 0o600); err != nil {
 			w.showError(err)
 		}
 	})
@@ -195,32 +196,4 @@ func safeFileName(s string) string {
 		return "connection"
 	}
 	return s
-}
-
-// writeFileAtomic writes b to path through a 0600 temp file in the same
-// directory and a rename, so a reader never sees half a file.
-func writeFileAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
