@@ -51,30 +51,13 @@ routes:
 `)
 	tok := issue(t, s, "dev@example.com", time.Hour)
 
-	connect := func(authority string) (*http.Response, net.Conn) {
-		t.Helper()
-		conn, err := tls.Dial("tcp", ds.Addr, &tls.Config{RootCAs: s.CAPool(), NextProtos: []string{"http/1.1"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		conn.SetDeadline(time.Now().Add(60 * time.Second))
-		io.WriteString(conn, "CONNECT "+authority+" HTTP/1.1\r\nHost: "+authority+"\r\nAuthorization: Pomerium "+tok+"\r\n\r\n")
-		br := bufio.NewReader(conn)
-		resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, conn
-	}
-
 	t.Run("upstream down", func(t *testing.T) {
-		if resp, _ := connect("down.internal:1"); resp.StatusCode != http.StatusBadGateway {
+		if resp, _, _ := connectH1(t, ds, "down.internal:1", tok); resp.StatusCode != http.StatusBadGateway {
 			t.Errorf("got %d; want 502", resp.StatusCode)
 		}
 	})
 	t.Run("idle timeout", func(t *testing.T) {
-		resp, conn := connect("quiet.internal:2")
+		resp, conn, _ := connectH1(t, ds, "quiet.internal:2", tok)
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("got %d; want 200", resp.StatusCode)
 		}
