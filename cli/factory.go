@@ -13,8 +13,5 @@ type Factory = cmdutil.Factory
 // NewFactory builds a factory over the given streams. Terminal state is
 // detected when they are *os.File.
 func NewFactory(in io.Reader, out, errOut io.Writer) *Factory {
-	return &cmdutil.Factory{IO: &cmdutil.IOStreams{
-		In: in, Out: out, ErrOut: errOut,
-		InTTY: cmdutil.IsTerminal(in), OutTTY: cmdutil.IsTerminal(out), ErrTTY: cmdutil.IsTerminal(errOut),
-	}}
+	return &cmdutil.Factory{IO: cmdutil.NewIOStreams(in, out, errOut)}
 }

@@ -15,21 +15,23 @@ type IOStreams struct {
 	InTTY, OutTTY, ErrTTY bool
 }
 
-// System returns the process's streams with their terminal state.
-func System() *IOStreams {
+// NewIOStreams wraps the given streams with their terminal state: a
+// stream is a terminal when it is an *os.File attached to one.
+func NewIOStreams(in io.Reader, out, errOut io.Writer) *IOStreams {
 	return &IOStreams{
-		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-		InTTY: isTerminal(os.Stdin), OutTTY: isTerminal(os.Stdout), ErrTTY: isTerminal(os.Stderr),
+		In: in, Out: out, ErrOut: errOut,
+		InTTY: isTerminal(in), OutTTY: isTerminal(out), ErrTTY: isTerminal(errOut),
 	}
 }
 
-// IsTerminal reports whether w is an *os.File attached to a terminal.
-func IsTerminal(v any) bool {
-	f, ok := v.(*os.File)
-	return ok && isTerminal(f)
-}
+// System returns the process's streams with their terminal state.
+func System() *IOStreams { return NewIOStreams(os.Stdin, os.Stdout, os.Stderr) }
 
-func isTerminal(f *os.File) bool {
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
