@@ -109,9 +109,7 @@ func (r *routeFetcher) Routes(ctx context.Context, notify func(string)) ([]porta
 	if err != nil {
 		return nil, err
 	}
-	if err := r.f.SaveLastServer(r.server.String()); err != nil {
-		return rs, nil // remembering the server is a convenience
-	}
+	_ = r.f.SaveLastServer(r.server.String()) // remembering the server is a convenience
 	return rs, nil
 }
 
