@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	} else if opts.Address == "" {
 		opts.Address = opts.Config.Address
 		if opts.Address == "" {
-			opts.Address = ":443"
+			opts.Address = config.DefaultAddress
 		}
 	}
 	ln, err := net.Listen("tcp", opts.Address)

@@ -32,12 +32,11 @@ import (
 )
 
 const (
-	defaultCookieExpire = 14 * time.Hour
-	defaultDialTimeout  = 30 * time.Second
-	assertionTTL        = 5 * time.Minute
-	stateTTL            = 10 * time.Minute
-	sessionCookie       = "_pomerium"
-	csrfCookie          = "_pomerium_csrf"
+	defaultDialTimeout = 30 * time.Second
+	assertionTTL       = 5 * time.Minute
+	stateTTL           = 10 * time.Minute
+	sessionCookie      = "_pomerium"
+	csrfCookie         = "_pomerium_csrf"
 )
 
 // Options configure a Server.
@@ -87,7 +86,7 @@ type Server struct {
 // New builds the server: keys, TLS, identity provider client and, in
 // dev mode, the CA, built-in provider, sample upstreams and routes.
 func New(opts Options) (*Server, error) {
-	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: defaultCookieExpire}
+	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: config.DefaultCookieExpire}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
