@@ -18,7 +18,6 @@ import (
 	"os"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"github.com/porthole-dev/porthole/authflow"
@@ -66,9 +65,10 @@ func Main(args []string) int {
 			if err != nil {
 				return fmt.Errorf("sign-in URL: %w", err)
 			}
-			var openErr error
-			fyne.DoAndWait(func() { openErr = a.OpenURL(u) })
-			return openErr
+			// Not through the UI goroutine: the desktop drivers only start a
+			// command, and Stop on the UI goroutine waits for the connection
+			// that is signing in here.
+			return a.OpenURL(u)
 		},
 		Stderr: os.Stderr,
 	}
