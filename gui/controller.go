@@ -84,7 +84,18 @@ func (c *Controller) Load() error {
 	}
 	c.mu.Lock()
 	c.list = list
+	var gone []string
+	for id := range c.runs {
+		if !slices.ContainsFunc(list, func(x connections.Connection) bool { return x.ID == id }) {
+			gone = append(gone, id)
+		}
+	}
 	c.mu.Unlock()
+	// A running connection removed from the store (by the CLI, or a
+	// portal re-import) would have no row left to switch it off.
+	for _, id := range gone {
+		c.Stop(id)
+	}
 	c.changed("")
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -405,6 +406,24 @@ func TestStoreChangedOutside(t *testing.T) {
 	f.eventually("the CLI's connection in the list", func() bool { return f.row("from-cli") != nil })
 	if got := groupLabels(f.w); !slices.Contains(got, "cli (1)") {
 		t.Errorf("groups: got %q; want a cli group", got)
+	}
+
+	// Removed outside while running: it stops, as no row is left for it.
+	id := f.byName("from-cli").ID
+	if err := f.ctrl.Start(id); err != nil {
+		t.Fatal(err)
+	}
+	addr := f.ctrl.State(id).Addr
+	if addr == "" {
+		t.Fatal("from-cli started with no local address")
+	}
+	if err := cli.Delete(id); err != nil {
+		t.Fatal(err)
+	}
+	f.eventually("from-cli gone and stopped", func() bool { return f.row("from-cli") == nil && f.ctrl.RunningCount() == 0 })
+	if c, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
+		c.Close()
+		t.Errorf("local address %s of the removed connection still accepts", addr)
 	}
 }
 
