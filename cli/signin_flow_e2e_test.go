@@ -2,10 +2,7 @@ package cli_test
 
 import (
 	"context"
-	"crypto/tls"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"regexp"
 	"strings"
 	"testing"
@@ -34,15 +31,10 @@ func startCLI(e *env, ctx context.Context, args ...string) (out, errOut *testuti
 // the CLI's loopback callback.
 func follow(t *testing.T, ds *testutil.DevServer, u string) string {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ds.CAPool}}}
-	defer c.CloseIdleConnections()
-	resp, err := c.Get(u)
+	resp, b, err := testutil.Browse(context.Background(), ds.CAPool, u)
 	if err != nil {
 		t.Fatalf("following the printed sign-in URL: %v", err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Hostname() != "127.0.0.1" || resp.Request.URL.Query().Get("pomerium_jwt") == "" {
 		t.Fatalf("the sign-in ended at %s with %s; want 200 from the CLI's callback", resp.Request.URL.Redacted(), resp.Status)
 	}

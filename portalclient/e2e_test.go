@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,15 +22,8 @@ func TestRoutesDevServer(t *testing.T) {
 	var opens atomic.Int64
 	browse := func(ctx context.Context, u string) error {
 		opens.Add(1)
-		jar, _ := cookiejar.New(nil)
-		bc := &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.CAPool}}}
-		resp, err := bc.Get(u)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil
+		_, _, err := testutil.Browse(ctx, d.CAPool, u)
+		return err
 	}
 	auth := &authflow.Authenticator{
 		Flow:  &authflow.Flow{HTTPClient: hc, OpenURL: browse, Stderr: io.Discard, Timeout: time.Minute},

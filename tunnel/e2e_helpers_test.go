@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"sync"
@@ -31,19 +30,10 @@ type browser struct {
 
 func (b *browser) open(ctx context.Context, u string) error {
 	b.opens.Add(1)
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: b.pool}}}
-	defer c.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.Do(req)
+	resp, _, err := testutil.Browse(ctx, b.pool, u)
 	if err != nil {
 		return fmt.Errorf("browser: %w", err)
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("browser: %s at %s", resp.Status, resp.Request.URL)
 	}

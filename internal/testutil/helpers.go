@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -13,26 +14,34 @@ import (
 	"time"
 )
 
-// FollowSignIn is a "browser" for a dev server started with AutoLogin, in
-// the shape of a sign-in flow's URL opener: it returns at once, as a real
-// browser does, and follows u's redirects in the background (trusting the
-// dev CA) down to the client's loopback callback.
-func (d *DevServer) FollowSignIn(ctx context.Context, u string) error {
+// Browse is a user's browser for a proxy whose sign-in needs no page (a
+// dev server started with AutoLogin): a cookie-keeping client trusting
+// pool that follows every redirect from u, the last of which lands on the
+// client's loopback callback. It returns that last response and its body.
+func Browse(ctx context.Context, pool *x509.CertPool, u string) (*http.Response, []byte, error) {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: time.Minute, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: d.CAPool},
+		TLSClientConfig: &tls.Config{RootCAs: pool},
 	}}
-	go func() {
-		defer hc.CloseIdleConnections()
-		req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, u, nil)
-		if err != nil {
-			return
-		}
-		if resp, err := hc.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-		}
-	}()
+	defer hc.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+// FollowSignIn is Browse against d, in the shape of a sign-in flow's URL
+// opener: it returns at once, as a real browser does, and follows u in
+// the background.
+func (d *DevServer) FollowSignIn(ctx context.Context, u string) error {
+	go func() { _, _, _ = Browse(context.WithoutCancel(ctx), d.CAPool, u) }()
 	return nil
 }
 
