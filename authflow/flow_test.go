@@ -7,30 +7,12 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
-
-type lockedBuf struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (b *lockedBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.Write(p)
-}
-
-func (b *lockedBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.String()
-}
 
 func TestLogin(t *testing.T) {
 	ls := startLoginServer(t)
@@ -43,7 +25,7 @@ func TestLogin(t *testing.T) {
 		{"no browser", false, "Open this URL to sign in:\n\n  https://"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var stderr lockedBuf
+			var stderr testutil.SyncBuffer
 			f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &stderr, Timeout: time.Minute}
 			var opened []string
 			if tc.withOpener {
@@ -88,7 +70,7 @@ func TestLogin(t *testing.T) {
 // and it is shut down when Login returns.
 func TestCallbackRefusals(t *testing.T) {
 	ls := startLoginServer(t)
-	var stderr lockedBuf
+	var stderr testutil.SyncBuffer
 	callback := make(chan string, 1)
 	f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &stderr, Timeout: time.Minute,
 		OpenURL: func(_ context.Context, u string) error {
@@ -131,7 +113,7 @@ func TestCallbackRefusals(t *testing.T) {
 func TestLoginFailures(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		ls := startLoginServer(t)
-		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &lockedBuf{}, Timeout: 100 * time.Millisecond}
+		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &testutil.SyncBuffer{}, Timeout: 100 * time.Millisecond}
 		_, err := f.Login(context.Background(), ls.URL, nil)
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "--login-timeout") {
 			t.Fatalf("got %v; want a timeout naming --login-timeout", err)
@@ -140,7 +122,7 @@ func TestLoginFailures(t *testing.T) {
 	t.Run("canceled", func(t *testing.T) {
 		ls := startLoginServer(t)
 		ctx, cancel := context.WithCancel(context.Background())
-		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &lockedBuf{}, Timeout: time.Minute}
+		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &testutil.SyncBuffer{}, Timeout: time.Minute}
 		_, err := f.Login(ctx, ls.URL, func(string) { cancel() })
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("got %v; want context.Canceled", err)
@@ -149,7 +131,7 @@ func TestLoginFailures(t *testing.T) {
 	t.Run("login API refuses", func(t *testing.T) {
 		ls := startLoginServer(t)
 		ls.status = http.StatusBadRequest
-		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &lockedBuf{}}
+		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &testutil.SyncBuffer{}}
 		_, err := f.Login(context.Background(), ls.URL, nil)
 		if err == nil || !strings.Contains(err.Error(), "refused the sign-in request (400 Bad Request): pomerium_redirect_uri not allowed") {
 			t.Fatalf("got %v; want the 400 and its reason", err)
@@ -158,7 +140,7 @@ func TestLoginFailures(t *testing.T) {
 	t.Run("no login API", func(t *testing.T) {
 		ls := startLoginServer(t)
 		ls.status = http.StatusNotFound
-		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &lockedBuf{}}
+		f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &testutil.SyncBuffer{}}
 		_, err := f.Login(context.Background(), ls.URL, nil)
 		if err == nil || !strings.Contains(err.Error(), "has no login API (404)") {
 			t.Fatalf("got %v; want no login API (404)", err)
@@ -183,7 +165,7 @@ func TestLoginWithChromium(t *testing.T) {
 		// The fake's certificate is httptest's own, trusted by a pin;
 		// --dump-dom makes Chromium exit once the callback page has loaded.
 		" " + testutil.ChromiumTrust(ls.srv.Certificate()) + " --dump-dom --timeout=60000 --user-data-dir=" + profile
-	var stderr lockedBuf
+	var stderr testutil.SyncBuffer
 	f := &authflow.Flow{HTTPClient: ls.srv.Client(), OpenURL: authflow.CommandOpener(cmd), Stderr: &stderr, Timeout: 2 * time.Minute}
 	tok, err := f.Login(context.Background(), ls.URL, nil)
 	if err != nil {
@@ -201,7 +183,7 @@ func TestLoginWithChromium(t *testing.T) {
 // the printed URL still works.
 func TestLoginOpenerFails(t *testing.T) {
 	ls := startLoginServer(t)
-	var stderr lockedBuf
+	var stderr testutil.SyncBuffer
 	f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &stderr, Timeout: time.Minute,
 		OpenURL: authflow.CommandOpener("/nonexistent/browser")}
 	tok, err := f.Login(context.Background(), ls.URL, func(u string) { go ls.browse(context.Background(), u) })
