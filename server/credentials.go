@@ -91,8 +91,20 @@ func stripCredentials(h http.Header, u *url.URL) {
 			delete(h, k)
 		}
 	}
-	if _, ok := pomeriumAuthorization(h.Get("Authorization")); ok {
+	// Every Authorization value is looked at, not just the first: a second
+	// header carrying a Pomerium token must not reach the upstream either,
+	// while the client's own credentials for the upstream pass.
+	if vals := h.Values("Authorization"); len(vals) > 0 {
+		var keep []string
+		for _, v := range vals {
+			if _, ok := pomeriumAuthorization(v); !ok {
+				keep = append(keep, v)
+			}
+		}
 		h.Del("Authorization")
+		for _, v := range keep {
+			h.Add("Authorization", v)
+		}
 	}
 	if cookies := h.Values("Cookie"); len(cookies) > 0 {
 		var keep []string

@@ -51,13 +51,21 @@ func apiClient(t *testing.T, d *testutil.DevServer) *http.Client {
 
 func get(t *testing.T, c *http.Client, u string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
+	h := http.Header{}
+	for k, v := range hdr {
+		h.Set(k, v)
+	}
+	return getHeader(t, c, u, h)
+}
+
+// getHeader is get with a header that may repeat.
+func getHeader(t *testing.T, c *http.Client, u string, h http.Header) (*http.Response, string) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
+	req.Header = h
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)

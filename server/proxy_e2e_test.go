@@ -162,4 +162,22 @@ func TestReverseProxyStripsEveryCredentialForm(t *testing.T) {
 			}
 		})
 	}
+
+	// A second Authorization header carrying the token: the first, the
+	// upstream's own, passes; the Pomerium one does not.
+	t.Run("second authorization header", func(t *testing.T) {
+		hdr := http.Header{"Cookie": {"_pomerium=" + tok}, "Authorization": {"Basic dXNlcjpwdw==", "Pomerium " + tok}}
+		resp, body := getHeader(t, c, verify, hdr)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("got %d %q; want 200", resp.StatusCode, body)
+		}
+		if strings.Contains(body, tok) {
+			t.Errorf("the token reached the upstream: %s", body)
+		}
+		var v upstreams.VerifyResponse
+		decodeInto(t, body, &v)
+		if got := http.Header(v.Headers).Values("Authorization"); len(got) != 1 || got[0] != "Basic dXNlcjpwdw==" {
+			t.Errorf("Authorization upstream: got %q; want just the Basic one", got)
+		}
+	})
 }
