@@ -26,6 +26,8 @@ import (
 	"sync"
 
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
+
+	"github.com/porthole-dev/porthole/internal/atomicfile"
 )
 
 // EnvPath overrides DefaultPath (tests, several profiles).
@@ -250,7 +252,7 @@ func (s *Store) save(list []Connection) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(resolveLinks(s.Path), b)
+	return atomicfile.Write(resolveLinks(s.Path), b, 0o600)
 }
 
 // resolveLinks follows symlinks (even to a file not yet created), so a
@@ -271,49 +273,6 @@ func resolveLinks(path string) string {
 		path = target
 	}
 	return path
-}
-
-// writeFileAtomic writes b to a temp file in path's directory, syncs it,
-// makes it 0600 and renames it over path, so readers see the old file or
-// the new one, never a half-written one.
-func writeFileAtomic(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o600); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir makes the rename durable where the OS allows syncing a directory.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 }
 
 // NewID returns a random 8-byte hex id.

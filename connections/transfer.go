@@ -10,6 +10,8 @@ import (
 	"os"
 	"reflect"
 	"strings"
+
+	"github.com/porthole-dev/porthole/internal/atomicfile"
 )
 
 // Format names an export file format.
@@ -70,7 +72,7 @@ func WriteExport(path string, list []Connection, opts ExportOptions) error {
 	if err := Export(&buf, list, opts); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.Write(path, buf.Bytes(), 0o600)
 }
 
 // Decode reads an export in either format (Pomerium Desktop's with or

@@ -12,7 +12,8 @@ import (
 )
 
 // Write makes path's directory (0700) when it is missing, writes data to
-// a temp file there with mode perm, syncs it and renames it over path.
+// a temp file there with mode perm, syncs it, renames it over path and
+// syncs the directory so the rename survives a crash where the OS allows.
 // Errors name path.
 func Write(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
@@ -40,6 +41,10 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	}
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	return nil
 }

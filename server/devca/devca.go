@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/porthole-dev/porthole/internal/atomicfile"
 )
 
 // CA is a loaded dev CA.
@@ -47,10 +49,10 @@ func LoadOrCreate(dir string) (*CA, error) {
 			return nil, err
 		}
 		// Key first: a crash in between leaves no cert without its key.
-		if err := writeAtomic(keyFile, keyPEM, 0o600); err != nil {
+		if err := atomicfile.Write(keyFile, keyPEM, 0o600); err != nil {
 			return nil, err
 		}
-		if err := writeAtomic(certFile, certPEM, 0o644); err != nil {
+		if err := atomicfile.Write(certFile, certPEM, 0o644); err != nil {
 			return nil, err
 		}
 	} else if errC != nil || errK != nil {
@@ -137,27 +139,4 @@ func (ca *CA) ServerCert(hosts []string) (tls.Certificate, error) {
 func serial() *big.Int {
 	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	return n
-}
-
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
