@@ -153,7 +153,14 @@ func (f *connForm) submit() {
 		f.showErr(err, true)
 		return
 	}
-	saved, err := f.w.ctrl.Save(f.value())
+	c := f.value()
+	tlsOpts, err := c.TLS.Abs() // the CLI may use it from another directory
+	if err != nil {
+		f.w.showError(err)
+		return
+	}
+	c.TLS = tlsOpts
+	saved, err := f.w.ctrl.Save(c)
 	if err != nil {
 		var fe *connections.FieldError
 		if errors.As(err, &fe) {

@@ -64,6 +64,7 @@ func TestFormTLS(t *testing.T) {
 		name                     string
 		caFile, caPEM, cert, key string
 		skipVerify               bool
+		inDir                    bool   // typed relative to dir, the working directory
 		wantField, wantMsg       string // empty: saves
 		want                     tlsconfig.Options
 	}{
@@ -72,6 +73,8 @@ func TestFormTLS(t *testing.T) {
 		{name: "inline CA PEM", caPEM: certPEM, want: tlsconfig.Options{CACert: strings.TrimSpace(certPEM)}},
 		{name: "CA file and skip verification", caFile: certFile, skipVerify: true,
 			want: tlsconfig.Options{CAFile: certFile, DisableVerification: true}},
+		{name: "relative files saved absolute", cert: "client.crt", key: "client.key", caFile: "client.crt", inDir: true,
+			want: tlsconfig.Options{CAFile: certFile, ClientCertFile: certFile, ClientKeyFile: keyFile}},
 		{name: "cert without key", cert: certFile, wantField: fieldClientKey, wantMsg: "needs its key"},
 		{name: "key without cert", key: keyFile, wantField: fieldClientCert, wantMsg: "needs its certificate"},
 		{name: "unreadable cert file", cert: missing, key: keyFile, wantField: fieldClientCert, wantMsg: missing},
@@ -81,6 +84,9 @@ func TestFormTLS(t *testing.T) {
 		{name: "cert and key swapped", cert: keyFile, key: certFile, wantField: fieldClientCert, wantMsg: "client certificate and key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.inDir {
+				t.Chdir(dir)
+			}
 			f := newFixture(t, nil)
 			test.Tap(f.w.addBtn)
 			form := f.w.form

@@ -224,16 +224,19 @@ func (p *portalImport) replan() {
 	for id, c := range p.routeChecks {
 		sel[id] = c.Checked
 	}
-	plan, err := connections.PlanImport(p.w.ctrl.Connections(), connections.PortalImport{
-		PortalURL: p.portal, Routes: p.routes, Selected: sel, Tags: splitTags(p.tags.Text), TLS: p.tlsOptions(),
-	})
+	tlsOpts, err := p.tlsOptions().Abs() // saved: the CLI may use it from another directory
+	if err == nil {
+		p.plan, err = connections.PlanImport(p.w.ctrl.Connections(), connections.PortalImport{
+			PortalURL: p.portal, Routes: p.routes, Selected: sel, Tags: splitTags(p.tags.Text), TLS: tlsOpts,
+		})
+	}
 	if err != nil {
 		p.preview.SetText("Cannot import: " + err.Error())
 		p.plan = connections.Plan{}
 		p.updateButtons()
 		return
 	}
-	p.plan = plan
+	plan := p.plan
 	p.preview.SetText(previewText(plan))
 	if len(plan.Remove) > 0 {
 		p.removeCheck.SetText(fmt.Sprintf("Also remove %d connection(s) the portal no longer lists: %s", len(plan.Remove), names(plan.Remove)))

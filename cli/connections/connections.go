@@ -110,7 +110,7 @@ func (c *connFlags) apply(fs *pflag.FlagSet, conn *saved.Connection) error {
 	set("listen", &conn.ListenAddr, c.listen)
 	set("pomerium-url", &conn.PomeriumURL, c.pomeriumURL)
 	set("ca-cert", &conn.TLS.CACert, c.tls.CACert)
-	files, err := absTLSPaths(c.tls) // the desktop app runs from another directory
+	files, err := c.tls.Abs() // the desktop app runs from another directory
 	if err != nil {
 		return err
 	}

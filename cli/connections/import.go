@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -14,7 +13,6 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
-	"github.com/porthole-dev/porthole/internal/tlsconfig"
 )
 
 // ImportOptions are the parsed arguments of `connections import`.
@@ -136,7 +134,7 @@ func importPortalRun(opts *ImportOptions) error {
 	if err != nil {
 		return fmt.Errorf("fetching routes from %s: %w", u, err)
 	}
-	tlsOpts, err := absTLSPaths(opts.Factory.TLSOptions())
+	tlsOpts, err := opts.Factory.TLSOptions().Abs()
 	if err != nil {
 		return err
 	}
@@ -231,20 +229,4 @@ func confirm(ios *cmdutil.IOStreams, prompt string) (bool, error) {
 	}
 	a := strings.ToLower(strings.TrimSpace(line))
 	return a == "y" || a == "yes", nil
-}
-
-// absTLSPaths makes the file paths absolute: the connections are used
-// later, from other directories (the desktop app).
-func absTLSPaths(o tlsconfig.Options) (tlsconfig.Options, error) {
-	for _, p := range []*string{&o.CAFile, &o.ClientCertFile, &o.ClientKeyFile} {
-		if *p == "" {
-			continue
-		}
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return o, fmt.Errorf("TLS file %s: %w", *p, err)
-		}
-		*p = abs
-	}
-	return o, nil
 }

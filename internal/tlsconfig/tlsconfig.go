@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -33,6 +34,23 @@ type Options struct {
 	ClientKeyFile  string `json:"client_key_file,omitempty"`
 	ClientCert     string `json:"client_cert,omitempty"`
 	ClientKey      string `json:"client_key,omitempty"`
+}
+
+// Abs makes the file options absolute against the working directory, for
+// options that are saved: the desktop app and the CLI run from other
+// directories than the one the path was typed in.
+func (o Options) Abs() (Options, error) {
+	for _, p := range []*string{&o.CAFile, &o.ClientCertFile, &o.ClientKeyFile} {
+		if *p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return o, fmt.Errorf("TLS file %s: %w", *p, err)
+		}
+		*p = abs
+	}
+	return o, nil
 }
 
 // Config builds the tls.Config. Errors name the option that was wrong.

@@ -129,3 +129,19 @@ func hasCert(t *testing.T, c *tls.Config) {
 		t.Fatalf("client certificates: got %d; want 1", len(c.Certificates))
 	}
 }
+
+func TestAbs(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	got, err := tlsconfig.Options{CAFile: "ca.pem", ClientCertFile: "/etc/c.pem", ClientKeyFile: "keys/k.pem", CACert: "inline"}.Abs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tlsconfig.Options{CAFile: filepath.Join(dir, "ca.pem"), ClientCertFile: "/etc/c.pem", ClientKeyFile: filepath.Join(dir, "keys/k.pem"), CACert: "inline"}
+	if got != want {
+		t.Errorf("Abs() = %+v; want %+v", got, want)
+	}
+	if got, _ := (tlsconfig.Options{}).Abs(); got != (tlsconfig.Options{}) {
+		t.Errorf("Abs() of no files = %+v; want the zero Options", got)
+	}
+}
