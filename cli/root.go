@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/porthole-dev/porthole/cli/auth"
-	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/cli/login"
 	"github.com/porthole-dev/porthole/cli/logout"
 	"github.com/porthole-dev/porthole/cli/routes"
@@ -16,26 +15,15 @@ import (
 // the root so every command, including connections and routes pick, gets
 // them through f.
 func NewCmdRoot(f *Factory) *cobra.Command {
-	root := &cobra.Command{
-		Use:   "pomerium-cli",
-		Short: "Reach TCP and web services behind a Pomerium-style proxy",
-		Long: `pomerium-cli signs in to a Pomerium-style proxy through your browser,
-lists the routes you may use, and opens TCP tunnels through it.`,
-		Example: `  pomerium-cli routes list https://proxy.example.com
+	root := f.NewRootCommand()
+	root.Short = "Reach TCP and web services behind a Pomerium-style proxy"
+	root.Long = `pomerium-cli signs in to a Pomerium-style proxy through your browser,
+lists the routes you may use, and opens TCP tunnels through it.`
+	root.Example = `  pomerium-cli routes list https://proxy.example.com
   pomerium-cli tcp tcp+https://proxy.example.com/db.internal:5432 --listen 127.0.0.1:5432
-  ssh -o ProxyCommand='pomerium-cli tcp --listen - %h:%p' ssh.example.com`,
-		Version:       version.String(),
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
+  ssh -o ProxyCommand='pomerium-cli tcp --listen - %h:%p' ssh.example.com`
+	root.Version = version.String()
 	root.SetVersionTemplate("pomerium-cli {{.Version}}\n")
-	root.SetIn(f.IO.In)
-	root.SetOut(f.IO.Out)
-	root.SetErr(f.IO.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &cmdutil.UsageError{Err: err}
-	})
-	f.AddGlobalFlags(root.PersistentFlags())
 
 	root.AddCommand(
 		routes.NewCmdRoutes(f),

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/porthole-dev/porthole/authflow"
@@ -100,6 +101,20 @@ func (f *Factory) AddGlobalFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Verbose, "verbose", false, "print more detail: connection events and error chains")
 	fs.BoolVar(&o.NoKeyring, "no-keyring", false, "keep tokens in a 0600 file instead of the OS keyring (env "+EnvNoKeyring+"=1)")
 	_ = fs.MarkHidden("no-keyring")
+}
+
+// NewRootCommand is the bare `pomerium-cli` root that every command runs
+// under: f's streams, the shared flags, flag mistakes as UsageErrors and
+// errors left to cli.Run to print. cli.NewCmdRoot dresses it; tests run a
+// single command under it as users do.
+func (f *Factory) NewRootCommand() *cobra.Command {
+	root := &cobra.Command{Use: "pomerium-cli", SilenceUsage: true, SilenceErrors: true}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	f.AddGlobalFlags(root.PersistentFlags())
+	return root
 }
 
 func (f *Factory) getenv(k string) string {

@@ -54,9 +54,7 @@ func (e *env) factory(in io.Reader, out, errOut io.Writer) *cmdutil.Factory {
 }
 
 func root(f *cmdutil.Factory) *cobra.Command {
-	r := &cobra.Command{Use: "pomerium-cli", SilenceUsage: true, SilenceErrors: true}
-	f.AddGlobalFlags(r.PersistentFlags())
-	r.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.UsageError{Err: err} })
+	r := f.NewRootCommand()
 	r.AddCommand(clicon.NewCmdConnections(f))
 	return r
 }

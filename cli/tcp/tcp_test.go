@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -36,9 +34,7 @@ func TestNewCmdTCPFlags(t *testing.T) {
 			ios, _, _, _ := cmdutil.TestIO()
 			f := &cmdutil.Factory{IO: ios}
 			var got *TCPOptions
-			root := &cobra.Command{Use: "pomerium-cli", SilenceErrors: true, SilenceUsage: true}
-			root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.UsageError{Err: err} })
-			f.AddGlobalFlags(root.PersistentFlags())
+			root := f.NewRootCommand()
 			root.AddCommand(NewCmdTCP(f, func(o *TCPOptions) error { got = o; return nil }))
 			root.SetArgs(append([]string{"tcp"}, tt.args...))
 			err := root.Execute()
