@@ -66,9 +66,6 @@ type Settings struct {
 // replica (through the store's change feed).
 var settingsWritable = []string{"logLevel"}
 
-// secretSettings are never shown; an empty value in a write keeps them.
-var secretSettings = []string{"cookieSecret", "identityProviderClientSecret"}
-
 const settingsID = "global"
 
 // LoadSettings returns the settings changed through the API (a zero
@@ -253,10 +250,7 @@ func (a *API) writeSettings(w http.ResponseWriter, r *http.Request, next func(cu
 			if f == "id" || f == "createdAt" || f == "updatedAt" || slices.Contains(settingsWritable, f) {
 				continue
 			}
-			if slices.Contains(secretSettings, f) && string(wantM[f]) == `""` {
-				continue
-			}
-			if !jsonEqual(curM[f], wantM[f]) {
+			if !sameOrUnset(curM[f], wantM[f]) {
 				return fieldError(f, "not supported by this server: it cannot be changed through the API (only %s can)", strings.Join(settingsWritable, ", "))
 			}
 		}
@@ -279,18 +273,16 @@ func (a *API) writeSettings(w http.ResponseWriter, r *http.Request, next func(cu
 	return nil
 }
 
-func jsonEqual(a, b json.RawMessage) bool {
+// sameOrUnset reports whether want leaves cur as it is: equal, or
+// empty (a client that leaves a field out means "as it is").
+func sameOrUnset(cur, want json.RawMessage) bool {
 	var x, y any
-	json.Unmarshal(a, &x)
-	json.Unmarshal(b, &y)
-	if isEmpty(x) && isEmpty(y) {
-		return true
-	}
-	return reflect.DeepEqual(x, y)
+	json.Unmarshal(cur, &x)
+	json.Unmarshal(want, &y)
+	return isEmpty(y) || reflect.DeepEqual(x, y)
 }
 
-// isEmpty treats null, "", false, 0, [] and {} alike: a client that
-// leaves a field out means "as it is".
+// isEmpty treats null, "", false, 0, [] and {} alike.
 func isEmpty(v any) bool {
 	switch t := v.(type) {
 	case nil:
