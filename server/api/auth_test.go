@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,4 +92,34 @@ func TestRenewRevoke(t *testing.T) {
 	e.call("GET", "/api/v0/organizations", nil, 401, nil, as(newID))
 	e.call("POST", "/api/v0/token", map[string]string{"refreshToken": newTok}, 401, nil, http.Header{})
 	e.call("POST", org+"/users/"+uid+"/renew", nil, 404, nil, nil)
+}
+
+func TestEnsureTokenFile(t *testing.T) {
+	e := newEnv(t)
+	path := t.TempDir() + "/api-user-token"
+	ctx := context.Background()
+	made, err := EnsureTokenFile(ctx, e.st, path, "dev")
+	if err != nil || !made {
+		t.Fatalf("first call: made %v, %v; want a new user", made, err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v, %v; want mode 0600", st, err)
+	}
+	tok, _ := os.ReadFile(path)
+	e.exchange(strings.TrimSpace(string(tok)))
+	if made, err := EnsureTokenFile(ctx, e.st, path, "dev"); err != nil || made {
+		t.Errorf("second call: made %v, %v; want the token kept", made, err)
+	}
+	// A token whose user is gone is replaced.
+	id, _, _ := strings.Cut(string(tok), ".")
+	e.call("DELETE", org+"/users/"+id, nil, 204, nil, nil)
+	if made, err := EnsureTokenFile(ctx, e.st, path, "dev"); err != nil || !made {
+		t.Errorf("after revoking: made %v, %v; want a new user", made, err)
+	}
+	tok2, _ := os.ReadFile(path)
+	if string(tok2) == string(tok) {
+		t.Error("token file unchanged after its user was revoked")
+	}
+	e.exchange(strings.TrimSpace(string(tok2)))
 }
