@@ -17,8 +17,9 @@ import (
 
 // matchTCPRoute finds the tcp route whose authority is exactly authority.
 func (s *Server) matchTCPRoute(authority string) *config.Route {
-	for i := range s.routes {
-		rt := &s.routes[i]
+	routes := s.servedRoutes()
+	for i := range routes {
+		rt := &routes[i]
 		if rt.Type == "tcp" && rt.Authority != "" && strings.EqualFold(rt.Authority, authority) {
 			return rt
 		}

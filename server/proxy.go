@@ -19,8 +19,9 @@ func (s *Server) matchHTTPRoute(r *http.Request) *config.Route {
 	if err != nil {
 		host, port = r.Host, ""
 	}
-	for i := range s.routes {
-		rt := &s.routes[i]
+	routes := s.servedRoutes()
+	for i := range routes {
+		rt := &routes[i]
 		if rt.Type != "http" || rt.FromURL == nil {
 			continue
 		}

@@ -22,12 +22,15 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/porthole-dev/porthole/server/api"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
 	"github.com/porthole-dev/porthole/server/session"
+	"github.com/porthole-dev/porthole/server/store"
 	"github.com/porthole-dev/porthole/server/upstreams"
 )
 
@@ -56,6 +59,12 @@ type Options struct {
 	// http.DefaultClient); tests pass one trusting their CA.
 	IdPClient *http.Client
 
+	// Store keeps the management API's records (routes, policies, API
+	// users, ...); nil: no API.
+	Store store.Store
+	// LogLevel, when set, is the level the API's logLevel setting changes.
+	LogLevel *slog.LevelVar
+
 	Logger *slog.Logger // nil: discard
 	// Banner receives the dev-mode start-up notes (CA path, portal URL).
 	Banner io.Writer
@@ -76,6 +85,14 @@ type Server struct {
 	ca        *devca.CA
 	upstreams *upstreams.Set
 	idp       *devidp.Provider
+
+	// The management API (nil without a store) and the route table the
+	// proxy reads: the config's routes and the API's, swapped whole.
+	st       store.Store
+	api      *api.API
+	served   atomic.Pointer[[]config.Route]
+	logLevel *slog.LevelVar
+	reloadMu sync.Mutex
 
 	mu      sync.Mutex
 	httpSrv *http.Server
@@ -129,6 +146,10 @@ func New(opts Options) (*Server, error) {
 			s.closeParts()
 			return nil, err
 		}
+		if err := s.setupAPI(context.Background(), opts, cfg); err != nil {
+			s.closeParts()
+			return nil, err
+		}
 		return s, nil
 	}
 	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
@@ -146,6 +167,9 @@ func New(opts Options) (*Server, error) {
 		Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID, ClientSecret: cfg.IdpClientSecret,
 		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient,
 	})
+	if err := s.setupAPI(context.Background(), opts, cfg); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -173,8 +197,8 @@ func (s *Server) CAFile() string {
 	return s.ca.CertFile
 }
 
-// Routes are the routes served (dev routes included).
-func (s *Server) Routes() []config.Route { return s.routes }
+// Routes are the routes served (dev routes and the API's included).
+func (s *Server) Routes() []config.Route { return s.servedRoutes() }
 
 // Keys are the session and assertion keys (tests mint tokens with them).
 func (s *Server) Keys() *session.Keys { return s.keys }
@@ -202,6 +226,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.Shutdown(sctx)
 	})
 	defer stop()
+	wctx, cancelWatch := context.WithCancel(ctx)
+	defer cancelWatch()
+	go s.watchAPI(wctx)
 	s.log.Info("serving", "address", ln.Addr().String())
 	err := srv.ServeTLS(ln, "", "")
 	if errors.Is(err, http.ErrServerClosed) {
@@ -289,6 +316,10 @@ func (s *Server) Handler() http.Handler {
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodConnect {
 			s.handleConnect(w, r)
+			return
+		}
+		if s.api != nil && hasPathPrefix(r.URL.Path, "/api/v0") && s.isPortalHost(r) {
+			s.api.ServeHTTP(w, r)
 			return
 		}
 		if isOwnPath(r.URL.Path) {

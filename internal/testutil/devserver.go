@@ -78,7 +78,7 @@ func startRunning(t testing.TB, d *DevServer, o devOptions) (*running, error) {
 	o.addr = addr // a restart comes back on the same port
 	lw := &testLogWriter{t: t}
 	srv, err := server.New(server.Options{
-		Dev: true, DevDir: o.dir, DevAutoLogin: o.autoLogin, Address: addr,
+		Dev: true, DevDir: o.dir, DevAutoLogin: o.autoLogin, Address: addr, Store: o.store,
 		Logger: slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/porthole-dev/porthole/server/store"
 )
 
 // Require finds tool on PATH. When it is missing the test fails under
@@ -45,7 +47,11 @@ type devOptions struct {
 	autoLogin string
 	dir       string
 	addr      string
+	store     store.Store
 }
+
+// WithStore gives the dev server a store (and so the management API).
+func WithStore(st store.Store) DevOption { return func(o *devOptions) { o.store = st } }
 
 // AutoLogin signs EMAIL in at the built-in provider without the page.
 func AutoLogin(email string) DevOption { return func(o *devOptions) { o.autoLogin = email } }

@@ -35,6 +35,19 @@ func change(ctx context.Context, st store.Store, by string, fn func(c *changeTx)
 	})
 }
 
+// change runs fn as one transaction by the caller and, once committed,
+// lets the server apply it (OnChange) before the client hears back, so
+// that a route created here is served here when the 201 arrives.
+func (a *API) change(ctx context.Context, fn func(c *changeTx) error) error {
+	if err := change(ctx, a.st, caller(ctx).UserID, fn); err != nil {
+		return err
+	}
+	if a.opts.OnChange != nil {
+		a.opts.OnChange(ctx)
+	}
+	return nil
+}
+
 // ActivityLog is one entry of the reference's activity log.
 type ActivityLog struct {
 	ID           string `json:"id"`

@@ -62,8 +62,12 @@ type Options struct {
 	// BaseSettings are the settings of the config file, as the API shows
 	// them; changes made through the API are laid over them.
 	BaseSettings Settings
-	Logger      *slog.Logger
-	Now         func() time.Time // nil: time.Now
+	// OnChange is called after every committed change, before the
+	// response is written (the server reloads its route table; other
+	// replicas learn of it from the store's change feed).
+	OnChange func(ctx context.Context)
+	Logger   *slog.Logger
+	Now      func() time.Time // nil: time.Now
 }
 
 // Replica is one server process of the cluster.

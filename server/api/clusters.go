@@ -169,7 +169,7 @@ func (a *API) updateCluster(w http.ResponseWriter, r *http.Request) error {
 	if req.ManualOverrideIPAddress != "" {
 		return fieldError("manualOverrideIpAddress", "not supported by this server: clients reach it at its own address (%s)", a.opts.Address)
 	}
-	err := change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err := a.change(ctx, func(c *changeTx) error {
 		ns, err := store.Namespaces.Get(ctx, c.tx, NamespaceID)
 		if err != nil {
 			return err

@@ -266,7 +266,7 @@ func (a *API) putKeyPair(w http.ResponseWriter, r *http.Request, id string) erro
 		return err
 	}
 	var out KeyPair
-	err := change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err := a.change(ctx, func(c *changeTx) error {
 		rec := &store.KeyPair{Meta: store.Meta{ID: store.NewID()}, NamespaceID: NamespaceID}
 		activity := "create"
 		if id != "" {
@@ -323,7 +323,7 @@ func (a *API) deleteKeyPair(w http.ResponseWriter, r *http.Request) error {
 	if a.isSystemKeyPair(id) {
 		return errorf(http.StatusForbidden, "key pair %q is the server's own certificate; change it in the config", id)
 	}
-	err := change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err := a.change(ctx, func(c *changeTx) error {
 		rec, err := store.KeyPairs.Get(ctx, c.tx, id)
 		if isNotFound(err) {
 			return notFound("key pair", id)

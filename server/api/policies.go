@@ -146,7 +146,7 @@ func (a *API) putPolicy(w http.ResponseWriter, r *http.Request, id string) error
 		return err
 	}
 	var out Policy
-	err = change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err = a.change(ctx, func(c *changeTx) error {
 		p := &store.Policy{Meta: store.Meta{ID: store.NewID()}}
 		activity := "create"
 		if id != "" {
@@ -187,7 +187,7 @@ func (a *API) putPolicy(w http.ResponseWriter, r *http.Request, id string) error
 func (a *API) deletePolicy(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	id := r.PathValue("policyId")
-	err := change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err := a.change(ctx, func(c *changeTx) error {
 		p, err := store.Policies.Get(ctx, c.tx, id)
 		if isNotFound(err) {
 			return notFound("policy", id)

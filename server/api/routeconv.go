@@ -1,13 +1,13 @@
 package api
 
 import (
-	"maps"
-	"slices"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"

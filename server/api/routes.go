@@ -247,7 +247,7 @@ func (a *API) putRoute(w http.ResponseWriter, r *http.Request, id string) error 
 		}
 	}
 	var out Route
-	err := change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err := a.change(ctx, func(c *changeTx) error {
 		rec := &store.Route{Meta: store.Meta{ID: store.NewID()}}
 		activity := "create"
 		if id != "" {
@@ -291,7 +291,7 @@ func (a *API) deleteRoute(w http.ResponseWriter, r *http.Request) error {
 	if a.findConfigRoute(id) != nil {
 		return errReadOnly(id)
 	}
-	err := change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err := a.change(ctx, func(c *changeTx) error {
 		rec, err := store.Routes.Get(ctx, c.tx, id)
 		if isNotFound(err) {
 			return notFound("route", id)

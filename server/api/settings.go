@@ -224,7 +224,7 @@ func toMap(v any) (map[string]json.RawMessage, error) {
 func (a *API) writeSettings(w http.ResponseWriter, r *http.Request, next func(cur Settings) ([]byte, error)) error {
 	ctx := r.Context()
 	var out Settings
-	err := change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err := a.change(ctx, func(c *changeTx) error {
 		rec, err := LoadSettings(ctx, c.tx)
 		if err != nil {
 			return err

@@ -162,7 +162,7 @@ func (a *API) renewAPIUser(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	id := r.PathValue("userId")
 	secret := store.NewSecret()
-	err := change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err := a.change(ctx, func(c *changeTx) error {
 		u, err := store.APIUsers.Get(ctx, c.tx, id)
 		if isNotFound(err) {
 			return notFound("API user", id)
@@ -187,7 +187,7 @@ func (a *API) renewAPIUser(w http.ResponseWriter, r *http.Request) error {
 func (a *API) removeUser(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	id := r.PathValue("userId")
-	err := change(ctx, a.st, caller(ctx).UserID, func(c *changeTx) error {
+	err := a.change(ctx, func(c *changeTx) error {
 		u, err := store.APIUsers.Get(ctx, c.tx, id)
 		if isNotFound(err) {
 			return notFound("API user", id)

@@ -22,7 +22,7 @@ var topKeys = []string{
 	"address", "certificate_file", "certificate_key_file",
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
-	"programmatic_redirect_domain_whitelist", "routes",
+	"programmatic_redirect_domain_whitelist", "api_admins", "routes",
 }
 
 var routeKeys = []string{
@@ -67,6 +67,7 @@ func Parse(data []byte) (*Config, error) {
 		"cookie_secret":                          str(&cfg.CookieSecret),
 		"cookie_expire":                          duration(&cfg.CookieExpire, nil),
 		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
+		"api_admins":                             strList(&cfg.APIAdmins, true),
 		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
 	}
 	if err := decodeMap(root, topKeys, fields); err != nil {
