@@ -67,8 +67,8 @@ type Options struct {
 
 // Server is a configured pomerium-server, ready to Serve.
 type Server struct {
-	log          *slog.Logger
-	address      string
+	log     *slog.Logger
+	address string
 	// table is the live route table: every request loads it once.
 	table        *routing.Live
 	keys         *session.Keys

@@ -53,12 +53,12 @@ type RouteSettings struct {
 	HealthChecks []HealthCheck
 
 	// Derived by validation.
-	RegexRE                   *regexp.Regexp
-	RegexRewriteRE            *regexp.Regexp
-	HostPathRegexRewriteRE    *regexp.Regexp
-	UpstreamTLS               *tls.Config   // nil: Go's defaults
-	DownstreamClientCAs       *x509.CertPool // nil: no client certificate asked for
-	KubernetesToken           string         // the token to send (file read at load)
+	RegexRE                *regexp.Regexp
+	RegexRewriteRE         *regexp.Regexp
+	HostPathRegexRewriteRE *regexp.Regexp
+	UpstreamTLS            *tls.Config    // nil: Go's defaults
+	DownstreamClientCAs    *x509.CertPool // nil: no client certificate asked for
+	KubernetesToken        string         // the token to send (file read at load)
 }
 
 // Redirect is a route's `redirect:` block.
@@ -80,14 +80,14 @@ type RewriteHeader struct {
 
 // HealthCheck is one health_checks entry (Envoy's shape, as Pomerium).
 type HealthCheck struct {
-	Timeout            time.Duration
-	Interval           time.Duration
-	UnhealthyThreshold int
-	HealthyThreshold   int
-	HTTPPath           string // http_health_check.path ("" with TCP)
-	HTTPHost           string
-	ExpectedStatuses   [][2]int // [start, end) ranges; empty: 200
-	TCP                bool     // tcp_health_check
+	Timeout             time.Duration
+	Interval            time.Duration
+	UnhealthyThreshold  int
+	HealthyThreshold    int
+	HTTPPath            string // http_health_check.path ("" with TCP)
+	HTTPHost            string
+	ExpectedStatuses    [][2]int // [start, end) ranges; empty: 200
+	TCP                 bool     // tcp_health_check
 	TCPSend, TCPReceive []byte
 }
 
@@ -132,4 +132,6 @@ func EnvoySubst(s string) string {
 }
 
 // ExplicitTimeout is timeout as written (set false when left out).
-func (r *Route) ExplicitTimeout() (time.Duration, bool) { return r.Timeout, r.timeoutSet || r.Timeout > 0 }
+func (r *Route) ExplicitTimeout() (time.Duration, bool) {
+	return r.Timeout, r.timeoutSet || r.Timeout > 0
+}

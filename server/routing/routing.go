@@ -124,4 +124,3 @@ func (l *Live) Close() {
 	defer l.mu.Unlock()
 	l.cur.Load().retire(nil)
 }
-
