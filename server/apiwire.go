@@ -12,6 +12,7 @@ import (
 
 	"github.com/porthole-dev/porthole/server/api"
 	"github.com/porthole-dev/porthole/server/config"
+	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/store"
 )
 
@@ -22,13 +23,12 @@ const devAdmin = "dev@example.com"
 const apiTokenFile = "api-user-token"
 
 // setupAPI builds the management API over the store and serves the
-// routes made through it next to the config's. Nothing here is on the
-// per-request path: the proxy reads s.served, swapped whole when the
-// store changes.
+// routes made through it as the route table's "api" source. Nothing here
+// is on the per-request path: requests read the compiled table, rebuilt
+// when the store changes.
 func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config) error {
 	s.st = opts.Store
 	s.logLevel = opts.LogLevel
-	s.setServed(nil)
 	if s.st == nil {
 		return nil
 	}
@@ -49,7 +49,7 @@ func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config)
 			}
 			return &api.Identity{User: c.Subject, Email: c.Email, Groups: c.Groups}, nil
 		},
-		ConfigRoutes: func() []config.Route { return s.routes },
+		ConfigRoutes: s.configRoutes,
 		Certificates: func() []tls.Certificate {
 			if s.tlsConfig == nil {
 				return nil
@@ -74,6 +74,7 @@ func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config)
 		return err
 	}
 	s.api = a
+	s.table.SetSource("api", routing.SourceFunc(s.apiRoutes))
 	if err := s.reloadAPI(ctx); err != nil {
 		return err
 	}
@@ -89,20 +90,29 @@ func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config)
 	return nil
 }
 
-// setServed publishes the routes the proxy serves: the config's, then
-// the API's (CheckRoutes on every API write keeps them apart).
-func (s *Server) setServed(apiRoutes []config.Route) {
-	all := make([]config.Route, 0, len(s.routes)+len(apiRoutes))
-	all = append(append(all, s.routes...), apiRoutes...)
-	s.served.Store(&all)
+// configRoutes are the routes of every source but the API (YAML, --dev
+// samples), as served now.
+func (s *Server) configRoutes() []config.Route {
+	var out []config.Route
+	for _, rt := range s.table.Load().All() {
+		if rt.Origin != "api" {
+			out = append(out, *rt.Route)
+		}
+	}
+	return out
 }
 
-// servedRoutes is the current route table; callers must not modify it.
-func (s *Server) servedRoutes() []config.Route {
-	if p := s.served.Load(); p != nil {
-		return *p
+// apiRoutes is the table's "api" source. A store that cannot be read
+// fails the rebuild, so the table being served stays as it is.
+func (s *Server) apiRoutes(ctx context.Context) ([]config.Route, error) {
+	routes, err := api.CompileRoutes(ctx, s.st)
+	if routes == nil && err != nil {
+		return nil, fmt.Errorf("loading the API's routes: %w", err)
 	}
-	return s.routes
+	if err != nil { // some routes skipped; serve the rest
+		logErr(s.log, "API routes skipped", err)
+	}
+	return routes, nil
 }
 
 // reloadAPI recompiles the API's routes and applies its settings.
@@ -111,14 +121,9 @@ func (s *Server) reloadAPI(ctx context.Context) error {
 	// publish after one that read it later.
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	routes, err := api.CompileRoutes(ctx, s.st)
-	if routes == nil && err != nil {
-		return fmt.Errorf("loading the API's routes: %w", err)
+	if err := s.table.Rebuild(ctx); err != nil {
+		return err
 	}
-	if err != nil { // some routes skipped; serve the rest
-		logErr(s.log, "API routes skipped", err)
-	}
-	s.setServed(routes)
 	set, err := api.LoadSettings(ctx, s.st)
 	if err != nil {
 		return fmt.Errorf("loading the API's settings: %w", err)
@@ -190,5 +195,3 @@ func levelName(l slog.Level) string {
 	return "error"
 }
 
-// storeOf is for tests: the store the server uses.
-func (s *Server) Store() store.Store { return s.st }

@@ -51,6 +51,9 @@ func CompileRoutes(ctx context.Context, r store.Reader) ([]config.Route, error) 
 			errs = append(errs, fmt.Errorf("API route %s (%s): %w", rec.ID, rec.Name, err))
 			continue
 		}
+		// The portal id follows the route, not its upstreams, so a client's
+		// saved route survives edits made here.
+		rt.IDKey = "api-route:" + rec.ID
 		out = append(out, rt)
 	}
 	return out, errors.Join(errs...)

@@ -251,7 +251,22 @@ func routeParseError(err error) error {
 			return &Error{Status: http.StatusBadRequest, Message: f + msg[end:]}
 		}
 	}
-	return errorf(http.StatusBadRequest, "route: %s", msg)
+	return errorf(http.StatusBadRequest, "route: %s", apiNames(msg))
+}
+
+// apiNames rewrites the config's key names in a cross-field message to
+// the API's ("tls_* upstream settings" -> "tls* upstream settings").
+func apiNames(msg string) string {
+	msg = strings.ReplaceAll(msg, "tls_*", "tls*")
+	keys := slices.Clone(routeFieldKeys)
+	// Longest first: host_path_regex_rewrite_pattern holds regex_rewrite_pattern.
+	slices.SortFunc(keys, func(a, b struct{ field, key string }) int { return len(b.key) - len(a.key) })
+	for _, m := range keys {
+		if strings.Contains(m.key, "_") {
+			msg = strings.ReplaceAll(msg, m.key, m.field)
+		}
+	}
+	return msg
 }
 
 // snakeKeys rewrites the object keys of v from the API's camelCase to

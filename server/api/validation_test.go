@@ -105,38 +105,43 @@ func TestRouteFieldsMatchConfig(t *testing.T) {
 		field string
 		value any
 		yaml  string
+		to    string // default http://127.0.0.1:9
 	}{
-		{"prefix", "/app", "prefix: /app"},
-		{"path", "/exact", "path: /exact"},
-		{"regex", "^/r/.*$", `regex: "^/r/.*$"`},
-		{"prefixRewrite", "/new", "prefix_rewrite: /new"},
-		{"regexRewritePattern", "^/a", `regex_rewrite_pattern: "^/a"`},
-		{"hostRewrite", "internal.localhost", "host_rewrite: internal.localhost"},
-		{"hostRewriteHeader", "X-Host", "host_rewrite_header: X-Host"},
-		{"timeout", "45s", "timeout: 45s"},
-		{"idleTimeout", "2m", "idle_timeout: 2m"},
-		{"allowWebsockets", true, "allow_websockets: true"},
-		{"allowSpdy", true, "allow_spdy: true"},
-		{"tlsSkipVerify", true, "tls_skip_verify: true"},
-		{"tlsUpstreamServerName", "up.localhost", "tls_upstream_server_name: up.localhost"},
-		{"tlsUpstreamAllowRenegotiation", true, "tls_upstream_allow_renegotiation: true"},
-		{"setRequestHeaders", map[string]string{"X-A": "1"}, "set_request_headers: {X-A: \"1\"}"},
-		{"setResponseHeaders", map[string]string{"X-B": "2"}, "set_response_headers: {X-B: \"2\"}"},
-		{"removeRequestHeaders", []string{"X-C"}, "remove_request_headers: [X-C]"},
-		{"preserveHostHeader", true, "preserve_host_header: true"},
-		{"passIdentityHeaders", true, "pass_identity_headers: true"},
-		{"showErrorDetails", true, "show_error_details: true"},
-		{"enableGoogleCloudServerlessAuthentication", true, "enable_google_cloud_serverless_authentication: true"},
-		{"jwtIssuerFormat", "uri", "jwt_issuer_format: uri"},
-		{"loadBalancingPolicy", "round_robin", "lb_policy: ROUND_ROBIN"},
-		{"kubernetesServiceAccountToken", "tok", "kubernetes_service_account_token: tok"},
-		{"description", "about", "description: about"},
+		{"prefix", "/app", "prefix: /app", ""},
+		{"path", "/exact", "path: /exact", ""},
+		{"regex", "^/r/.*$", `regex: "^/r/.*$"`, ""},
+		{"prefixRewrite", "/new", "prefix_rewrite: /new", ""},
+		{"regexRewritePattern", "^/a", `regex_rewrite_pattern: "^/a"`, ""},
+		{"hostRewrite", "internal.localhost", "host_rewrite: internal.localhost", ""},
+		{"hostRewriteHeader", "X-Host", "host_rewrite_header: X-Host", ""},
+		{"timeout", "45s", "timeout: 45s", ""},
+		{"idleTimeout", "2m", "idle_timeout: 2m", ""},
+		{"allowWebsockets", true, "allow_websockets: true", ""},
+		{"allowSpdy", true, "allow_spdy: true", ""},
+		{"tlsSkipVerify", true, "tls_skip_verify: true", "https://127.0.0.1:9"},
+		{"tlsUpstreamServerName", "up.localhost", "tls_upstream_server_name: up.localhost", "https://127.0.0.1:9"},
+		{"tlsUpstreamAllowRenegotiation", true, "tls_upstream_allow_renegotiation: true", "https://127.0.0.1:9"},
+		{"setRequestHeaders", map[string]string{"X-A": "1"}, "set_request_headers: {X-A: \"1\"}", ""},
+		{"setResponseHeaders", map[string]string{"X-B": "2"}, "set_response_headers: {X-B: \"2\"}", ""},
+		{"removeRequestHeaders", []string{"X-C"}, "remove_request_headers: [X-C]", ""},
+		{"preserveHostHeader", true, "preserve_host_header: true", ""},
+		{"passIdentityHeaders", true, "pass_identity_headers: true", ""},
+		{"showErrorDetails", true, "show_error_details: true", ""},
+		{"enableGoogleCloudServerlessAuthentication", true, "enable_google_cloud_serverless_authentication: true", ""},
+		{"jwtIssuerFormat", "uri", "jwt_issuer_format: uri", ""},
+		{"loadBalancingPolicy", "round_robin", "lb_policy: ROUND_ROBIN", ""},
+		{"kubernetesServiceAccountToken", "tok", "kubernetes_service_account_token: tok", ""},
+		{"description", "about", "description: about", ""},
 	}
 	for i, s := range samples {
 		t.Run(s.field, func(t *testing.T) {
 			host := fmt.Sprintf("f%d.localhost", i)
-			_, cfgErr := config.Parse([]byte("routes:\n- from: https://" + host + "\n  to: http://127.0.0.1:9\n  " + s.yaml + "\n"))
-			body := routeBody(map[string]any{"from": "https://" + host, s.field: s.value})
+			to := s.to
+			if to == "" {
+				to = "http://127.0.0.1:9"
+			}
+			_, cfgErr := config.Parse([]byte("routes:\n- from: https://" + host + "\n  to: " + to + "\n  " + s.yaml + "\n"))
+			body := routeBody(map[string]any{"from": "https://" + host, "to": []string{to}, s.field: s.value})
 			if cfgErr == nil {
 				e.createRoute(body)
 				return
@@ -278,4 +283,16 @@ func TestActivityLogFilters(t *testing.T) {
 	}
 	e.message("GET", org+"/activityLogs"+query("entityType", "car"), nil, 400)
 	e.message("GET", org+"/activityLogs"+query("limit", "-1"), nil, 400)
+}
+
+func TestAPINames(t *testing.T) {
+	for in, want := range map[string]string{
+		"host_path_regex_rewrite_pattern: bad": "hostPathRegexRewritePattern: bad",
+		"regex_rewrite_pattern needs regex_rewrite_substitution": "regexRewritePattern needs regexRewriteSubstitution",
+		"tls_* upstream settings need an https:// upstream in to": "tls* upstream settings need an https:// upstream in to",
+	} {
+		if got := apiNames(in); got != want {
+			t.Errorf("apiNames(%q) = %q; want %q", in, got, want)
+		}
+	}
 }
