@@ -77,9 +77,12 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", o.logLevel)}
 	}
-	log := slog.New(slog.NewTextHandler(o.f.ErrOut, &slog.HandlerOptions{Level: level}))
+	// A LevelVar, so that the management API's logLevel setting applies live.
+	lv := new(slog.LevelVar)
+	lv.Set(level)
+	log := slog.New(slog.NewTextHandler(o.f.ErrOut, &slog.HandlerOptions{Level: lv}))
 
-	opts := server.Options{Logger: log, Banner: o.f.ErrOut, Dev: o.dev, DevAutoLogin: o.autoLogin, Address: o.address}
+	opts := server.Options{Logger: log, LogLevel: lv, Banner: o.f.ErrOut, Dev: o.dev, DevAutoLogin: o.autoLogin, Address: o.address}
 	if o.f.ConfigFile != "" {
 		cfg, err := o.f.LoadConfig("")
 		if err != nil {
@@ -109,6 +112,16 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 			opts.Address = config.DefaultAddress
 		}
 	}
+	cfgForStore := opts.Config
+	if cfgForStore == nil {
+		cfgForStore = &config.Config{}
+	}
+	st, err := openStore(ctx, cfgForStore, opts.DevDir)
+	if err != nil {
+		return err
+	}
+	opts.Store = st
+	defer opts.Store.Close()
 	ln, err := net.Listen("tcp", opts.Address)
 	if err != nil {
 		return fmt.Errorf("listening on %s (pick another with --address): %w", opts.Address, err)
