@@ -73,6 +73,11 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *config.R
 			return
 		}
 	}
+	if isUpgrade(r) {
+		streamDeadlines(w)
+	} else {
+		defer s.routeDeadlines(w, rt.EffectiveTimeout())()
+	}
 	if to := rt.EffectiveTimeout(); to > 0 && !isUpgrade(r) {
 		ctx, cancel := context.WithTimeout(r.Context(), to)
 		defer cancel()
