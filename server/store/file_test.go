@@ -2,11 +2,11 @@ package store_test
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"fmt"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +38,9 @@ func TestFileRefusesWhatIsNotItsStore(t *testing.T) {
 		make func(t *testing.T, path string)
 		want string
 	}{
-		{"garbage", func(t *testing.T, p string) { os.WriteFile(p, []byte("this is not a database at all, but a text file\n"), 0o600) },
+		{"garbage", func(t *testing.T, p string) {
+			os.WriteFile(p, []byte("this is not a database at all, but a text file\n"), 0o600)
+		},
 			"is not a SQLite database"},
 		{"damaged SQLite", func(t *testing.T, p string) {
 			sqliteWith(t, p, "CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('hello')")

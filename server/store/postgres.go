@@ -20,7 +20,7 @@ import (
 
 const (
 	pgIdleConns = 5
-	pgChannel = "porthole_changes"
+	pgChannel   = "porthole_changes"
 	// pgMigrationLock is the advisory lock key replicas take to migrate
 	// one at a time ("porthole" in ASCII).
 	pgMigrationLock = 0x706f7274686f6c65
