@@ -54,6 +54,7 @@ type Config struct {
 	// IdP user ids or group names.
 	APIAdmins []string
 	Routes    []Route
+	Limits    Limits // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -18,12 +19,12 @@ import (
 	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
-var topKeys = []string{
+var topKeys = append([]string{
 	"address", "certificate_file", "certificate_key_file",
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
 	"programmatic_redirect_domain_whitelist", "api_admins", "routes",
-}
+}, limitKeys...)
 
 var routeKeys = []string{
 	"from", "to", "name", "description", "logo_url", "prefix", "path", "policy",
@@ -78,6 +79,7 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 		"api_admins":                             strList(&cfg.APIAdmins, true),
 		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
 	}
+	maps.Copy(fields, limitFields(&cfg.Limits))
 	if err := decodeMap(root, topKeys, fields); err != nil {
 		return nil, err
 	}
