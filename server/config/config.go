@@ -51,6 +51,7 @@ type Config struct {
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
+	Storage                             Storage // data_dir, databroker_storage_*
 }
 
 // Upstream is one `to` entry.
