@@ -23,7 +23,7 @@ type Cache struct {
 
 	mu       sync.RWMutex
 	version  uint64
-	gen      uint64 // bumped by every applied change; guards stale fills
+	gen      uint64              // bumped by every applied change; guards stale fills
 	sessions map[string]*Session // nil value: known not to exist
 	revoked  map[string]time.Time
 	onChange []func(kinds map[Kind]bool)
