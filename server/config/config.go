@@ -52,6 +52,7 @@ type Config struct {
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
 	Storage                             Storage // data_dir, databroker_storage_*
+	Limits                              Limits  // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.

@@ -19,13 +19,13 @@ import (
 	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
-var topKeys = []string{
+var topKeys = append([]string{
 	"address", "certificate_file", "certificate_key_file",
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
 	"programmatic_redirect_domain_whitelist", "routes",
 	"data_dir", "databroker_storage_type", "databroker_storage_connection_string",
-}
+}, limitKeys...)
 
 var routeKeys = []string{
 	"from", "to", "name", "description", "logo_url", "prefix", "path", "policy",
@@ -80,6 +80,7 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
 	}
 	maps.Copy(fields, cfg.Storage.fields())
+	maps.Copy(fields, limitFields(&cfg.Limits))
 	if err := decodeMap(root, topKeys, fields); err != nil {
 		return nil, err
 	}
