@@ -54,7 +54,8 @@ type Config struct {
 	// IdP user ids or group names.
 	APIAdmins []string
 	Routes    []Route
-	Limits    Limits // timeout_*, max_connections, max_header_bytes
+	Storage   Storage // data_dir, databroker_storage_*
+	Limits    Limits  // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.
