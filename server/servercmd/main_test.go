@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/porthole-dev/porthole/server/config"
+	"github.com/porthole-dev/porthole/server/store"
 )
 
 func TestRunRejectsBadInput(t *testing.T) {
@@ -121,7 +124,8 @@ func TestConfigCheck(t *testing.T) {
 func TestAPIUserCreate(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte("address: 127.0.0.1:1\n"), 0o600); err != nil {
+	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	if err := os.WriteFile(cfg, []byte("address: 127.0.0.1:1\nshared_secret: "+secret+"\ndata_dir: "+dir+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var out, stderr bytes.Buffer
@@ -135,6 +139,21 @@ func TestAPIUserCreate(t *testing.T) {
 	}
 	if stderr.Len() != 0 {
 		t.Errorf("stderr %q; want nothing", stderr.String())
+	}
+	// The store the server would open holds the user, with a hash only.
+	loaded, err := config.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStore(context.Background(), loaded, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, sec, _ := strings.Cut(tok, ".")
+	u, err := store.APIUsers.Get(context.Background(), st, id)
+	st.Close()
+	if err != nil || u.Name != "ci" || !store.CheckSecret(u.SecretHash, sec) || strings.Contains(u.SecretHash, sec) {
+		t.Errorf("stored user %+v, %v; want ci with only a hash of the token's secret", u, err)
 	}
 	for _, tc := range []struct {
 		args []string
