@@ -4,9 +4,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/porthole-dev/porthole/cli/connections"
+	"github.com/porthole-dev/porthole/cli/udp"
 )
 
 // addExtraCommands adds the nouns written in their own packages.
 func addExtraCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(connections.NewCmdConnections(f))
+	root.AddCommand(udp.NewCmdUDP(f, nil))
 }

@@ -51,7 +51,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *config.R
 			return
 		}
 		redirectToSignIn(w, r)
-	})
+	}, false)
 	if !ok {
 		return
 	}
