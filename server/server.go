@@ -43,6 +43,9 @@ const (
 type Options struct {
 	// Config is the loaded configuration; nil in --dev without --config.
 	Config *config.Config
+	// ConfigFile, when set, is watched and re-read on SIGHUP: route and
+	// policy changes apply live (see reload.go).
+	ConfigFile string
 	// Address is the public host:port of this server. In dev mode it is
 	// the listen address and names the routes and the issuer.
 	Address string
@@ -147,6 +150,17 @@ func New(opts Options) (*Server, error) {
 		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient,
 	})
 	return s, nil
+}
+
+// Check validates cfg as New would for a configured (non --dev) server
+// (secrets, certificates, identity provider, routes) without serving.
+func Check(cfg *config.Config) error {
+	s, err := New(Options{Config: cfg})
+	if err != nil {
+		return err
+	}
+	s.closeParts()
+	return nil
 }
 
 func serverTLS(cert tls.Certificate) *tls.Config {

@@ -33,14 +33,19 @@ var routeKeys = []string{
 }
 
 // Parse validates YAML bytes.
-func Parse(data []byte) (*Config, error) {
+func Parse(data []byte) (*Config, error) { return ParseEnv(data, nil) }
+
+// ParseEnv is Parse with environment overrides (see LoadEnv).
+func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
+	env := envOverrides(topKeys, lookup)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return &Config{}, nil // an empty file: all defaults, no routes
+		if !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("parsing YAML: %w", err)
 		}
-		return nil, fmt.Errorf("parsing YAML: %w", err)
+		// An empty file: all defaults (and the environment), no routes.
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -51,7 +56,10 @@ func Parse(data []byte) (*Config, error) {
 	}
 	root := yamlnode.Resolve(&doc)
 	if yamlnode.IsNull(root) {
-		return &Config{}, nil
+		root = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	if root.Kind == yaml.MappingNode {
+		applyEnv(root, env)
 	}
 	cfg := &Config{}
 	var routes *yaml.Node
