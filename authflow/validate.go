@@ -59,3 +59,7 @@ func (a *Authenticator) Accepted(ctx context.Context, proxy *url.URL, tok string
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	return resp.StatusCode != http.StatusUnauthorized, nil
 }
+
+// Expiry is the exp of a JWT token, false when tok is no readable JWT
+// or has none. The signature is not checked.
+func Expiry(tok string) (time.Time, bool) { return expiry(tok) }
