@@ -15,7 +15,6 @@ import (
 
 	_ "github.com/porthole-dev/porthole/internal/h2xconnect" // HTTP/2 extended CONNECT for connect-udp
 	"github.com/porthole-dev/porthole/internal/masque"
-	"github.com/porthole-dev/porthole/server/config"
 )
 
 // isConnectUDP reports whether r asks for a UDP tunnel: HTTP/1.1 with
@@ -38,17 +37,6 @@ func isConnectUDP(r *http.Request) bool {
 	return false
 }
 
-// matchUDPRoute finds the udp route whose authority is exactly authority.
-func (s *Server) matchUDPRoute(authority string) *config.Route {
-	for i := range s.routes {
-		rt := &s.routes[i]
-		if rt.Type == "udp" && strings.EqualFold(rt.Authority, authority) {
-			return rt
-		}
-	}
-	return nil
-}
-
 // handleConnectUDP serves a connect-udp request. The target comes from
 // the path; the Host header names the destination too but is not used
 // for routing. Status codes are those of CONNECT: 200 (never 101, which
@@ -60,7 +48,7 @@ func (s *Server) handleConnectUDP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	authority := masque.Authority(host, port)
-	rt := s.matchUDPRoute(authority)
+	rt := s.table.Load().MatchUDP(authority)
 	if rt == nil {
 		s.log.Info("connect-udp: no route", "authority", authority)
 		http.Error(w, "no route for "+authority, http.StatusNotFound)
@@ -80,8 +68,15 @@ func (s *Server) handleConnectUDP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A UDP "dial" only resolves and binds; an unreachable upstream shows
 	// later as errors on the socket, which end the tunnel.
-	up, err := (&net.Dialer{Timeout: timeout}).DialContext(r.Context(), "udp", pickUpstream(rt).Host)
+	u := rt.Pool.Pick(clientIP(r), nil)
+	if u == nil {
+		http.Error(w, "no healthy upstream for "+rt.Name, http.StatusServiceUnavailable)
+		return
+	}
+	defer u.Begin()()
+	up, err := (&net.Dialer{Timeout: timeout}).DialContext(r.Context(), "udp", u.URL.Host)
 	if err != nil {
+		rt.Pool.Fail(u, err)
 		logErr(s.log, "connect-udp: dialing upstream", err, "route", rt.Name)
 		http.Error(w, "upstream of "+rt.Name+" is unreachable", http.StatusServiceUnavailable)
 		return

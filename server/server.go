@@ -27,6 +27,7 @@ import (
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
+	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
 	"github.com/porthole-dev/porthole/server/upstreams"
 )
@@ -66,9 +67,10 @@ type Options struct {
 
 // Server is a configured pomerium-server, ready to Serve.
 type Server struct {
-	log          *slog.Logger
-	address      string
-	routes       []config.Route
+	log     *slog.Logger
+	address string
+	// table is the live route table: every request loads it once.
+	table        *routing.Live
 	keys         *session.Keys
 	cookieExpire time.Duration
 	whitelist    []string
@@ -107,7 +109,7 @@ func New(opts Options) (*Server, error) {
 		s.cookieExpire = cfg.CookieExpire
 	}
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
-	s.routes = append(s.routes, cfg.Routes...)
+	s.table = routing.NewLive(s.log)
 
 	var secret []byte
 	if !opts.Dev {
@@ -132,6 +134,16 @@ func New(opts Options) (*Server, error) {
 			s.closeParts()
 			return nil, err
 		}
+	}
+	s.table.SetSource("config", routing.Static(cfg.Routes))
+	if err := s.table.Rebuild(context.Background()); err != nil {
+		s.closeParts()
+		if opts.Dev {
+			return nil, fmt.Errorf("--config routes clash with the dev routes (echo.internal:7000, admin-echo.internal:7001, verify/public.localhost): %w", err)
+		}
+		return nil, err
+	}
+	if opts.Dev {
 		return s, nil
 	}
 	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
@@ -187,8 +199,13 @@ func (s *Server) CAFile() string {
 	return s.ca.CertFile
 }
 
-// Routes are the routes served (dev routes included).
-func (s *Server) Routes() []config.Route { return s.routes }
+// Routes are the routes served now (dev routes included).
+func (s *Server) Routes() []config.Route { return s.table.Load().Routes() }
+
+// RouteTable is the live route table. Other route sources (the
+// management API) add themselves with SetSource and call Rebuild; a
+// change feed calls Rebuild to apply changes (see package routing).
+func (s *Server) RouteTable() *routing.Live { return s.table }
 
 // Keys are the session and assertion keys (tests mint tokens with them).
 func (s *Server) Keys() *session.Keys { return s.keys }
@@ -275,6 +292,9 @@ func (s *Server) trackTunnel(closeFn func()) (release func(), ok bool) {
 }
 
 func (s *Server) closeParts() {
+	if s.table != nil {
+		s.table.Close()
+	}
 	if s.upstreams != nil {
 		s.upstreams.Close()
 	}
@@ -310,7 +330,7 @@ func (s *Server) Handler() http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		if rt := s.matchHTTPRoute(r); rt != nil {
+		if rt := s.table.Load().MatchHTTP(r); rt != nil {
 			s.serveRoute(w, r, rt)
 			return
 		}
