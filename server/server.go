@@ -76,6 +76,7 @@ type Server struct {
 	whitelist    []string
 	tlsConfig    *tls.Config
 	rp           *relyingParty
+	limits       config.Limits // effective: defaults filled in
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
@@ -109,6 +110,7 @@ func New(opts Options) (*Server, error) {
 		s.cookieExpire = cfg.CookieExpire
 	}
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
+	s.limits = cfg.Limits.Effective()
 	s.table = routing.NewLive(s.log)
 
 	var secret []byte
@@ -213,13 +215,7 @@ func (s *Server) Keys() *session.Keys { return s.keys }
 // Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
 // nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		TLSConfig:         s.tlsConfig,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := s.newHTTPServer(ctx)
 	s.mu.Lock()
 	if s.httpSrv != nil {
 		s.mu.Unlock()
@@ -234,7 +230,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	defer stop()
 	s.log.Info("serving", "address", ln.Addr().String())
-	err := srv.ServeTLS(ln, "", "")
+	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -320,6 +316,10 @@ func (s *Server) Handler() http.Handler {
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isConnectUDP(r) {
 			s.handleConnectUDP(w, r)
+			return
+		}
+		if misdirected(r) {
+			writeMisdirected(w, r)
 			return
 		}
 		if r.Method == http.MethodConnect {

@@ -51,6 +51,7 @@ type Config struct {
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
+	Limits                              Limits // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.

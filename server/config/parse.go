@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -18,12 +19,12 @@ import (
 	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
-var topKeys = []string{
+var topKeys = append([]string{
 	"address", "certificate_file", "certificate_key_file",
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
 	"programmatic_redirect_domain_whitelist", "routes",
-}
+}, limitKeys...)
 
 var routeKeys = []string{
 	"from", "to", "name", "description", "logo_url", "prefix", "path", "policy",
@@ -77,6 +78,7 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
 		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
 	}
+	maps.Copy(fields, limitFields(&cfg.Limits))
 	if err := decodeMap(root, topKeys, fields); err != nil {
 		return nil, err
 	}
