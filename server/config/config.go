@@ -51,7 +51,8 @@ type Config struct {
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
-	Limits                              Limits // timeout_*, max_connections, max_header_bytes
+	Storage                             Storage // data_dir, databroker_storage_*
+	Limits                              Limits  // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.

@@ -24,6 +24,7 @@ var topKeys = append([]string{
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
 	"programmatic_redirect_domain_whitelist", "routes",
+	"data_dir", "databroker_storage_type", "databroker_storage_connection_string",
 }, limitKeys...)
 
 var routeKeys = []string{
@@ -78,6 +79,7 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
 		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
 	}
+	maps.Copy(fields, cfg.Storage.fields())
 	maps.Copy(fields, limitFields(&cfg.Limits))
 	if err := decodeMap(root, topKeys, fields); err != nil {
 		return nil, err
@@ -141,6 +143,9 @@ func (c *Config) validate() error {
 		if c.IdpClientID == "" {
 			return errors.New("idp_client_id: required when idp_provider_url is set")
 		}
+	}
+	if err := c.Storage.validate(); err != nil {
+		return err
 	}
 	if err := checkSecret(c.SharedSecret); err != nil {
 		return fmt.Errorf("shared_secret: %w", err)
