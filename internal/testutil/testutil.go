@@ -48,6 +48,7 @@ type devOptions struct {
 	dir       string
 	addr      string
 	store     store.Store
+	config    string // YAML with more routes (WithConfig)
 }
 
 // WithStore gives the dev server a store (and so the management API).
