@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
-	"github.com/porthole-dev/porthole/server/store"
 )
 
 // zero is an HTTP client of the management API, as a script following
@@ -162,12 +161,7 @@ func connectStatus(t *testing.T, d *testutil.DevServer, authority, tok string) i
 // server's own address; the route shows in the portal and carries bytes
 // through pomerium-cli tcp with no restart; update and delete apply live.
 func TestAPIGuideEndToEnd(t *testing.T) {
-	st, err := store.OpenMemory(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	d := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"), testutil.WithStore(st))
+	d := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	z := newZero(t, d)
 	org, ns := guideLogin(t, z, d)
 	echoTo := echoUpstream(t, z, org)

@@ -3,7 +3,7 @@ package server_test
 import (
 	"bufio"
 	"bytes"
-	"context"
+	"encoding/base64"
 	"crypto/x509"
 	"io"
 	"net/http"
@@ -18,7 +18,6 @@ import (
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/internal/testutil/pgtest"
-	"github.com/porthole-dev/porthole/server/store"
 )
 
 // createEchoRoute makes a policy for dev@example.com and a tcp route
@@ -62,17 +61,11 @@ func echoesThrough(t *testing.T, d *testutil.DevServer, authority, tok string) {
 func TestAPIReplicasOnPostgres(t *testing.T) {
 	c := pgtest.Start(t)
 	dsn := c.NewDatabase(t)
-	key := bytes.Repeat([]byte{3}, 32)
-	open := func() store.Store {
-		st, err := store.Open(context.Background(), store.Options{Type: store.TypePostgres, ConnString: dsn, Key: key, PollInterval: 200 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
-	a := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"), testutil.WithStore(open()))
-	b := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"), testutil.WithStore(open()))
+	// Replicas share shared_secret (the store's key) and the database.
+	yml := "shared_secret: " + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32)) +
+		"\ndatabroker_storage_type: postgres\ndatabroker_storage_connection_string: " + dsn + "\n"
+	a := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"), testutil.WithConfig(yml))
+	b := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"), testutil.WithConfig(yml))
 	tokB := loginToken(t, b)
 	// Both replicas' dev samples use the same path-form names, so the
 	// route names the authority only once: it is served on either address.

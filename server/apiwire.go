@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/porthole-dev/porthole/server/api"
 	"github.com/porthole-dev/porthole/server/config"
@@ -27,11 +26,11 @@ const apiTokenFile = "api-user-token"
 // is on the per-request path: requests read the compiled table, rebuilt
 // when the store changes.
 func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config) error {
-	s.st = opts.Store
 	s.logLevel = opts.LogLevel
-	if s.st == nil {
+	if s.storage == nil {
 		return nil
 	}
+	st := s.storage.st
 	admins := slices.Clone(cfg.APIAdmins)
 	if opts.Dev {
 		admins = append(admins, devAdmin)
@@ -41,7 +40,7 @@ func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config)
 		level = levelName(s.logLevel.Level())
 	}
 	a, err := api.New(ctx, api.Options{
-		Store: s.st, TokenKey: s.keys.Derive("api id token"), Admins: admins, Address: s.address,
+		Store: st, TokenKey: s.keys.Derive("api id token"), Admins: admins, Address: s.address,
 		VerifySession: func(_ context.Context, tok string) (*api.Identity, error) {
 			c, err := s.keys.Verify(tok)
 			if err != nil {
@@ -78,9 +77,19 @@ func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config)
 	if err := s.reloadAPI(ctx); err != nil {
 		return err
 	}
+	// The store's feed rebuilds the table for routes and policies (see
+	// openStorage); key pairs (which routes name) and settings are the
+	// API's to apply, on every replica.
+	s.storage.cache.OnChange(func(kinds map[store.Kind]bool) {
+		if kinds == nil || kinds[store.KindKeyPair] || kinds[store.KindSettings] {
+			if err := s.reloadAPI(context.Background()); err != nil {
+				logErr(s.log, "applying an API change from the store", err)
+			}
+		}
+	})
 	if opts.Dev && opts.DevDir != "" {
 		path := filepath.Join(opts.DevDir, apiTokenFile)
-		if _, err := api.EnsureTokenFile(ctx, s.st, path, "dev"); err != nil {
+		if _, err := api.EnsureTokenFile(ctx, st, path, "dev"); err != nil {
 			return err
 		}
 		if opts.Banner != nil {
@@ -105,7 +114,7 @@ func (s *Server) configRoutes() []config.Route {
 // apiRoutes is the table's "api" source. A store that cannot be read
 // fails the rebuild, so the table being served stays as it is.
 func (s *Server) apiRoutes(ctx context.Context) ([]config.Route, error) {
-	routes, err := api.CompileRoutes(ctx, s.st)
+	routes, err := api.CompileRoutes(ctx, s.storage.st)
 	if routes == nil && err != nil {
 		return nil, fmt.Errorf("loading the API's routes: %w", err)
 	}
@@ -124,7 +133,7 @@ func (s *Server) reloadAPI(ctx context.Context) error {
 	if err := s.table.Rebuild(ctx); err != nil {
 		return err
 	}
-	set, err := api.LoadSettings(ctx, s.st)
+	set, err := api.LoadSettings(ctx, s.storage.st)
 	if err != nil {
 		return fmt.Errorf("loading the API's settings: %w", err)
 	}
@@ -138,51 +147,6 @@ func (s *Server) reloadAPI(ctx context.Context) error {
 	return nil
 }
 
-// watchAPI reloads on every change to the store, from this replica or
-// another, until ctx ends. A failed reload keeps the routes being served
-// and is retried on the next change or tick.
-func (s *Server) watchAPI(ctx context.Context) {
-	if s.st == nil {
-		return
-	}
-	changed := s.st.Watch(ctx)
-	// The tick is a safety net for a missed notification; the store's own
-	// feed is what makes changes apply within a second.
-	tick := time.NewTicker(5 * time.Second)
-	defer tick.Stop()
-	last, err := s.st.Version(ctx)
-	if err != nil {
-		logErr(s.log, "reading the store's version", err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case _, ok := <-changed:
-			if !ok {
-				return
-			}
-		case <-tick.C:
-		}
-		changes, v, err := s.st.ChangesSince(ctx, last)
-		if err != nil && !errors.Is(err, store.ErrChangesTrimmed) || v == last {
-			continue
-		}
-		if err == nil && !slices.ContainsFunc(changes, func(c store.Change) bool { return slices.Contains(apiKinds, c.Kind) }) {
-			last = v // sessions and the like: nothing the route table holds
-			continue
-		}
-		if err := s.reloadAPI(ctx); err != nil {
-			logErr(s.log, "reloading the API's routes", err)
-			continue
-		}
-		last = v
-	}
-}
-
-// apiKinds are the records the served routes and settings are built from.
-var apiKinds = []store.Kind{store.KindRoute, store.KindPolicy, store.KindKeyPair, store.KindSettings}
-
 func levelName(l slog.Level) string {
 	switch {
 	case l <= slog.LevelDebug:
@@ -195,3 +159,24 @@ func levelName(l slog.Level) string {
 	return "error"
 }
 
+
+// OpenStore opens the store a server with cfg would use (dataDir as
+// --data-dir), for commands that change it while the server runs or not
+// (pomerium-server api-user create).
+func OpenStore(ctx context.Context, cfg *config.Config, dataDir string) (store.Store, error) {
+	sc := cfg.Storage
+	dir := firstNonEmpty(dataDir, sc.DataDir)
+	typ := sc.EffectiveType()
+	if typ == config.StorageMemory {
+		return nil, errors.New("databroker_storage_type is memory: a record made now would be gone before the server saw it")
+	}
+	key, err := storeKey(cfg, typ, dir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Options{Type: typ, DataDir: dir, ConnString: sc.ConnectionString, Key: key})
+	if err != nil {
+		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	return st, nil
+}

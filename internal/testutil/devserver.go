@@ -86,7 +86,7 @@ func startRunning(t testing.TB, d *DevServer, o devOptions) (*running, error) {
 		}
 	}
 	srv, err := server.New(server.Options{
-		Dev: true, DevDir: o.dir, DevAutoLogin: o.autoLogin, Address: addr, Config: cfg, Store: o.store,
+		Dev: true, DevDir: o.dir, DevAutoLogin: o.autoLogin, Address: addr, Config: cfg,
 		Logger: slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

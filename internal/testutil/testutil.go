@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"testing"
-
-	"github.com/porthole-dev/porthole/server/store"
 )
 
 // Require finds tool on PATH. When it is missing the test fails under
@@ -47,12 +45,8 @@ type devOptions struct {
 	autoLogin string
 	dir       string
 	addr      string
-	store     store.Store
 	config    string // YAML with more routes (WithConfig)
 }
-
-// WithStore gives the dev server a store (and so the management API).
-func WithStore(st store.Store) DevOption { return func(o *devOptions) { o.store = st } }
 
 // AutoLogin signs EMAIL in at the built-in provider without the page.
 func AutoLogin(email string) DevOption { return func(o *devOptions) { o.autoLogin = email } }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/porthole-dev/porthole/server"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/store"
 )
@@ -145,7 +146,7 @@ func TestAPIUserCreate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := openStore(context.Background(), loaded, "")
+	st, err := server.OpenStore(context.Background(), loaded, "")
 	if err != nil {
 		t.Fatal(err)
 	}
