@@ -27,6 +27,7 @@ import (
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
+	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
 	"github.com/porthole-dev/porthole/server/upstreams"
 )
@@ -55,6 +56,12 @@ type Options struct {
 	DevAutoLogin string
 	DevUsers     []devidp.User // nil: devidp.DefaultUsers
 
+	// DataDir holds the embedded store (--data-dir; else data_dir, else
+	// DevDir in dev mode; none at all: an in-memory store).
+	DataDir string
+
+	checkOnly bool // Check: validate, open nothing
+
 	// IdPClient talks to a configured identity provider (nil:
 	// http.DefaultClient); tests pass one trusting their CA.
 	IdPClient *http.Client
@@ -66,14 +73,17 @@ type Options struct {
 
 // Server is a configured pomerium-server, ready to Serve.
 type Server struct {
-	log          *slog.Logger
-	address      string
-	routes       []config.Route
+	log     *slog.Logger
+	address string
+	storage *storage
+	// table is the live route table: every request loads it once.
+	table        *routing.Live
 	keys         *session.Keys
 	cookieExpire time.Duration
 	whitelist    []string
 	tlsConfig    *tls.Config
 	rp           *relyingParty
+	limits       config.Limits // effective: defaults filled in
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
@@ -107,20 +117,21 @@ func New(opts Options) (*Server, error) {
 		s.cookieExpire = cfg.CookieExpire
 	}
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
-	s.routes = append(s.routes, cfg.Routes...)
+	s.limits = cfg.Limits.Effective()
+	s.table = routing.NewLive(s.log)
 
+	// Secrets from --config apply in dev mode too: a dev server sharing a
+	// PostgreSQL store with a configured replica must read its sessions.
 	var secret []byte
-	if !opts.Dev {
-		for _, kv := range []struct{ key, val string }{{"shared_secret", cfg.SharedSecret}, {"cookie_secret", cfg.CookieSecret}} {
-			if kv.val == "" {
-				continue
-			}
-			b := config.DecodeSecret(kv.val)
-			if b == nil {
-				return nil, fmt.Errorf("%s must be base64 of 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
-			}
-			secret = append(secret, b...)
+	for _, kv := range []struct{ key, val string }{{"shared_secret", cfg.SharedSecret}, {"cookie_secret", cfg.CookieSecret}} {
+		if kv.val == "" {
+			continue
 		}
+		b := config.DecodeSecret(kv.val)
+		if b == nil {
+			return nil, fmt.Errorf("%s must be base64 of 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
+		}
+		secret = append(secret, b...)
 	}
 	var err error
 	if s.keys, err = session.NewKeys(secret); err != nil {
@@ -132,7 +143,17 @@ func New(opts Options) (*Server, error) {
 			s.closeParts()
 			return nil, err
 		}
-		return s, nil
+	}
+	s.table.SetSource("config", routing.Static(cfg.Routes))
+	if err := s.table.Rebuild(context.Background()); err != nil {
+		s.closeParts()
+		if opts.Dev {
+			return nil, fmt.Errorf("--config routes clash with the dev routes (echo.internal:7000, admin-echo.internal:7001, verify/public.localhost): %w", err)
+		}
+		return nil, err
+	}
+	if opts.Dev {
+		return s.withStorage(opts, cfg)
 	}
 	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
 		return nil, errors.New("certificate_file and certificate_key_file are required (or run with --dev for a local CA)")
@@ -149,13 +170,13 @@ func New(opts Options) (*Server, error) {
 		Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID, ClientSecret: cfg.IdpClientSecret,
 		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient,
 	})
-	return s, nil
+	return s.withStorage(opts, cfg)
 }
 
 // Check validates cfg as New would for a configured (non --dev) server
 // (secrets, certificates, identity provider, routes) without serving.
 func Check(cfg *config.Config) error {
-	s, err := New(Options{Config: cfg})
+	s, err := New(Options{Config: cfg, checkOnly: true})
 	if err != nil {
 		return err
 	}
@@ -187,8 +208,13 @@ func (s *Server) CAFile() string {
 	return s.ca.CertFile
 }
 
-// Routes are the routes served (dev routes included).
-func (s *Server) Routes() []config.Route { return s.routes }
+// Routes are the routes served now (dev routes included).
+func (s *Server) Routes() []config.Route { return s.table.Load().Routes() }
+
+// RouteTable is the live route table. Other route sources (the
+// management API) add themselves with SetSource and call Rebuild; a
+// change feed calls Rebuild to apply changes (see package routing).
+func (s *Server) RouteTable() *routing.Live { return s.table }
 
 // Keys are the session and assertion keys (tests mint tokens with them).
 func (s *Server) Keys() *session.Keys { return s.keys }
@@ -196,13 +222,7 @@ func (s *Server) Keys() *session.Keys { return s.keys }
 // Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
 // nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		TLSConfig:         s.tlsConfig,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := s.newHTTPServer(ctx)
 	s.mu.Lock()
 	if s.httpSrv != nil {
 		s.mu.Unlock()
@@ -217,7 +237,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	defer stop()
 	s.log.Info("serving", "address", ln.Addr().String())
-	err := srv.ServeTLS(ln, "", "")
+	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -275,6 +295,10 @@ func (s *Server) trackTunnel(closeFn func()) (release func(), ok bool) {
 }
 
 func (s *Server) closeParts() {
+	s.storage.close()
+	if s.table != nil {
+		s.table.Close()
+	}
 	if s.upstreams != nil {
 		s.upstreams.Close()
 	}
@@ -283,10 +307,7 @@ func (s *Server) closeParts() {
 // Handler is the whole server's HTTP handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("/healthz", s.handleHealthz)
 	mux.HandleFunc("/.well-known/pomerium/jwks.json", s.handleJWKS)
 	mux.HandleFunc("/.pomerium/api/v1/login", s.handleLoginAPI)
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
@@ -301,6 +322,14 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isConnectUDP(r) {
+			s.handleConnectUDP(w, r)
+			return
+		}
+		if misdirected(r) {
+			writeMisdirected(w, r)
+			return
+		}
 		if r.Method == http.MethodConnect {
 			s.handleConnect(w, r)
 			return
@@ -309,7 +338,7 @@ func (s *Server) Handler() http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		if rt := s.matchHTTPRoute(r); rt != nil {
+		if rt := s.table.Load().MatchHTTP(r); rt != nil {
 			s.serveRoute(w, r, rt)
 			return
 		}
