@@ -13,7 +13,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/porthole-dev/porthole/server/config"
@@ -74,7 +74,7 @@ type Server struct {
 	keys         *session.Keys
 	cookieExpire time.Duration
 	whitelist    []string
-	tlsConfig    *tls.Config
+	certs        atomic.Pointer[certSet]
 	rp           *relyingParty
 
 	// Dev-mode parts (nil otherwise).
@@ -146,20 +146,21 @@ func New(opts Options) (*Server, error) {
 	if opts.Dev {
 		return s, nil
 	}
-	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
-		return nil, errors.New("certificate_file and certificate_key_file are required (or run with --dev for a local CA)")
+	if err := cfg.LoadCertificates(); err != nil {
+		s.closeParts()
+		return nil, err
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.CertificateFile, cfg.CertificateKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("loading certificate_file/certificate_key_file: %w", err)
+	if len(cfg.TLSCertificates) == 0 {
+		s.closeParts()
+		return nil, errors.New("no server certificate: set certificates, certificate_file/certificate_key_file or certificate/certificate_key (or run with --dev for a local CA)")
 	}
-	s.tlsConfig = serverTLS(cert)
+	s.setCerts(cfg.TLSCertificates, cfg.CodecType == "http1")
 	if cfg.IdpProviderURL == "" || cfg.IdpClientID == "" {
 		return nil, errors.New("idp_provider_url and idp_client_id are required (or run with --dev for the built-in provider)")
 	}
 	s.rp = newRelyingParty(rpConfig{
 		Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID, ClientSecret: cfg.IdpClientSecret,
-		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient,
+		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient, RequestParams: cfg.IdpRequestParams,
 	})
 	return s, nil
 }
@@ -173,14 +174,6 @@ func Check(cfg *config.Config) error {
 	}
 	s.closeParts()
 	return nil
-}
-
-func serverTLS(cert tls.Certificate) *tls.Config {
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		NextProtos:   []string{"h2", "http/1.1"},
-		MinVersion:   tls.VersionTLS12,
-	}
 }
 
 // CAPool is the dev CA (nil outside dev mode).
@@ -215,7 +208,7 @@ func (s *Server) Keys() *session.Keys { return s.keys }
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
-		TLSConfig:         s.tlsConfig,
+		TLSConfig:         s.serverTLS(),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

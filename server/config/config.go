@@ -51,6 +51,8 @@ type Config struct {
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
+
+	Settings // top_keys.go
 }
 
 // Upstream is one `to` entry.
