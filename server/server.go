@@ -12,6 +12,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -20,6 +21,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +30,7 @@ import (
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
+	"github.com/porthole-dev/porthole/server/metrics"
 	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
 	"github.com/porthole-dev/porthole/server/upstreams"
@@ -47,6 +51,9 @@ type Options struct {
 	// ConfigFile, when set, is watched and re-read on SIGHUP: route and
 	// policy changes apply live (see reload.go).
 	ConfigFile string
+	// AddressFromConfig says Address came from the config (not a flag),
+	// so a reload that changes address moves the listener.
+	AddressFromConfig bool
 	// Address is the public host:port of this server. In dev mode it is
 	// the listen address and names the routes and the issuer.
 	Address string
@@ -75,23 +82,39 @@ type Server struct {
 	cookieExpire time.Duration
 	whitelist    []string
 	certs        atomic.Pointer[certSet]
-	rp           *relyingParty
+	metrics      *metrics.Metrics
+	configFile   string
+	cfg          atomic.Pointer[config.Config] // the file's config as last applied
+	lastConfig   atomic.Pointer[[]byte]        // its bytes
+	dev          bool
+	// addressFromConfig: the listen address is the config's (no
+	// --address), so a reload may move it.
+	addressFromConfig bool
+	rp                *relyingParty
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
 	upstreams *upstreams.Set
 	idp       *devidp.Provider
 
-	mu      sync.Mutex
-	httpSrv *http.Server
-	closing bool
-	tunnels map[*tunnelHandle]struct{}
+	mu         sync.Mutex
+	httpSrv    *http.Server
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+	ln         net.Listener   // the listener in use
+	moved      []net.Listener // closed by a listener move, not by Shutdown
+	stopWatch  context.CancelFunc
+	extraSrvs  []*http.Server // http_redirect_addr
+	closing    bool
+	done       chan struct{} // closed by Shutdown
+	doneOnce   sync.Once
+	tunnels    map[*tunnelHandle]struct{}
 }
 
 // New builds the server: keys, TLS, identity provider client and, in
 // dev mode, the CA, built-in provider, sample upstreams and routes.
 func New(opts Options) (*Server, error) {
-	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: config.DefaultCookieExpire}
+	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: config.DefaultCookieExpire, done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -110,6 +133,16 @@ func New(opts Options) (*Server, error) {
 	}
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
 	s.table = routing.NewLive(s.log)
+	s.metrics = metrics.New()
+	s.configFile = opts.ConfigFile
+	s.cfg.Store(cfg)
+	s.dev = opts.Dev
+	s.addressFromConfig = opts.AddressFromConfig
+	if s.configFile != "" {
+		if data, err := os.ReadFile(s.configFile); err == nil {
+			s.lastConfig.Store(&data)
+		}
+	}
 
 	var secret []byte
 	if !opts.Dev {
@@ -206,10 +239,12 @@ func (s *Server) Keys() *session.Keys { return s.keys }
 // Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
 // nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	cfg := s.cfg.Load()
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		TLSConfig:         s.serverTLS(),
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: cmp.Or(cfg.TimeoutRead, 30*time.Second),
+		IdleTimeout:       cmp.Or(cfg.TimeoutIdle, 5*time.Minute),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -219,7 +254,27 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("server already serving")
 	}
 	s.httpSrv = srv
+	s.ln = ln
 	s.mu.Unlock()
+	if cfg.MetricsAddress != "" {
+		if err := s.serveMetrics(cfg.MetricsAddress, cfg.MetricsBasicAuth); err != nil {
+			return fmt.Errorf("metrics_address %s: %w", cfg.MetricsAddress, err)
+		}
+	}
+	if cfg.HTTPRedirectAddr != "" {
+		if err := s.serveHTTPRedirect(cfg.HTTPRedirectAddr); err != nil {
+			s.stopMetrics(context.Background())
+			return fmt.Errorf("http_redirect_addr %s: %w", cfg.HTTPRedirectAddr, err)
+		}
+	}
+	s.metrics.Routes(len(s.table.Load().All()))
+	if s.configFile != "" {
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.mu.Lock()
+		s.stopWatch = cancel
+		s.mu.Unlock()
+		go s.watchConfig(wctx)
+	}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -229,6 +284,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("serving", "address", ln.Addr().String())
 	err := srv.ServeTLS(ln, "", "")
 	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	s.mu.Lock()
+	moved := slices.Contains(s.moved, ln)
+	s.mu.Unlock()
+	if moved {
+		// The listener moved to another address: serve on until shutdown.
+		<-s.done
 		return nil
 	}
 	return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
@@ -243,7 +306,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing = true
 	tunnels := s.tunnels
 	s.tunnels = nil
+	stopWatch := s.stopWatch
+	extra := s.extraSrvs
+	s.extraSrvs = nil
 	s.mu.Unlock()
+	for _, e := range extra {
+		e.Close()
+	}
+	if stopWatch != nil {
+		stopWatch()
+	}
+	s.stopMetrics(ctx)
+	s.doneOnce.Do(func() { close(s.done) })
 	for t := range tunnels {
 		t.close()
 	}
@@ -305,7 +379,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
 	mux.HandleFunc("/.pomerium/routes", s.handleRoutesPage)
 	mux.HandleFunc("/.pomerium/sign_in", s.handleSignIn)
-	mux.HandleFunc("/.pomerium/callback", s.handleCallback)
+	mux.HandleFunc("/.pomerium/callback", s.countSignIns(s.handleCallback))
 	mux.HandleFunc("/.pomerium/sign_out", s.handleSignOut)
 	mux.HandleFunc("/.pomerium/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/.pomerium/routes", http.StatusFound)
@@ -323,7 +397,7 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		if rt := s.table.Load().MatchHTTP(r); rt != nil {
-			s.serveRoute(w, r, rt)
+			s.serveRouteObserved(w, r, rt)
 			return
 		}
 		if r.URL.Path == "/" && s.isPortalHost(r) {

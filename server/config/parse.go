@@ -217,9 +217,9 @@ func parseRoute(n *yaml.Node, global *Settings) (Route, error) {
 			passSet = !yamlnode.IsNull(n)
 			return boolean(&r.PassIdentityHeaders)(n)
 		},
-		"allow_websockets":                    boolean(&r.AllowWebsockets),
-		"timeout":                             duration(&r.Timeout, &r.timeoutSet),
-		"idle_timeout":                        duration(&r.IdleTimeout, &r.idleTimeoutSet),
+		"allow_websockets": boolean(&r.AllowWebsockets),
+		"timeout":          duration(&r.Timeout, &r.timeoutSet),
+		"idle_timeout":     duration(&r.IdleTimeout, &r.idleTimeoutSet),
 	}
 	r.settingFields(fields)
 	if err := decodeMapWith(n, allRouteKeys(), fields, unsupportedRouteKeys); err != nil {

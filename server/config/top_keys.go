@@ -39,11 +39,11 @@ type Settings struct {
 	HTTPRedirectAddr       string
 	CodecType              string // auto (default), http1, http2
 
-	JWTClaimsHeaders   []string
+	JWTClaimsHeaders    []string
 	PassIdentityHeaders *bool
-	SetResponseHeaders map[string]string
-	SkipXFFAppend      bool
-	XFFNumTrustedHops  int64
+	SetResponseHeaders  map[string]string
+	SkipXFFAppend       bool
+	XFFNumTrustedHops   int64
 
 	GoogleCloudServerlessAuthenticationServiceAccount string
 
@@ -66,70 +66,70 @@ var settingsTopKeys = []string{
 
 // unsupportedTopKeys are Pomerium keys refused with why.
 var unsupportedTopKeys = map[string]string{
-	"autocert":                         "ACME needs public DNS and inbound port 443; use certificates or certificate_file",
-	"autocert_dir":                     "autocert is not supported",
-	"autocert_email":                   "autocert is not supported",
-	"autocert_use_staging":             "autocert is not supported",
-	"autocert_must_staple":             "autocert is not supported",
-	"autocert_ca":                      "autocert is not supported",
-	"autocert_eab_key_id":              "autocert is not supported",
-	"autocert_eab_mac_key":             "autocert is not supported",
-	"autocert_trusted_ca":              "autocert is not supported",
-	"insecure_server":                  "the server always serves TLS",
-	"grpc_address":                     "all-in-one: there is no gRPC between services",
-	"grpc_insecure":                    "all-in-one: there is no gRPC between services",
-	"grpc_client_timeout":              "all-in-one: there is no gRPC between services",
-	"authorize_service_url":            "all-in-one: authorization runs in-process",
-	"authorize_internal_service_url":   "all-in-one: authorization runs in-process",
-	"databroker_service_url":           "all-in-one: the databroker runs in-process",
-	"databroker_service_urls":          "all-in-one: the databroker runs in-process",
-	"databroker_internal_service_url":  "all-in-one: the databroker runs in-process",
-	"authenticate_internal_service_url": "all-in-one: sign-in runs in-process",
-	"authenticate_callback_path":       "the callback is always /.pomerium/callback",
-	"forward_auth_url":                 "forward-auth mode is not implemented",
-	"tracing_provider":                 "no tracing exporter is built in",
-	"tracing_sample_rate":              "no tracing exporter is built in",
-	"tracing_jaeger_collector_endpoint": "no tracing exporter is built in",
-	"tracing_jaeger_agent_endpoint":    "no tracing exporter is built in",
-	"tracing_zipkin_endpoint":          "no tracing exporter is built in",
-	"tracing_datadog_address":          "no tracing exporter is built in",
-	"otel_traces_exporter":             "no tracing exporter is built in",
-	"otel_exporter_otlp_endpoint":      "no tracing exporter is built in",
-	"envoy_admin_address":              "there is no Envoy inside",
-	"envoy_admin_access_log_path":      "there is no Envoy inside",
-	"envoy_admin_profile_path":         "there is no Envoy inside",
-	"envoy_bind_config_source_address": "there is no Envoy inside",
-	"envoy_bind_config_freebind":       "there is no Envoy inside",
-	"use_proxy_protocol":               "PROXY protocol is not implemented",
-	"dns_lookup_family":                "upstreams are resolved by the system resolver",
-	"metrics_certificate":              "metrics are served over plain HTTP; bind metrics_address to loopback or a private address",
-	"metrics_certificate_key":          "metrics are served over plain HTTP; bind metrics_address to loopback or a private address",
-	"metrics_client_ca":                "metrics are served over plain HTTP; use metrics_basic_auth",
-	"downstream_mtls":                  "use the per-route tls_downstream_client_ca",
-	"client_ca":                        "use the per-route tls_downstream_client_ca",
-	"client_ca_file":                   "use the per-route tls_downstream_client_ca",
-	"client_crl":                       "certificate revocation lists are not implemented",
-	"client_crl_file":                  "certificate revocation lists are not implemented",
-	"signing_key":                      "assertions are signed with a key derived from shared_secret (published at /.well-known/pomerium/jwks.json)",
-	"signing_key_file":                 "assertions are signed with a key derived from shared_secret (published at /.well-known/pomerium/jwks.json)",
-	"idp_service_account":              "directory sync was removed from Pomerium; groups come from the ID token",
-	"idp_refresh_directory_timeout":    "directory sync was removed from Pomerium; groups come from the ID token",
-	"idp_refresh_directory_interval":   "directory sync was removed from Pomerium; groups come from the ID token",
-	"headers":                          "renamed set_response_headers in Pomerium",
-	"access_log_fields":                "the access log's fields are fixed (method, host, path, proto, status, duration)",
-	"authorize_log_fields":             "the authorization log's fields are fixed",
-	"cookie_name":                      "the session cookie is always _pomerium",
-	"cookie_domain":                    "session cookies are host-only",
-	"cookie_secure":                    "session cookies are always Secure",
-	"cookie_http_only":                 "session cookies are always HttpOnly",
-	"cookie_same_site":                 "session cookies are always SameSite=Lax",
-	"installation_id":                  "only meaningful to Pomerium Enterprise",
-	"runtime_flags":                    "Pomerium's runtime flags toggle Envoy features",
-	"bearer_token_format":              "bearer tokens are always Pomerium session tokens",
+	"autocert":                           "ACME needs public DNS and inbound port 443; use certificates or certificate_file",
+	"autocert_dir":                       "autocert is not supported",
+	"autocert_email":                     "autocert is not supported",
+	"autocert_use_staging":               "autocert is not supported",
+	"autocert_must_staple":               "autocert is not supported",
+	"autocert_ca":                        "autocert is not supported",
+	"autocert_eab_key_id":                "autocert is not supported",
+	"autocert_eab_mac_key":               "autocert is not supported",
+	"autocert_trusted_ca":                "autocert is not supported",
+	"insecure_server":                    "the server always serves TLS",
+	"grpc_address":                       "all-in-one: there is no gRPC between services",
+	"grpc_insecure":                      "all-in-one: there is no gRPC between services",
+	"grpc_client_timeout":                "all-in-one: there is no gRPC between services",
+	"authorize_service_url":              "all-in-one: authorization runs in-process",
+	"authorize_internal_service_url":     "all-in-one: authorization runs in-process",
+	"databroker_service_url":             "all-in-one: the databroker runs in-process",
+	"databroker_service_urls":            "all-in-one: the databroker runs in-process",
+	"databroker_internal_service_url":    "all-in-one: the databroker runs in-process",
+	"authenticate_internal_service_url":  "all-in-one: sign-in runs in-process",
+	"authenticate_callback_path":         "the callback is always /.pomerium/callback",
+	"forward_auth_url":                   "forward-auth mode is not implemented",
+	"tracing_provider":                   "no tracing exporter is built in",
+	"tracing_sample_rate":                "no tracing exporter is built in",
+	"tracing_jaeger_collector_endpoint":  "no tracing exporter is built in",
+	"tracing_jaeger_agent_endpoint":      "no tracing exporter is built in",
+	"tracing_zipkin_endpoint":            "no tracing exporter is built in",
+	"tracing_datadog_address":            "no tracing exporter is built in",
+	"otel_traces_exporter":               "no tracing exporter is built in",
+	"otel_exporter_otlp_endpoint":        "no tracing exporter is built in",
+	"envoy_admin_address":                "there is no Envoy inside",
+	"envoy_admin_access_log_path":        "there is no Envoy inside",
+	"envoy_admin_profile_path":           "there is no Envoy inside",
+	"envoy_bind_config_source_address":   "there is no Envoy inside",
+	"envoy_bind_config_freebind":         "there is no Envoy inside",
+	"use_proxy_protocol":                 "PROXY protocol is not implemented",
+	"dns_lookup_family":                  "upstreams are resolved by the system resolver",
+	"metrics_certificate":                "metrics are served over plain HTTP; bind metrics_address to loopback or a private address",
+	"metrics_certificate_key":            "metrics are served over plain HTTP; bind metrics_address to loopback or a private address",
+	"metrics_client_ca":                  "metrics are served over plain HTTP; use metrics_basic_auth",
+	"downstream_mtls":                    "use the per-route tls_downstream_client_ca",
+	"client_ca":                          "use the per-route tls_downstream_client_ca",
+	"client_ca_file":                     "use the per-route tls_downstream_client_ca",
+	"client_crl":                         "certificate revocation lists are not implemented",
+	"client_crl_file":                    "certificate revocation lists are not implemented",
+	"signing_key":                        "assertions are signed with a key derived from shared_secret (published at /.well-known/pomerium/jwks.json)",
+	"signing_key_file":                   "assertions are signed with a key derived from shared_secret (published at /.well-known/pomerium/jwks.json)",
+	"idp_service_account":                "directory sync was removed from Pomerium; groups come from the ID token",
+	"idp_refresh_directory_timeout":      "directory sync was removed from Pomerium; groups come from the ID token",
+	"idp_refresh_directory_interval":     "directory sync was removed from Pomerium; groups come from the ID token",
+	"headers":                            "renamed set_response_headers in Pomerium",
+	"access_log_fields":                  "the access log's fields are fixed (method, host, path, proto, status, duration)",
+	"authorize_log_fields":               "the authorization log's fields are fixed",
+	"cookie_name":                        "the session cookie is always _pomerium",
+	"cookie_domain":                      "session cookies are host-only",
+	"cookie_secure":                      "session cookies are always Secure",
+	"cookie_http_only":                   "session cookies are always HttpOnly",
+	"cookie_same_site":                   "session cookies are always SameSite=Lax",
+	"installation_id":                    "only meaningful to Pomerium Enterprise",
+	"runtime_flags":                      "Pomerium's runtime flags toggle Envoy features",
+	"bearer_token_format":                "bearer tokens are always Pomerium session tokens",
 	"idp_access_token_allowed_audiences": "access-token sign-in is not implemented",
-	"circuit_breaker_thresholds":       "Envoy circuit breakers; there is no Envoy inside",
-	"ssh_address":                      "SSH routes are not implemented",
-	"debug":                            "use log_level: debug",
+	"circuit_breaker_thresholds":         "Envoy circuit breakers; there is no Envoy inside",
+	"ssh_address":                        "SSH routes are not implemented",
+	"debug":                              "use log_level: debug",
 }
 
 // settingsFields adds the Settings decoders to fields.
@@ -377,7 +377,6 @@ func pemOrFile(v string) ([]byte, error) {
 	}
 	return readSmall(v)
 }
-
 
 // applyGlobal gives a route the top-level defaults it did not override.
 func (r *Route) applyGlobal(g *Settings, passSet bool) {
