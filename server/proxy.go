@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strings"
+	"time"
 
 	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
@@ -66,6 +67,17 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
+	}
+	if isUpgrade(r) {
+		streamDeadlines(w)
+	} else {
+		// A second of grace: the route's timeout answers 504 itself, which
+		// a connection deadline at the same instant would cut off.
+		to := rt.EffectiveTimeout()
+		if to > 0 {
+			to += time.Second
+		}
+		defer s.routeDeadlines(w, to)()
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()

@@ -107,8 +107,7 @@ func restartOnly(a, b *config.Config) []string {
 	add("cookie_secret", a.CookieSecret != b.CookieSecret)
 	add("cookie_expire", a.CookieExpire != b.CookieExpire)
 	add("programmatic_redirect_domain_whitelist", !slices.Equal(a.ProgrammaticRedirectDomainWhitelist, b.ProgrammaticRedirectDomainWhitelist))
-	add("timeout_read", a.TimeoutRead != b.TimeoutRead)
-	add("timeout_idle", a.TimeoutIdle != b.TimeoutIdle)
+	add("timeout_read/timeout_write/timeout_idle/max_*", a.Limits != b.Limits)
 	return out
 }
 

@@ -12,7 +12,6 @@
 package server
 
 import (
-	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -91,6 +90,7 @@ type Server struct {
 	// --address), so a reload may move it.
 	addressFromConfig bool
 	rp                *relyingParty
+	limits            config.Limits // effective: defaults filled in
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
@@ -132,6 +132,7 @@ func New(opts Options) (*Server, error) {
 		s.cookieExpire = cfg.CookieExpire
 	}
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
+	s.limits = cfg.Limits.Effective()
 	s.table = routing.NewLive(s.log)
 	s.metrics = metrics.New()
 	s.configFile = opts.ConfigFile
@@ -240,14 +241,7 @@ func (s *Server) Keys() *session.Keys { return s.keys }
 // nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	cfg := s.cfg.Load()
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		TLSConfig:         s.serverTLS(),
-		ReadHeaderTimeout: cmp.Or(cfg.TimeoutRead, 30*time.Second),
-		IdleTimeout:       cmp.Or(cfg.TimeoutIdle, 5*time.Minute),
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := s.newHTTPServer(ctx)
 	s.mu.Lock()
 	if s.httpSrv != nil {
 		s.mu.Unlock()
@@ -282,7 +276,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	defer stop()
 	s.log.Info("serving", "address", ln.Addr().String())
-	err := srv.ServeTLS(ln, "", "")
+	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -388,6 +382,10 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if misdirected(r) {
+			writeMisdirected(w, r)
+			return
+		}
 		if r.Method == http.MethodConnect {
 			s.handleConnect(w, r)
 			return

@@ -52,7 +52,9 @@ type Config struct {
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
 
-	Settings // top_keys.go
+	Settings         // top_keys.go
+	Storage  Storage // data_dir, databroker_storage_*
+	Limits   Limits  // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.

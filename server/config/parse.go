@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -18,12 +19,13 @@ import (
 	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
-var topKeys = []string{
+var topKeys = append([]string{
 	"address", "certificate_file", "certificate_key_file",
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
 	"programmatic_redirect_domain_whitelist", "routes",
-}
+	"data_dir", "databroker_storage_type", "databroker_storage_connection_string",
+}, limitKeys...)
 
 var routeKeys = []string{
 	"from", "to", "name", "description", "logo_url", "prefix", "path", "policy",
@@ -61,6 +63,8 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 	}
 	// More top-level keys, each group in a file of its own: add one line.
 	cfg.settingsFields(fields, &routes)
+	maps.Copy(fields, cfg.Storage.fields())
+	maps.Copy(fields, limitFields(&cfg.Limits))
 	keys := slices.Concat(topKeys, settingsTopKeys)
 	for k := range fields {
 		if !slices.Contains(keys, k) {
@@ -156,6 +160,9 @@ func (c *Config) validate() error {
 		if c.IdpClientID == "" {
 			return errors.New("idp_client_id: required when idp_provider_url is set")
 		}
+	}
+	if err := c.Storage.validate(); err != nil {
+		return err
 	}
 	if err := checkSecret(c.SharedSecret); err != nil {
 		return fmt.Errorf("shared_secret: %w", err)

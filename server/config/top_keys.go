@@ -32,9 +32,6 @@ type Settings struct {
 	MetricsAddress   string
 	MetricsBasicAuth string // base64 of user:password
 
-	TimeoutRead            time.Duration
-	TimeoutWrite           time.Duration
-	TimeoutIdle            time.Duration
 	DefaultUpstreamTimeout time.Duration
 	HTTPRedirectAddr       string
 	CodecType              string // auto (default), http1, http2
@@ -59,7 +56,7 @@ var settingsTopKeys = []string{
 	"certificate", "certificate_key", "certificates", "certificate_authority", "certificate_authority_file",
 	"idp_provider", "idp_request_params", "idp_client_secret_file", "shared_secret_file", "cookie_secret_file",
 	"log_level", "proxy_log_level", "metrics_address", "metrics_basic_auth",
-	"timeout_read", "timeout_write", "timeout_idle", "default_upstream_timeout", "http_redirect_addr", "codec_type",
+	"default_upstream_timeout", "http_redirect_addr", "codec_type",
 	"jwt_claims_headers", "pass_identity_headers", "set_response_headers", "skip_xff_append", "xff_num_trusted_hops",
 	"google_cloud_serverless_authentication_service_account", "services", "policy",
 }
@@ -166,9 +163,6 @@ func (c *Config) settingsFields(fields map[string]fieldFn, routesNode **yaml.Nod
 	fields["proxy_log_level"] = str(&s.ProxyLogLevel)
 	fields["metrics_address"] = str(&s.MetricsAddress)
 	fields["metrics_basic_auth"] = str(&s.MetricsBasicAuth)
-	fields["timeout_read"] = duration(&s.TimeoutRead, nil)
-	fields["timeout_write"] = duration(&s.TimeoutWrite, nil)
-	fields["timeout_idle"] = duration(&s.TimeoutIdle, nil)
 	fields["default_upstream_timeout"] = duration(&s.DefaultUpstreamTimeout, nil)
 	fields["http_redirect_addr"] = str(&s.HTTPRedirectAddr)
 	fields["codec_type"] = str(&s.CodecType)
