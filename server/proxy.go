@@ -32,7 +32,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.
 				return
 			}
 			redirectToSignIn(w, r)
-		})
+		}, false)
 		if !ok {
 			return
 		}

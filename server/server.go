@@ -364,10 +364,7 @@ func (s *Server) closeParts() {
 // Handler is the whole server's HTTP handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("/healthz", s.handleHealthz)
 	mux.HandleFunc("/.well-known/pomerium/jwks.json", s.handleJWKS)
 	mux.HandleFunc("/.pomerium/api/v1/login", s.handleLoginAPI)
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
@@ -382,6 +379,10 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isConnectUDP(r) {
+			s.handleConnectUDP(w, r)
+			return
+		}
 		if misdirected(r) {
 			writeMisdirected(w, r)
 			return
