@@ -50,10 +50,10 @@ func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config)
 		},
 		ConfigRoutes: s.configRoutes,
 		Certificates: func() []tls.Certificate {
-			if s.tlsConfig == nil {
-				return nil
+			if cs := s.certs.Load(); cs != nil {
+				return cs.certs
 			}
-			return s.tlsConfig.Certificates
+			return nil
 		},
 		BaseSettings: api.Settings{
 			LogLevel: level, Address: s.address, CookieName: sessionCookie, CookieHTTPOnly: true,

@@ -54,8 +54,10 @@ type Config struct {
 	// IdP user ids or group names.
 	APIAdmins []string
 	Routes    []Route
-	Storage   Storage // data_dir, databroker_storage_*
-	Limits    Limits  // timeout_*, max_connections, max_header_bytes
+
+	Settings         // top_keys.go
+	Storage  Storage // data_dir, databroker_storage_*
+	Limits   Limits  // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.
