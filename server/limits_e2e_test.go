@@ -213,8 +213,10 @@ func TestHeaderSizeLimit(t *testing.T) {
 // by their route's idle_timeout, not by timeout_read/timeout_write.
 func TestStreamsOutliveServerTimeouts(t *testing.T) {
 	udpEcho := testutil.StartUDPEcho(t)
+	ws := upgradeEchoServer(t)
 	s, ds := configServer(t, "timeout_read: 1s\ntimeout_write: 1s\ntimeout_idle: 1s\nroutes:\n"+
-		"  - from: udp+https://dns.internal:53\n    to: udp://"+udpEcho+"\n    allow_any_authenticated_user: true\n")
+		"  - from: udp+https://dns.internal:53\n    to: udp://"+udpEcho+"\n    allow_any_authenticated_user: true\n"+
+		"  - from: https://ws.localhost\n    to: http://"+ws+"\n    allow_any_authenticated_user: true\n    allow_websockets: true\n")
 	tok := issue(t, s, "dev@example.com", time.Hour)
 	talk := func(t *testing.T, w io.Writer, r io.Reader) {
 		t.Helper()
@@ -258,6 +260,20 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		talk(t, pw, resp.Body)
+	})
+	t.Run("websocket", func(t *testing.T) {
+		conn, err := tls.Dial("tcp", ds.Addr, &tls.Config{RootCAs: ds.CAPool, ServerName: "ws.localhost", NextProtos: []string{"http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		io.WriteString(conn, "GET /socket HTTP/1.1\r\nHost: ws.localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nAuthorization: Pomerium "+tok+"\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("upgrade: %v %v; want 101", resp, err)
+		}
+		talk(t, conn, br)
 	})
 	for _, h2 := range []bool{false, true} {
 		t.Run(fmt.Sprintf("connect-udp h2=%v", h2), func(t *testing.T) {
