@@ -128,7 +128,7 @@ func TestPlanImport(t *testing.T) {
 			},
 		},
 		{
-			name:     "unchanged",
+			name: "unchanged",
 			existing: []Connection{func() Connection {
 				c := imported("a", "r1", "postgres", "tcp+https://postgres.example.com:5432", "work")
 				c.PomeriumURL = portal
