@@ -51,8 +51,10 @@ type Config struct {
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
-	Storage                             Storage // data_dir, databroker_storage_*
-	Limits                              Limits  // timeout_*, max_connections, max_header_bytes
+
+	Settings         // top_keys.go
+	Storage  Storage // data_dir, databroker_storage_*
+	Limits   Limits  // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.
