@@ -1,6 +1,8 @@
 package connections
 
 import (
+	"github.com/porthole-dev/porthole/tunnel"
+
 	"fmt"
 	"net"
 	"net/url"
