@@ -48,11 +48,11 @@ func (s *Server) baseURL(r *http.Request) string {
 // allowed (302 sign-in, 401, 403). signIn builds the sign-in Location.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *config.Route, signIn func()) (auth, bool) {
 	a := s.authenticate(r)
-	dec := rt.EffectivePolicy().Evaluate(a.identity())
+	dec := rt.EffectivePolicy().Evaluate(a.Identity())
 	switch {
 	case dec == policy.Allow:
 		return a, true
-	case a.session == nil && a.explicit():
+	case a.Session == nil && a.Explicit():
 		// A token was sent but it is bad or expired: the client must drop it.
 		// A stale cookie is not that: a browser just signs in again below.
 		s.log.Info("refused: invalid or expired token", "route", rt.Name, "host", r.Host)
@@ -63,8 +63,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *config.Ro
 		// Also reached without a session, when the policy denies everyone
 		// whoever they are (no rule, reject): signing in would not help.
 		user := ""
-		if a.session != nil {
-			user = a.session.Email
+		if a.Session != nil {
+			user = a.Session.Email
 		}
 		s.log.Info("refused: policy denies", "route", rt.Name, "user", user)
 		http.Error(w, "access to "+rt.Name+" is denied by its policy", http.StatusForbidden)
@@ -133,8 +133,8 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	idle := rt.EffectiveIdleTimeout() // 0: unlimited
 	user := ""
-	if a.session != nil {
-		user = a.session.Email
+	if a.Session != nil {
+		user = a.Session.Email
 	}
 	s.log.Info("tunnel open", "route", rt.Name, "user", user, "proto", r.Proto)
 	start := time.Now()

@@ -2,11 +2,13 @@ package server
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"mime"
 	"net/http"
 	"strings"
 
+	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/portal"
 )
 
@@ -33,16 +35,16 @@ func (s *Server) handleRoutesAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := s.authenticate(r)
-	if a.session == nil {
-		if wantsJSON(r) || a.explicit() {
+	if a.Session == nil {
+		if wantsJSON(r) || a.Explicit() {
 			writeJSONError(w, http.StatusUnauthorized, "Unauthenticated")
 			return
 		}
-		redirectToSignIn(w, r)
+		authn.RedirectToSignIn(w, r)
 		return
 	}
 	var buf bytes.Buffer
-	if err := portal.WriteJSON(&buf, portal.Entries(s.routes, a.identity())); err != nil {
+	if err := portal.WriteJSON(&buf, portal.Entries(s.routes, a.Identity())); err != nil {
 		logErr(s.log, "routes api", err)
 		writeJSONError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -58,31 +60,30 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := s.authenticate(r)
-	if a.session == nil {
-		if a.explicit() {
+	if a.Session == nil {
+		if a.Explicit() {
 			http.Error(w, "invalid or expired session; sign in again", http.StatusUnauthorized)
 			return
 		}
-		redirectToSignIn(w, r)
+		authn.RedirectToSignIn(w, r)
 		return
 	}
 	// A session passed in the query becomes a cookie so that links and
 	// the filter keep working without the token in every URL.
 	// It then redirects to the same page without the token, keeping it
 	// out of the browser history and the address bar.
-	if a.source == credQuery {
-		tok, _ := token(r)
-		s.setSessionCookie(w, tok)
+	if a.Source == authn.CredQuery {
+		s.authn.SetCookieFor(w, r, a.Token)
 		u := *r.URL
 		stripCredentials(http.Header{}, &u)
 		http.Redirect(w, r, u.RequestURI(), http.StatusFound)
 		return
 	}
 	var buf bytes.Buffer
-	nonce := randomString()
+	nonce := rand.Text()
 	err := portal.WriteHTML(&buf, portal.PageData{
-		User: a.session.Email, SignOutURL: "/.pomerium/sign_out",
-		Entries: portal.Entries(s.routes, a.identity()), Nonce: nonce,
+		User: a.Session.Email, SignOutURL: "/.pomerium/sign_out",
+		Entries: portal.Entries(s.routes, a.Identity()), Nonce: nonce,
 	})
 	if err != nil {
 		logErr(s.log, "routes page", err)
@@ -100,4 +101,9 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(s.keys.JWKS())
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 }

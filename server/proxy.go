@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"strings"
 
+	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/session"
 )
@@ -50,7 +52,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *config.R
 			writeJSONError(w, http.StatusUnauthorized, "Unauthenticated")
 			return
 		}
-		redirectToSignIn(w, r)
+		authn.RedirectToSignIn(w, r)
 	})
 	if !ok {
 		return
@@ -66,7 +68,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *config.R
 	var assertion string
 	if rt.PassIdentityHeaders {
 		var err error
-		assertion, err = s.keys.Assertion("https://"+r.Host, hostOnly(r.Host), a.session, assertionTTL)
+		assertion, err = s.keys.Assertion("https://"+r.Host, hostOnly(r.Host), a.Session, assertionTTL)
 		if err != nil {
 			logErr(s.log, "proxy: signing assertion", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
@@ -86,7 +88,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *config.R
 			pr.SetXForwarded()
 			if assertion != "" {
 				pr.Out.Header.Set("X-Pomerium-Jwt-Assertion", assertion)
-				setIdentityHeaders(pr.Out.Header, a.session)
+				setIdentityHeaders(pr.Out.Header, a.Session, s.claimHeaders)
 			}
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -97,7 +99,9 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *config.R
 	rp.ServeHTTP(w, r)
 }
 
-func setIdentityHeaders(h http.Header, c *session.Claims) {
+// setIdentityHeaders sets the claim headers: email, sub and groups, and
+// those jwt_claims_headers asks for (header -> claim).
+func setIdentityHeaders(h http.Header, c *session.Claims, claimHeaders map[string]string) {
 	if c == nil {
 		return
 	}
@@ -106,6 +110,48 @@ func setIdentityHeaders(h http.Header, c *session.Claims) {
 	if len(c.Groups) > 0 {
 		h.Set("X-Pomerium-Claim-Groups", strings.Join(c.Groups, ","))
 	}
+	for header, claim := range claimHeaders {
+		if v, ok := claimValue(c, claim); ok {
+			h.Set(header, v)
+		}
+	}
+}
+
+// claimValue is a session claim as header text: lists joined with
+// commas, control characters dropped (the value came from the IdP).
+func claimValue(c *session.Claims, claim string) (string, bool) {
+	var v any
+	switch claim {
+	case "email":
+		v = c.Email
+	case "sub", "user":
+		v = c.Subject
+	case "groups":
+		v = c.Groups
+	default:
+		var ok bool
+		if v, ok = c.Claims[claim]; !ok {
+			return "", false
+		}
+	}
+	var parts []string
+	switch x := v.(type) {
+	case []string:
+		parts = x
+	case []any:
+		for _, e := range x {
+			parts = append(parts, fmt.Sprint(e))
+		}
+	default:
+		parts = []string{fmt.Sprint(x)}
+	}
+	out := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.Join(parts, ","))
+	return out, true
 }
 
 func isUpgrade(r *http.Request) bool {

@@ -21,9 +21,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
@@ -34,9 +37,6 @@ import (
 const (
 	defaultDialTimeout = 30 * time.Second
 	assertionTTL       = 5 * time.Minute
-	stateTTL           = 10 * time.Minute
-	sessionCookie      = "_pomerium"
-	csrfCookie         = "_pomerium_csrf"
 )
 
 // Options configure a Server.
@@ -51,6 +51,12 @@ type Options struct {
 	DevDir       string
 	DevAutoLogin string
 	DevUsers     []devidp.User // nil: devidp.DefaultUsers
+	// DevTokenTTL is the built-in provider's token lifetime (0: an hour);
+	// tests shorten it to see sessions refresh.
+	DevTokenTTL time.Duration
+
+	// Store keeps sessions and service accounts; nil keeps them in memory.
+	Store authn.Store
 
 	// IdPClient talks to a configured identity provider (nil:
 	// http.DefaultClient); tests pass one trusting their CA.
@@ -70,7 +76,9 @@ type Server struct {
 	cookieExpire time.Duration
 	whitelist    []string
 	tlsConfig    *tls.Config
-	rp           *relyingParty
+	authn        *authn.Service
+	claimHeaders map[string]string
+	authnOpts    authn.Options
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
@@ -80,6 +88,7 @@ type Server struct {
 	mu      sync.Mutex
 	httpSrv *http.Server
 	closing bool
+	stopBG  context.CancelFunc // background work: IdP discovery
 	tunnels map[*tunnelHandle]struct{}
 }
 
@@ -106,22 +115,24 @@ func New(opts Options) (*Server, error) {
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
 	s.routes = append(s.routes, cfg.Routes...)
 
-	var secret []byte
-	if !opts.Dev {
-		for _, kv := range []struct{ key, val string }{{"shared_secret", cfg.SharedSecret}, {"cookie_secret", cfg.CookieSecret}} {
-			if kv.val == "" {
-				continue
-			}
-			b := config.DecodeSecret(kv.val)
-			if b == nil {
-				return nil, fmt.Errorf("%s must be base64 of 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
-			}
-			secret = append(secret, b...)
-		}
-	}
 	var err error
-	if s.keys, err = session.NewKeys(secret); err != nil {
+	if s.keys, err = Keys(cfg); err != nil {
 		return nil, err
+	}
+	s.claimHeaders = cfg.JWTClaimsHeaders
+	st := opts.Store
+	if st == nil {
+		st = authn.NewMemoryStore()
+	}
+	s.authnOpts = authn.Options{
+		Store: st, Keys: s.keys, CookieExpire: s.cookieExpire, Logger: s.log,
+		ProgrammaticWhitelist: cfg.ProgrammaticRedirectDomainWhitelist,
+		SignOutRedirectURL:    cfg.SignoutRedirectURL,
+		KnownHost:             s.servesHost,
+	}
+	if cfg.AuthenticateServiceURL != "" {
+		u, _ := url.Parse(cfg.AuthenticateServiceURL) // checked by config
+		s.authnOpts.AuthenticateURL = &url.URL{Scheme: "https", Host: u.Host}
 	}
 
 	if opts.Dev {
@@ -129,7 +140,7 @@ func New(opts Options) (*Server, error) {
 			s.closeParts()
 			return nil, err
 		}
-		return s, nil
+		return s, s.startAuthn()
 	}
 	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
 		return nil, errors.New("certificate_file and certificate_key_file are required (or run with --dev for a local CA)")
@@ -142,11 +153,64 @@ func New(opts Options) (*Server, error) {
 	if cfg.IdpProviderURL == "" || cfg.IdpClientID == "" {
 		return nil, errors.New("idp_provider_url and idp_client_id are required (or run with --dev for the built-in provider)")
 	}
-	s.rp = newRelyingParty(rpConfig{
-		Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID, ClientSecret: cfg.IdpClientSecret,
-		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient,
-	})
-	return s, nil
+	client := opts.IdPClient
+	if client == nil {
+		pool, err := cfg.RootCAs()
+		if err != nil {
+			return nil, err
+		}
+		client = outboundClient(pool)
+	}
+	if s.authnOpts.AuthenticateURL == nil {
+		s.log.Warn("authenticate_service_url is not set: every host signs in for itself, so the identity provider needs https://<each host>/oauth2/callback as a redirect URI")
+	}
+	s.authnOpts.IdP = authn.IdPConfig{
+		Provider: cfg.IdpProvider, Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID,
+		ClientSecret: cfg.IdpClientSecret, Scopes: cfg.IdpScopes, HTTPClient: client,
+	}
+	return s, s.startAuthn()
+}
+
+func (s *Server) startAuthn() error {
+	var err error
+	s.authn, err = authn.New(s.authnOpts)
+	return err
+}
+
+// Keys are the server's keys from the config's shared_secret and
+// cookie_secret (random ones when unset: sessions then end with the
+// process, and replicas cannot share them).
+func Keys(cfg *config.Config) (*session.Keys, error) {
+	var secret []byte
+	for _, kv := range []struct{ key, val string }{{"shared_secret", cfg.SharedSecret}, {"cookie_secret", cfg.CookieSecret}} {
+		if kv.val == "" {
+			continue
+		}
+		b := config.DecodeSecret(kv.val)
+		if b == nil {
+			return nil, fmt.Errorf("%s must be base64 of 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
+		}
+		secret = append(secret, b...)
+	}
+	keys, err := session.NewKeys(secret)
+	if err != nil {
+		return nil, err
+	}
+	if b := config.DecodeSecret(cfg.CookieSecret); b != nil {
+		if err := keys.UseCookieSecret(b); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// outboundClient talks to the identity provider, trusting pool (nil:
+// the system roots).
+func outboundClient(pool *x509.CertPool) *http.Client {
+	return &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true},
+	}
 }
 
 func serverTLS(cert tls.Certificate) *tls.Config {
@@ -176,8 +240,18 @@ func (s *Server) CAFile() string {
 // Routes are the routes served (dev routes included).
 func (s *Server) Routes() []config.Route { return s.routes }
 
-// Keys are the session and assertion keys (tests mint tokens with them).
+// Keys are the session and assertion keys.
 func (s *Server) Keys() *session.Keys { return s.keys }
+
+// IssueToken stores a session for c, valid for ttl, and returns a CLI
+// token for it, as a sign-in would (tests).
+func (s *Server) IssueToken(c session.Claims, ttl time.Duration) (string, error) {
+	return s.authn.IssueToken(context.Background(), c, ttl)
+}
+
+// DevIdP is the built-in provider (nil outside dev mode): tests disable
+// users with it.
+func (s *Server) DevIdP() *devidp.Provider { return s.idp }
 
 // Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
 // nil after a clean shutdown.
@@ -195,7 +269,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("server already serving")
 	}
 	s.httpSrv = srv
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopBG = stopBG
 	s.mu.Unlock()
+	s.authn.Start(bg)
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -217,6 +294,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srv := s.httpSrv
 	s.closing = true
+	if s.stopBG != nil {
+		s.stopBG()
+	}
 	tunnels := s.tunnels
 	s.tunnels = nil
 	s.mu.Unlock()
@@ -274,12 +354,8 @@ func (s *Server) Handler() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("/.well-known/pomerium/jwks.json", s.handleJWKS)
-	mux.HandleFunc("/.pomerium/api/v1/login", s.handleLoginAPI)
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
 	mux.HandleFunc("/.pomerium/routes", s.handleRoutesPage)
-	mux.HandleFunc("/.pomerium/sign_in", s.handleSignIn)
-	mux.HandleFunc("/.pomerium/callback", s.handleCallback)
-	mux.HandleFunc("/.pomerium/sign_out", s.handleSignOut)
 	mux.HandleFunc("/.pomerium/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/.pomerium/routes", http.StatusFound)
 	})
@@ -289,6 +365,10 @@ func (s *Server) Handler() http.Handler {
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodConnect {
 			s.handleConnect(w, r)
+			return
+		}
+		if s.authn.Owns(r) {
+			s.authn.Handler().ServeHTTP(w, r)
 			return
 		}
 		if isOwnPath(r.URL.Path) {
@@ -338,6 +418,33 @@ func isOwnPath(p string) bool {
 
 func hasPathPrefix(p, prefix string) bool {
 	return p == prefix || len(p) > len(prefix) && p[:len(prefix)] == prefix && p[len(prefix)] == '/'
+}
+
+// servesHost reports whether hostport names this server: an http
+// route's host, the portal (its address, localhost, an IP) or the
+// authenticate host. Only these receive sign-in handoffs.
+func (s *Server) servesHost(hostport string) bool {
+	r := &http.Request{Host: hostport, URL: &url.URL{Path: "/"}}
+	if s.isPortalHost(r) {
+		return true
+	}
+	if a := s.authnOpts.AuthenticateURL; a != nil && strings.EqualFold(a.Host, hostport) {
+		return true
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = hostport, ""
+	}
+	for i := range s.routes {
+		rt := &s.routes[i]
+		if rt.Type != "http" || rt.FromURL == nil || !strings.EqualFold(rt.FromURL.Hostname(), host) {
+			continue
+		}
+		if p := rt.FromURL.Port(); p == "" || p == port {
+			return true
+		}
+	}
+	return false
 }
 
 // isPortalHost reports whether r is addressed to the server itself

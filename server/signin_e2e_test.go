@@ -146,7 +146,7 @@ func TestLoginAPI(t *testing.T) {
 func TestRoutesAPIAuth(t *testing.T) {
 	d := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	tok := loginToken(t, d)
-	expired, err := d.Server().Keys().Issue(session.Claims{Subject: "x", Email: "dev@example.com"}, -time.Minute)
+	expired, err := d.Server().IssueToken(session.Claims{Subject: "x", Email: "dev@example.com"}, -time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestDevRouteIDsSurviveRestart(t *testing.T) {
 	d := testutil.StartDevServer(t)
 	ids := func() (map[string]string, string) {
 		t.Helper()
-		tok, err := d.Server().Keys().Issue(session.Claims{Subject: "u-dev", Email: "dev@example.com", Groups: []string{"admins"}}, time.Hour)
+		tok, err := d.Server().IssueToken(session.Claims{Subject: "u-dev", Email: "dev@example.com", Groups: []string{"admins"}}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

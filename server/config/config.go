@@ -32,9 +32,9 @@ const (
 )
 
 // DefaultScopes are the OIDC scopes requested when idp_scopes is not set.
-// Unlike Pomerium's default there is no offline_access: the server keeps
-// no refresh tokens, and asking for them fails at providers that refuse
-// the scope (Google) or need the grant enabled first (Okta).
+// offline_access is added when the provider's discovery document lists
+// it (sessions then follow the IdP through refresh tokens): asking for it
+// blindly fails at providers that refuse the scope (Google).
 var DefaultScopes = []string{"openid", "profile", "email"}
 
 // Config is the whole server configuration.
@@ -51,6 +51,7 @@ type Config struct {
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
+	Authn
 }
 
 // Upstream is one `to` entry.

@@ -25,6 +25,8 @@ var topKeys = []string{
 	"programmatic_redirect_domain_whitelist", "routes",
 }
 
+func init() { topKeys = append(topKeys, authnKeys...) }
+
 var routeKeys = []string{
 	"from", "to", "name", "description", "logo_url", "prefix", "path", "policy",
 	"allow_public_unauthenticated_access", "allow_any_authenticated_user",
@@ -68,6 +70,9 @@ func Parse(data []byte) (*Config, error) {
 		"cookie_expire":                          duration(&cfg.CookieExpire, nil),
 		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
 		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
+	}
+	for k, f := range cfg.authnFields() {
+		fields[k] = f
 	}
 	if err := decodeMap(root, topKeys, fields); err != nil {
 		return nil, err
@@ -131,6 +136,9 @@ func (c *Config) validate() error {
 		if c.IdpClientID == "" {
 			return errors.New("idp_client_id: required when idp_provider_url is set")
 		}
+	}
+	if err := c.validateAuthn(); err != nil {
+		return err
 	}
 	if err := checkSecret(c.SharedSecret); err != nil {
 		return fmt.Errorf("shared_secret: %w", err)

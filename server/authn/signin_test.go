@@ -1,4 +1,4 @@
-package server
+package authn
 
 import "testing"
 
@@ -20,8 +20,8 @@ func TestIsLocalPath(t *testing.T) {
 		{"/\r\\evil.example/", false},
 		{"/a\x00b", false},
 	} {
-		if got := isLocalPath(tc.in); got != tc.want {
-			t.Errorf("isLocalPath(%q) = %v; want %v", tc.in, got, tc.want)
+		if got := IsLocalPath(tc.in); got != tc.want {
+			t.Errorf("IsLocalPath(%q) = %v; want %v", tc.in, got, tc.want)
 		}
 	}
 }
