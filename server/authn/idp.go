@@ -75,7 +75,7 @@ func (i *idp) run(ctx context.Context) {
 	backoff := time.Second
 	for attempt := 1; ; attempt++ {
 		err := i.discover(ctx)
-		if err == nil {
+		if err == nil || ctx.Err() != nil {
 			return
 		}
 		if attempt == 1 || errors.Is(err, errIssuerMismatch) {
