@@ -44,7 +44,7 @@ func (s *Server) handleRoutesAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := portal.WriteJSON(&buf, portal.Entries(s.routes, a.Identity())); err != nil {
+	if err := portal.WriteJSON(&buf, portal.Entries(s.table.Load().Routes(), a.Identity())); err != nil {
 		logErr(s.log, "routes api", err)
 		writeJSONError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -83,7 +83,7 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 	nonce := rand.Text()
 	err := portal.WriteHTML(&buf, portal.PageData{
 		User: a.Session.Email, SignOutURL: "/.pomerium/sign_out",
-		Entries: portal.Entries(s.routes, a.Identity()), Nonce: nonce,
+		Entries: portal.Entries(s.table.Load().Routes(), a.Identity()), Nonce: nonce,
 	})
 	if err != nil {
 		logErr(s.log, "routes page", err)

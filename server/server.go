@@ -30,6 +30,7 @@ import (
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
+	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
 	"github.com/porthole-dev/porthole/server/upstreams"
 )
@@ -43,6 +44,9 @@ const (
 type Options struct {
 	// Config is the loaded configuration; nil in --dev without --config.
 	Config *config.Config
+	// ConfigFile, when set, is watched and re-read on SIGHUP: route and
+	// policy changes apply live (see reload.go).
+	ConfigFile string
 	// Address is the public host:port of this server. In dev mode it is
 	// the listen address and names the routes and the issuer.
 	Address string
@@ -69,9 +73,10 @@ type Options struct {
 
 // Server is a configured pomerium-server, ready to Serve.
 type Server struct {
-	log          *slog.Logger
-	address      string
-	routes       []config.Route
+	log     *slog.Logger
+	address string
+	// table is the live route table: every request loads it once.
+	table        *routing.Live
 	keys         *session.Keys
 	cookieExpire time.Duration
 	whitelist    []string
@@ -113,7 +118,7 @@ func New(opts Options) (*Server, error) {
 		s.cookieExpire = cfg.CookieExpire
 	}
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
-	s.routes = append(s.routes, cfg.Routes...)
+	s.table = routing.NewLive(s.log)
 
 	var err error
 	if s.keys, err = Keys(cfg); err != nil {
@@ -140,6 +145,16 @@ func New(opts Options) (*Server, error) {
 			s.closeParts()
 			return nil, err
 		}
+	}
+	s.table.SetSource("config", routing.Static(cfg.Routes))
+	if err := s.table.Rebuild(context.Background()); err != nil {
+		s.closeParts()
+		if opts.Dev {
+			return nil, fmt.Errorf("--config routes clash with the dev routes (echo.internal:7000, admin-echo.internal:7001, verify/public.localhost): %w", err)
+		}
+		return nil, err
+	}
+	if opts.Dev {
 		return s, s.startAuthn()
 	}
 	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
@@ -213,6 +228,17 @@ func outboundClient(pool *x509.CertPool) *http.Client {
 	}
 }
 
+// Check validates cfg as New would for a configured (non --dev) server
+// (secrets, certificates, identity provider, routes) without serving.
+func Check(cfg *config.Config) error {
+	s, err := New(Options{Config: cfg})
+	if err != nil {
+		return err
+	}
+	s.closeParts()
+	return nil
+}
+
 func serverTLS(cert tls.Certificate) *tls.Config {
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
@@ -237,8 +263,13 @@ func (s *Server) CAFile() string {
 	return s.ca.CertFile
 }
 
-// Routes are the routes served (dev routes included).
-func (s *Server) Routes() []config.Route { return s.routes }
+// Routes are the routes served now (dev routes included).
+func (s *Server) Routes() []config.Route { return s.table.Load().Routes() }
+
+// RouteTable is the live route table. Other route sources (the
+// management API) add themselves with SetSource and call Rebuild; a
+// change feed calls Rebuild to apply changes (see package routing).
+func (s *Server) RouteTable() *routing.Live { return s.table }
 
 // Keys are the session and assertion keys.
 func (s *Server) Keys() *session.Keys { return s.keys }
@@ -341,6 +372,9 @@ func (s *Server) trackTunnel(closeFn func()) (release func(), ok bool) {
 }
 
 func (s *Server) closeParts() {
+	if s.table != nil {
+		s.table.Close()
+	}
 	if s.upstreams != nil {
 		s.upstreams.Close()
 	}
@@ -375,7 +409,7 @@ func (s *Server) Handler() http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		if rt := s.matchHTTPRoute(r); rt != nil {
+		if rt := s.table.Load().MatchHTTP(r); rt != nil {
 			s.serveRoute(w, r, rt)
 			return
 		}
@@ -435,8 +469,9 @@ func (s *Server) servesHost(hostport string) bool {
 	if err != nil {
 		host, port = hostport, ""
 	}
-	for i := range s.routes {
-		rt := &s.routes[i]
+	routes := s.table.Load().Routes()
+	for i := range routes {
+		rt := &routes[i]
 		if rt.Type != "http" || rt.FromURL == nil || !strings.EqualFold(rt.FromURL.Hostname(), host) {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/portalclient"
 )
 
@@ -86,7 +87,7 @@ func listRun(opts *ListOptions) error {
 		return fmt.Errorf("listing routes at %s: %w", u, err)
 	}
 	if err := opts.Factory.SaveLastServer(u.String()); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", err)
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", termtext.Escape(err.Error()))
 	}
 	return writeRoutes(opts.IO, opts.Output, routes)
 }
@@ -137,13 +138,6 @@ func writeTable(w io.Writer, routes []portalclient.Route) error {
 	return tw.Flush()
 }
 
-// clean keeps a server-supplied field on one table cell: no tabs, line
-// breaks or terminal control characters.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// clean keeps a server-supplied field on one table cell, with tabs, line
+// breaks and terminal controls shown escaped (termtext).
+func clean(s string) string { return termtext.Escape(s) }

@@ -1,36 +1,13 @@
 package authn
 
 import (
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
-)
 
-// checkProgrammaticRedirect allows http(s) URLs to localhost, loopback
-// IPs, or exactly a whitelisted host: no open redirect for tokens.
-func (s *Service) checkProgrammaticRedirect(v string) (*url.URL, error) {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return nil, fmt.Errorf("pomerium_redirect_uri %q must be an absolute http or https URL like http://127.0.0.1:PORT/", printable(v))
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return u, nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return u, nil
-	}
-	for _, h := range s.opts.ProgrammaticWhitelist {
-		if strings.EqualFold(h, host) {
-			return u, nil
-		}
-	}
-	return nil, fmt.Errorf("pomerium_redirect_uri host %q is not allowed: use localhost or a loopback IP, or add it to programmatic_redirect_domain_whitelist", printable(host))
-}
+	"github.com/porthole-dev/porthole/server/redirect"
+)
 
 // handleLoginAPI is GET /.pomerium/api/v1/login?pomerium_redirect_uri=...
 // on any host: the answer is the authenticate host's sign-in URL.
@@ -44,7 +21,7 @@ func (s *Service) handleLoginAPI(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "pomerium_redirect_uri is required", http.StatusNotFound)
 		return
 	}
-	u, err := s.checkProgrammaticRedirect(q.Get("pomerium_redirect_uri"))
+	u, err := redirect.Programmatic(q.Get("pomerium_redirect_uri"), s.opts.ProgrammaticWhitelist)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -62,12 +39,17 @@ func (s *Service) finishProgrammatic(w http.ResponseWriter, r *http.Request, ses
 		s.internalError(w, "programmatic sign-in", err)
 		return
 	}
-	u := *to
+	// Checked again: the URL came through the IdP round trip.
+	u, err := redirect.Programmatic(to.String(), s.opts.ProgrammaticWhitelist)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	q := u.Query()
 	q.Set("pomerium_jwt", tok)
 	u.RawQuery = q.Encode()
 	s.log.Info("programmatic sign-in", "user", sess.Email)
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	found(w, u.String())
 }
 
 // handleLogoutAPI is POST /.pomerium/api/v1/logout with a CLI token

@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/porthole-dev/porthole/server/redirect"
 	"github.com/porthole-dev/porthole/server/session"
 )
 
@@ -25,7 +26,7 @@ func (s *Service) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	if v := q.Get("pomerium_redirect_uri"); v != "" {
-		u, err := s.checkProgrammaticRedirect(v)
+		u, err := redirect.Programmatic(v, s.opts.ProgrammaticWhitelist)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -35,11 +36,12 @@ func (s *Service) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	ret := "/.pomerium/routes"
 	if v := q.Get("return"); v != "" {
-		if !IsLocalPath(v) {
-			http.Error(w, "return must be a path on this host, like /.pomerium/routes", http.StatusBadRequest)
+		loc, err := redirect.ReturnPath(v, r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		ret = v
+		ret = loc
 	}
 	st := session.State{State: randomString(), Redirect: ret}
 	if err := s.setState(w, pathCallback, st); err != nil {
@@ -48,16 +50,6 @@ func (s *Service) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	back := url.URL{Scheme: "https", Host: r.Host, Path: pathCallback}
 	http.Redirect(w, r, s.authURL(r, pathAuthenticate, url.Values{"redirect_uri": {back.String()}, "state": {st.State}}), http.StatusFound)
-}
-
-// IsLocalPath reports whether v is a path on this host. Control
-// characters are refused: browsers drop tabs and newlines from a
-// Location, so "/\t/evil.example" would leave as "//evil.example".
-func IsLocalPath(v string) bool {
-	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return false
-	}
-	return strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//") && !strings.HasPrefix(v, "/\\")
 }
 
 // handoffTarget is where the authenticate host may send a handoff:
@@ -88,7 +80,7 @@ func (s *Service) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var finish func(*Session)
 	if v := q.Get("pomerium_redirect_uri"); v != "" {
-		u, err := s.checkProgrammaticRedirect(v)
+		u, err := redirect.Programmatic(v, s.opts.ProgrammaticWhitelist)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -181,10 +173,10 @@ func (s *Service) handleOAuth2Callback(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("signed in", "user", sess.Email, "sub", sess.UserID, "refresh", sess.RefreshToken != "")
 	s.setSessionCookie(w, r, sess.ID)
 	next := st.Redirect
-	if !IsLocalPath(next) {
+	if redirect.CheckLocalLocation(next) != nil {
 		next = "/.pomerium/routes"
 	}
-	http.Redirect(w, r, next, http.StatusFound)
+	found(w, next)
 }
 
 func (s *Service) exchange(r *http.Request, code string, st *session.State) (*Session, error) {
@@ -280,7 +272,19 @@ func (s *Service) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	clearCookie(w, CSRFCookie, pathCallback)
 	s.setSessionCookie(w, r, h.SessionID)
-	http.Redirect(w, r, st.Redirect, http.StatusFound)
+	// The stored value is sent verbatim (http.Redirect would clean it
+	// again), and checked again as it is what the browser follows.
+	if err := redirect.CheckLocalLocation(st.Redirect); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	found(w, st.Redirect)
+}
+
+// found answers 302 to loc exactly as given.
+func found(w http.ResponseWriter, loc string) {
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusFound)
 }
 
 // printable keeps text from the IdP to one bounded line.

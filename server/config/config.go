@@ -80,6 +80,9 @@ type Route struct {
 	Timeout                          time.Duration // 0: default 30s
 	IdleTimeout                      time.Duration // 0: default 5m
 
+	// The Routes reference's settings (route_keys.go decodes them).
+	RouteSettings
+
 	// IDKey, when set, stands in for To in the portal id. Only code-built
 	// routes set it (never the YAML): the --dev samples, whose upstreams
 	// listen on a fresh port on every start, so that their ids stay stable
