@@ -46,7 +46,6 @@ type DeviceCode struct {
 	ID        string // hash of the device_code the CLI polls with
 	UserCode  string // what the user types, normalized (no dash)
 	SessionID string // set once the user confirmed
-	TokenID   string
 	Denied    bool
 	LastPoll  time.Time
 	ExpiresAt time.Time

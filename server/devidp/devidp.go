@@ -171,6 +171,7 @@ func New(opts Options) (*Provider, error) {
 		// RP-initiated logout without a post_logout_redirect_uri lands here.
 		DefaultLogoutRedirectURI: issuer + signedOutPath,
 		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
 		SupportedUILocales:       []language.Tag{language.English},
 		SupportedScopes:          []string{"openid", "email", "profile", "groups", "offline_access"},
 		SupportedClaims:          []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "email", "email_verified", "name", "preferred_username", "groups"},
