@@ -79,7 +79,8 @@ func startRunning(t testing.TB, d *DevServer, o devOptions) (*running, error) {
 	lw := &testLogWriter{t: t}
 	srv, err := server.New(server.Options{
 		Dev: true, DevDir: o.dir, DevAutoLogin: o.autoLogin, Address: addr,
-		Logger: slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		DevTokenTTL: o.authn.tokenTTL, Config: o.authn.config, Store: o.authn.store,
 	})
 	if err != nil {
 		ln.Close()

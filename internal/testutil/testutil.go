@@ -45,6 +45,7 @@ type devOptions struct {
 	autoLogin string
 	dir       string
 	addr      string
+	authn     devAuthnOptions // devserver_authn.go
 }
 
 // AutoLogin signs EMAIL in at the built-in provider without the page.
