@@ -109,6 +109,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("tunnel open", "route", rt.Name, "user", user, "proto", r.Proto)
 	start := time.Now()
+	streamDeadlines(w)
 	var in, out int64
 	if r.ProtoMajor == 1 {
 		in, out = s.tunnelHTTP1(w, up, idle, &client)

@@ -68,6 +68,11 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.
 			return
 		}
 	}
+	if isUpgrade(r) {
+		streamDeadlines(w)
+	} else {
+		defer s.routeDeadlines(w, rt.EffectiveTimeout())()
+	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	upgrade := isUpgrade(r)

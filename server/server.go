@@ -84,6 +84,7 @@ type Server struct {
 	authn        *authn.Service
 	claimHeaders map[string]string
 	authnOpts    authn.Options
+	limits       config.Limits // effective: defaults filled in
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
@@ -118,6 +119,7 @@ func New(opts Options) (*Server, error) {
 		s.cookieExpire = cfg.CookieExpire
 	}
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
+	s.limits = cfg.Limits.Effective()
 	s.table = routing.NewLive(s.log)
 
 	var err error
@@ -287,13 +289,7 @@ func (s *Server) DevIdP() *devidp.Provider { return s.idp }
 // Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
 // nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		TLSConfig:         s.tlsConfig,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := s.newHTTPServer(ctx)
 	s.mu.Lock()
 	if s.httpSrv != nil {
 		s.mu.Unlock()
@@ -311,7 +307,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	defer stop()
 	s.log.Info("serving", "address", ln.Addr().String())
-	err := srv.ServeTLS(ln, "", "")
+	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -397,6 +393,10 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if misdirected(r) {
+			writeMisdirected(w, r)
+			return
+		}
 		if r.Method == http.MethodConnect {
 			s.handleConnect(w, r)
 			return

@@ -86,7 +86,7 @@ routes:
 	})
 
 	t.Run("websocket allowed", func(t *testing.T) {
-		conn, err := tls.Dial("tcp", ds.Addr, &tls.Config{RootCAs: s.CAPool(), ServerName: "localhost", NextProtos: []string{"http/1.1"}})
+		conn, err := tls.Dial("tcp", ds.Addr, &tls.Config{RootCAs: s.CAPool(), ServerName: "ws.localhost", NextProtos: []string{"http/1.1"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,6 +51,8 @@ type Config struct {
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
+	Storage                             Storage // data_dir, databroker_storage_*
+	Limits                              Limits  // timeout_*, max_connections, max_header_bytes
 	Authn
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -18,12 +19,13 @@ import (
 	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
-var topKeys = []string{
+var topKeys = append([]string{
 	"address", "certificate_file", "certificate_key_file",
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
 	"programmatic_redirect_domain_whitelist", "routes",
-}
+	"data_dir", "databroker_storage_type", "databroker_storage_connection_string",
+}, limitKeys...)
 
 func init() { topKeys = append(topKeys, authnKeys...) }
 
@@ -79,6 +81,8 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
 		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
 	}
+	maps.Copy(fields, cfg.Storage.fields())
+	maps.Copy(fields, limitFields(&cfg.Limits))
 	for k, f := range cfg.authnFields() {
 		fields[k] = f
 	}
@@ -146,6 +150,9 @@ func (c *Config) validate() error {
 		}
 	}
 	if err := c.validateAuthn(); err != nil {
+		return err
+	}
+	if err := c.Storage.validate(); err != nil {
 		return err
 	}
 	if err := checkSecret(c.SharedSecret); err != nil {

@@ -242,6 +242,25 @@ func (a *Activity) index() row {
 }
 func (*Activity) secrets() []*string { return nil }
 
+// DeviceCode is a pending device sign-in (RFC 8628). ID is a hash of the
+// device_code the client polls with; UserCode (what the user types) is
+// found with Query{EntityID: userCode}.
+type DeviceCode struct {
+	Meta
+	UserCode  string    `json:"userCode"`
+	SessionID string    `json:"sessionId,omitempty"` // set once the user confirmed
+	TokenID   string    `json:"tokenId,omitempty"`
+	Denied    bool      `json:"denied,omitempty"`
+	LastPoll  time.Time `json:"lastPoll,omitzero"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
+}
+
+func (*DeviceCode) kind() Kind { return KindDeviceCode }
+func (d *DeviceCode) index() row {
+	return row{entity: d.UserCode, expires: unixNano(d.ExpiresAt)}
+}
+func (*DeviceCode) secrets() []*string { return nil }
+
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {
 		return 0

@@ -57,14 +57,15 @@ const (
 	KindKeyPair        Kind = "key_pair"
 	KindSettings       Kind = "settings"
 	KindActivity       Kind = "activity"
+	KindDeviceCode     Kind = "device_code"
 )
 
 // Query narrows a List. Zero fields do not filter. Results are ordered by
 // creation time (then ID), oldest first unless NewestFirst.
 type Query struct {
 	NamespaceID string // records' namespace (a Namespace's parent)
-	UserID      string // sessions, revocations, service accounts, activity
-	EntityID    string // activity entries about one entity
+	UserID      string // sessions, revocations, service accounts, activity; API users: the email
+	EntityID    string // activity: the entity; device codes: the user code; sessions: the service account
 	NewestFirst bool
 	Offset      int
 	Limit       int // 0: no limit
@@ -118,7 +119,7 @@ type Store interface {
 	// the version may have moved, from this process or, for PostgreSQL,
 	// another replica. It is closed when ctx ends or the Store closes.
 	Watch(ctx context.Context) <-chan struct{}
-	// Cleanup deletes sessions and revocations expired before now and
+	// Cleanup deletes sessions, revocations and device codes expired before now and
 	// activity entries created before activityBefore, and trims the change
 	// log. It returns how many records it deleted.
 	Cleanup(ctx context.Context, now, activityBefore time.Time) (int, error)
@@ -156,7 +157,7 @@ type row struct {
 // expiringKinds are the kinds Cleanup deletes once expires has passed.
 // Service accounts also carry an expiry but are kept (and refused when
 // used) so an administrator sees why a token stopped working.
-var expiringKinds = []Kind{KindSession, KindRevocation}
+var expiringKinds = []Kind{KindSession, KindRevocation, KindDeviceCode}
 
 // changeLogRetention is how long Cleanup keeps change log entries; a cache
 // further behind than this reloads everything.

@@ -45,6 +45,7 @@ var (
 	KeyPairs        Table[KeyPair, *KeyPair]
 	SettingsTable   Table[Settings, *Settings]
 	Activities      Table[Activity, *Activity]
+	DeviceCodes     Table[DeviceCode, *DeviceCode]
 )
 
 // Kind is the table's record kind.

@@ -160,6 +160,9 @@ func testRecords(t *testing.T, st store.Store) {
 	crud(t, st, store.Activities, func(i int) *store.Activity {
 		return &store.Activity{ActivityType: "create", EntityType: "route", EntityID: fmt.Sprintf("r%d", i), UserID: "admin"}
 	}, func(a *store.Activity) { a.Summary = "edited" })
+	crud(t, st, store.DeviceCodes, func(i int) *store.DeviceCode {
+		return &store.DeviceCode{UserCode: fmt.Sprintf("ABCD%04d", i), ExpiresAt: t0}
+	}, func(d *store.DeviceCode) { d.SessionID, d.LastPoll = "s1", t0 })
 }
 
 func testCreateConflict(t *testing.T, st store.Store) {
