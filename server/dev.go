@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 
@@ -79,10 +80,11 @@ func (s *Server) setupDev(opts Options) error {
 		return fmt.Errorf("starting the built-in identity provider: %w", err)
 	}
 	// The server reaches its own provider over HTTPS like any other: same
-	// code path, trusting the dev CA.
-	s.authnOpts.IdP = authn.IdPConfig{
-		Issuer: issuer, ClientID: devClientID, ClientSecret: secret, HTTPClient: outboundClient(s.ca.Pool),
-	}
+	// code path, trusting the dev CA. No idle connections to itself: they
+	// would hold slots of max_connections.
+	client := outboundClient(s.ca.Pool)
+	client.Transport.(*http.Transport).DisableKeepAlives = true
+	s.authnOpts.IdP = authn.IdPConfig{Issuer: issuer, ClientID: devClientID, ClientSecret: secret, HTTPClient: client}
 	if opts.Banner != nil {
 		fmt.Fprintf(opts.Banner, "pomerium-server --dev listening on https://%s\n", s.address)
 		fmt.Fprintf(opts.Banner, "  CA certificate: %s\n", s.ca.CertFile)
