@@ -6,7 +6,7 @@ PKGS    := ./...
 export PORTHOLE_STRICT := 1
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all deps build test test-short bench demo vet fmt clean
+.PHONY: all deps build test test-short bench fuzz demo vet fmt clean
 
 all: build
 
@@ -30,6 +30,11 @@ test-short:
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 10x -count 1 ./tunnel/
+
+# Every package's fuzz tests, found by name, FUZZTIME each (default 1m);
+# `make test` runs only their seed corpora. FUZZ=regexp picks some.
+fuzz:
+	scripts/fuzz.sh
 
 demo: deps build
 	scripts/demo.sh

@@ -32,13 +32,20 @@ func (s *Server) baseURL(r *http.Request) string {
 
 // authorize applies rt's policy to r and writes the refusal when not
 // allowed (302 sign-in, 401, 403). signIn builds the sign-in Location.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *routing.Route, signIn func()) (auth, bool) {
+// staleSignIn sends a stale or invalid explicit token to signIn instead
+// of a 401: tunnel clients (pomerium-cli up to v0.33.0) delete their
+// token and fail on a 401, while every release signs in again on a
+// redirect.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *routing.Route, signIn func(), staleSignIn bool) (auth, bool) {
 	a := s.authenticate(r)
-	dec := rt.Policy.Evaluate(a.Identity())
+	dec := rt.Policy.Evaluate(a.identity())
 	switch {
 	case dec == policy.Allow:
 		return a, true
-	case a.Session == nil && a.Explicit():
+	case a.session == nil && a.explicit() && staleSignIn:
+		s.log.Info("refused: invalid or expired token, sending to sign in", "route", rt.Name, "host", r.Host)
+		signIn()
+	case a.session == nil && a.explicit():
 		// A token was sent but it is bad or expired: the client must drop it.
 		// A stale cookie is not that: a browser just signs in again below.
 		s.log.Info("refused: invalid or expired token", "route", rt.Name, "host", r.Host)
@@ -49,13 +56,20 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *routing.R
 		// Also reached without a session, when the policy denies everyone
 		// whoever they are (no rule, reject): signing in would not help.
 		user := ""
-		if a.Session != nil {
-			user = a.Session.Email
+		if a.session != nil {
+			user = a.session.Email
 		}
 		s.log.Info("refused: policy denies", "route", rt.Name, "user", user)
 		http.Error(w, "access to "+rt.Name+" is denied by its policy", http.StatusForbidden)
 	}
 	return a, false
+}
+
+// tunnelSignIn answers a tunnel request that must sign in: a 302 to
+// this server's sign-in page.
+func (s *Server) tunnelSignIn(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Location", s.baseURL(r)+"/.pomerium/sign_in")
+	w.WriteHeader(http.StatusFound)
 }
 
 func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
@@ -65,15 +79,13 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no route for "+r.Host, http.StatusNotFound)
 		return
 	}
-	a, ok := s.authorize(w, r, rt, func() {
-		w.Header().Set("Location", s.baseURL(r)+"/.pomerium/sign_in")
-		w.WriteHeader(http.StatusFound)
-	})
+	a, ok := s.authorize(w, r, rt, func() { s.tunnelSignIn(w, r) }, true)
 	if !ok {
 		return
 	}
 	if len(rt.To) == 0 {
-		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusBadGateway)
+		// 503, never 502: pomerium-cli deletes its token on a 502.
+		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusServiceUnavailable)
 		return
 	}
 	// The dial is always bounded, even when the route's timeout is
@@ -85,7 +97,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	up, _, err := rt.Pool.DialTCP(r.Context(), clientIP(r), timeout)
 	if err != nil {
 		logErr(s.log, "connect: dialing upstream", err, "route", rt.Name)
-		http.Error(w, "upstream of "+rt.Name+" is unreachable", http.StatusBadGateway)
+		http.Error(w, "upstream of "+rt.Name+" is unreachable", http.StatusServiceUnavailable)
 		return
 	}
 	defer up.Close()
@@ -104,8 +116,8 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	idle := rt.EffectiveIdleTimeout() // 0: unlimited
 	user := ""
-	if a.Session != nil {
-		user = a.Session.Email
+	if a.session != nil {
+		user = a.session.Email
 	}
 	s.log.Info("tunnel open", "route", rt.Name, "user", user, "proto", r.Proto)
 	start := time.Now()

@@ -8,13 +8,37 @@ import (
 	"unicode"
 
 	"github.com/porthole-dev/porthole/server/authn"
+	"github.com/porthole-dev/porthole/server/policy"
+	"github.com/porthole-dev/porthole/server/session"
 )
 
-// auth is what a request presented and what it proved (see authn.Auth).
-type auth = authn.Auth
+// auth is what a request presented and what it proved (authn.Auth in
+// this package's words).
+type auth struct {
+	source  authn.CredSource
+	session *session.Claims // nil: no valid session
+	token   string
+}
+
+const (
+	credQuery     = authn.CredQuery
+	sessionCookie = authn.SessionCookie
+)
+
+// explicit reports whether the caller deliberately sent a token (not a
+// browser cookie): a bad one then gets 401 instead of a sign-in redirect.
+func (a auth) explicit() bool { return authn.Auth{Source: a.source}.Explicit() }
+
+func (a auth) identity() *policy.Identity { return authn.Auth{Session: a.session}.Identity() }
 
 // authenticate verifies whatever token r carries against the store.
-func (s *Server) authenticate(r *http.Request) auth { return s.authn.Authenticate(r) }
+func (s *Server) authenticate(r *http.Request) auth {
+	a := s.authn.Authenticate(r)
+	return auth{source: a.Source, session: a.Session, token: a.Token}
+}
+
+// redirectToSignIn sends a browser to sign in and come back to r's page.
+func redirectToSignIn(w http.ResponseWriter, r *http.Request) { authn.RedirectToSignIn(w, r) }
 
 // stripCredentials removes the user's Pomerium credentials and any
 // inbound identity headers so nothing of them reaches an upstream.

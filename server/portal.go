@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/portal"
 )
 
@@ -35,16 +34,16 @@ func (s *Server) handleRoutesAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := s.authenticate(r)
-	if a.Session == nil {
-		if wantsJSON(r) || a.Explicit() {
+	if a.session == nil {
+		if wantsJSON(r) || a.explicit() {
 			writeJSONError(w, http.StatusUnauthorized, "Unauthenticated")
 			return
 		}
-		authn.RedirectToSignIn(w, r)
+		redirectToSignIn(w, r)
 		return
 	}
 	var buf bytes.Buffer
-	if err := portal.WriteJSON(&buf, portal.Entries(s.table.Load().Routes(), a.Identity())); err != nil {
+	if err := portal.WriteJSON(&buf, portal.Entries(s.table.Load().Routes(), a.identity())); err != nil {
 		logErr(s.log, "routes api", err)
 		writeJSONError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -60,20 +59,20 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := s.authenticate(r)
-	if a.Session == nil {
-		if a.Explicit() {
+	if a.session == nil {
+		if a.explicit() {
 			http.Error(w, "invalid or expired session; sign in again", http.StatusUnauthorized)
 			return
 		}
-		authn.RedirectToSignIn(w, r)
+		redirectToSignIn(w, r)
 		return
 	}
 	// A session passed in the query becomes a cookie so that links and
 	// the filter keep working without the token in every URL.
 	// It then redirects to the same page without the token, keeping it
 	// out of the browser history and the address bar.
-	if a.Source == authn.CredQuery {
-		s.authn.SetCookieFor(w, r, a.Token)
+	if a.source == credQuery {
+		s.authn.SetCookieFor(w, r, a.token)
 		u := *r.URL
 		stripCredentials(http.Header{}, &u)
 		http.Redirect(w, r, u.RequestURI(), http.StatusFound)
@@ -82,8 +81,8 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	nonce := rand.Text()
 	err := portal.WriteHTML(&buf, portal.PageData{
-		User: a.Session.Email, SignOutURL: "/.pomerium/sign_out",
-		Entries: portal.Entries(s.table.Load().Routes(), a.Identity()), Nonce: nonce,
+		User: a.session.Email, SignOutURL: "/.pomerium/sign_out",
+		Entries: portal.Entries(s.table.Load().Routes(), a.identity()), Nonce: nonce,
 	})
 	if err != nil {
 		logErr(s.log, "routes page", err)

@@ -9,7 +9,6 @@ import (
 	"net/http/httputil"
 	"strings"
 
-	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
 )
@@ -31,8 +30,8 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.
 				writeJSONError(w, http.StatusUnauthorized, "Unauthenticated")
 				return
 			}
-			authn.RedirectToSignIn(w, r)
-		})
+			redirectToSignIn(w, r)
+		}, false)
 		if !ok {
 			return
 		}
@@ -61,7 +60,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.
 	var assertion string
 	if rt.PassIdentityHeaders || wantsJWT(rt) {
 		var err error
-		assertion, err = s.keys.Assertion("https://"+r.Host, hostOnly(r.Host), a.Session, assertionTTL)
+		assertion, err = s.keys.Assertion("https://"+r.Host, hostOnly(r.Host), a.session, assertionTTL)
 		if err != nil {
 			logErr(s.log, "proxy: signing assertion", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
@@ -100,10 +99,7 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.
 			ft.plan, ft.query = planPath(rt, pr.In), pr.Out.URL.RawQuery
 			pr.SetXForwarded()
 			pr.Out.Host = outboundHost(rt, pr.In)
-			applyRequestHeaders(rt, pr.Out.Header, a.Session, assertion, r)
-			if rt.PassIdentityHeaders {
-				setClaimHeaders(pr.Out.Header, a.Session, s.claimHeaders)
-			}
+			applyRequestHeaders(rt, pr.Out.Header, a.session, assertion, r)
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			applyResponseHeaders(rt, resp.Header)
@@ -159,55 +155,6 @@ func setIdentityHeaders(h http.Header, c *session.Claims) {
 	}
 }
 
-// setClaimHeaders sets the headers jwt_claims_headers asks for (header
-// -> claim), with the identity headers (pass_identity_headers).
-func setClaimHeaders(h http.Header, c *session.Claims, claimHeaders map[string]string) {
-	if c == nil {
-		return
-	}
-	for header, claim := range claimHeaders {
-		if v, ok := claimValue(c, claim); ok {
-			h.Set(header, v)
-		}
-	}
-}
-
-// claimValue is a session claim as header text: lists joined with
-// commas, control characters dropped (the value came from the IdP).
-func claimValue(c *session.Claims, claim string) (string, bool) {
-	var v any
-	switch claim {
-	case "email":
-		v = c.Email
-	case "sub", "user":
-		v = c.Subject
-	case "groups":
-		v = c.Groups
-	default:
-		var ok bool
-		if v, ok = c.Claims[claim]; !ok {
-			return "", false
-		}
-	}
-	var parts []string
-	switch x := v.(type) {
-	case []string:
-		parts = x
-	case []any:
-		for _, e := range x {
-			parts = append(parts, fmt.Sprint(e))
-		}
-	default:
-		parts = []string{fmt.Sprint(x)}
-	}
-	out := strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, strings.Join(parts, ","))
-	return out, true
-}
 func isUpgrade(r *http.Request) bool {
 	return r.Header.Get("Upgrade") != "" && strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
 }

@@ -59,8 +59,14 @@ type Options struct {
 	// tests shorten it to see sessions refresh.
 	DevTokenTTL time.Duration
 
-	// Store keeps sessions and service accounts; nil keeps them in memory.
+	// Store keeps sign-in state instead of the configured store (tests).
 	Store authn.Store
+
+	// DataDir holds the embedded store (--data-dir; else data_dir, else
+	// DevDir in dev mode; none at all: an in-memory store).
+	DataDir string
+
+	checkOnly bool // Check: validate, open nothing
 
 	// IdPClient talks to a configured identity provider (nil:
 	// http.DefaultClient); tests pass one trusting their CA.
@@ -81,8 +87,8 @@ type Server struct {
 	cookieExpire time.Duration
 	whitelist    []string
 	tlsConfig    *tls.Config
+	storage      *storage
 	authn        *authn.Service
-	claimHeaders map[string]string
 	authnOpts    authn.Options
 	limits       config.Limits // effective: defaults filled in
 
@@ -126,13 +132,8 @@ func New(opts Options) (*Server, error) {
 	if s.keys, err = Keys(cfg); err != nil {
 		return nil, err
 	}
-	s.claimHeaders = cfg.JWTClaimsHeaders
-	st := opts.Store
-	if st == nil {
-		st = authn.NewMemoryStore()
-	}
 	s.authnOpts = authn.Options{
-		Store: st, Keys: s.keys, CookieExpire: s.cookieExpire, Logger: s.log,
+		Keys: s.keys, CookieExpire: s.cookieExpire, Logger: s.log,
 		ProgrammaticWhitelist: cfg.ProgrammaticRedirectDomainWhitelist,
 		SignOutRedirectURL:    cfg.SignoutRedirectURL,
 		KnownHost:             s.servesHost,
@@ -157,7 +158,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Dev {
-		return s, s.startAuthn()
+		return s.finish(opts, cfg)
 	}
 	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
 		return nil, errors.New("certificate_file and certificate_key_file are required (or run with --dev for a local CA)")
@@ -185,13 +186,29 @@ func New(opts Options) (*Server, error) {
 		Provider: cfg.IdpProvider, Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID,
 		ClientSecret: cfg.IdpClientSecret, Scopes: cfg.IdpScopes, HTTPClient: client,
 	}
-	return s, s.startAuthn()
+	return s.finish(opts, cfg)
 }
 
-func (s *Server) startAuthn() error {
+// finish opens the store (New's last step, so no earlier failure leaves
+// it open) and starts sign-in on it.
+func (s *Server) finish(opts Options, cfg *config.Config) (*Server, error) {
+	if _, err := s.withStorage(opts, cfg); err != nil {
+		return nil, err
+	}
+	switch {
+	case opts.Store != nil:
+		s.authnOpts.Store = opts.Store
+	case s.storage != nil:
+		s.authnOpts.Store = authn.FromCache(s.storage.cache)
+	default: // Check: nothing is opened
+		s.authnOpts.Store = authn.NewMemoryStore()
+	}
 	var err error
-	s.authn, err = authn.New(s.authnOpts)
-	return err
+	if s.authn, err = authn.New(s.authnOpts); err != nil {
+		s.closeParts()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Keys are the server's keys from the config's shared_secret and
@@ -233,7 +250,7 @@ func outboundClient(pool *x509.CertPool) *http.Client {
 // Check validates cfg as New would for a configured (non --dev) server
 // (secrets, certificates, identity provider, routes) without serving.
 func Check(cfg *config.Config) error {
-	s, err := New(Options{Config: cfg})
+	s, err := New(Options{Config: cfg, checkOnly: true})
 	if err != nil {
 		return err
 	}
@@ -324,6 +341,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.stopBG != nil {
 		s.stopBG()
 	}
+	s.storage.close()
 	tunnels := s.tunnels
 	s.tunnels = nil
 	s.mu.Unlock()
@@ -379,10 +397,7 @@ func (s *Server) closeParts() {
 // Handler is the whole server's HTTP handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("/healthz", s.handleHealthz)
 	mux.HandleFunc("/.well-known/pomerium/jwks.json", s.handleJWKS)
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
 	mux.HandleFunc("/.pomerium/routes", s.handleRoutesPage)
@@ -399,6 +414,10 @@ func (s *Server) Handler() http.Handler {
 		}
 		if r.Method == http.MethodConnect {
 			s.handleConnect(w, r)
+			return
+		}
+		if isConnectUDP(r) {
+			s.handleConnectUDP(w, r)
 			return
 		}
 		if s.authn.Owns(r) {

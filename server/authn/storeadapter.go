@@ -14,7 +14,12 @@ var ErrConflict = store.ErrConflict
 // FromStore keeps sign-in state in st: sessions, revocations (used
 // handoffs and device codes, logged-out CLI tokens), service accounts and
 // device codes, shared by every replica on the same database.
-func FromStore(st store.Store) Store { return &stored{st} }
+func FromStore(st store.Store) Store { return &stored{st: st} }
+
+// FromCache is FromStore reading sessions, revocations and service
+// accounts through c (no database query per request; other replicas'
+// writes arrive through the change feed).
+func FromCache(c *store.Cache) Store { return &stored{st: c.Store(), cache: c} }
 
 // NewMemoryStore is a Store in memory (one process; gone on restart).
 func NewMemoryStore() Store {
@@ -25,7 +30,17 @@ func NewMemoryStore() Store {
 	return FromStore(st)
 }
 
-type stored struct{ st store.Store }
+type stored struct {
+	st    store.Store
+	cache *store.Cache // nil: read the store
+}
+
+// forget tells the cache about a write of this process at once.
+func (s *stored) forget(id string, revoked bool) {
+	if s.cache != nil {
+		s.cache.Forget(id, revoked)
+	}
+}
 
 func notFound(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
@@ -35,7 +50,13 @@ func notFound(err error) error {
 }
 
 func (s *stored) GetSession(ctx context.Context, id string) (*Session, error) {
-	r, err := store.Sessions.Get(ctx, s.st, id)
+	var r *store.Session
+	var err error
+	if s.cache != nil {
+		r, err = s.cache.Session(ctx, id)
+	} else {
+		r, err = store.Sessions.Get(ctx, s.st, id)
+	}
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -48,7 +69,9 @@ func (s *stored) PutSession(ctx context.Context, in *Session) error {
 	r := &store.Session{Meta: store.Meta{ID: in.ID, Version: in.Version}, UserID: in.UserID, Email: in.Email, Name: in.Name,
 		Groups: in.Groups, Claims: in.Claims, IDToken: in.IDToken, AccessToken: in.AccessToken, RefreshToken: in.RefreshToken,
 		TokenExpiry: in.TokenExpiry, IssuedAt: in.IssuedAt, RefreshedAt: in.RefreshedAt, ExpiresAt: in.ExpiresAt}
-	if err := store.Sessions.Put(ctx, s.st, r); err != nil {
+	err := store.Sessions.Put(ctx, s.st, r)
+	s.forget(in.ID, false)
+	if err != nil {
 		return err
 	}
 	in.Version = r.Version
@@ -56,7 +79,9 @@ func (s *stored) PutSession(ctx context.Context, in *Session) error {
 }
 
 func (s *stored) DeleteSession(ctx context.Context, id string) error {
-	if err := store.Sessions.Delete(ctx, s.st, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+	err := store.Sessions.Delete(ctx, s.st, id)
+	s.forget(id, false)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	return nil
@@ -64,6 +89,9 @@ func (s *stored) DeleteSession(ctx context.Context, id string) error {
 
 func (s *stored) Revoke(ctx context.Context, id, userID, reason string, expires time.Time) (bool, error) {
 	err := store.Revocations.Create(ctx, s.st, &store.Revocation{Meta: store.Meta{ID: id}, UserID: userID, Reason: reason, ExpiresAt: expires})
+	if err == nil {
+		s.forget(id, true)
+	}
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return false, nil
 	}
@@ -71,6 +99,9 @@ func (s *stored) Revoke(ctx context.Context, id, userID, reason string, expires 
 }
 
 func (s *stored) Revoked(ctx context.Context, id string) (bool, error) {
+	if s.cache != nil {
+		return s.cache.Revoked(id), nil
+	}
 	_, err := store.Revocations.Get(ctx, s.st, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
@@ -84,7 +115,13 @@ func fromStoreSA(r *store.ServiceAccount) *ServiceAccount {
 }
 
 func (s *stored) GetServiceAccount(ctx context.Context, id string) (*ServiceAccount, error) {
-	r, err := store.ServiceAccounts.Get(ctx, s.st, id)
+	var r *store.ServiceAccount
+	var err error
+	if s.cache != nil {
+		r, err = s.cache.ServiceAccount(ctx, id)
+	} else {
+		r, err = store.ServiceAccounts.Get(ctx, s.st, id)
+	}
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -94,7 +131,9 @@ func (s *stored) GetServiceAccount(ctx context.Context, id string) (*ServiceAcco
 func (s *stored) PutServiceAccount(ctx context.Context, a *ServiceAccount) error {
 	r := &store.ServiceAccount{Meta: store.Meta{ID: a.ID}, UserID: a.UserID, Description: a.Description,
 		SecretHash: a.SecretHash, ExpiresAt: a.ExpiresAt}
-	if err := store.ServiceAccounts.Put(ctx, s.st, r); err != nil {
+	err := store.ServiceAccounts.Put(ctx, s.st, r)
+	s.forget(a.ID, false)
+	if err != nil {
 		return err
 	}
 	a.CreatedAt = r.CreatedAt
@@ -102,7 +141,9 @@ func (s *stored) PutServiceAccount(ctx context.Context, a *ServiceAccount) error
 }
 
 func (s *stored) DeleteServiceAccount(ctx context.Context, id string) error {
-	return notFound(store.ServiceAccounts.Delete(ctx, s.st, id))
+	err := store.ServiceAccounts.Delete(ctx, s.st, id)
+	s.forget(id, false)
+	return notFound(err)
 }
 
 func (s *stored) ListServiceAccounts(ctx context.Context) ([]*ServiceAccount, error) {

@@ -5,15 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
-
-	"gopkg.in/yaml.v3"
-
-	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
 // Authn is the sign-in part of the configuration, with Pomerium's keys.
@@ -28,9 +23,6 @@ type Authn struct {
 	CertificateAuthority     string
 	CertificateAuthorityFile string
 	SignoutRedirectURL       string
-	// JWTClaimsHeaders maps an upstream request header to a session claim
-	// (sent with pass_identity_headers).
-	JWTClaimsHeaders map[string]string
 }
 
 // IdpProviders are the idp_provider values accepted: OpenID Connect and
@@ -48,7 +40,7 @@ func CheckIdpProvider(name string) error {
 
 var authnKeys = []string{
 	"authenticate_service_url", "idp_provider", "certificate_authority", "certificate_authority_file",
-	"signout_redirect_url", "jwt_claims_headers",
+	"signout_redirect_url",
 }
 
 func (c *Config) authnFields() map[string]fieldFn {
@@ -58,7 +50,6 @@ func (c *Config) authnFields() map[string]fieldFn {
 		"certificate_authority":      str(&c.CertificateAuthority),
 		"certificate_authority_file": str(&c.CertificateAuthorityFile),
 		"signout_redirect_url":       str(&c.SignoutRedirectURL),
-		"jwt_claims_headers":         claimsHeaders(&c.JWTClaimsHeaders),
 	}
 }
 
@@ -128,55 +119,4 @@ func (c *Config) RootCAs() (*x509.CertPool, error) {
 		}
 	}
 	return pool, nil
-}
-
-// claimsHeaders decodes jwt_claims_headers: a map of header to claim, or
-// a list (or comma-separated string) of claims, each sent as
-// X-Pomerium-Claim-<Claim>.
-func claimsHeaders(dst *map[string]string) fieldFn {
-	return func(n *yaml.Node) error {
-		if yamlnode.IsNull(n) {
-			return nil
-		}
-		out := map[string]string{}
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				h, v := n.Content[i].Value, yamlnode.Resolve(n.Content[i+1])
-				if v.Kind != yaml.ScalarNode || v.Value == "" {
-					return fmt.Errorf("%s: want a claim name, got %s", oneLine(h), yamlnode.KindName(v))
-				}
-				if !validHeader(h) {
-					return fmt.Errorf("%q is not a valid header name", oneLine(h))
-				}
-				out[http.CanonicalHeaderKey(h)] = v.Value
-			}
-			*dst = out
-			return nil
-		}
-		var claims []string
-		if err := strList(&claims, true)(n); err != nil {
-			return fmt.Errorf("want a map of header to claim (X-Email: email) or a list of claims: %w", err)
-		}
-		for _, c := range claims {
-			h := "X-Pomerium-Claim-" + strings.ReplaceAll(c, "_", "-")
-			if !validHeader(h) {
-				return fmt.Errorf("claim %q does not make a valid header name", oneLine(c))
-			}
-			out[http.CanonicalHeaderKey(h)] = c
-		}
-		*dst = out
-		return nil
-	}
-}
-
-func validHeader(h string) bool {
-	if h == "" {
-		return false
-	}
-	for _, r := range h {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
-			return false
-		}
-	}
-	return true
 }
