@@ -113,12 +113,21 @@ func checkListenAddr(s string) error {
 	if s == "" {
 		return nil
 	}
-	_, port, err := net.SplitHostPort(s)
+	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		return fmt.Errorf("%q: want host:port such as 127.0.0.1:5432, or leave it empty for a free port", s)
 	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil || strings.Trim(port, "0123456789") != "" {
 		return fmt.Errorf("%q: the port must be a number from 0 to 65535", s)
+	}
+	if host == "" {
+		return nil // every interface: allowed, and called out by imports
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if err := tunnel.ValidateHost(host); err != nil {
+		return fmt.Errorf("%q: %w", s, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -44,7 +45,7 @@ func (s *Server) setupDev(opts Options) error {
 	if err != nil {
 		return err
 	}
-	s.tlsConfig = serverTLS(cert)
+	s.setCerts([]tls.Certificate{cert}, false)
 
 	if s.upstreams, err = upstreams.Start(s.log); err != nil {
 		return err

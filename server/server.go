@@ -22,14 +22,18 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
+	"github.com/porthole-dev/porthole/server/metrics"
 	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
 	"github.com/porthole-dev/porthole/server/upstreams"
@@ -47,6 +51,9 @@ type Options struct {
 	// ConfigFile, when set, is watched and re-read on SIGHUP: route and
 	// policy changes apply live (see reload.go).
 	ConfigFile string
+	// AddressFromConfig says Address came from the config (not a flag),
+	// so a reload that changes address moves the listener.
+	AddressFromConfig bool
 	// Address is the public host:port of this server. In dev mode it is
 	// the listen address and names the routes and the issuer.
 	Address string
@@ -55,6 +62,7 @@ type Options struct {
 	DevDir       string
 	DevAutoLogin string
 	DevUsers     []devidp.User // nil: devidp.DefaultUsers
+
 	// DevTokenTTL is the built-in provider's token lifetime (0: an hour);
 	// tests shorten it to see sessions refresh.
 	DevTokenTTL time.Duration
@@ -81,33 +89,49 @@ type Options struct {
 type Server struct {
 	log     *slog.Logger
 	address string
+	storage *storage
 	// table is the live route table: every request loads it once.
 	table        *routing.Live
 	keys         *session.Keys
 	cookieExpire time.Duration
 	whitelist    []string
-	tlsConfig    *tls.Config
-	storage      *storage
-	authn        *authn.Service
-	authnOpts    authn.Options
-	limits       config.Limits // effective: defaults filled in
+	certs        atomic.Pointer[certSet]
+	metrics      *metrics.Metrics
+	configFile   string
+	cfg          atomic.Pointer[config.Config] // the file's config as last applied
+	lastConfig   atomic.Pointer[[]byte]        // its bytes
+	dev          bool
+	// addressFromConfig: the listen address is the config's (no
+	// --address), so a reload may move it.
+	addressFromConfig bool
+	authn             *authn.Service
+	authnOpts         authn.Options
+	limits            config.Limits // effective: defaults filled in
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
 	upstreams *upstreams.Set
 	idp       *devidp.Provider
 
-	mu      sync.Mutex
-	httpSrv *http.Server
-	closing bool
-	stopBG  context.CancelFunc // background work: IdP discovery
-	tunnels map[*tunnelHandle]struct{}
+	mu         sync.Mutex
+	httpSrv    *http.Server
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+	ln         net.Listener   // the listener in use
+	moved      []net.Listener // closed by a listener move, not by Shutdown
+	stopWatch  context.CancelFunc
+	extraSrvs  []*http.Server // http_redirect_addr
+	closing    bool
+	done       chan struct{} // closed by Shutdown
+	doneOnce   sync.Once
+	tunnels    map[*tunnelHandle]struct{}
+	stopBG     context.CancelFunc // background work: IdP discovery
 }
 
 // New builds the server: keys, TLS, identity provider client and, in
 // dev mode, the CA, built-in provider, sample upstreams and routes.
 func New(opts Options) (*Server, error) {
-	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: config.DefaultCookieExpire}
+	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: config.DefaultCookieExpire, done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -127,7 +151,19 @@ func New(opts Options) (*Server, error) {
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
 	s.limits = cfg.Limits.Effective()
 	s.table = routing.NewLive(s.log)
+	s.metrics = metrics.New()
+	s.configFile = opts.ConfigFile
+	s.cfg.Store(cfg)
+	s.dev = opts.Dev
+	s.addressFromConfig = opts.AddressFromConfig
+	if s.configFile != "" {
+		if data, err := os.ReadFile(s.configFile); err == nil {
+			s.lastConfig.Store(&data)
+		}
+	}
 
+	// Secrets from --config apply in dev mode too: a dev server sharing a
+	// PostgreSQL store with a configured replica must read its sessions.
 	var err error
 	if s.keys, err = Keys(cfg); err != nil {
 		return nil, err
@@ -160,35 +196,40 @@ func New(opts Options) (*Server, error) {
 	if opts.Dev {
 		return s.finish(opts, cfg)
 	}
-	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
-		return nil, errors.New("certificate_file and certificate_key_file are required (or run with --dev for a local CA)")
+	if err := cfg.LoadCertificates(); err != nil {
+		s.closeParts()
+		return nil, err
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.CertificateFile, cfg.CertificateKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("loading certificate_file/certificate_key_file: %w", err)
+	if len(cfg.TLSCertificates) == 0 {
+		s.closeParts()
+		return nil, errors.New("no server certificate: set certificates, certificate_file/certificate_key_file or certificate/certificate_key (or run with --dev for a local CA)")
 	}
-	s.tlsConfig = serverTLS(cert)
+	s.setCerts(cfg.TLSCertificates, cfg.CodecType == "http1")
 	if cfg.IdpProviderURL == "" || cfg.IdpClientID == "" {
 		return nil, errors.New("idp_provider_url and idp_client_id are required (or run with --dev for the built-in provider)")
 	}
 	client := opts.IdPClient
 	if client == nil {
-		pool, err := cfg.RootCAs()
-		if err != nil {
-			return nil, err
+		client = outboundClient(nil)
+		if len(cfg.UpstreamRoots) > 0 {
+			// certificate_authority(_file) is trusted for the IdP too.
+			pool, err := x509.SystemCertPool()
+			if err != nil || pool == nil {
+				pool = x509.NewCertPool()
+			}
+			pool.AppendCertsFromPEM(cfg.UpstreamRoots)
+			client = outboundClient(pool)
 		}
-		client = outboundClient(pool)
 	}
 	if s.authnOpts.AuthenticateURL == nil {
 		s.log.Warn("authenticate_service_url is not set: every host signs in for itself, so the identity provider needs https://<each host>/oauth2/callback as a redirect URI")
 	}
 	s.authnOpts.IdP = authn.IdPConfig{
 		Provider: cfg.IdpProvider, Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID,
-		ClientSecret: cfg.IdpClientSecret, Scopes: cfg.IdpScopes, HTTPClient: client,
+		ClientSecret: cfg.IdpClientSecret, Scopes: cfg.IdpScopes, RequestParams: cfg.IdpRequestParams, HTTPClient: client,
 	}
 	return s.finish(opts, cfg)
 }
-
 // finish opens the store (New's last step, so no earlier failure leaves
 // it open) and starts sign-in on it.
 func (s *Server) finish(opts Options, cfg *config.Config) (*Server, error) {
@@ -247,6 +288,7 @@ func outboundClient(pool *x509.CertPool) *http.Client {
 	}
 }
 
+
 // Check validates cfg as New would for a configured (non --dev) server
 // (secrets, certificates, identity provider, routes) without serving.
 func Check(cfg *config.Config) error {
@@ -256,14 +298,6 @@ func Check(cfg *config.Config) error {
 	}
 	s.closeParts()
 	return nil
-}
-
-func serverTLS(cert tls.Certificate) *tls.Config {
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		NextProtos:   []string{"h2", "http/1.1"},
-		MinVersion:   tls.VersionTLS12,
-	}
 }
 
 // CAPool is the dev CA (nil outside dev mode).
@@ -306,6 +340,7 @@ func (s *Server) DevIdP() *devidp.Provider { return s.idp }
 // Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
 // nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	cfg := s.cfg.Load()
 	srv := s.newHTTPServer(ctx)
 	s.mu.Lock()
 	if s.httpSrv != nil {
@@ -313,10 +348,30 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("server already serving")
 	}
 	s.httpSrv = srv
+	s.ln = ln
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBG = stopBG
 	s.mu.Unlock()
 	s.authn.Start(bg)
+	if cfg.MetricsAddress != "" {
+		if err := s.serveMetrics(cfg.MetricsAddress, cfg.MetricsBasicAuth); err != nil {
+			return fmt.Errorf("metrics_address %s: %w", cfg.MetricsAddress, err)
+		}
+	}
+	if cfg.HTTPRedirectAddr != "" {
+		if err := s.serveHTTPRedirect(cfg.HTTPRedirectAddr); err != nil {
+			s.stopMetrics(context.Background())
+			return fmt.Errorf("http_redirect_addr %s: %w", cfg.HTTPRedirectAddr, err)
+		}
+	}
+	s.metrics.Routes(len(s.table.Load().All()))
+	if s.configFile != "" {
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.mu.Lock()
+		s.stopWatch = cancel
+		s.mu.Unlock()
+		go s.watchConfig(wctx)
+	}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -326,6 +381,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("serving", "address", ln.Addr().String())
 	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	s.mu.Lock()
+	moved := slices.Contains(s.moved, ln)
+	s.mu.Unlock()
+	if moved {
+		// The listener moved to another address: serve on until shutdown.
+		<-s.done
 		return nil
 	}
 	return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
@@ -338,13 +401,23 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srv := s.httpSrv
 	s.closing = true
+	tunnels := s.tunnels
+	s.tunnels = nil
+	stopWatch := s.stopWatch
 	if s.stopBG != nil {
 		s.stopBG()
 	}
-	s.storage.close()
-	tunnels := s.tunnels
-	s.tunnels = nil
+	extra := s.extraSrvs
+	s.extraSrvs = nil
 	s.mu.Unlock()
+	for _, e := range extra {
+		e.Close()
+	}
+	if stopWatch != nil {
+		stopWatch()
+	}
+	s.stopMetrics(ctx)
+	s.doneOnce.Do(func() { close(s.done) })
 	for t := range tunnels {
 		t.close()
 	}
@@ -386,6 +459,7 @@ func (s *Server) trackTunnel(closeFn func()) (release func(), ok bool) {
 }
 
 func (s *Server) closeParts() {
+	s.storage.close()
 	if s.table != nil {
 		s.table.Close()
 	}
@@ -408,6 +482,10 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isConnectUDP(r) {
+			s.handleConnectUDP(w, r)
+			return
+		}
 		if misdirected(r) {
 			writeMisdirected(w, r)
 			return
@@ -416,11 +494,11 @@ func (s *Server) Handler() http.Handler {
 			s.handleConnect(w, r)
 			return
 		}
-		if isConnectUDP(r) {
-			s.handleConnectUDP(w, r)
-			return
-		}
 		if s.authn.Owns(r) {
+			if r.URL.Path == authn.PathOAuth2Callback {
+				s.countSignIns(s.authn.Handler().ServeHTTP)(w, r)
+				return
+			}
 			s.authn.Handler().ServeHTTP(w, r)
 			return
 		}
@@ -429,7 +507,7 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		if rt := s.table.Load().MatchHTTP(r); rt != nil {
-			s.serveRoute(w, r, rt)
+			s.serveRouteObserved(w, r, rt)
 			return
 		}
 		if r.URL.Path == "/" && s.isPortalHost(r) {

@@ -95,6 +95,9 @@ func (t *Tunnel) h2Conn(ctx context.Context) (*http2.ClientConn, *tls.Conn, erro
 // local bytes up, the response body brings the upstream's down.
 func (t *Tunnel) connectH2(ctx context.Context, cc *http2.ClientConn, tok string) (upstream, int, string, error) {
 	d := t.cfg.Destination
+	if _, err := d.requestTarget(); err != nil {
+		return nil, 0, "", err
+	}
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(ctx)
 	req := (&http.Request{

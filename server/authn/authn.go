@@ -22,7 +22,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,7 +30,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/session"
 )
 
@@ -104,9 +102,6 @@ type Service struct {
 func New(opts Options) (*Service, error) {
 	if opts.Store == nil || opts.Keys == nil {
 		return nil, errors.New("authn: Store and Keys are required")
-	}
-	if err := config.CheckIdpProvider(opts.IdP.Provider); err != nil {
-		return nil, fmt.Errorf("idp_provider: %w", err)
 	}
 	if opts.CookieExpire <= 0 {
 		opts.CookieExpire = 14 * time.Hour

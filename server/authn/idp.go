@@ -26,6 +26,9 @@ type IdPConfig struct {
 	// Scopes; nil asks for openid, profile, email and, where the provider
 	// advertises it, offline_access.
 	Scopes []string
+	// RequestParams are idp_request_params: extra authorization request
+	// parameters (prompt, hd, ...).
+	RequestParams map[string]string
 	// HTTPClient talks to the provider, trusting certificate_authority.
 	HTTPClient *http.Client
 }
@@ -192,12 +195,16 @@ func (i *idp) oauth2(p *oidc.Provider, redirectURL string) *oauth2.Config {
 
 // authParams are provider quirks for the authorization request.
 func (i *idp) authParams() []oauth2.AuthCodeOption {
+	var out []oauth2.AuthCodeOption
 	if i.cfg.Provider == "google" {
 		// Google gives refresh tokens for access_type=offline, not for
 		// the offline_access scope.
-		return []oauth2.AuthCodeOption{oauth2.AccessTypeOffline, oauth2.SetAuthURLParam("prompt", "consent")}
+		out = append(out, oauth2.AccessTypeOffline, oauth2.SetAuthURLParam("prompt", "consent"))
 	}
-	return nil
+	for k, v := range i.cfg.RequestParams {
+		out = append(out, oauth2.SetAuthURLParam(k, v))
+	}
+	return out
 }
 
 func (i *idp) verifier(p *oidc.Provider) *oidc.IDTokenVerifier {

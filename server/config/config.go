@@ -32,9 +32,9 @@ const (
 )
 
 // DefaultScopes are the OIDC scopes requested when idp_scopes is not set.
-// offline_access is added when the provider's discovery document lists
-// it (sessions then follow the IdP through refresh tokens): asking for it
-// blindly fails at providers that refuse the scope (Google).
+// Unlike Pomerium's default there is no offline_access: the server keeps
+// no refresh tokens, and asking for them fails at providers that refuse
+// the scope (Google) or need the grant enabled first (Okta).
 var DefaultScopes = []string{"openid", "profile", "email"}
 
 // Config is the whole server configuration.
@@ -51,9 +51,11 @@ type Config struct {
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
-	Storage                             Storage // data_dir, databroker_storage_*
-	Limits                              Limits  // timeout_*, max_connections, max_header_bytes
-	Authn
+
+	Settings         // top_keys.go
+	Storage  Storage // data_dir, databroker_storage_*
+	Limits   Limits  // timeout_*, max_connections, max_header_bytes
+	Authn            // authn.go: authenticate_service_url, signout_redirect_url
 }
 
 // Upstream is one `to` entry.
