@@ -230,6 +230,7 @@ func New(opts Options) (*Server, error) {
 	}
 	return s.finish(opts, cfg)
 }
+
 // finish opens the store (New's last step, so no earlier failure leaves
 // it open) and starts sign-in on it.
 func (s *Server) finish(opts Options, cfg *config.Config) (*Server, error) {
@@ -287,7 +288,6 @@ func outboundClient(pool *x509.CertPool) *http.Client {
 		Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true},
 	}
 }
-
 
 // Check validates cfg as New would for a configured (non --dev) server
 // (secrets, certificates, identity provider, routes) without serving.

@@ -45,7 +45,7 @@ type devOptions struct {
 	autoLogin string
 	dir       string
 	addr      string
-	config    string // YAML with more routes (WithConfig)
+	config    string          // YAML with more routes (WithConfig)
 	authn     devAuthnOptions // devserver_authn.go
 }
 
