@@ -160,8 +160,23 @@ func (e *routeEnv) header() string {
 func startRoutes(t *testing.T, yml string) *routeEnv {
 	t.Helper()
 	e := &routeEnv{t: t, dir: t.TempDir(), pki: newPKI(t, "porthole test CA"), logs: &syncBuffer{}}
+	e.start(e.header() + yml)
+	return e
+}
+
+// startRaw runs the server on yml as is and returns its address.
+func startRaw(t *testing.T, yml string) string {
+	t.Helper()
+	e := &routeEnv{t: t, dir: t.TempDir(), logs: &syncBuffer{}}
+	e.start(yml)
+	return e.addr
+}
+
+func (e *routeEnv) start(yml string) {
+	t := e.t
+	t.Helper()
 	e.file = filepath.Join(e.dir, "config.yaml")
-	if err := os.WriteFile(e.file, []byte(e.header()+yml), 0o600); err != nil {
+	if err := os.WriteFile(e.file, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(e.file)
@@ -191,8 +206,9 @@ func startRoutes(t *testing.T, yml string) *routeEnv {
 			t.Logf("server log:\n%s", e.logs.String())
 		}
 	})
-	e.client = e.newClient(nil)
-	return e
+	if e.pki != nil {
+		e.client = e.newClient(nil)
+	}
 }
 
 // newClient trusts the server's CA, maps *.localhost to 127.0.0.1 and

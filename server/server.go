@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/server/authn"
+	"github.com/porthole-dev/porthole/server/api"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
@@ -80,6 +81,9 @@ type Options struct {
 	// http.DefaultClient); tests pass one trusting their CA.
 	IdPClient *http.Client
 
+	// LogLevel, when set, is the level the API's logLevel setting changes.
+	LogLevel *slog.LevelVar
+
 	Logger *slog.Logger // nil: discard
 	// Banner receives the dev-mode start-up notes (CA path, portal URL).
 	Banner io.Writer
@@ -112,6 +116,12 @@ type Server struct {
 	ca        *devca.CA
 	upstreams *upstreams.Set
 	idp       *devidp.Provider
+
+	// The management API (nil without a store); its routes are the
+	// table's "api" source.
+	api      *api.API
+	logLevel *slog.LevelVar
+	reloadMu sync.Mutex
 
 	mu         sync.Mutex
 	httpSrv    *http.Server
@@ -316,7 +326,7 @@ func (s *Server) CAFile() string {
 	return s.ca.CertFile
 }
 
-// Routes are the routes served now (dev routes included).
+// Routes are the routes served now (dev routes and the API's included).
 func (s *Server) Routes() []config.Route { return s.table.Load().Routes() }
 
 // RouteTable is the live route table. Other route sources (the
@@ -492,6 +502,10 @@ func (s *Server) Handler() http.Handler {
 		}
 		if r.Method == http.MethodConnect {
 			s.handleConnect(w, r)
+			return
+		}
+		if s.api != nil && hasPathPrefix(r.URL.Path, "/api/v0") && s.isPortalHost(r) {
+			s.api.ServeHTTP(w, r)
 			return
 		}
 		if s.authn.Owns(r) {

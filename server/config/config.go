@@ -50,7 +50,10 @@ type Config struct {
 	CookieSecret                        string // base64, 32 bytes
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
-	Routes                              []Route
+	// APIAdmins may call the management API with their session: emails,
+	// IdP user ids or group names.
+	APIAdmins []string
+	Routes    []Route
 
 	Settings         // top_keys.go
 	Storage  Storage // data_dir, databroker_storage_*

@@ -23,7 +23,7 @@ var topKeys = append([]string{
 	"address", "certificate_file", "certificate_key_file",
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
-	"programmatic_redirect_domain_whitelist", "routes",
+	"programmatic_redirect_domain_whitelist", "api_admins", "routes",
 	"data_dir", "databroker_storage_type", "databroker_storage_connection_string",
 }, limitKeys...)
 
@@ -53,6 +53,7 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 		"cookie_secret":                          str(&cfg.CookieSecret),
 		"cookie_expire":                          duration(&cfg.CookieExpire, nil),
 		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
+		"api_admins":                             strList(&cfg.APIAdmins, true),
 		"routes": func(n *yaml.Node) error {
 			if routes != nil {
 				return errors.New("set routes or its old name policy, not both")
@@ -97,6 +98,9 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 		applyEnv(root, env)
 	}
 	if err := decodeMapWith(root, keys, fields, unsupportedTopKeys); err != nil {
+		return nil, err
+	}
+	if err := cfg.applySecretFiles(); err != nil {
 		return nil, err
 	}
 	if err := cfg.validate(); err != nil {

@@ -41,6 +41,7 @@ dev users, sample upstreams and routes.`,
 	root.AddCommand(
 		newCmdConfig(f),
 		newCmdVersion(f),
+		newCmdAPIUser(f),
 	)
 	return root
 }

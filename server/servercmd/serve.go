@@ -94,8 +94,11 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 			level.UnmarshalText([]byte(cfg.LogLevel))
 		}
 	}
-	log := slog.New(slog.NewTextHandler(o.f.ErrOut, &slog.HandlerOptions{Level: level}))
-	opts.Logger = log
+	// A LevelVar, so that the management API's logLevel setting applies live.
+	lv := new(slog.LevelVar)
+	lv.Set(level)
+	log := slog.New(slog.NewTextHandler(o.f.ErrOut, &slog.HandlerOptions{Level: lv}))
+	opts.Logger, opts.LogLevel = log, lv
 	if o.dev {
 		if opts.Address == "" {
 			opts.Address = "127.0.0.1:8443"
