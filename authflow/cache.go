@@ -16,6 +16,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/porthole-dev/porthole/internal/atomicfile"
+	"github.com/porthole-dev/porthole/internal/bounded"
 )
 
 // keyringTimeout bounds each keyring call: without a D-Bus session or with
@@ -115,7 +116,7 @@ func (c *Cache) Load(host string) (string, error) {
 	if c.dirErr != nil {
 		return "", ErrNotFound
 	}
-	b, err := os.ReadFile(c.TokenPath(host))
+	b, err := bounded.ReadFile(c.TokenPath(host), maxTokenFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", ErrNotFound
 	}
@@ -218,7 +219,7 @@ func (c *Cache) indexPath() string { return filepath.Join(c.dir, "hosts.json") }
 
 // readIndex reads hosts.json; c.mu must be held.
 func (c *Cache) readIndex() ([]string, error) {
-	b, err := os.ReadFile(c.indexPath())
+	b, err := bounded.ReadFile(c.indexPath(), maxTokenFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -257,6 +258,9 @@ func (c *Cache) updateIndex(f func([]string) []string) error {
 }
 
 // sanitize makes host a file name: [A-Za-z0-9.-] stay, any other byte
+// maxTokenFile caps a token file or the hosts index: tokens are a few KiB.
+const maxTokenFile = 256 << 10
+
 // becomes _XX (hex), so the mapping is reversible and names never collide.
 func sanitize(host string) string {
 	var b strings.Builder

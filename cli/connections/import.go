@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -13,6 +12,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/bounded"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
@@ -84,12 +84,16 @@ connections.`,
 }
 
 func importFileRun(opts *ImportOptions) error {
+	ctx := opts.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	var data []byte
 	var err error
 	if opts.File == "-" {
-		data, err = io.ReadAll(opts.IO.In)
+		data, err = bounded.ReadAll(ctx, opts.IO.In, saved.MaxFileBytes)
 	} else {
-		data, err = os.ReadFile(opts.File)
+		data, err = bounded.ReadFile(opts.File, saved.MaxFileBytes)
 	}
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", opts.File, err)
