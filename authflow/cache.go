@@ -33,7 +33,7 @@ type Cache struct {
 
 	mu          sync.Mutex
 	keyringDown error // why the keyring is not used (sticky), nil while it works
-	told        bool
+	told        bool  // the store in use was announced (or needs no word)
 }
 
 // NewCache returns the keyring-backed cache with its file fallback.
@@ -49,8 +49,17 @@ func NewCache(opts CacheOptions) *Cache {
 		}
 		c.dir = filepath.Join(base, "pomerium-cli")
 	}
-	if c.noKeyring {
-		c.keyringDown = errors.New("disabled")
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	switch {
+	case c.noKeyring:
+		c.keyringDown = errKeyringDisabled
+	case !sessionBusNamed(getenv):
+		// go-keyring would autolaunch a bus (and a keyring daemon) that
+		// outlives the command: never ask without a session bus.
+		c.keyringDown = errNoSessionBus
 	}
 	return c
 }
@@ -75,6 +84,7 @@ func (c *Cache) withKeyring(op func() error) (bool, error) {
 	down := c.keyringDown
 	c.mu.Unlock()
 	if down != nil {
+		c.announce(storeFile, down)
 		return false, nil
 	}
 	done := make(chan error, 1)
@@ -88,15 +98,13 @@ func (c *Cache) withKeyring(op func() error) (bool, error) {
 		err = fmt.Errorf("keyring did not answer within %s", keyringTimeout)
 	}
 	if err == nil || errors.Is(err, keyring.ErrNotFound) {
+		c.announce(storeKeyring, nil)
 		return true, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.keyringDown = err
-	if !c.told && c.stderr != nil {
-		fmt.Fprintf(c.stderr, "no keyring available (%v); caching tokens in %s\n", err, filepath.Join(c.dir, "tokens"))
-	}
-	c.told = true
+	c.mu.Unlock()
+	c.announce(storeFile, err)
 	return false, nil
 }
 
@@ -115,6 +123,9 @@ func (c *Cache) Load(host string) (string, error) {
 	// was unavailable may be in the file.
 	if c.dirErr != nil {
 		return "", ErrNotFound
+	}
+	if err := c.repairPerms(c.TokenPath(host)); err != nil {
+		return "", err
 	}
 	b, err := bounded.ReadFile(c.TokenPath(host), maxTokenFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -138,6 +149,9 @@ func (c *Cache) Save(host, tok string) error {
 	} else {
 		if c.dirErr != nil {
 			return c.dirErr
+		}
+		if err := c.repairPerms(c.TokenPath(host)); err != nil {
+			return err
 		}
 		if err := atomicfile.Write(c.TokenPath(host), []byte(tok+"\n"), 0o600); err != nil {
 			return err

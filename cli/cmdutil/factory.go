@@ -216,6 +216,7 @@ func (f *Factory) tokenStoreLocked() authflow.TokenStore {
 			Dir:       f.CacheDir,
 			Stderr:    f.IO.ErrOut,
 			NoKeyring: f.Opts.NoKeyring || f.getenv(EnvNoKeyring) == "1",
+			Getenv:    f.getenv,
 		})
 	}
 	return f.store
