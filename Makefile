@@ -30,6 +30,7 @@ test-short:
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 10x -count 1 ./tunnel/
+	$(GO) test -run '^$$' -bench ConnectStore -benchtime 300x -count 1 ./server/
 
 # Every package's fuzz tests, found by name, FUZZTIME each (default 1m);
 # `make test` runs only their seed corpora. FUZZ=regexp picks some.

@@ -147,5 +147,9 @@ func (s *Server) withStorage(opts Options, cfg *config.Config) (*Server, error) 
 		s.closeParts()
 		return nil, err
 	}
+	if err := s.setupAPI(context.Background(), opts, cfg); err != nil {
+		s.closeParts()
+		return nil, err
+	}
 	return s, nil
 }
