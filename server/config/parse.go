@@ -99,6 +99,9 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 	if err := decodeMapWith(root, keys, fields, unsupportedTopKeys); err != nil {
 		return nil, err
 	}
+	if err := cfg.applySecretFiles(); err != nil {
+		return nil, err
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}

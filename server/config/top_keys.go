@@ -1,11 +1,13 @@
 package config
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +45,10 @@ type Settings struct {
 	XFFNumTrustedHops   int64
 
 	GoogleCloudServerlessAuthenticationServiceAccount string
+
+	// fromFiles are the *_file secrets read, by key, until validation
+	// moves them into place.
+	fromFiles map[string]string
 
 	// Derived by validation.
 	TLSCertificates []tls.Certificate // every certificate source, loaded
@@ -133,7 +139,7 @@ var unsupportedTopKeys = map[string]string{
 func (c *Config) settingsFields(fields map[string]fieldFn, routesNode **yaml.Node) {
 	s := &c.Settings
 	var clientSecretFile, sharedFile, cookieFile string
-	fileInto := func(file *string, dst *string, key string) fieldFn {
+	fileInto := func(file *string, _ *string, key string) fieldFn {
 		return func(n *yaml.Node) error {
 			if err := str(file)(n); err != nil || *file == "" {
 				return err
@@ -142,10 +148,10 @@ func (c *Config) settingsFields(fields map[string]fieldFn, routesNode **yaml.Nod
 			if err != nil {
 				return err
 			}
-			if *dst != "" {
-				return fmt.Errorf("set %s or %s_file, not both", key, key)
+			if s.fromFiles == nil {
+				s.fromFiles = map[string]string{}
 			}
-			*dst = strings.TrimSpace(string(b))
+			s.fromFiles[key] = strings.TrimSpace(string(b))
 			return nil
 		}
 	}
@@ -242,9 +248,41 @@ func decodeCertPairs(n *yaml.Node, dst *[]CertPair) error {
 
 var logLevels = []string{"debug", "info", "warn", "error"}
 
-// validateSettings checks Settings and loads the certificates.
+// applySecretFiles moves *_file secrets into place, refusing a secret
+// given both ways.
+func (c *Config) applySecretFiles() error {
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"idp_client_secret", &c.IdpClientSecret}, {"shared_secret", &c.SharedSecret}, {"cookie_secret", &c.CookieSecret}} {
+		v, ok := c.fromFiles[k.key]
+		if !ok {
+			continue
+		}
+		if *k.dst != "" {
+			return fmt.Errorf("%s and %s_file: set one, not both", k.key, k.key)
+		}
+		*k.dst = v
+	}
+	c.fromFiles = nil
+	return nil
+}
+
+// validateSettings checks Settings (certificates are loaded later, by
+// LoadCertificates).
 func (c *Config) validateSettings() error {
 	s := &c.Settings
+	if (s.Certificate == "") != (s.CertificateKey == "") {
+		return errors.New("certificate and certificate_key: set both or neither")
+	}
+	for _, v := range []struct{ k, v string }{{"certificate", s.Certificate}, {"certificate_key", s.CertificateKey}} {
+		if v.v == "" {
+			continue
+		}
+		if b, err := base64.StdEncoding.DecodeString(v.v); err != nil || !bytes.Contains(b, []byte("-----BEGIN")) {
+			return fmt.Errorf("%s: want base64 of the PEM file (base64 -w0 FILE); for a path use %s_file", v.k, v.k)
+		}
+	}
 	for _, l := range []struct{ k, v string }{{"log_level", s.LogLevel}, {"proxy_log_level", s.ProxyLogLevel}} {
 		v := strings.ToLower(l.v)
 		if v == "warning" {
@@ -268,8 +306,11 @@ func (c *Config) validateSettings() error {
 		if a.v == "" {
 			continue
 		}
-		if _, err := hostPort(a.v); err != nil {
-			return fmt.Errorf("%s: %w (e.g. 127.0.0.1:9090)", a.k, err)
+		// Port 0 (pick a free one) is allowed: tests and ephemeral setups.
+		if _, p, err := net.SplitHostPort(a.v); err != nil || p != "0" {
+			if _, err := hostPort(a.v); err != nil {
+				return fmt.Errorf("%s: %w (e.g. 127.0.0.1:9090)", a.k, err)
+			}
 		}
 	}
 	if s.MetricsBasicAuth != "" {
