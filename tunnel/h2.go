@@ -313,7 +313,7 @@ type pipeConn struct {
 	r *io.PipeReader
 }
 
-func (c pipeConn) Read(p []byte) (int, error)     { return c.r.Read(p) }
+func (c pipeConn) Read(p []byte) (int, error)      { return c.r.Read(p) }
 func (c pipeConn) SetReadDeadline(time.Time) error { return c.r.Close() }
 
 // Close ends the stream after both sides ended it in order.
