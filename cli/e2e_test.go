@@ -135,8 +135,24 @@ func TestE2ERoutesList(t *testing.T) {
 	}
 }
 
+// assertTableHasEcho checks the echo route in `routes list` output: the
+// table a terminal gets, or the block format printed when stdout is not
+// a terminal (as in these tests).
 func assertTableHasEcho(t *testing.T, out string, ds *testutil.DevServer) {
 	t.Helper()
+	if strings.HasPrefix(out, "Route ") {
+		for _, block := range strings.Split(strings.TrimSpace(out), "\n\n") {
+			if !strings.HasPrefix(block, "Route echo\n") {
+				continue
+			}
+			want := "type: tcp\nfrom: " + echoDest(ds) + "\n"
+			if !strings.Contains(block, want) || !strings.Contains(block, "\nconnect_command: pomerium-cli tcp "+echoDest(ds)) {
+				t.Errorf("echo block = %q; want type tcp, from %s and its connect command", block, echoDest(ds))
+			}
+			return
+		}
+		t.Fatalf("routes list has no echo block:\n%s", out)
+	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) < 2 || strings.Join(strings.Fields(lines[0]), " ") != "NAME TYPE FROM CONNECT COMMAND" {
 		t.Fatalf("routes table = %q; want a header and rows", out)

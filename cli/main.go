@@ -22,6 +22,7 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/portalclient"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -69,7 +70,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	}
 	fmt.Fprintf(w, "Error: %s\n", oneLine(err.Error()))
 	if h := Hint(err, f.Target); h != "" {
-		fmt.Fprintf(w, "Hint: %s\n", h)
+		fmt.Fprintf(w, "Hint: %s\n", termtext.Escape(h))
 	}
 	if f.Opts.Verbose {
 		printChain(w, err)
@@ -126,13 +127,14 @@ func isUnauthorized(err error) bool {
 }
 
 // oneLine keeps an error to one line: the user sees one clear line, and
-// --verbose shows the rest.
+// --verbose shows the rest. Errors quote servers and files (error bodies,
+// names), so what is left is escaped for the terminal.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	return s
+	return termtext.Escape(s)
 }
 
 // printChain shows each wrapped error with its type, for --verbose.
@@ -143,7 +145,7 @@ func printChain(w io.Writer, err error) {
 		if err == nil || depth > 20 {
 			return
 		}
-		fmt.Fprintf(w, "%s%T: %s\n", strings.Repeat("  ", depth+1), err, err)
+		fmt.Fprintf(w, "%s%T: %s\n", strings.Repeat("  ", depth+1), err, termtext.Escape(err.Error()))
 		switch u := err.(type) {
 		case interface{ Unwrap() []error }:
 			for _, e := range u.Unwrap() {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // run executes the CLI in-process with isolated config and cache dirs.
@@ -134,6 +135,26 @@ func TestPrintChain(t *testing.T) {
 	for _, want := range []string{"Details:", "*fmt.wrapError: listing routes at https://p", "    *errors.errorString: first", "*os.SyscallError: connect: connection refused"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("chain = %q; want it to contain %q", got, want)
+		}
+	}
+}
+
+// Errors quote servers and files; the one line and --verbose's chain are
+// escaped whatever they carry.
+func TestErrorLinesEscaped(t *testing.T) {
+	for _, s := range termtext.Samples {
+		err := fmt.Errorf("listing routes at https://p: %w", errors.New("proxy answered 500: "+s))
+		var b bytes.Buffer
+		fmt.Fprintln(&b, oneLine(err.Error()))
+		printChain(&b, err)
+		if cerr := termtext.Check(b.String(), false); cerr != nil {
+			t.Errorf("payload %q: %v", s, cerr)
+		}
+		for _, args := range [][]string{{"routes", "list", "--no-keyring", "https://127.0.0.1:1/" + s}, {"tcp", s}, {"tcp", "--listen", s, "db:5432"}} {
+			_, stdout, stderr := run(t, args...)
+			if cerr := termtext.Check(stdout+stderr, false); cerr != nil {
+				t.Errorf("pomerium-cli %q: %v", args, cerr)
+			}
 		}
 	}
 }

@@ -2,29 +2,15 @@ package server
 
 import (
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/policy"
+	"github.com/porthole-dev/porthole/server/routing"
 )
-
-// matchTCPRoute finds the tcp route whose authority is exactly authority.
-func (s *Server) matchTCPRoute(authority string) *config.Route {
-	for i := range s.routes {
-		rt := &s.routes[i]
-		if rt.Type == "tcp" && rt.Authority != "" && strings.EqualFold(rt.Authority, authority) {
-			return rt
-		}
-	}
-	return nil
-}
 
 // baseURL is this server as the client reached it, for absolute
 // sign-in URLs where r.Host names something else (CONNECT).
@@ -46,12 +32,19 @@ func (s *Server) baseURL(r *http.Request) string {
 
 // authorize applies rt's policy to r and writes the refusal when not
 // allowed (302 sign-in, 401, 403). signIn builds the sign-in Location.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *config.Route, signIn func()) (auth, bool) {
+// staleSignIn sends a stale or invalid explicit token to signIn instead
+// of a 401: tunnel clients (pomerium-cli up to v0.33.0) delete their
+// token and fail on a 401, while every release signs in again on a
+// redirect.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *routing.Route, signIn func(), staleSignIn bool) (auth, bool) {
 	a := s.authenticate(r)
-	dec := rt.EffectivePolicy().Evaluate(a.identity())
+	dec := rt.Policy.Evaluate(a.identity())
 	switch {
 	case dec == policy.Allow:
 		return a, true
+	case a.session == nil && a.explicit() && staleSignIn:
+		s.log.Info("refused: invalid or expired token, sending to sign in", "route", rt.Name, "host", r.Host)
+		signIn()
 	case a.session == nil && a.explicit():
 		// A token was sent but it is bad or expired: the client must drop it.
 		// A stale cookie is not that: a browser just signs in again below.
@@ -72,36 +65,27 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *config.Ro
 	return a, false
 }
 
-func pickUpstream(rt *config.Route) *url.URL {
-	total := 0
-	for _, u := range rt.To {
-		total += max(u.Weight, 1)
-	}
-	n := rand.IntN(max(total, 1))
-	for _, u := range rt.To {
-		if n -= max(u.Weight, 1); n < 0 {
-			return u.URL
-		}
-	}
-	return rt.To[0].URL
+// tunnelSignIn answers a tunnel request that must sign in: a 302 to
+// this server's sign-in page.
+func (s *Server) tunnelSignIn(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Location", s.baseURL(r)+"/.pomerium/sign_in")
+	w.WriteHeader(http.StatusFound)
 }
 
 func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
-	rt := s.matchTCPRoute(r.Host)
+	rt := s.table.Load().MatchTCP(r.Host)
 	if rt == nil {
 		s.log.Info("connect: no route", "authority", r.Host)
 		http.Error(w, "no route for "+r.Host, http.StatusNotFound)
 		return
 	}
-	a, ok := s.authorize(w, r, rt, func() {
-		w.Header().Set("Location", s.baseURL(r)+"/.pomerium/sign_in")
-		w.WriteHeader(http.StatusFound)
-	})
+	a, ok := s.authorize(w, r, rt, func() { s.tunnelSignIn(w, r) }, true)
 	if !ok {
 		return
 	}
 	if len(rt.To) == 0 {
-		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusBadGateway)
+		// 503, never 502: pomerium-cli deletes its token on a 502.
+		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusServiceUnavailable)
 		return
 	}
 	// The dial is always bounded, even when the route's timeout is
@@ -110,11 +94,10 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	if timeout <= 0 {
 		timeout = defaultDialTimeout
 	}
-	target := pickUpstream(rt).Host
-	up, err := (&net.Dialer{Timeout: timeout}).DialContext(r.Context(), "tcp", target)
+	up, _, err := rt.Pool.DialTCP(r.Context(), clientIP(r), timeout)
 	if err != nil {
 		logErr(s.log, "connect: dialing upstream", err, "route", rt.Name)
-		http.Error(w, "upstream of "+rt.Name+" is unreachable", http.StatusBadGateway)
+		http.Error(w, "upstream of "+rt.Name+" is unreachable", http.StatusServiceUnavailable)
 		return
 	}
 	defer up.Close()
@@ -138,6 +121,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("tunnel open", "route", rt.Name, "user", user, "proto", r.Proto)
 	start := time.Now()
+	streamDeadlines(w)
 	var in, out int64
 	if r.ProtoMajor == 1 {
 		in, out = s.tunnelHTTP1(w, up, idle, &client)
@@ -228,6 +212,7 @@ func closeWrite(c any) {
 // activity closes a tunnel after idle without bytes in either direction
 // (never when idle is 0).
 type activity struct {
+	done  atomic.Bool
 	last  atomic.Int64
 	idle  time.Duration
 	timer *time.Timer
@@ -244,6 +229,7 @@ func newActivity(idle time.Duration, onIdle func()) *activity {
 	check = func() {
 		since := time.Since(time.Unix(0, a.last.Load()))
 		if since >= a.idle {
+			a.done.Store(true)
 			a.once.Do(onIdle)
 			return
 		}
@@ -252,6 +238,9 @@ func newActivity(idle time.Duration, onIdle func()) *activity {
 	a.timer = time.AfterFunc(idle, check)
 	return a
 }
+
+// fired reports whether the idle timeout ended the connection.
+func (a *activity) fired() bool { return a.done.Load() }
 
 func (a *activity) touch() { a.last.Store(time.Now().UnixNano()) }
 func (a *activity) stop() {

@@ -2,8 +2,10 @@ package server
 
 import (
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/porthole-dev/porthole/server/policy"
 	"github.com/porthole-dev/porthole/server/session"
@@ -85,9 +87,12 @@ func (s *Server) authenticate(r *http.Request) auth {
 
 // stripCredentials removes the user's Pomerium credentials and any
 // inbound identity headers so nothing of them reaches an upstream.
+// Names are compared as the most lenient reader would see them, not as
+// sent: what authenticated here, or what an upstream framework would
+// read as a Pomerium name, is gone.
 func stripCredentials(h http.Header, u *url.URL) {
 	for k := range h {
-		if strings.HasPrefix(http.CanonicalHeaderKey(k), "X-Pomerium-") {
+		if isProxyHeader(k) {
 			delete(h, k)
 		}
 	}
@@ -97,7 +102,7 @@ func stripCredentials(h http.Header, u *url.URL) {
 	if vals := h.Values("Authorization"); len(vals) > 0 {
 		var keep []string
 		for _, v := range vals {
-			if _, ok := pomeriumAuthorization(v); !ok {
+			if _, ok := pomeriumAuthorization(strings.TrimLeft(v, " \t")); !ok {
 				keep = append(keep, v)
 			}
 		}
@@ -110,11 +115,12 @@ func stripCredentials(h http.Header, u *url.URL) {
 		var keep []string
 		for _, line := range cookies {
 			for _, part := range strings.Split(line, ";") {
-				name, _, _ := strings.Cut(strings.TrimSpace(part), "=")
-				if name == sessionCookie || name == csrfCookie || name == "" {
+				part = textproto.TrimString(part)
+				name, _, _ := strings.Cut(part, "=")
+				if part == "" || isProxyCookie(name) {
 					continue
 				}
-				keep = append(keep, strings.TrimSpace(part))
+				keep = append(keep, part)
 			}
 		}
 		h.Del("Cookie")
@@ -123,10 +129,60 @@ func stripCredentials(h http.Header, u *url.URL) {
 		}
 	}
 	if u != nil {
-		q := u.Query()
-		if q.Has("pomerium_session") {
-			q.Del("pomerium_session")
-			u.RawQuery = q.Encode()
+		stripQueryCredentials(u)
+	}
+}
+
+// isProxyHeader reports whether a header name is one of the proxy's own
+// (X-Pomerium-*) in any case, with "_" for "-" as CGI, WSGI and PHP
+// upstreams read it, and with stray spaces.
+func isProxyHeader(name string) bool {
+	n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "_", "-"))
+	return strings.HasPrefix(n, "x-pomerium-") || n == "x-pomerium"
+}
+
+// isProxyCookie reports whether a cookie name, as some parser may see
+// it, is the session cookie or another of the proxy's cookies: Go and
+// most frameworks trim spaces and tabs around the name, PHP also turns
+// spaces and dots into underscores, some compare case-insensitively, and
+// some strip quotes.
+func isProxyCookie(name string) bool {
+	n := strings.TrimFunc(name, func(r rune) bool { return unicode.IsSpace(r) || r == '"' || unicode.IsControl(r) })
+	n = strings.ToLower(strings.NewReplacer(" ", "_", ".", "_", "[", "_").Replace(n))
+	return n == sessionCookie || strings.HasPrefix(n, sessionCookie+"_")
+}
+
+// stripQueryCredentials drops pomerium_session from u's query in every
+// spelling that some query parser would decode to it: percent-escapes,
+// any case, and ";" as a separator (Go's parser skips such pairs, older
+// Python and Java ones do not).
+func stripQueryCredentials(u *url.URL) {
+	if u.RawQuery == "" || !strings.Contains(strings.ToLower(queryUnescape(u.RawQuery)), "pomerium_session") {
+		return
+	}
+	isCred := func(pair string) bool {
+		k, _, _ := strings.Cut(pair, "=")
+		return strings.EqualFold(strings.TrimSpace(queryUnescape(k)), "pomerium_session")
+	}
+	var keep []string
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		var sub []string
+		for _, p := range strings.Split(pair, ";") {
+			if !isCred(p) {
+				sub = append(sub, p)
+			}
+		}
+		if len(sub) > 0 {
+			keep = append(keep, strings.Join(sub, ";"))
 		}
 	}
+	u.RawQuery = strings.Join(keep, "&")
+}
+
+// queryUnescape decodes s as a query key, or leaves it when it does not.
+func queryUnescape(s string) string {
+	if d, err := url.QueryUnescape(s); err == nil {
+		return d
+	}
+	return s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
+	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/upstreams"
 )
 
@@ -52,10 +53,8 @@ func (s *Server) setupDev(opts Options) error {
 	if err != nil {
 		return err
 	}
-	s.routes = append(dev, s.routes...)
-	if err := config.CheckRoutes(s.routes); err != nil {
-		return fmt.Errorf("--config routes clash with the dev routes (echo.internal:7000, admin-echo.internal:7001, verify/public.localhost): %w", err)
-	}
+	// Dev routes come first: the source order is the match order.
+	s.table.SetSource("dev", routing.Static(dev))
 
 	issuer := "https://" + s.address + "/.pomerium/dev-idp"
 	var redirects []string

@@ -42,7 +42,7 @@ func (s *Server) handleRoutesAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := portal.WriteJSON(&buf, portal.Entries(s.routes, a.identity())); err != nil {
+	if err := portal.WriteJSON(&buf, portal.Entries(s.table.Load().Routes(), a.identity())); err != nil {
 		logErr(s.log, "routes api", err)
 		writeJSONError(w, http.StatusInternalServerError, "internal error")
 		return
@@ -82,7 +82,7 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 	nonce := randomString()
 	err := portal.WriteHTML(&buf, portal.PageData{
 		User: a.session.Email, SignOutURL: "/.pomerium/sign_out",
-		Entries: portal.Entries(s.routes, a.identity()), Nonce: nonce,
+		Entries: portal.Entries(s.table.Load().Routes(), a.identity()), Nonce: nonce,
 	})
 	if err != nil {
 		logErr(s.log, "routes page", err)

@@ -2,69 +2,63 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"strings"
 
-	"github.com/porthole-dev/porthole/server/config"
+	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
 )
 
-// matchHTTPRoute finds the http route for r's host and path. A from URL
-// without a port matches that host on any port (the listen port need not
-// be 443); with a port it must match exactly.
-func (s *Server) matchHTTPRoute(r *http.Request) *config.Route {
-	host, port, err := net.SplitHostPort(r.Host)
-	if err != nil {
-		host, port = r.Host, ""
-	}
-	for i := range s.routes {
-		rt := &s.routes[i]
-		if rt.Type != "http" || rt.FromURL == nil {
-			continue
-		}
-		if !strings.EqualFold(rt.FromURL.Hostname(), host) {
-			continue
-		}
-		if p := rt.FromURL.Port(); p != "" && p != port {
-			continue
-		}
-		if rt.Path != "" && r.URL.Path != rt.Path {
-			continue
-		}
-		if rt.Prefix != "" && !strings.HasPrefix(r.URL.Path, rt.Prefix) {
-			continue
-		}
-		return rt
-	}
-	return nil
-}
-
 type claimsKey struct{}
 
-// serveRoute enforces rt's policy and proxies r upstream.
-func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *config.Route) {
-	a, ok := s.authorize(w, r, rt, func() {
-		if wantsJSON(r) {
-			writeJSONError(w, http.StatusUnauthorized, "Unauthenticated")
+// serveRoute enforces rt's policy and proxies r upstream (or redirects).
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.Route) {
+	if !s.checkClientCert(w, r, rt) {
+		return
+	}
+	var a auth
+	if rt.CORSAllowPreflight && isCORSPreflight(r) {
+		// The CORS spec sends preflights without credentials.
+	} else {
+		var ok bool
+		a, ok = s.authorize(w, r, rt, func() {
+			if wantsJSON(r) {
+				writeJSONError(w, http.StatusUnauthorized, "Unauthenticated")
+				return
+			}
+			redirectToSignIn(w, r)
+		}, false)
+		if !ok {
 			return
 		}
-		redirectToSignIn(w, r)
-	})
-	if !ok {
+	}
+	if rt.Redirect != nil {
+		serveRedirect(w, r, rt)
 		return
 	}
-	if isUpgrade(r) && !rt.AllowWebsockets {
-		http.Error(w, "websockets are not allowed on "+rt.Name+" (allow_websockets)", http.StatusForbidden)
-		return
+	if up := upgradeProtocol(r); up != "" {
+		switch {
+		case up == "websocket" && !rt.AllowWebsockets:
+			s.errorPage(w, rt, http.StatusForbidden, "websockets are not allowed on "+rt.Name, "set allow_websockets: true on the route")
+			return
+		case strings.HasPrefix(up, "spdy/") && !rt.AllowSPDY:
+			s.errorPage(w, rt, http.StatusForbidden, "SPDY upgrades are not allowed on "+rt.Name, "set allow_spdy: true on the route")
+			return
+		case up != "websocket" && !strings.HasPrefix(up, "spdy/"):
+			s.errorPage(w, rt, http.StatusForbidden, "upgrade to "+up+" is not allowed", "")
+			return
+		}
 	}
-	if len(rt.To) == 0 {
-		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusBadGateway)
+	if len(rt.Pool.Upstreams()) == 0 {
+		s.errorPage(w, rt, http.StatusBadGateway, "route "+rt.Name+" has no upstream", "")
 		return
 	}
 	var assertion string
-	if rt.PassIdentityHeaders {
+	if rt.PassIdentityHeaders || wantsJWT(rt) {
 		var err error
 		assertion, err = s.keys.Assertion("https://"+r.Host, hostOnly(r.Host), a.session, assertionTTL)
 		if err != nil {
@@ -73,28 +67,80 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *config.R
 			return
 		}
 	}
-	if to := rt.EffectiveTimeout(); to > 0 && !isUpgrade(r) {
-		ctx, cancel := context.WithTimeout(r.Context(), to)
-		defer cancel()
-		r = r.WithContext(ctx)
+	if isUpgrade(r) {
+		streamDeadlines(w)
+	} else {
+		defer s.routeDeadlines(w, rt.EffectiveTimeout())()
 	}
-	target := pickUpstream(rt)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	upgrade := isUpgrade(r)
+	// A websocket's lifetime is bounded only by an explicit timeout, as
+	// in Pomerium (the default would cut every socket at 30s).
+	if to, set := rt.ExplicitTimeout(); upgrade && set && to > 0 {
+		ctx, cancel = context.WithTimeout(ctx, to)
+		defer cancel()
+	} else if to := rt.EffectiveTimeout(); !upgrade && to > 0 {
+		ctx, cancel = context.WithTimeout(ctx, to)
+		defer cancel()
+	}
+	idle := newActivity(rt.EffectiveIdleTimeout(), func() { cancel() })
+	defer idle.stop()
+	r = r.WithContext(ctx)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &activeBody{ReadCloser: r.Body, act: idle}
+	}
+	ft := &failoverTransport{pool: rt.Pool, hashKey: clientIP(r), act: idle, upgrade: upgrade, log: s.log}
 	rp := &httputil.ReverseProxy{
+		Transport:     ft,
+		FlushInterval: -1,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			stripCredentials(pr.Out.Header, pr.Out.URL)
-			pr.SetURL(target)
+			ft.plan, ft.query = planPath(rt, pr.In), pr.Out.URL.RawQuery
 			pr.SetXForwarded()
-			if assertion != "" {
-				pr.Out.Header.Set("X-Pomerium-Jwt-Assertion", assertion)
-				setIdentityHeaders(pr.Out.Header, a.session)
-			}
+			pr.Out.Host = outboundHost(rt, pr.In)
+			applyRequestHeaders(rt, pr.Out.Header, a.session, assertion, r)
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			applyResponseHeaders(rt, resp.Header)
+			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			logErr(s.log, "proxy: upstream", err, "route", rt.Name)
-			http.Error(w, "upstream of "+rt.Name+" is unreachable", http.StatusBadGateway)
+			status, what := http.StatusBadGateway, "upstream of "+rt.Name+" is unreachable"
+			if errors.Is(err, context.DeadlineExceeded) || idle.fired() {
+				status, what = http.StatusGatewayTimeout, "upstream of "+rt.Name+" did not answer in time"
+			}
+			if r.Context().Err() != nil && !errors.Is(r.Context().Err(), context.DeadlineExceeded) && !idle.fired() {
+				return // the client went away
+			}
+			logErr(s.log, "proxy: upstream", err, "route", rt.Name, "status", status)
+			s.errorPage(w, rt, status, what, err.Error())
 		},
 	}
-	rp.ServeHTTP(w, r)
+	rp.ServeHTTP(&activeWriter{ResponseWriter: w, act: idle}, r)
+}
+
+// wantsJWT reports whether a set_request_headers value needs the signed
+// assertion.
+func wantsJWT(rt *routing.Route) bool {
+	for _, v := range rt.SetRequestHeaders {
+		if strings.Contains(v, "${pomerium.jwt}") {
+			return true
+		}
+	}
+	return false
+}
+
+// errorPage writes an error with details only when the route's
+// show_error_details allows (default true, as Pomerium).
+func (s *Server) errorPage(w http.ResponseWriter, rt *routing.Route, status int, msg, details string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "%d %s: %s\n", status, http.StatusText(status), msg)
+	if details != "" && (rt == nil || rt.ShowErrors()) {
+		fmt.Fprintf(w, "details: %s\n", strings.ReplaceAll(details, "\n", " "))
+	}
 }
 
 func setIdentityHeaders(h http.Header, c *session.Claims) {
@@ -112,9 +158,33 @@ func isUpgrade(r *http.Request) bool {
 	return r.Header.Get("Upgrade") != "" && strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
 }
 
+// upgradeProtocol is the lower-cased protocol of an upgrade request, ""
+// for a plain request.
+func upgradeProtocol(r *http.Request) string {
+	if !isUpgrade(r) {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSpace(r.Header.Get("Upgrade")))
+}
+
+// isCORSPreflight is the CORS spec's preflight: OPTIONS with Origin and
+// Access-Control-Request-Method.
+func isCORSPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
+}
+
 func hostOnly(hostport string) string {
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		return h
 	}
 	return hostport
+}
+
+// clientIP is the connecting address's IP (never X-Forwarded-For, which
+// the client controls).
+func clientIP(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
 }

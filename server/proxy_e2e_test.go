@@ -99,6 +99,15 @@ func TestReverseProxyPolicy(t *testing.T) {
 			"Authorization": "Pomerium " + tok, "Connection": "Upgrade", "Upgrade": "websocket"}, 403},
 		{"unknown host", "https://nothing.localhost:" + port + "/", nil, 404},
 		{"healthz", d.URL.String() + "/healthz", nil, 200},
+		// /healthz checks an explicit credential: pomerium-cli's auth and
+		// k8s exec-credential validate their cached token this way.
+		{"healthz with a good token", d.URL.String() + "/healthz", map[string]string{"Authorization": "Bearer Pomerium-" + tok}, 200},
+		{"healthz with a bad bearer token", d.URL.String() + "/healthz", map[string]string{"Authorization": "Bearer Pomerium-garbage"}, 401},
+		{"healthz with a bad Pomerium token", d.URL.String() + "/healthz", map[string]string{"Authorization": "Pomerium garbage"}, 401},
+		{"healthz with a bad X-Pomerium-Authorization", d.URL.String() + "/healthz", map[string]string{"X-Pomerium-Authorization": "garbage"}, 401},
+		{"healthz with a bad query token", d.URL.String() + "/healthz?pomerium_session=garbage", nil, 401},
+		{"healthz with a stale cookie", d.URL.String() + "/healthz", map[string]string{"Cookie": "_pomerium=garbage"}, 200},
+		{"healthz with another Authorization scheme", d.URL.String() + "/healthz", map[string]string{"Authorization": "Basic dXNlcjpwdw=="}, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := get(t, c, tc.url, tc.hdr)

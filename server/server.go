@@ -27,6 +27,7 @@ import (
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
+	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
 	"github.com/porthole-dev/porthole/server/upstreams"
 )
@@ -43,6 +44,9 @@ const (
 type Options struct {
 	// Config is the loaded configuration; nil in --dev without --config.
 	Config *config.Config
+	// ConfigFile, when set, is watched and re-read on SIGHUP: route and
+	// policy changes apply live (see reload.go).
+	ConfigFile string
 	// Address is the public host:port of this server. In dev mode it is
 	// the listen address and names the routes and the issuer.
 	Address string
@@ -63,14 +67,16 @@ type Options struct {
 
 // Server is a configured pomerium-server, ready to Serve.
 type Server struct {
-	log          *slog.Logger
-	address      string
-	routes       []config.Route
+	log     *slog.Logger
+	address string
+	// table is the live route table: every request loads it once.
+	table        *routing.Live
 	keys         *session.Keys
 	cookieExpire time.Duration
 	whitelist    []string
 	tlsConfig    *tls.Config
 	rp           *relyingParty
+	limits       config.Limits // effective: defaults filled in
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
@@ -104,7 +110,8 @@ func New(opts Options) (*Server, error) {
 		s.cookieExpire = cfg.CookieExpire
 	}
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
-	s.routes = append(s.routes, cfg.Routes...)
+	s.limits = cfg.Limits.Effective()
+	s.table = routing.NewLive(s.log)
 
 	var secret []byte
 	if !opts.Dev {
@@ -129,6 +136,16 @@ func New(opts Options) (*Server, error) {
 			s.closeParts()
 			return nil, err
 		}
+	}
+	s.table.SetSource("config", routing.Static(cfg.Routes))
+	if err := s.table.Rebuild(context.Background()); err != nil {
+		s.closeParts()
+		if opts.Dev {
+			return nil, fmt.Errorf("--config routes clash with the dev routes (echo.internal:7000, admin-echo.internal:7001, verify/public.localhost): %w", err)
+		}
+		return nil, err
+	}
+	if opts.Dev {
 		return s, nil
 	}
 	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
@@ -147,6 +164,17 @@ func New(opts Options) (*Server, error) {
 		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient,
 	})
 	return s, nil
+}
+
+// Check validates cfg as New would for a configured (non --dev) server
+// (secrets, certificates, identity provider, routes) without serving.
+func Check(cfg *config.Config) error {
+	s, err := New(Options{Config: cfg})
+	if err != nil {
+		return err
+	}
+	s.closeParts()
+	return nil
 }
 
 func serverTLS(cert tls.Certificate) *tls.Config {
@@ -173,8 +201,13 @@ func (s *Server) CAFile() string {
 	return s.ca.CertFile
 }
 
-// Routes are the routes served (dev routes included).
-func (s *Server) Routes() []config.Route { return s.routes }
+// Routes are the routes served now (dev routes included).
+func (s *Server) Routes() []config.Route { return s.table.Load().Routes() }
+
+// RouteTable is the live route table. Other route sources (the
+// management API) add themselves with SetSource and call Rebuild; a
+// change feed calls Rebuild to apply changes (see package routing).
+func (s *Server) RouteTable() *routing.Live { return s.table }
 
 // Keys are the session and assertion keys (tests mint tokens with them).
 func (s *Server) Keys() *session.Keys { return s.keys }
@@ -182,13 +215,7 @@ func (s *Server) Keys() *session.Keys { return s.keys }
 // Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
 // nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		TLSConfig:         s.tlsConfig,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := s.newHTTPServer(ctx)
 	s.mu.Lock()
 	if s.httpSrv != nil {
 		s.mu.Unlock()
@@ -203,7 +230,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	defer stop()
 	s.log.Info("serving", "address", ln.Addr().String())
-	err := srv.ServeTLS(ln, "", "")
+	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -261,6 +288,9 @@ func (s *Server) trackTunnel(closeFn func()) (release func(), ok bool) {
 }
 
 func (s *Server) closeParts() {
+	if s.table != nil {
+		s.table.Close()
+	}
 	if s.upstreams != nil {
 		s.upstreams.Close()
 	}
@@ -269,10 +299,7 @@ func (s *Server) closeParts() {
 // Handler is the whole server's HTTP handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("/healthz", s.handleHealthz)
 	mux.HandleFunc("/.well-known/pomerium/jwks.json", s.handleJWKS)
 	mux.HandleFunc("/.pomerium/api/v1/login", s.handleLoginAPI)
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
@@ -287,6 +314,14 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isConnectUDP(r) {
+			s.handleConnectUDP(w, r)
+			return
+		}
+		if misdirected(r) {
+			writeMisdirected(w, r)
+			return
+		}
 		if r.Method == http.MethodConnect {
 			s.handleConnect(w, r)
 			return
@@ -295,7 +330,7 @@ func (s *Server) Handler() http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		if rt := s.matchHTTPRoute(r); rt != nil {
+		if rt := s.table.Load().MatchHTTP(r); rt != nil {
 			s.serveRoute(w, r, rt)
 			return
 		}

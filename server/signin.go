@@ -7,17 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/porthole-dev/porthole/server/config"
+	"github.com/porthole-dev/porthole/server/redirect"
 	"github.com/porthole-dev/porthole/server/session"
 )
 
@@ -97,18 +96,19 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	st := session.State{State: randomString(), Nonce: randomString(), Verifier: oauth2.GenerateVerifier(), Redirect: "/.pomerium/routes"}
 	q := r.URL.Query()
 	if v := q.Get("pomerium_redirect_uri"); v != "" {
-		u, err := s.checkProgrammaticRedirect(v)
+		u, err := redirect.Programmatic(v, s.whitelist)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		st.Redirect, st.Program = u.String(), true
 	} else if v := q.Get("return"); v != "" {
-		if !isLocalPath(v) {
-			http.Error(w, "return must be a path on this host, like /.pomerium/routes", http.StatusBadRequest)
+		loc, err := redirect.ReturnPath(v, r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		st.Redirect = v
+		st.Redirect = loc
 	}
 	p, err := s.rp.discover(r.Context())
 	if err != nil {
@@ -128,16 +128,6 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	})
 	authURL := s.rp.oauth2(p, callbackURL(r)).AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier))
 	http.Redirect(w, r, authURL, http.StatusFound)
-}
-
-// isLocalPath reports whether v is a path on this host. Control
-// characters are refused: browsers drop tabs and newlines from a
-// Location, so "/\t/evil.example" would leave as "//evil.example".
-func isLocalPath(v string) bool {
-	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return false
-	}
-	return strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//") && !strings.HasPrefix(v, "/\\")
 }
 
 // handleCallback finishes the flow: state against the CSRF cookie, code
@@ -177,19 +167,33 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("signed in", "user", claims.Email, "sub", claims.Subject, "programmatic", st.Program)
 	if st.Program {
-		u, err := url.Parse(st.Redirect)
+		// Checked again: the state was sealed by a server that may have
+		// had a different whitelist.
+		u, err := redirect.Programmatic(st.Redirect, s.whitelist)
 		if err != nil {
-			http.Error(w, "bad redirect", http.StatusBadRequest)
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		qq := u.Query()
 		qq.Set("pomerium_jwt", tok)
 		u.RawQuery = qq.Encode()
-		http.Redirect(w, r, u.String(), http.StatusFound)
+		found(w, u.String())
+		return
+	}
+	// The stored value is sent verbatim (http.Redirect would clean it
+	// again), and checked again as it is what the browser follows.
+	if err := redirect.CheckLocalLocation(st.Redirect); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	s.setSessionCookie(w, tok)
-	http.Redirect(w, r, st.Redirect, http.StatusFound)
+	found(w, st.Redirect)
+}
+
+// found answers 302 to loc exactly as given.
+func found(w http.ResponseWriter, loc string) {
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusFound)
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, tok string) {
@@ -256,28 +260,6 @@ func (s *Server) exchange(r *http.Request, code string, st *session.State) (*ses
 	return c, nil
 }
 
-// checkProgrammaticRedirect allows http(s) URLs to localhost, loopback
-// IPs, or exactly a whitelisted host: no open redirect for tokens.
-func (s *Server) checkProgrammaticRedirect(v string) (*url.URL, error) {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return nil, fmt.Errorf("pomerium_redirect_uri %q must be an absolute http or https URL like http://127.0.0.1:PORT/", v)
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return u, nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return u, nil
-	}
-	for _, h := range s.whitelist {
-		if strings.EqualFold(h, host) {
-			return u, nil
-		}
-	}
-	return nil, fmt.Errorf("pomerium_redirect_uri host %q is not allowed: use localhost or a loopback IP, or add it to programmatic_redirect_domain_whitelist", host)
-}
-
 // handleLoginAPI is GET /.pomerium/api/v1/login?pomerium_redirect_uri=...
 func (s *Server) handleLoginAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
@@ -289,7 +271,7 @@ func (s *Server) handleLoginAPI(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "pomerium_redirect_uri is required", http.StatusNotFound)
 		return
 	}
-	u, err := s.checkProgrammaticRedirect(q.Get("pomerium_redirect_uri"))
+	u, err := redirect.Programmatic(q.Get("pomerium_redirect_uri"), s.whitelist)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

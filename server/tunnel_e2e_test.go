@@ -11,7 +11,7 @@ import (
 )
 
 // TestConfiguredRoutes runs a dev server with extra configured routes: one
-// to a closed port (502), one to a silent upstream with a 1s idle_timeout
+// to a closed port (503), one to a silent upstream with a 1s idle_timeout
 // and a websocket route.
 func TestConfiguredRoutes(t *testing.T) {
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
@@ -52,8 +52,8 @@ routes:
 	tok := issue(t, s, "dev@example.com", time.Hour)
 
 	t.Run("upstream down", func(t *testing.T) {
-		if resp, _, _ := connectH1(t, ds, "down.internal:1", tok); resp.StatusCode != http.StatusBadGateway {
-			t.Errorf("got %d; want 502", resp.StatusCode)
+		if resp, _, _ := connectH1(t, ds, "down.internal:1", tok); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("got %d; want 503 (pomerium-cli deletes its token on a 502)", resp.StatusCode)
 		}
 	})
 	t.Run("idle timeout", func(t *testing.T) {
@@ -86,7 +86,7 @@ routes:
 	})
 
 	t.Run("websocket allowed", func(t *testing.T) {
-		conn, err := tls.Dial("tcp", ds.Addr, &tls.Config{RootCAs: s.CAPool(), ServerName: "localhost", NextProtos: []string{"http/1.1"}})
+		conn, err := tls.Dial("tcp", ds.Addr, &tls.Config{RootCAs: s.CAPool(), ServerName: "ws.localhost", NextProtos: []string{"http/1.1"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -52,6 +52,15 @@ var ErrSignInNeeded = errors.New("the proxy asks to sign in, and no authenticato
 
 // open makes the CONNECT, signing in once when the proxy asks.
 func (t *Tunnel) open(ctx context.Context, id uint64) (upstream, error) {
+	return t.openWith(ctx, id, t.connect)
+}
+
+// connectFunc makes one tunnel request with tok: a CONNECT, or a
+// connect-udp (udp.go).
+type connectFunc func(ctx context.Context, tok string) (upstream, int, string, error)
+
+// openWith is open with the request made by connect.
+func (t *Tunnel) openWith(ctx context.Context, id uint64, connect connectFunc) (upstream, error) {
 	d := t.cfg.Destination
 	tok := ""
 	if t.cfg.Auth != nil {
@@ -61,7 +70,7 @@ func (t *Tunnel) open(ctx context.Context, id uint64) (upstream, error) {
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		up, code, body, err := t.connect(ctx, tok)
+		up, code, body, err := connect(ctx, tok)
 		if err != nil {
 			return nil, err
 		}

@@ -26,8 +26,9 @@ func NewCmdAuth(f *cmdutil.Factory, runF func(*AuthOptions) error) *cobra.Comman
 	return &cobra.Command{
 		Use:   "auth <server-url>",
 		Short: "Print a valid token for the proxy on stdout, signing in if needed",
-		Long: `Print the cached token for the proxy on stdout (signing in through the
-browser when none is cached), for scripts that call the proxy themselves.
+		Long: `Print the cached token for the proxy on stdout, for scripts that call the
+proxy themselves. The proxy checks the cached token first; when there is
+none, or the proxy no longer accepts it, sign in through the browser.
 The token is a credential: do not log it.`,
 		Example: `  curl -H "Authorization: Pomerium $(pomerium-cli auth https://proxy.example.com)" https://app.example.com`,
 		Args:    cmdutil.ExactArgs(1, "server URL (e.g. https://proxy.example.com)"),
@@ -51,7 +52,9 @@ func authRun(opts *AuthOptions) error {
 	if err != nil {
 		return err
 	}
-	tok, err := a.Token(ctx, u, nil)
+	// The proxy checks the cached token first (GET /healthz): a token it
+	// no longer accepts is replaced by a fresh sign-in, never printed.
+	tok, err := a.ValidToken(ctx, u, nil)
 	if err != nil {
 		return fmt.Errorf("getting a token for %s: %w", u.Host, err)
 	}

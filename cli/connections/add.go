@@ -8,6 +8,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // AddOptions are the parsed arguments of `connections add` and `edit`.
@@ -50,7 +51,7 @@ func addRun(opts *AddOptions) error {
 	if err != nil {
 		return flagError(err)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Added %s (%s)\n", c.Name, c.ID)
+	fmt.Fprintf(opts.IO.ErrOut, "Added %s (%s)\n", termtext.Escape(c.Name), termtext.Escape(c.ID))
 	fmt.Fprintln(opts.IO.Out, c.ID)
 	return nil
 }
@@ -95,6 +96,6 @@ func editRun(opts *AddOptions) error {
 	if err != nil {
 		return flagError(err)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Saved %s (%s)\n", c.Name, c.ID)
+	fmt.Fprintf(opts.IO.ErrOut, "Saved %s (%s)\n", termtext.Escape(c.Name), termtext.Escape(c.ID))
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -98,7 +99,7 @@ func connectRun(opts *ConnectOptions) error {
 		return fmt.Errorf("connection %s: listening on %s: %w", c.Name, addr, err)
 	}
 	defer ln.Stop()
-	fmt.Fprintf(opts.IO.ErrOut, "%s: listening on %s (Ctrl-C stops)\n", c.Name, ln.Addr())
+	fmt.Fprintf(opts.IO.ErrOut, "%s: listening on %s (Ctrl-C stops)\n", termtext.Escape(c.Name), termtext.Escape(ln.Addr().String()))
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())
 	}
@@ -136,5 +137,5 @@ func (p *eventPrinter) print(e tunnel.Event) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "%s: %s\n", p.name, line)
+	fmt.Fprintf(p.w, "%s: %s\n", termtext.Escape(p.name), termtext.Escape(line))
 }

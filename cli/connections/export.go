@@ -7,6 +7,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // ExportOptions are the parsed arguments of `connections export`.
@@ -70,6 +71,6 @@ func exportRun(opts *ExportOptions) error {
 	if err := saved.WriteExport(opts.File, list, eo); err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Exported %d connections to %s\n", len(list), opts.File)
+	fmt.Fprintf(opts.IO.ErrOut, "Exported %d connections to %s\n", len(list), termtext.Escape(opts.File))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // ImportOptions are the parsed arguments of `connections import`.
@@ -105,7 +106,7 @@ func importFileRun(opts *ImportOptions) error {
 		return fmt.Errorf("importing %s: %w", opts.File, err)
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintln(opts.IO.ErrOut, "warning:", w)
+		fmt.Fprintln(opts.IO.ErrOut, "warning:", termtext.Escape(fmt.Sprint(w)))
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Imported %s (%s format): %d added, %d updated, %d unchanged\n",
 		opts.File, format, res.Added, res.Updated, res.Unchanged)
@@ -170,25 +171,25 @@ func importPortalRun(opts *ImportOptions) error {
 // import touches.
 func printPlan(w io.Writer, p saved.Plan, remove bool) {
 	n := len(p.Add) + len(p.Update) + len(p.Unchanged)
-	fmt.Fprintf(w, "Import from %s: %d tcp routes\n", p.PortalURL, n)
+	fmt.Fprintf(w, "Import from %s: %d tcp routes\n", termtext.Escape(p.PortalURL), n)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range p.Add {
-		fmt.Fprintf(tw, "  add\t%s\t%s%s\n", c.Name, c.Destination, tagSuffix(c.Tags))
+		fmt.Fprintf(tw, "  add\t%s\t%s%s\n", termtext.Escape(c.Name), termtext.Escape(c.Destination), termtext.Escape(tagSuffix(c.Tags)))
 	}
 	for _, ch := range p.Update {
-		fmt.Fprintf(tw, "  update\t%s\t%s\n", ch.New.Name, describeChange(ch))
+		fmt.Fprintf(tw, "  update\t%s\t%s\n", termtext.Escape(ch.New.Name), termtext.Escape(describeChange(ch)))
 	}
 	for _, c := range p.Unchanged {
-		fmt.Fprintf(tw, "  unchanged\t%s\t\n", c.Name)
+		fmt.Fprintf(tw, "  unchanged\t%s\t\n", termtext.Escape(c.Name))
 	}
 	for _, sk := range p.Skipped {
-		fmt.Fprintf(tw, "  skip\t%s\t%s: %v\n", sk.Route.Name, sk.Route.From, sk.Err)
+		fmt.Fprintf(tw, "  skip\t%s\t%s: %s\n", termtext.Escape(sk.Route.Name), termtext.Escape(sk.Route.From), termtext.Escape(fmt.Sprint(sk.Err)))
 	}
 	for _, c := range p.Remove {
 		if remove {
-			fmt.Fprintf(tw, "  remove\t%s\t%s (the portal no longer lists it)\n", c.Name, c.Destination)
+			fmt.Fprintf(tw, "  remove\t%s\t%s (the portal no longer lists it)\n", termtext.Escape(c.Name), termtext.Escape(c.Destination))
 		} else {
-			fmt.Fprintf(tw, "  would remove\t%s\t%s (the portal no longer lists it; pass --remove)\n", c.Name, c.Destination)
+			fmt.Fprintf(tw, "  would remove\t%s\t%s (the portal no longer lists it; pass --remove)\n", termtext.Escape(c.Name), termtext.Escape(c.Destination))
 		}
 	}
 	_ = tw.Flush()

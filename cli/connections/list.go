@@ -11,6 +11,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // ListOptions are the parsed arguments of `connections list`.
@@ -78,7 +79,7 @@ func writeTable(w io.Writer, list []saved.Connection) error {
 		if listen == "" {
 			listen = "auto"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Destination, listen, strings.Join(c.Tags, ","), c.ID)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termtext.Escape(c.Name), termtext.Escape(c.Destination), termtext.Escape(listen), termtext.Escape(strings.Join(c.Tags, ",")), termtext.Escape(c.ID))
 	}
 	return tw.Flush()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // RemoveOptions are the parsed arguments of `connections rm`.
@@ -67,7 +68,7 @@ func removeRun(opts *RemoveOptions) error {
 		return err
 	}
 	for _, c := range removed {
-		fmt.Fprintf(opts.IO.ErrOut, "Removed %s (%s)\n", c.Name, c.ID)
+		fmt.Fprintf(opts.IO.ErrOut, "Removed %s (%s)\n", termtext.Escape(c.Name), termtext.Escape(c.ID))
 	}
 	return nil
 }

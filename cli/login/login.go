@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // LoginOptions are the parsed arguments of `login`.
@@ -61,8 +62,8 @@ func loginRun(opts *LoginOptions) error {
 		return fmt.Errorf("signing in to %s: %w", u.Host, err)
 	}
 	if err := opts.Factory.SaveLastServer(u.String()); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", err)
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", termtext.Escape(err.Error()))
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Signed in to %s\n", u.Host)
+	fmt.Fprintf(opts.IO.ErrOut, "Signed in to %s\n", termtext.Escape(u.Host))
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // LogoutOptions are the parsed arguments of `logout`.
@@ -59,7 +60,7 @@ func logoutRun(opts *LogoutOptions) error {
 			if err := store.Delete(h); err != nil && !errors.Is(err, authflow.ErrNotFound) {
 				return fmt.Errorf("forgetting the token of %s: %w", h, err)
 			}
-			fmt.Fprintf(opts.IO.ErrOut, "Signed out of %s\n", h)
+			fmt.Fprintf(opts.IO.ErrOut, "Signed out of %s\n", termtext.Escape(h))
 		}
 		if len(hosts) == 0 {
 			fmt.Fprintln(opts.IO.ErrOut, "No cached tokens.")
@@ -72,12 +73,12 @@ func logoutRun(opts *LogoutOptions) error {
 	}
 	host := authflow.HostKey(u)
 	if _, err := store.Load(host); errors.Is(err, authflow.ErrNotFound) {
-		fmt.Fprintf(opts.IO.ErrOut, "Not signed in to %s\n", host)
+		fmt.Fprintf(opts.IO.ErrOut, "Not signed in to %s\n", termtext.Escape(host))
 		return nil
 	}
 	if err := store.Delete(host); err != nil && !errors.Is(err, authflow.ErrNotFound) {
 		return fmt.Errorf("forgetting the token of %s: %w", host, err)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Signed out of %s\n", host)
+	fmt.Fprintf(opts.IO.ErrOut, "Signed out of %s\n", termtext.Escape(host))
 	return nil
 }

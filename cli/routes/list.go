@@ -12,11 +12,14 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/portalclient"
 )
 
-// Output formats of `routes list`.
-var outputFormats = []string{"table", "json", "yaml"}
+// Output formats of `routes list`. With no --output, a terminal gets the
+// table and anything else the block format of the real pomerium-cli, so
+// scripts written against it keep working.
+var outputFormats = []string{"table", "json", "yaml", "block"}
 
 // ListOptions are the parsed arguments of `routes list`.
 type ListOptions struct {
@@ -35,7 +38,12 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Use:   "list [server-url]",
 		Short: "List the routes you may use (signs in when needed)",
 		Long: `List the routes the proxy lets you use, signing in through the browser
-when needed. The server URL is remembered, so later runs may leave it out.`,
+when needed. The server URL is remembered, so later runs may leave it out.
+
+On a terminal the routes are a table; piped, they are printed in blocks
+("Route <name>", then id:, type:, from:, description: and connect_command:
+lines, and a blank line) as the original pomerium-cli prints them.
+--output table|json|yaml|block chooses explicitly.`,
 		Example: `  pomerium-cli routes list https://proxy.example.com
   pomerium-cli routes list --output json | jq -r '.[].connect_command'`,
 		Aliases: []string{"ls"},
@@ -43,6 +51,12 @@ when needed. The server URL is remembered, so later runs may leave it out.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.ServerURL = args[0]
+			}
+			if opts.Output == "" {
+				opts.Output = "block"
+				if opts.IO.OutTTY {
+					opts.Output = "table"
+				}
 			}
 			if !validOutput(opts.Output) {
 				return cmdutil.Usagef("--output %q: want one of %s", opts.Output, strings.Join(outputFormats, ", "))
@@ -54,7 +68,7 @@ when needed. The server URL is remembered, so later runs may leave it out.`,
 			return listRun(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: "+strings.Join(outputFormats, ", "))
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output format: "+strings.Join(outputFormats, ", ")+" (default: table on a terminal, else block)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(outputFormats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -86,7 +100,7 @@ func listRun(opts *ListOptions) error {
 		return fmt.Errorf("listing routes at %s: %w", u, err)
 	}
 	if err := opts.Factory.SaveLastServer(u.String()); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", err)
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", termtext.Escape(err.Error()))
 	}
 	return writeRoutes(opts.IO, opts.Output, routes)
 }
@@ -121,7 +135,30 @@ func writeRoutes(ios *cmdutil.IOStreams, format string, routes []portalclient.Ro
 		fmt.Fprintln(ios.ErrOut, "No routes available to you.")
 		return nil
 	}
+	if format == "block" {
+		return writeBlocks(ios.Out, routes)
+	}
 	return writeTable(ios.Out, routes)
+}
+
+// writeBlocks prints the real pomerium-cli's format, byte for byte: its
+// Println puts a space after "description:" even when it is empty, and
+// leaves connect_command out for http routes.
+func writeBlocks(w io.Writer, routes []portalclient.Route) error {
+	var b strings.Builder
+	for _, r := range routes {
+		fmt.Fprintln(&b, "Route", clean(r.Name))
+		fmt.Fprintln(&b, "id:", clean(r.ID))
+		fmt.Fprintln(&b, "type:", clean(r.Type))
+		fmt.Fprintln(&b, "from:", clean(r.From))
+		fmt.Fprintln(&b, "description:", clean(r.Description))
+		if r.ConnectCommand != "" {
+			fmt.Fprintln(&b, "connect_command:", clean(r.ConnectCommand))
+		}
+		fmt.Fprintln(&b)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func writeTable(w io.Writer, routes []portalclient.Route) error {
@@ -137,13 +174,6 @@ func writeTable(w io.Writer, routes []portalclient.Route) error {
 	return tw.Flush()
 }
 
-// clean keeps a server-supplied field on one table cell: no tabs, line
-// breaks or terminal control characters.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// clean keeps a server-supplied field on one table cell, with tabs, line
+// breaks and terminal controls shown escaped (termtext).
+func clean(s string) string { return termtext.Escape(s) }

@@ -2,12 +2,14 @@ package routes
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/portalclient"
 )
 
@@ -19,7 +21,8 @@ func TestNewCmdListFlags(t *testing.T) {
 		wantOutput string
 		wantErr    bool
 	}{
-		{name: "defaults", args: nil, wantOutput: "table"},
+		{name: "defaults (not a terminal)", args: nil, wantOutput: "block"},
+		{name: "explicit table", args: []string{"-o", "table"}, wantOutput: "table"},
 		{name: "server and json", args: []string{"https://p.example.com", "--output", "json"}, wantServer: "https://p.example.com", wantOutput: "json"},
 		{name: "shorthand yaml", args: []string{"-o", "yaml"}, wantOutput: "yaml"},
 		{name: "bad output", args: []string{"-o", "xml"}, wantErr: true},
@@ -122,6 +125,64 @@ func TestWriteRoutes(t *testing.T) {
 			t.Errorf("stdout %q stderr %q; want nothing on stdout and a notice on stderr", out, errOut)
 		}
 	})
+}
+
+// TestNewCmdListDefaultOnTerminal: a terminal gets the table by default.
+func TestNewCmdListDefaultOnTerminal(t *testing.T) {
+	ios, _, _, _ := cmdutil.TestIO()
+	ios.OutTTY = true
+	var got *ListOptions
+	cmd := NewCmdList(&cmdutil.Factory{IO: ios}, func(o *ListOptions) error { got = o; return nil })
+	cmd.SetArgs(nil)
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Output != "table" {
+		t.Errorf("output on a terminal: got %q; want table", got.Output)
+	}
+}
+
+// TestWriteBlocksGolden: the block format is the real pomerium-cli's,
+// byte for byte (testdata/list_block.golden was written from its
+// routes.go: Println per field, "description: " even when empty, no
+// connect_command line for http routes, a blank line after each).
+func TestWriteBlocksGolden(t *testing.T) {
+	routes := []portalclient.Route{
+		{ID: "c7cc6f3995e8c6e4", Name: "postgres", Type: "tcp", From: "tcp+https://postgres.example.com:5432",
+			ConnectCommand: "pomerium-cli tcp postgres.example.com:5432"},
+		{ID: "2116ef165e888f1a", Name: "verify", Type: "http", From: "https://verify.example.com", Description: "Verify service"},
+		{ID: "9a3b5c7d9e1f2a4b", Name: "dns", Type: "udp", From: "udp+https://dns.example.com:53",
+			ConnectCommand: "pomerium-cli udp dns.example.com:53"},
+	}
+	ios, _, out, _ := cmdutil.TestIO()
+	if err := writeRoutes(ios, "block", routes); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/list_block.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != string(want) {
+		t.Errorf("block output:\n%q\nwant (testdata/list_block.golden):\n%q", out.String(), want)
+	}
+}
+
+// TestWriteBlocksHostile: server-supplied fields cannot break a block
+// apart or drive the terminal.
+func TestWriteBlocksHostile(t *testing.T) {
+	for _, s := range termtext.Samples {
+		ios, _, out, _ := cmdutil.TestIO()
+		r := portalclient.Route{ID: s, Name: s, Type: "tcp", From: s, Description: s, ConnectCommand: s}
+		if err := writeRoutes(ios, "block", []portalclient.Route{r}); err != nil {
+			t.Fatal(err)
+		}
+		if err := termtext.Check(out.String(), false); err != nil {
+			t.Errorf("sample %q: %v", s, err)
+		}
+		if n := strings.Count(out.String(), "\n"); n != 7 {
+			t.Errorf("sample %q: block has %d lines; want 7 (one per field and a blank)", s, n)
+		}
+	}
 }
 
 func TestListNoServerRemembered(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/cli/tui"
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 	"github.com/porthole-dev/porthole/portalclient"
 	"github.com/porthole-dev/porthole/tunnel"
@@ -62,7 +63,7 @@ func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen string) erro
 		Saved:     f.ConnectionStore(),
 		Tunnels:   &tunnelStarter{f: f},
 		Listen:    listen,
-		Clipboard: f.IO.Out,
+		Clipboard: f.IO.TerminalOut(),
 	})
 	defer m.Close()
 	// While the screen is ours, what the sign-in flow and the token cache
@@ -86,11 +87,11 @@ func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen string) erro
 	defer func() { auth.Flow.Stderr = oldStderr }()
 
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx),
-		tea.WithInput(f.IO.In), tea.WithOutput(f.IO.Out))
+		tea.WithInput(f.IO.In), tea.WithOutput(f.IO.TerminalOut()))
 	_, runErr := p.Run()
 	m.Close()
 	for _, c := range m.Copied() {
-		fmt.Fprintln(f.IO.Out, c)
+		fmt.Fprintln(f.IO.Out, termtext.Escape(c))
 	}
 	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) {
 		return fmt.Errorf("routes pick: %w", runErr)

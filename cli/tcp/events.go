@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -34,10 +35,10 @@ func (p *eventPrinter) print(e tunnel.Event) {
 		if t.IsZero() {
 			t = time.Now()
 		}
-		fmt.Fprintf(p.w, "%s %s\n", t.Format("15:04:05.000"), line)
+		fmt.Fprintf(p.w, "%s %s\n", t.Format("15:04:05.000"), termtext.Escape(line))
 		return
 	}
-	fmt.Fprintln(p.w, line)
+	fmt.Fprintln(p.w, termtext.Escape(line))
 }
 
 func (p *eventPrinter) format(e tunnel.Event) string {

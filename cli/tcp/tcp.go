@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -88,7 +89,7 @@ func tcpRun(opts *TCPOptions) error {
 		return fmt.Errorf("listening on %s: %w", opts.Listen, err)
 	}
 	defer ln.Stop()
-	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s\n", ln.Addr())
+	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s\n", termtext.Escape(ln.Addr().String()))
 	select {
 	case <-ctx.Done():
 		_ = ln.Stop()

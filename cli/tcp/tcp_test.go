@@ -1,11 +1,14 @@
 package tcp
 
 import (
+	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -83,5 +86,26 @@ func TestEventFormat(t *testing.T) {
 				t.Errorf("format = %q; want %q", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+// Destinations, peers and errors (a proxy's error body) are printed escaped.
+func TestEventFormatEscapes(t *testing.T) {
+	for _, s := range termtext.Samples {
+		dest := tunnel.Destination{Proxy: &url.URL{Scheme: "https", Host: "p:8443", Path: "/" + s}, Authority: s}
+		for _, verbose := range []bool{false, true} {
+			var out strings.Builder
+			p := &eventPrinter{w: &out, dest: dest, verbose: verbose}
+			for _, e := range []tunnel.Event{evConnecting(), evError(), evClosed(),
+				{Kind: tunnel.EventError, ConnID: 1, Err: errors.New("proxy said: " + s)},
+				{Kind: tunnel.EventConnecting, ConnID: 2, Addr: s},
+				{Kind: tunnel.EventSignIn, ConnID: 2, SignInURL: "https://p/" + s},
+				{Kind: tunnel.EventConnected, ConnID: 2}} {
+				p.print(e)
+			}
+			if err := termtext.Check(out.String(), false); err != nil {
+				t.Errorf("payload %q verbose=%v: %v", s, verbose, err)
+			}
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // Styles degrade on their own: lipgloss drops colours the terminal lacks
@@ -25,7 +27,7 @@ func (m *Model) View() string {
 	var top []string
 	title := "pomerium-cli routes pick"
 	if m.opts.Server != "" {
-		title += " · " + m.opts.Server
+		title += " · " + esc(m.opts.Server)
 	}
 	top = append(top, titleStyle.Render(title))
 
@@ -41,13 +43,13 @@ func (m *Model) View() string {
 
 	var bottom []string
 	if m.signIn != "" {
-		bottom = append(bottom, "Sign in to continue: "+m.signIn)
+		bottom = append(bottom, "Sign in to continue: "+esc(m.signIn))
 	}
 	if m.status != "" {
 		if m.statusErr {
-			bottom = append(bottom, errStyle.Render("error: "+m.status))
+			bottom = append(bottom, errStyle.Render("error: "+esc(m.status)))
 		} else {
-			bottom = append(bottom, m.status)
+			bottom = append(bottom, esc(m.status))
 		}
 	}
 	bottom = append(bottom, strings.Split(m.helpView(), "\n")...)
@@ -125,8 +127,8 @@ func (m *Model) viewList() []string {
 	}
 	for i := start; i < len(m.visible) && i < start+rows; i++ {
 		it := m.visible[i]
-		line := fmt.Sprintf("%-*s %-*s %-*s %s", nameW, ansi.Truncate(it.Name, nameW, "…"), typeW, it.Type,
-			fromW, ansi.Truncate(it.From, fromW, "…"), it.Description)
+		line := fmt.Sprintf("%-*s %-*s %-*s %s", nameW, ansi.Truncate(esc(it.Name), nameW, "…"), typeW, esc(it.Type),
+			fromW, ansi.Truncate(esc(it.From), fromW, "…"), esc(it.Description))
 		if i == m.cursor {
 			out = append(out, selectedStyle.Render("> "+line))
 		} else {
@@ -143,7 +145,7 @@ func (m *Model) viewPrompt() []string {
 	it := m.promptItem
 	return []string{
 		"",
-		"Open a tunnel to " + titleStyle.Render(it.Name) + " (" + it.From + ")",
+		"Open a tunnel to " + titleStyle.Render(esc(it.Name)) + " (" + esc(it.From) + ")",
 		"",
 		m.prompt.View(),
 		"",
@@ -165,8 +167,8 @@ func (m *Model) viewPanel() []string {
 	}
 	out := []string{
 		"",
-		"Tunnel  " + titleStyle.Render(p.item.Name) + "  " + p.item.From,
-		"Local address:  " + p.addr,
+		"Tunnel  " + titleStyle.Render(esc(p.item.Name)) + "  " + esc(p.item.From),
+		"Local address:  " + esc(p.addr),
 		"State:          " + state,
 		fmt.Sprintf("Connections:    %d active, %d total", p.stats.Active, p.stats.Total),
 		fmt.Sprintf("Bytes:          %s sent, %s received", humanBytes(p.stats.BytesSent), humanBytes(p.stats.BytesReceived)),
@@ -182,7 +184,12 @@ func (m *Model) viewPanel() []string {
 		ev = ev[len(ev)-n:]
 	}
 	for _, e := range ev {
-		out = append(out, "  "+e.String())
+		out = append(out, "  "+esc(e.String()))
 	}
 	return out
 }
+
+// esc is the one way data reaches the screen: route and connection fields,
+// notices, errors and events come from a server, a file or the network,
+// and only the styles above may put escapes around them.
+func esc(s string) string { return termtext.Escape(s) }

@@ -4,7 +4,7 @@ package main
 import (
 	"os"
 
-	"github.com/porthole-dev/porthole/server"
+	"github.com/porthole-dev/porthole/server/servercmd"
 )
 
-func main() { os.Exit(server.Main(os.Args[1:])) }
+func main() { os.Exit(servercmd.Main()) }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/server"
+	"github.com/porthole-dev/porthole/server/config"
 )
 
 // running is the per-DevServer state; DevServer itself is the shared
@@ -77,8 +78,15 @@ func startRunning(t testing.TB, d *DevServer, o devOptions) (*running, error) {
 	addr := ln.Addr().String()
 	o.addr = addr // a restart comes back on the same port
 	lw := &testLogWriter{t: t}
+	var cfg *config.Config
+	if o.config != "" {
+		if cfg, err = config.Parse([]byte(o.config)); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("WithConfig: %w", err)
+		}
+	}
 	srv, err := server.New(server.Options{
-		Dev: true, DevDir: o.dir, DevAutoLogin: o.autoLogin, Address: addr,
+		Dev: true, DevDir: o.dir, DevAutoLogin: o.autoLogin, Address: addr, Config: cfg,
 		Logger: slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

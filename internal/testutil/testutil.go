@@ -45,6 +45,7 @@ type devOptions struct {
 	autoLogin string
 	dir       string
 	addr      string
+	config    string // YAML with more routes (WithConfig)
 }
 
 // AutoLogin signs EMAIL in at the built-in provider without the page.

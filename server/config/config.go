@@ -51,6 +51,8 @@ type Config struct {
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
 	Routes                              []Route
+	Storage                             Storage // data_dir, databroker_storage_*
+	Limits                              Limits  // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.
@@ -78,6 +80,9 @@ type Route struct {
 	AllowWebsockets                  bool
 	Timeout                          time.Duration // 0: default 30s
 	IdleTimeout                      time.Duration // 0: default 5m
+
+	// The Routes reference's settings (route_keys.go decodes them).
+	RouteSettings
 
 	// IDKey, when set, stands in for To in the portal id. Only code-built
 	// routes set it (never the YAML): the --dev samples, whose upstreams

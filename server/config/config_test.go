@@ -237,7 +237,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown top key", "adress: :443\n", `unknown key "adress"; allowed: address, certificate_file, certificate_key_file, idp_provider_url`},
 		{"unknown route key", route("from: https://a.example.com", "to: http://a", "polcy: {}"), `routes[0] (from https://a.example.com): unknown key "polcy"; allowed: from, to, name, description, logo_url, prefix, path, policy,`},
-		{"unknown key in second route", route("from: https://a", "to: http://a") + route("from: https://b", "to: http://b", "allowed_groups: [x]")[len("routes:\n"):], `routes[1] (from https://b): unknown key "allowed_groups"`},
+		{"unknown key in second route", route("from: https://a", "to: http://a") + route("from: https://b", "to: http://b", "allowed_groups: [x]")[len("routes:\n"):], `routes[1] (from https://b): not supported by pomerium-server: allowed_groups (removed from Pomerium`},
 		{"from without scheme", route("from: db.example.com", "to: http://x"), `routes[0] (from db.example.com): from: scheme must be https, tcp+https or udp+https, got ""`},
 		{"tcp route with http upstream", route("from: tcp+https://db:5432", "to: http://x:1"), `routes[0] (from tcp+https://db:5432): to: scheme must be tcp for a tcp+https route, got "http://x:1"`},
 		{"udp route with tcp upstream", route("from: udp+https://dns:53", "to: tcp://x:53"), `to: scheme must be udp for a udp+https route`},

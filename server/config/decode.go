@@ -18,6 +18,12 @@ type fieldFn func(n *yaml.Node) error
 // repeated keys are errors; the error names the key and, for unknown ones,
 // the allowed keys in the order given.
 func decodeMap(n *yaml.Node, order []string, fields map[string]fieldFn) error {
+	return decodeMapWith(n, order, fields, nil)
+}
+
+// decodeMapWith is decodeMap where the keys in unsupported (Pomerium keys
+// this server cannot honour) are refused with their reason.
+func decodeMapWith(n *yaml.Node, order []string, fields map[string]fieldFn, unsupported map[string]string) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("want a map of settings, got %s", yamlnode.KindName(n))
 	}
@@ -28,6 +34,9 @@ func decodeMap(n *yaml.Node, order []string, fields map[string]fieldFn) error {
 			return fmt.Errorf("line %d: YAML merge keys (<<) are not supported; write the settings out", k.Line)
 		}
 		f, ok := fields[k.Value]
+		if why, no := unsupported[k.Value]; !ok && no {
+			return fmt.Errorf("not supported by pomerium-server: %s (%s)", k.Value, why)
+		}
 		if !ok {
 			return fmt.Errorf("unknown key %q; allowed: %s", k.Value, strings.Join(order, ", "))
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -18,12 +19,13 @@ import (
 	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
-var topKeys = []string{
+var topKeys = append([]string{
 	"address", "certificate_file", "certificate_key_file",
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
 	"programmatic_redirect_domain_whitelist", "routes",
-}
+	"data_dir", "databroker_storage_type", "databroker_storage_connection_string",
+}, limitKeys...)
 
 var routeKeys = []string{
 	"from", "to", "name", "description", "logo_url", "prefix", "path", "policy",
@@ -33,14 +35,19 @@ var routeKeys = []string{
 }
 
 // Parse validates YAML bytes.
-func Parse(data []byte) (*Config, error) {
+func Parse(data []byte) (*Config, error) { return ParseEnv(data, nil) }
+
+// ParseEnv is Parse with environment overrides (see LoadEnv).
+func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
+	env := envOverrides(topKeys, lookup)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return &Config{}, nil // an empty file: all defaults, no routes
+		if !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("parsing YAML: %w", err)
 		}
-		return nil, fmt.Errorf("parsing YAML: %w", err)
+		// An empty file: all defaults (and the environment), no routes.
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -51,7 +58,10 @@ func Parse(data []byte) (*Config, error) {
 	}
 	root := yamlnode.Resolve(&doc)
 	if yamlnode.IsNull(root) {
-		return &Config{}, nil
+		root = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	if root.Kind == yaml.MappingNode {
+		applyEnv(root, env)
 	}
 	cfg := &Config{}
 	var routes *yaml.Node
@@ -69,6 +79,8 @@ func Parse(data []byte) (*Config, error) {
 		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
 		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
 	}
+	maps.Copy(fields, cfg.Storage.fields())
+	maps.Copy(fields, limitFields(&cfg.Limits))
 	if err := decodeMap(root, topKeys, fields); err != nil {
 		return nil, err
 	}
@@ -132,6 +144,9 @@ func (c *Config) validate() error {
 			return errors.New("idp_client_id: required when idp_provider_url is set")
 		}
 	}
+	if err := c.Storage.validate(); err != nil {
+		return err
+	}
 	if err := checkSecret(c.SharedSecret); err != nil {
 		return fmt.Errorf("shared_secret: %w", err)
 	}
@@ -192,13 +207,14 @@ func parseRoute(n *yaml.Node) (Route, error) {
 		"timeout":                             duration(&r.Timeout, &r.timeoutSet),
 		"idle_timeout":                        duration(&r.IdleTimeout, &r.idleTimeoutSet),
 	}
-	if err := decodeMap(n, routeKeys, fields); err != nil {
+	r.settingFields(fields)
+	if err := decodeMapWith(n, allRouteKeys(), fields, unsupportedRouteKeys); err != nil {
 		return Route{}, err
 	}
 	if err := r.validateFrom(); err != nil {
 		return Route{}, fmt.Errorf("from: %w", err)
 	}
-	if len(to) == 0 {
+	if len(to) == 0 && r.Redirect == nil {
 		return Route{}, errTo
 	}
 	for i, s := range to {
@@ -211,7 +227,9 @@ func parseRoute(n *yaml.Node) (Route, error) {
 	return r, r.validateRest()
 }
 
-var errTo = errors.New("to: required: the upstream URL or a list of them, e.g. to: http://localhost:8080")
+var errTo = errors.New("to: required (or redirect): the upstream URL or a list of them, e.g. to: http://localhost:8080")
+
+func allRouteKeys() []string { return append(slices.Clone(routeKeys), settingKeys...) }
 
 func toKey(i, n int) string {
 	if n > 1 {
@@ -228,7 +246,7 @@ func (r *Route) Validate() error {
 	if err := r.validateFrom(); err != nil {
 		return fmt.Errorf("from: %w", err)
 	}
-	if len(r.To) == 0 {
+	if len(r.To) == 0 && r.Redirect == nil {
 		return errTo
 	}
 	for i := range r.To {
@@ -384,7 +402,7 @@ func (r *Route) validateRest() error {
 			return fmt.Errorf("allowed_domains[%d]: want a bare domain like example.com, got %q", i, d)
 		}
 	}
-	return nil
+	return r.validateSettings()
 }
 
 // CheckRoutes refuses two routes that the server could not tell apart
@@ -397,7 +415,7 @@ func checkDuplicates(routes []Route) error {
 	for i, r := range routes {
 		var key, what string
 		if r.Type == "http" {
-			key = "http " + strings.ToLower(r.FromURL.Host) + " prefix=" + r.Prefix + " path=" + r.Path
+			key = "http " + strings.ToLower(r.FromURL.Host) + " prefix=" + r.Prefix + " path=" + r.Path + " regex=" + r.Regex
 			what = "the same from, prefix and path"
 		} else {
 			key = r.Type + " " + r.Authority

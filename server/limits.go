@@ -1,0 +1,139 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// HTTP/2 bounds per client connection: with them and max_connections,
+// what clients can make the server hold is finite. Streams and receive
+// windows are Go's defaults, written out so they stay put.
+const (
+	h2MaxStreams       = 250
+	h2MaxReadFrameSize = 1 << 20
+	h2RecvBufPerConn   = 1 << 20
+	h2RecvBufPerStream = 1 << 20
+	limitWarnInterval  = time.Minute
+)
+
+// newHTTPServer applies the configured limits to an http.Server.
+func (s *Server) newHTTPServer(ctx context.Context) *http.Server {
+	l := s.limits
+	return &http.Server{
+		Handler:           s.Handler(),
+		TLSConfig:         s.tlsConfig,
+		ReadHeaderTimeout: l.TimeoutReadHeader,
+		ReadTimeout:       l.TimeoutRead,
+		WriteTimeout:      l.TimeoutWrite,
+		IdleTimeout:       l.TimeoutIdle,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
+		HTTP2: &http.HTTP2Config{
+			MaxConcurrentStreams:          h2MaxStreams,
+			MaxReadFrameSize:              h2MaxReadFrameSize,
+			MaxReceiveBufferPerConnection: h2RecvBufPerConn,
+			MaxReceiveBufferPerStream:     h2RecvBufPerStream,
+			// A peer that stops answering pings is gone: its streams'
+			// buffers are freed instead of waiting for TCP to notice.
+			SendPingTimeout: l.TimeoutIdle / 2,
+			PingTimeout:     15 * time.Second,
+			// A peer that takes no bytes at all for this long is dead too.
+			WriteByteTimeout: l.TimeoutIdle,
+		},
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+}
+
+// streamDeadlines lifts the server-wide read and write timeouts from a
+// request that is a long-lived stream (a tunnel, an upgrade), which is
+// bounded by its own idle timeout instead.
+func streamDeadlines(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Time{})
+}
+
+// routeDeadlines replaces the server-wide read and write timeouts with a
+// route's timeout (0: unlimited). The returned func puts the write
+// deadline back for the rest of the response on a kept-alive HTTP/1.1
+// connection, where Go only resets it when the next request arrives.
+func (s *Server) routeDeadlines(w http.ResponseWriter, timeout time.Duration) (restore func()) {
+	rc := http.NewResponseController(w)
+	var d time.Time
+	if timeout > 0 {
+		d = time.Now().Add(timeout)
+	}
+	rc.SetReadDeadline(d)
+	rc.SetWriteDeadline(d)
+	return func() {
+		var back time.Time
+		if s.limits.TimeoutWrite > 0 {
+			back = time.Now().Add(s.limits.TimeoutWrite)
+		}
+		rc.SetWriteDeadline(back)
+	}
+}
+
+// limitListener closes connections beyond max at once (as Envoy does at
+// its connection limit) rather than queueing them: a client learns it
+// was refused, and a flood cannot park connections in the accept queue.
+type limitListener struct {
+	net.Listener
+	max      int64
+	open     atomic.Int64
+	log      *slog.Logger
+	lastWarn atomic.Int64 // unix nanos of the last "at the limit" warning
+}
+
+func newLimitListener(ln net.Listener, max int, log *slog.Logger) *limitListener {
+	return &limitListener{Listener: ln, max: int64(max), log: log}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.open.Add(1) > l.max {
+			l.open.Add(-1)
+			l.refuse(c)
+			continue
+		}
+		return &limitConn{Conn: c, release: func() { l.open.Add(-1) }}, nil
+	}
+}
+
+// refuse resets c (no FIN: the client sees a failure, not an empty
+// answer) and warns at most once a minute.
+func (l *limitListener) refuse(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.Close()
+	now := time.Now().UnixNano()
+	last := l.lastWarn.Load()
+	if now-last >= int64(limitWarnInterval) && l.lastWarn.CompareAndSwap(last, now) {
+		l.log.Warn("max_connections reached: refusing new connections", "max_connections", l.max, "remote", c.RemoteAddr().String())
+	}
+}
+
+// Open is the number of client connections held now.
+func (l *limitListener) Open() int { return int(l.open.Load()) }
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}

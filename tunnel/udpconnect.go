@@ -1,0 +1,168 @@
+package tunnel
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/porthole-dev/porthole/internal/masque"
+)
+
+const udpDestForms = "want host:port, udp+https://host:port or udp+https://proxy[:port]/host:port"
+
+// ParseUDPDestination is ParseDestination for `udp`: the same forms with
+// udp+https in place of tcp+https.
+func ParseUDPDestination(dest, pomeriumURL string) (Destination, error) {
+	s := strings.TrimSpace(dest)
+	if scheme, rest, ok := strings.Cut(s, "://"); ok {
+		if !strings.EqualFold(scheme, "udp+https") {
+			return Destination{}, fmt.Errorf("destination %q: scheme %q is not udp+https; %s", dest, scheme, udpDestForms)
+		}
+		s = "tcp+https://" + rest
+	}
+	d, err := ParseDestination(s, pomeriumURL)
+	if err != nil {
+		msg := strings.ReplaceAll(err.Error(), destForms, udpDestForms)
+		return d, errors.New(strings.ReplaceAll(msg, "tcp+https://"+strings.TrimPrefix(s, "tcp+https://"), dest))
+	}
+	return d, nil
+}
+
+// connectUDP asks the proxy for a connect-udp tunnel (RFC 9298): HTTP/2
+// extended CONNECT on a shared connection when the proxy offers h2 and
+// extended CONNECT, else an HTTP/1.1 Upgrade on a connection of its own.
+// The upstream carries DATAGRAM capsules both ways.
+func (t *Tunnel) connectUDP(ctx context.Context, tok string) (upstream, int, string, error) {
+	if !t.cfg.DisableHTTP2 {
+		for attempt := 0; ; attempt++ {
+			cc, h1conn, err := t.h2Conn(ctx)
+			if err != nil {
+				return nil, 0, "", err
+			}
+			if h1conn != nil {
+				return t.connectUDPH1(ctx, h1conn, tok)
+			}
+			if cc == nil {
+				break
+			}
+			up, code, body, err := t.connectUDPH2(ctx, cc, tok)
+			if err != nil && strings.Contains(err.Error(), "extended connect not supported") {
+				break // an h2 proxy without RFC 8441: Upgrade over HTTP/1.1
+			}
+			if err != nil && attempt == 0 && ctx.Err() == nil {
+				cc.Close()
+				continue
+			}
+			return up, code, body, err
+		}
+	}
+	conn, err := t.dialProxy(ctx, []string{"http/1.1"})
+	if err != nil {
+		return nil, 0, "", err
+	}
+	return t.connectUDPH1(ctx, conn, tok)
+}
+
+// udpPath is the connect-udp path for the destination's authority.
+func udpPath(authority string) (string, error) {
+	h, p, err := net.SplitHostPort(authority)
+	if err != nil {
+		return "", err
+	}
+	return masque.Path(h, p), nil
+}
+
+func (t *Tunnel) connectUDPH1(ctx context.Context, conn *tls.Conn, tok string) (upstream, int, string, error) {
+	d := t.cfg.Destination
+	path, err := udpPath(d.Authority)
+	if err != nil {
+		conn.Close()
+		return nil, 0, "", err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	var b strings.Builder
+	// The Host header names the destination, as pomerium-cli sends it; the
+	// proxy routes by the path.
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\nCapsule-Protocol: ?1\r\n", path, d.Authority, masque.Protocol)
+	if tok != "" {
+		fmt.Fprintf(&b, "Authorization: Pomerium %s\r\n", tok)
+	}
+	b.WriteString("\r\n")
+	fail := func(what string, err error) (upstream, int, string, error) {
+		stop()
+		conn.Close()
+		return nil, 0, "", fmt.Errorf("%s %s to %s: %w", what, d.Authority, d.Proxy.Host, ctxErr(ctx, err))
+	}
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		return fail("sending connect-udp for", err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+	if err != nil {
+		return fail("reading the answer to connect-udp for", err)
+	}
+	// 200 is what Pomerium answers; 101 is RFC 9298's own.
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSwitchingProtocols {
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		stop()
+		conn.Close()
+		return nil, resp.StatusCode, strings.TrimSpace(string(body)), nil
+	}
+	if !stop() {
+		conn.Close()
+		return nil, 0, "", ctx.Err()
+	}
+	return &h1Upstream{Conn: conn, r: br}, http.StatusOK, "", nil
+}
+
+func (t *Tunnel) connectUDPH2(ctx context.Context, cc *http2.ClientConn, tok string) (upstream, int, string, error) {
+	d := t.cfg.Destination
+	path, err := udpPath(d.Authority)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	u, err := url.Parse(path)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	u.Scheme, u.Host = "https", d.Authority
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(ctx)
+	req := (&http.Request{
+		Method:        http.MethodConnect,
+		URL:           u,
+		Host:          d.Authority,
+		Header:        http.Header{":protocol": {masque.Protocol}, "Capsule-Protocol": {"?1"}},
+		Body:          pr,
+		ContentLength: -1,
+	}).WithContext(ctx)
+	if tok != "" {
+		req.Header.Set("Authorization", "Pomerium "+tok)
+	}
+	resp, err := cc.RoundTrip(req)
+	if err != nil {
+		err = fmt.Errorf("connect-udp %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
+		cancel()
+		pw.Close()
+		return nil, 0, "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		pw.Close()
+		cancel()
+		return nil, resp.StatusCode, strings.TrimSpace(string(body)), nil
+	}
+	return &h2Upstream{pw: pw, body: resp.Body, cancel: cancel}, http.StatusOK, "", nil
+}
