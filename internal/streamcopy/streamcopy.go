@@ -49,44 +49,48 @@ func Copy(dst io.Writer, src io.Reader, progress func(int)) Result {
 // into a pooled one only once data is there.
 func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int)) Result {
 	var res Result
+	// One callback for the whole copy: a closure per read would allocate.
+	var bp *[]byte
+	var n int
+	var rerr error
+	read := func(fd uintptr) bool {
+		if bp == nil {
+			bp = pool.Get().(*[]byte)
+		}
+		for {
+			n, rerr = syscall.Read(int(fd), *bp)
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN {
+			pool.Put(bp)
+			bp = nil
+			return false
+		}
+		return true
+	}
 	for {
-		var bp *[]byte
-		var n int
-		var rerr error
-		err := rc.Read(func(fd uintptr) bool {
-			if bp == nil {
-				bp = pool.Get().(*[]byte)
-			}
-			for {
-				n, rerr = syscall.Read(int(fd), *bp)
-				if rerr != syscall.EINTR {
-					break
-				}
-			}
-			if rerr == syscall.EAGAIN {
-				pool.Put(bp)
-				bp = nil
-				return false
-			}
-			return true
-		})
+		n, rerr = 0, nil
+		err := rc.Read(read)
 		if err == nil && rerr != nil {
 			err = &net.OpError{Op: "read", Net: "tcp", Err: rerr}
 		}
+		var werr error
 		if n > 0 {
-			if werr := write(dst, (*bp)[:n], &res, progress); werr != nil {
-				pool.Put(bp)
-				return res
-			}
+			werr = write(dst, (*bp)[:n], &res, progress)
 		}
 		if bp != nil {
 			pool.Put(bp)
+			bp = nil
 		}
-		if err != nil {
+		switch {
+		case werr != nil:
+			return res
+		case err != nil:
 			res.ReadErr = err
 			return res
-		}
-		if n <= 0 {
+		case n <= 0:
 			return res // EOF
 		}
 	}
