@@ -6,7 +6,7 @@ PKGS    := ./...
 export PORTHOLE_STRICT := 1
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all deps build test test-short bench demo vet fmt clean
+.PHONY: all deps build test test-short bench fuzz demo vet fmt clean
 
 all: build
 
@@ -37,6 +37,11 @@ bench: deps build
 	$(GO) build -o $(BIN)/ ./internal/bench/porthole-bench
 	$(BIN)/porthole-bench -bin $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x -count 1 $(BENCH_PKGS)
+
+# Every package's fuzz tests, found by name, FUZZTIME each (default 1m);
+# `make test` runs only their seed corpora. FUZZ=regexp picks some.
+fuzz:
+	scripts/fuzz.sh
 
 demo: deps build
 	scripts/demo.sh

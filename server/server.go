@@ -56,6 +56,12 @@ type Options struct {
 	DevAutoLogin string
 	DevUsers     []devidp.User // nil: devidp.DefaultUsers
 
+	// DataDir holds the embedded store (--data-dir; else data_dir, else
+	// DevDir in dev mode; none at all: an in-memory store).
+	DataDir string
+
+	checkOnly bool // Check: validate, open nothing
+
 	// IdPClient talks to a configured identity provider (nil:
 	// http.DefaultClient); tests pass one trusting their CA.
 	IdPClient *http.Client
@@ -69,6 +75,7 @@ type Options struct {
 type Server struct {
 	log     *slog.Logger
 	address string
+	storage *storage
 	// table is the live route table: every request loads it once.
 	table        *routing.Live
 	keys         *session.Keys
@@ -113,18 +120,18 @@ func New(opts Options) (*Server, error) {
 	s.limits = cfg.Limits.Effective()
 	s.table = routing.NewLive(s.log)
 
+	// Secrets from --config apply in dev mode too: a dev server sharing a
+	// PostgreSQL store with a configured replica must read its sessions.
 	var secret []byte
-	if !opts.Dev {
-		for _, kv := range []struct{ key, val string }{{"shared_secret", cfg.SharedSecret}, {"cookie_secret", cfg.CookieSecret}} {
-			if kv.val == "" {
-				continue
-			}
-			b := config.DecodeSecret(kv.val)
-			if b == nil {
-				return nil, fmt.Errorf("%s must be base64 of 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
-			}
-			secret = append(secret, b...)
+	for _, kv := range []struct{ key, val string }{{"shared_secret", cfg.SharedSecret}, {"cookie_secret", cfg.CookieSecret}} {
+		if kv.val == "" {
+			continue
 		}
+		b := config.DecodeSecret(kv.val)
+		if b == nil {
+			return nil, fmt.Errorf("%s must be base64 of 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
+		}
+		secret = append(secret, b...)
 	}
 	var err error
 	if s.keys, err = session.NewKeys(secret); err != nil {
@@ -146,7 +153,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Dev {
-		return s, nil
+		return s.withStorage(opts, cfg)
 	}
 	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
 		return nil, errors.New("certificate_file and certificate_key_file are required (or run with --dev for a local CA)")
@@ -163,13 +170,13 @@ func New(opts Options) (*Server, error) {
 		Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID, ClientSecret: cfg.IdpClientSecret,
 		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient,
 	})
-	return s, nil
+	return s.withStorage(opts, cfg)
 }
 
 // Check validates cfg as New would for a configured (non --dev) server
 // (secrets, certificates, identity provider, routes) without serving.
 func Check(cfg *config.Config) error {
-	s, err := New(Options{Config: cfg})
+	s, err := New(Options{Config: cfg, checkOnly: true})
 	if err != nil {
 		return err
 	}
@@ -288,6 +295,7 @@ func (s *Server) trackTunnel(closeFn func()) (release func(), ok bool) {
 }
 
 func (s *Server) closeParts() {
+	s.storage.close()
 	if s.table != nil {
 		s.table.Close()
 	}

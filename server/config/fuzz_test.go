@@ -9,6 +9,9 @@ func FuzzParse(f *testing.F) {
 	f.Add("routes:\n  - from: tcp+https://p:1/db:5432\n    to: [\"tcp://db:5432,2\"]\n")
 	f.Add("routes:\n  - from: https://a\n    to: http://a\n    policy: {allow: {or: [{accept: true}]}}\n")
 	f.Add("routes: [{from: 'udp+https://[::1]:53', to: 'udp://[::1]:53'}]\n")
+	f.Add("timeout_idle: 1m\ntimeout_read: 0s\ntimeout_write: 1h\ntimeout_read_header: 5s\nmax_connections: 5\nmax_header_bytes: 8192\n")
+	f.Add("timeout_idle: 0s\nmax_connections: -1\nmax_header_bytes: 1e9\n")
+	f.Add("max_connections: 0x10\ntimeout_read: 9999999999h\n")
 	f.Fuzz(func(t *testing.T, doc string) {
 		cfg, err := Parse([]byte(doc))
 		if err != nil {
@@ -18,6 +21,11 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 			return
+		}
+		// Whatever is accepted leaves every server-wide limit in force.
+		if l := cfg.Limits.Effective(); l.TimeoutIdle <= 0 || l.TimeoutReadHeader <= 0 || l.MaxConnections <= 0 || l.MaxHeaderBytes < 1024 ||
+			l.TimeoutRead < 0 || l.TimeoutWrite < 0 {
+			t.Fatalf("limits %+v from %q", l, doc)
 		}
 		for i := range cfg.Routes {
 			r := &cfg.Routes[i]

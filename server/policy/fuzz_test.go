@@ -28,3 +28,46 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEvaluate checks PPL's laws on any parsed policy and any identity:
+// a signed-in user always gets a definite answer, a deny rule that
+// matches everyone wins over anything, adding allow rules never takes an
+// Allow away, and the same question gets the same answer.
+func FuzzEvaluate(f *testing.F) {
+	for _, seed := range []struct{ doc, email, group, claim string }{
+		{`allow: {or: [{email: {is: a@b.c}}]}`, "a@b.c", "g", "v"},
+		{`allow: {and: [{domain: {is: b.c}}, {groups: {has: admins}}]}`, "x@b.c", "admins", ""},
+		{`[{allow: {or: [{accept: true}]}}, {deny: {or: [{claim/x: v}]}}]`, "", "", "v"},
+		{`allow: {not: [{user: {is: u}}]}`, "\u202e@\x00", "", "\xff"},
+		{`deny: {nor: [{authenticated_user: true}]}`, "a@b", "a,b", "1"},
+	} {
+		f.Add(seed.doc, seed.email, seed.group, seed.claim)
+	}
+	denyAll, err := Parse([]byte(`deny: {or: [{accept: true}]}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	allowAll := AllowAnyOf(Accept())
+	f.Fuzz(func(t *testing.T, doc, email, group, claim string) {
+		p, err := Parse([]byte(doc))
+		if err != nil {
+			return
+		}
+		ids := []*Identity{nil, {User: email, Email: email, Groups: []string{group}, Claims: map[string]any{"x": claim, "groups": []any{group}}}}
+		for _, id := range ids {
+			d := p.Evaluate(id)
+			if again := p.Evaluate(id); again != d {
+				t.Fatalf("Evaluate gave %v then %v", d, again)
+			}
+			if id != nil && d == SignIn {
+				t.Fatalf("signed-in user got %v; want allow or deny", d)
+			}
+			if got := p.Or(denyAll).Evaluate(id); got != Deny {
+				t.Fatalf("with deny-everyone added: got %v; want deny", got)
+			}
+			if got := p.Or(allowAll).Evaluate(id); d == Allow && got != Allow {
+				t.Fatalf("allowed, then with one more allow rule: %v", got)
+			}
+		}
+	})
+}

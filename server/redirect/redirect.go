@@ -57,6 +57,9 @@ func ReturnPath(v, host string) (string, error) {
 		return "", fmt.Errorf("%w (it must start with /)", ErrReturn)
 	}
 	final := (&url.URL{Path: cleanPath(u.Path), RawQuery: u.RawQuery}).RequestURI()
+	if len(final) > MaxLen {
+		return "", fmt.Errorf("%w (%d bytes once escaped, the limit is %d)", ErrReturn, len(final), MaxLen)
+	}
 	if err := CheckLocalLocation(final); err != nil {
 		return "", err
 	}

@@ -23,6 +23,7 @@ type serveOptions struct {
 	dev       bool
 	address   string
 	devDir    string
+	dataDir   string
 	autoLogin string
 	devUsers  []devidp.User
 	logLevel  string
@@ -33,6 +34,7 @@ func (o *serveOptions) addFlags(cmd *cobra.Command) {
 	fl.BoolVar(&o.dev, "dev", false, "run alone: local CA, built-in OpenID provider, sample upstreams and routes")
 	fl.StringVar(&o.address, "address", "", "listen `host:port` (default 127.0.0.1:8443 with --dev, else the config's address)")
 	fl.StringVar(&o.devDir, "dev-dir", "", "`dir` for the dev CA (default: <user config dir>/pomerium-server-dev)")
+	fl.StringVar(&o.dataDir, "data-dir", "", "`dir` for the embedded store (default: data_dir, else <user state dir>/pomerium-server; --dev: the dev dir)")
 	fl.StringVar(&o.autoLogin, "dev-auto-login", "", "sign this `email` in at the built-in provider without the page")
 	fl.Var(&devUserFlag{&o.devUsers}, "dev-user", "add a dev user `EMAIL[:group,group]` (repeatable)")
 	fl.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -79,7 +81,7 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 	}
 	log := slog.New(slog.NewTextHandler(o.f.ErrOut, &slog.HandlerOptions{Level: level}))
 
-	opts := server.Options{Logger: log, Banner: o.f.ErrOut, Dev: o.dev, DevAutoLogin: o.autoLogin, Address: o.address}
+	opts := server.Options{Logger: log, Banner: o.f.ErrOut, Dev: o.dev, DevAutoLogin: o.autoLogin, Address: o.address, DataDir: o.dataDir}
 	if o.f.ConfigFile != "" {
 		cfg, err := o.f.LoadConfig("")
 		if err != nil {
@@ -108,6 +110,13 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 		if opts.Address == "" {
 			opts.Address = config.DefaultAddress
 		}
+	}
+	if !o.dev && opts.DataDir == "" && opts.Config.Storage.DataDir == "" {
+		d, err := defaultDataDir()
+		if err != nil {
+			return err
+		}
+		opts.DataDir = d
 	}
 	ln, err := net.Listen("tcp", opts.Address)
 	if err != nil {

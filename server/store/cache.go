@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// maxCachedSessions bounds the session cache; past it the cache starts
+// maxCached bounds each cache map; past it the map starts
 // over (entries are cheap to fetch again).
-const maxCachedSessions = 100_000
+const maxCached = 100_000
 
 // Cache answers the per-request questions (is this session revoked? what
 // is session X?) from memory, following the change feed, so the proxy
@@ -25,6 +25,7 @@ type Cache struct {
 	version  uint64
 	gen      uint64              // bumped by every applied change; guards stale fills
 	sessions map[string]*Session // nil value: known not to exist
+	accounts map[string]*ServiceAccount
 	revoked  map[string]time.Time
 	onChange []func(kinds map[Kind]bool)
 
@@ -78,43 +79,58 @@ func (c *Cache) Revoked(id string) bool {
 // Session returns the session with id, from memory when it was read
 // before; ErrNotFound when there is none.
 func (c *Cache) Session(ctx context.Context, id string) (*Session, error) {
+	return cached(ctx, c, &c.sessions, Sessions, id)
+}
+
+// ServiceAccount is Session for service accounts (checked on every
+// request that carries a service account token).
+func (c *Cache) ServiceAccount(ctx context.Context, id string) (*ServiceAccount, error) {
+	return cached(ctx, c, &c.accounts, ServiceAccounts, id)
+}
+
+func cached[T any, P interface {
+	*T
+	record
+}](ctx context.Context, c *Cache, m *map[string]*T, tbl Table[T, P], id string) (*T, error) {
 	c.mu.RLock()
-	s, ok := c.sessions[id]
+	v, ok := (*m)[id]
 	gen := c.gen
 	c.mu.RUnlock()
 	if ok {
-		if s == nil {
+		if v == nil {
 			return nil, ErrNotFound
 		}
-		return s, nil
+		return v, nil
 	}
-	s, err := Sessions.Get(ctx, c.st, id)
+	v, err := tbl.Get(ctx, c.st, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
 	c.mu.Lock()
 	if c.gen == gen { // nothing changed while reading: safe to keep
-		if len(c.sessions) >= maxCachedSessions {
-			c.sessions = map[string]*Session{}
+		if len(*m) >= maxCached {
+			*m = map[string]*T{}
 		}
-		c.sessions[id] = s
+		(*m)[id] = v
 	}
 	c.mu.Unlock()
-	if s == nil {
+	if v == nil {
 		return nil, ErrNotFound
 	}
-	return s, nil
+	return v, nil
 }
 
-// Forget drops id from the session cache and, for a revocation written
-// by this process, marks it at once (the feed confirms it later).
-func (c *Cache) Forget(sessionID string, revoked bool) {
+// Forget drops id from the session and service account caches after this
+// process wrote it and, for a revocation, marks it at once (the feed
+// confirms both later).
+func (c *Cache) Forget(id string, revoked bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	delete(c.sessions, sessionID)
+	delete(c.sessions, id)
+	delete(c.accounts, id)
 	if revoked {
-		c.revoked[sessionID] = time.Now()
+		c.revoked[id] = time.Now()
 	}
 }
 
@@ -150,6 +166,8 @@ func (c *Cache) Sync(ctx context.Context) error {
 		switch ch.Kind {
 		case KindSession:
 			delete(c.sessions, ch.ID)
+		case KindServiceAccount:
+			delete(c.accounts, ch.ID)
 		case KindRevocation:
 			if ch.Deleted {
 				delete(c.revoked, ch.ID)
@@ -188,6 +206,7 @@ func (c *Cache) reload(ctx context.Context) error {
 	c.version = v
 	c.revoked = set
 	c.sessions = map[string]*Session{}
+	c.accounts = map[string]*ServiceAccount{}
 	fns := c.onChange
 	c.mu.Unlock()
 	for _, fn := range fns {

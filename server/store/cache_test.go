@@ -89,6 +89,20 @@ func TestCacheFollowsTheFeed(t *testing.T) {
 		t.Fatal("OnChange never reported a session change")
 	}
 
+	// Service accounts are cached and invalidated the same way.
+	sa := &store.ServiceAccount{Meta: store.Meta{ID: "sa1"}, UserID: "bot@ns.pomerium", SecretHash: store.HashSecret("x")}
+	if err := store.ServiceAccounts.Put(ctx, st, sa); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "service account cached", func() bool { got, err := c.ServiceAccount(ctx, "sa1"); return err == nil && got.UserID == sa.UserID })
+	if err := store.ServiceAccounts.Delete(ctx, st, "sa1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "deleted service account gone", func() bool {
+		_, err := c.ServiceAccount(ctx, "sa1")
+		return errors.Is(err, store.ErrNotFound)
+	})
+
 	// With the store gone, what is cached still answers.
 	if err := store.Sessions.Put(ctx, st, &store.Session{Meta: store.Meta{ID: "s2"}, UserID: "bob"}); err != nil {
 		t.Fatal(err)
