@@ -47,14 +47,14 @@ func (s *Server) tunnelHTTP1(w http.ResponseWriter, up net.Conn, idle time.Durat
 		defer wg.Done()
 		r := streamcopy.Copy(up, &drainFirst{br: brw.Reader, r: conn}, act.progress)
 		in = r.N
-		if r.Err() != nil {
+		if r.Err() != nil && !act.fired() {
 			fail()
 			return
 		}
 		closeWrite(up)
 	}()
 	r := streamcopy.Copy(conn, up, act.progress)
-	if r.Err() != nil {
+	if r.Err() != nil && !act.fired() { // the idle timeout's own close is an orderly end
 		fail()
 	} else {
 		closeWrite(conn) // close_notify
@@ -76,7 +76,7 @@ func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.
 	done := make(chan streamcopy.Result, 1)
 	go func() {
 		res := streamcopy.Copy(up, r.Body, act.progress)
-		if res.Err() != nil {
+		if res.Err() != nil && !act.fired() {
 			resetConn(up) // the client reset its stream
 		} else {
 			closeWrite(up)
@@ -87,13 +87,14 @@ func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.
 	// The response stream can only end as a whole: once the upstream is
 	// done, so is the tunnel.
 	r.Body.Close()
-	if down.Err() != nil {
+	failed = down.Err() != nil && !act.fired() // the idle timeout's own close is an orderly end
+	if failed {
 		resetConn(up)
 	} else {
 		up.Close()
 	}
 	upRes := <-done
-	return upRes.N, down.N, down.Err() != nil
+	return upRes.N, down.N, failed
 }
 
 // drainFirst reads what the HTTP/1.1 server buffered past the CONNECT
