@@ -303,3 +303,98 @@ func TestE2ERoutesListPipedGolden(t *testing.T) {
 		t.Errorf("piped routes list:\n%s\nwant (testdata/routes_list_dev.golden):\n%s", got, want)
 	}
 }
+
+// startTCPEcho is a loopback TCP server echoing every byte.
+func startTCPEcho(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); io.Copy(c, c) }()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// TestE2EHostFormRoutesFromPortal: host-form routes (whose host is only a
+// routing key) imported from a portal record the portal as their
+// pomerium_url, a udp route stays udp, and both saved connections reach
+// their upstream through the proxy the portal came from.
+func TestE2EHostFormRoutesFromPortal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	tcpEcho, udpEchoAddr := startTCPEcho(t), testutil.StartUDPEcho(t)
+	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"), testutil.WithConfig(`
+routes:
+  - from: tcp+https://db.internal:5432
+    to: tcp://`+tcpEcho+`
+    allow_any_authenticated_user: true
+  - from: udp+https://dns.internal:53
+    to: udp://`+udpEchoAddr+`
+    allow_any_authenticated_user: true
+`))
+	e := newEnv(t, ds)
+	e.useCurl()
+	store := e.dir + "/connections.json"
+	e.extraEnv = map[string]string{"POMERIUM_CLI_CONNECTIONS": store}
+	if code, _, stderr := runBinary(t, e, e.args("connections", "import", "--portal", ds.URL.String(), "--yes")...); code != 0 {
+		t.Fatalf("import --portal: exit %d\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Connections []struct {
+			Name, Destination, Protocol string
+			PomeriumURL                 string `json:"pomerium_url"`
+		}
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, c := range file.Connections {
+		switch c.Destination {
+		case "tcp+https://db.internal:5432", "udp+https://dns.internal:53":
+			found++
+			if c.PomeriumURL != ds.URL.String() {
+				t.Errorf("%s: pomerium_url %q; want the portal %s", c.Name, c.PomeriumURL, ds.URL)
+			}
+			if udp := c.Protocol == "udp"; udp != strings.HasPrefix(c.Destination, "udp+") {
+				t.Errorf("%s: protocol %q for %s", c.Name, c.Protocol, c.Destination)
+			}
+		}
+	}
+	if found != 2 {
+		t.Fatalf("imported connections %s; want db and dns", b)
+	}
+	connRE := regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`)
+
+	_, stderr, done := startBinary(t, e, e.args("connections", "connect", "db", "--listen", "127.0.0.1:0")...)
+	addr := testutil.WaitMatch(t, "connect stderr", stderr.String, connRE, done)[1]
+	if got := roundTrip(t, addr, []byte("through the portal's proxy")); string(got) != "through the portal's proxy" {
+		t.Errorf("echo through the host-form connection: %q", got)
+	}
+
+	_, stderr, done = startBinary(t, e, e.args("connections", "connect", "dns", "--listen", "127.0.0.1:0")...)
+	addr = testutil.WaitMatch(t, "connect stderr", stderr.String, connRE, done)[1]
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	udpEcho(t, c, []byte("a udp datagram"))
+	if got := e.browserRuns(); got != 1 {
+		t.Errorf("browser ran %d times; want 1", got)
+	}
+}

@@ -158,3 +158,32 @@ func TestErrorLinesEscaped(t *testing.T) {
 		}
 	}
 }
+
+// `tcp` refuses a hostile destination with one line, before it listens.
+func TestTCPRefusesHostileDestinationBeforeListening(t *testing.T) {
+	for _, dest := range []string{
+		"[a\r\nX-Injected:1\r\n]:7000", "db\r\nX-Injected: 1:5432", "db:5432\r\n", "db\x00:1", "db x:1", "db\u202e:1",
+		"tcp+https://proxy:8443/db\r\n:1", "db:0", "db:65536", "[::1:22",
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // free: the command must not take it
+		code, stdout, stderr := run(t, "tcp", dest, "--http1", "--listen", addr)
+		if code != ExitError {
+			t.Errorf("tcp %q: exit %d; want %d (stderr %q)", dest, code, ExitError, stderr)
+		}
+		if !strings.HasPrefix(stderr, "Error: destination ") || strings.Count(stderr, "\n") != 1 || stdout != "" {
+			t.Errorf("tcp %q: stderr %q; want one Error: line naming the destination", dest, stderr)
+		}
+		if strings.Contains(stderr, "Listening") {
+			t.Errorf("tcp %q listened before refusing: %q", dest, stderr)
+		}
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			t.Errorf("tcp %q: something listens on %s", dest, addr)
+		}
+	}
+}

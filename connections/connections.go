@@ -47,12 +47,17 @@ type Connection struct {
 	ID          string            `json:"id"`
 	Name        string            `json:"name"`
 	Destination string            `json:"destination"`           // any form tunnel.ParseDestination takes
+	Protocol    string            `json:"protocol,omitempty"`    // "" (tcp) or "udp"
 	ListenAddr  string            `json:"listen_addr,omitempty"` // "" picks a free port
 	PomeriumURL string            `json:"pomerium_url,omitempty"`
 	TLS         tlsconfig.Options `json:"tls,omitzero"`
 	Tags        []string          `json:"tags,omitempty"` // sorted
 	Autostart   bool              `json:"autostart,omitempty"`
 	Source      *Source           `json:"source,omitempty"`
+	// Desktop holds what a Pomerium Desktop import had that this program
+	// cannot honour (clientCertFromStore, record.source, fields of newer
+	// versions): kept as it was and written back on a Desktop export.
+	Desktop *DesktopExtra `json:"desktop_extra,omitempty"`
 }
 
 // ErrNotFound is returned (wrapped) when no connection has the id or name.

@@ -17,7 +17,7 @@ type PortalImport struct {
 	// PortalURL is the portal the routes came from ("https://host[:port]";
 	// a path is ignored). Connections remember it to be matched next time.
 	PortalURL string
-	// Routes are the portal's routes as fetched; only tcp routes are used.
+	// Routes are the portal's routes as fetched; tcp and udp routes are used.
 	Routes []portalclient.Route
 	// Selected holds the route ids to import; nil selects every tcp route.
 	// Unselected routes are neither added nor updated, and since the
@@ -92,7 +92,8 @@ func samePortal(a, norm string) bool {
 }
 
 // PlanImport works out what importing imp into existing would do. New tcp
-// routes are added; connections already imported from the same portal get
+// and udp routes are added (a host-form route with the portal as its
+// Pomerium URL, since its host only names the route); connections already imported from the same portal get
 // the route's name and destination, the import's TLS options and tags
 // (merged with theirs), and keep the user's listen address, Pomerium URL
 // and start-at-launch choice; connections whose route is gone are listed
@@ -114,8 +115,18 @@ func PlanImport(existing []Connection, imp PortalImport) (Plan, error) {
 	}
 	listed := map[string]bool{}
 	for _, r := range imp.Routes {
-		if r.Type != "tcp" || r.ID == "" {
+		if (r.Type != "tcp" && r.Type != "udp") || r.ID == "" {
 			continue
+		}
+		proto := ProtocolTCP
+		if r.Type == "udp" {
+			proto = ProtocolUDP
+		}
+		// A host-form route names no proxy: its host is only a routing key,
+		// so the tunnel must dial the proxy whose portal listed it.
+		pomeriumURL := ""
+		if HostForm(r.From) {
+			pomeriumURL = portal
 		}
 		listed[r.ID] = true
 		if imp.Selected != nil && !imp.Selected[r.ID] {
@@ -132,7 +143,7 @@ func PlanImport(existing []Connection, imp PortalImport) (Plan, error) {
 				return Plan{}, err
 			}
 			c, err := Normalize(Connection{
-				ID: id, Name: name, Destination: r.From, Tags: tags, TLS: imp.TLS,
+				ID: id, Name: name, Destination: r.From, Protocol: proto, PomeriumURL: pomeriumURL, Tags: tags, TLS: imp.TLS,
 				Source: &Source{PortalURL: portal, RouteID: r.ID},
 			})
 			if err != nil {
@@ -144,7 +155,10 @@ func PlanImport(existing []Connection, imp PortalImport) (Plan, error) {
 		}
 		next := old
 		next.Tags = slices.Clone(old.Tags)
-		next.Name, next.Destination, next.TLS = name, r.From, imp.TLS
+		next.Name, next.Destination, next.Protocol, next.TLS = name, r.From, proto, imp.TLS
+		if next.PomeriumURL == "" {
+			next.PomeriumURL = pomeriumURL // the user's own choice stays
+		}
 		next.Tags = NormalizeTags(append(next.Tags, tags...))
 		next.Source = &Source{PortalURL: portal, RouteID: r.ID}
 		next, err := Normalize(next)

@@ -75,17 +75,27 @@ func TestPlanImport(t *testing.T) {
 		check    func(t *testing.T, p Plan)
 	}{
 		{
-			name: "first import adds tcp routes only",
+			name: "first import adds tcp and udp routes, not http",
 			imp:  PortalImport{PortalURL: portal + "/", Routes: routes, Tags: []string{"work", " work"}},
-			want: want{add: []string{"postgres", "ssh"}},
+			want: want{add: []string{"dns", "postgres", "ssh"}},
 			check: func(t *testing.T, p Plan) {
 				for _, c := range p.Add {
 					if !reflect.DeepEqual(c.Tags, []string{"work"}) || c.Source == nil || c.Source.PortalURL != portal || c.ID == "" {
 						t.Errorf("added %+v; want tag work, source %s and an id", c, portal)
 					}
 				}
-				if p.Add[1].Destination != "tcp+https://proxy.example.com:8443/ssh.internal:22" {
-					t.Errorf("destination %q; want the route's from", p.Add[1].Destination)
+				if p.Add[2].Destination != "tcp+https://proxy.example.com:8443/ssh.internal:22" || p.Add[2].PomeriumURL != "" {
+					t.Errorf("path-form route: destination %q, pomerium_url %q; want the route's from and no pomerium_url", p.Add[2].Destination, p.Add[2].PomeriumURL)
+				}
+				// Host-form routes dial the proxy whose portal listed them,
+				// not postgres.example.com:443.
+				for _, c := range p.Add[:2] {
+					if c.PomeriumURL != portal {
+						t.Errorf("host-form route %s: pomerium_url %q; want the portal %s", c.Name, c.PomeriumURL, portal)
+					}
+				}
+				if !p.Add[0].UDP() || p.Add[1].UDP() {
+					t.Errorf("protocols: dns udp=%v, postgres udp=%v; want the udp route to stay udp", p.Add[0].UDP(), p.Add[1].UDP())
 				}
 			},
 		},
@@ -118,20 +128,41 @@ func TestPlanImport(t *testing.T) {
 			},
 		},
 		{
-			name:     "unchanged",
-			existing: []Connection{imported("a", "r1", "postgres", "tcp+https://postgres.example.com:5432", "work")},
-			imp:      PortalImport{PortalURL: portal, Routes: routes[:1], Tags: []string{"work"}},
-			want:     want{unchanged: []string{"postgres"}},
+			name: "unchanged",
+			existing: []Connection{func() Connection {
+				c := imported("a", "r1", "postgres", "tcp+https://postgres.example.com:5432", "work")
+				c.PomeriumURL = portal
+				return c
+			}()},
+			imp:  PortalImport{PortalURL: portal, Routes: routes[:1], Tags: []string{"work"}},
+			want: want{unchanged: []string{"postgres"}},
+		},
+		{
+			// Imported before host-form routes got the portal's URL: they
+			// dialed postgres.example.com:443; a re-import fixes them.
+			name:     "host-form import without pomerium_url gets the portal's",
+			existing: []Connection{imported("a", "r1", "postgres", "tcp+https://postgres.example.com:5432")},
+			imp:      PortalImport{PortalURL: portal, Routes: routes[:1]},
+			want:     want{update: []string{"postgres"}},
+			check: func(t *testing.T, p Plan) {
+				if got := p.Update[0].New.PomeriumURL; got != portal {
+					t.Errorf("pomerium_url %q; want %s", got, portal)
+				}
+			},
 		},
 		{
 			name: "removal proposed for routes gone and routes no longer tcp",
 			existing: []Connection{
-				imported("a", "r1", "postgres", "tcp+https://postgres.example.com:5432"),
+				func() Connection {
+					c := imported("a", "r1", "postgres", "tcp+https://postgres.example.com:5432")
+					c.PomeriumURL = portal
+					return c
+				}(),
 				imported("b", "gone", "old-redis", "tcp+https://redis.example.com:6379"),
 				imported("c", "r3", "was-tcp", "tcp+https://verify.example.com:1"),
 			},
 			imp:  PortalImport{PortalURL: portal, Routes: routes},
-			want: want{add: []string{"ssh"}, unchanged: []string{"postgres"}, remove: []string{"old-redis", "was-tcp"}},
+			want: want{add: []string{"dns", "ssh"}, unchanged: []string{"postgres"}, remove: []string{"old-redis", "was-tcp"}},
 		},
 		{
 			name: "unselected route still listed is not removed",

@@ -115,56 +115,87 @@ type ImportResult struct {
 // connection whose certificate has no key is imported without the
 // certificate, with a warning.
 func (s *Store) Import(incoming []Connection) (ImportResult, error) {
+	if err := validateIncoming(incoming); err != nil {
+		return ImportResult{}, err
+	}
+	var res ImportResult
+	err := s.Modify(func(list []Connection) ([]Connection, error) {
+		var err error
+		list, res, err = mergeImport(list, incoming)
+		return list, err
+	})
+	return res, err
+}
+
+// ImportPlan is what Import would do (--dry-run): the same counts and
+// warnings, nothing written.
+func (s *Store) ImportPlan(incoming []Connection) (ImportResult, error) {
+	if err := validateIncoming(incoming); err != nil {
+		return ImportResult{}, err
+	}
+	list, err := s.List()
+	if err != nil {
+		return ImportResult{}, err
+	}
+	_, res, err := mergeImport(list, incoming)
+	return res, err
+}
+
+// mergeImport is Import's merge of incoming into list.
+func mergeImport(list, incoming []Connection) ([]Connection, ImportResult, error) {
+	var res ImportResult
+	for _, in := range incoming {
+		in.ID = strings.TrimSpace(in.ID)
+		i := matchImport(list, in)
+		var old *Connection
+		if i >= 0 {
+			old = &list[i]
+			in.ID = old.ID
+			if in.Source == nil {
+				in.Source = old.Source
+			}
+		}
+		if hasCert(in) && !hasKey(in) {
+			if old != nil && hasKey(*old) {
+				in.TLS.ClientKey, in.TLS.ClientKeyFile = old.TLS.ClientKey, old.TLS.ClientKeyFile
+			} else {
+				in.TLS.ClientCert, in.TLS.ClientCertFile = "", ""
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s: the file has no client key, so its client certificate was left out", in.Name))
+			}
+		}
+		in, err := Normalize(in)
+		if err != nil {
+			return nil, res, fmt.Errorf("connection %q: %w", in.Name, err)
+		}
+		for _, f := range in.Desktop.Fields() {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: Pomerium Desktop's %s is not supported here; it is kept and written back on a Pomerium Desktop export", in.Name, f))
+		}
+		switch {
+		case old == nil:
+			if in.ID != "" && idTaken(list, in.ID) {
+				in.ID = ""
+			}
+			list = append(list, in)
+			res.Added++
+		case reflect.DeepEqual(mustNormalize(*old), in):
+			res.Unchanged++
+		default:
+			list[i] = in
+			res.Updated++
+		}
+	}
+	return list, res, nil
+}
+
+func validateIncoming(incoming []Connection) error {
 	for i, c := range incoming {
 		probe := c
 		probe.TLS.ClientCert, probe.TLS.ClientCertFile, probe.TLS.ClientKey, probe.TLS.ClientKeyFile = "", "", "", ""
 		if err := Validate(probe); err != nil {
-			return ImportResult{}, fmt.Errorf("connection %d (%q): %w", i+1, c.Name, err)
+			return fmt.Errorf("connection %d (%q): %w", i+1, c.Name, err)
 		}
 	}
-	var res ImportResult
-	err := s.Modify(func(list []Connection) ([]Connection, error) {
-		res = ImportResult{}
-		for _, in := range incoming {
-			in.ID = strings.TrimSpace(in.ID)
-			i := matchImport(list, in)
-			var old *Connection
-			if i >= 0 {
-				old = &list[i]
-				in.ID = old.ID
-				if in.Source == nil {
-					in.Source = old.Source
-				}
-			}
-			if hasCert(in) && !hasKey(in) {
-				if old != nil && hasKey(*old) {
-					in.TLS.ClientKey, in.TLS.ClientKeyFile = old.TLS.ClientKey, old.TLS.ClientKeyFile
-				} else {
-					in.TLS.ClientCert, in.TLS.ClientCertFile = "", ""
-					res.Warnings = append(res.Warnings, fmt.Sprintf("%s: the file has no client key, so its client certificate was left out", in.Name))
-				}
-			}
-			in, err := Normalize(in)
-			if err != nil {
-				return nil, fmt.Errorf("connection %q: %w", in.Name, err)
-			}
-			switch {
-			case old == nil:
-				if in.ID != "" && idTaken(list, in.ID) {
-					in.ID = ""
-				}
-				list = append(list, in)
-				res.Added++
-			case reflect.DeepEqual(mustNormalize(*old), in):
-				res.Unchanged++
-			default:
-				list[i] = in
-				res.Updated++
-			}
-		}
-		return list, nil
-	})
-	return res, err
+	return nil
 }
 
 func hasCert(c Connection) bool { return c.TLS.ClientCert != "" || c.TLS.ClientCertFile != "" }
@@ -203,24 +234,27 @@ func idTaken(list []Connection, id string) bool {
 //	  optional Certificate client_cert = 7; }
 //	message Certificate { bytes cert = 1; optional bytes key = 2; ... }
 //
-// plus conn.autostart and record.source, which newer versions write
-// (source is read past: it names no route to re-import from), and the
+// plus conn.autostart and conn.protocol (PROTOCOL_TCP, PROTOCOL_UDP) of
+// newer versions; keys we cannot honour (conn.clientCertFromStore,
+// record.source, anything newer) are kept in Connection.Desktop and
+// written back on export; and the
 // bytes tls_client_cert = 7 / tls_client_key = 8 of older versions.
 // protojson writes lowerCamel names and reads both those and the proto
 // names; bytes are base64.
 type desktopRecords struct {
-	Type    string          `json:"@type,omitempty"`
-	Records []desktopRecord `json:"records"`
+	Type    string            `json:"@type,omitempty"`
+	Records []json.RawMessage `json:"records"`
 }
 
 type desktopRecord struct {
-	ID   string       `json:"id,omitempty"`
-	Tags []string     `json:"tags,omitempty"`
-	Conn *desktopConn `json:"conn,omitempty"`
+	ID   string          `json:"id,omitempty"`
+	Tags []string        `json:"tags,omitempty"`
+	Conn json.RawMessage `json:"conn,omitempty"`
 }
 
 type desktopConn struct {
 	Name                   string       `json:"name,omitempty"`
+	Protocol               string       `json:"protocol"`
 	RemoteAddr             string       `json:"remoteAddr"`
 	ListenAddr             string       `json:"listenAddr,omitempty"`
 	PomeriumURL            string       `json:"pomeriumUrl,omitempty"`
@@ -236,10 +270,10 @@ type desktopCert struct {
 }
 
 func encodeDesktop(list []Connection, secrets bool) ([]byte, error) {
-	out := desktopRecords{Type: desktopType, Records: []desktopRecord{}}
+	out := desktopRecords{Type: desktopType, Records: []json.RawMessage{}}
 	for _, c := range list {
 		dc := &desktopConn{
-			Name: c.Name, RemoteAddr: c.Destination, ListenAddr: c.ListenAddr,
+			Name: c.Name, Protocol: desktopProtocol(c), RemoteAddr: c.Destination, ListenAddr: c.ListenAddr,
 			PomeriumURL: c.PomeriumURL, DisableTLSVerification: c.TLS.DisableVerification,
 			Autostart: c.Autostart,
 		}
@@ -264,7 +298,25 @@ func encodeDesktop(list []Connection, secrets bool) ([]byte, error) {
 				dc.ClientCert.Key = key
 			}
 		}
-		out.Records = append(out.Records, desktopRecord{ID: c.ID, Tags: c.Tags, Conn: dc})
+		var extra DesktopExtra
+		if c.Desktop != nil {
+			extra = *c.Desktop
+		}
+		conn, err := json.Marshal(dc)
+		if err == nil {
+			conn, err = withExtra(conn, extra.Conn)
+		}
+		var rec json.RawMessage
+		if err == nil {
+			rec, err = json.Marshal(desktopRecord{ID: c.ID, Tags: c.Tags, Conn: conn})
+		}
+		if err == nil {
+			rec, err = withExtra(rec, extra.Record)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("connection %q: encoding: %w", c.Name, err)
+		}
+		out.Records = append(out.Records, rec)
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
@@ -353,9 +405,17 @@ func decodeDesktopRecord(raw json.RawMessage) (*Connection, error) {
 	if conn == nil {
 		return nil, nil // a tags-only record has nothing to connect to
 	}
+	proto, err := parseDesktopProtocol(conn["protocol"])
+	if err != nil {
+		return nil, err
+	}
+	c.Protocol = proto
+	if x := (DesktopExtra{Record: unknownKeys(rec, desktopRecordKeys), Conn: unknownKeys(conn, desktopConnKeys)}); x.Record != nil || x.Conn != nil {
+		c.Desktop = &x
+	}
 	var ca []byte
 	var cert pjObject
-	err := errors.Join(
+	err = errors.Join(
 		conn.get("name", "name", &c.Name),
 		conn.get("remoteAddr", "remote_addr", &c.Destination),
 		conn.get("listenAddr", "listen_addr", &c.ListenAddr),

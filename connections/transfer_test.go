@@ -72,7 +72,7 @@ func TestDecodeDesktop(t *testing.T) {
 
 // TestDecodeDesktopOtherVersions: exports of older Pomerium Desktop
 // versions (the client certificate as conn.tlsClientCert/tlsClientKey
-// bytes) and newer ones (record.source) import too.
+// bytes) and newer ones (record.source, kept) import too.
 func TestDecodeDesktopOtherVersions(t *testing.T) {
 	in := `{"@type": "type.googleapis.com/pomerium.cli.Records", "records": [
   {"id": "old", "tags": ["legacy"], "source": "https://proxy.example.com",
@@ -91,7 +91,8 @@ func TestDecodeDesktopOtherVersions(t *testing.T) {
 	}
 	want := []Connection{
 		{ID: "old", Name: "Old mTLS", Destination: "tcp+https://db.example.com:5432", Tags: []string{"legacy"},
-			TLS: tlsconfig.Options{ClientCert: testCert, ClientKey: testKey}},
+			TLS:     tlsconfig.Options{ClientCert: testCert, ClientKey: testKey},
+			Desktop: &DesktopExtra{Record: map[string]json.RawMessage{"source": json.RawMessage(`"https://proxy.example.com"`)}}},
 		{ID: "old-proto-names", Name: "Old proto names", Destination: "db.example.com:5433",
 			TLS: tlsconfig.Options{ClientCert: testCert, ClientKey: testKey}},
 	}
@@ -101,8 +102,9 @@ func TestDecodeDesktopOtherVersions(t *testing.T) {
 	s := NewStore(filepath.Join(t.TempDir(), "c.json"))
 	for i, wantAdded := range []int{2, 0} { // twice: nothing duplicated
 		res, err := s.Import(got)
-		if err != nil || res.Added != wantAdded || len(res.Warnings) != 0 {
-			t.Errorf("import %d: got %+v, %v; want %d added, no warnings", i+1, res, err, wantAdded)
+		// record.source is kept, and said so: never dropped silently.
+		if err != nil || res.Added != wantAdded || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "record.source") {
+			t.Errorf("import %d: got %+v, %v; want %d added, a warning naming record.source", i+1, res, err, wantAdded)
 		}
 	}
 	if c, err := s.Get("old"); err != nil || c.TLS.ClientKey != testKey {

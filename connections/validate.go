@@ -1,14 +1,14 @@
 package connections
 
 import (
+	"github.com/porthole-dev/porthole/tunnel"
+
 	"fmt"
 	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/porthole-dev/porthole/tunnel"
 )
 
 // Field names used in FieldError, one per form field.
@@ -18,6 +18,7 @@ const (
 	FieldListenAddr  = "listen_addr"
 	FieldPomeriumURL = "pomerium_url"
 	FieldTLS         = "tls"
+	FieldProtocol    = "protocol"
 )
 
 // FieldError says which field of a Connection is wrong, so a form can show
@@ -51,6 +52,7 @@ func Normalize(c Connection) (Connection, error) {
 	c.ListenAddr = strings.TrimSpace(c.ListenAddr)
 	c.PomeriumURL = strings.TrimSpace(c.PomeriumURL)
 	c.Tags = NormalizeTags(c.Tags)
+	c.Desktop = c.Desktop.normalized()
 	if c.Source != nil && *c.Source == (Source{}) {
 		c.Source = nil
 	}
@@ -63,7 +65,12 @@ func Normalize(c Connection) (Connection, error) {
 	if err := checkPomeriumURL(c.PomeriumURL); err != nil {
 		return c, &FieldError{Field: FieldPomeriumURL, Err: err}
 	}
-	if err := checkDestination(c.Destination, c.PomeriumURL); err != nil {
+	proto, err := normalizeProtocol(c.Protocol)
+	if err != nil {
+		return c, &FieldError{Field: FieldProtocol, Err: err}
+	}
+	c.Protocol = proto
+	if _, err := c.ParseDestination(); err != nil {
 		return c, &FieldError{Field: FieldDestination, Err: err}
 	}
 	if err := checkListenAddr(c.ListenAddr); err != nil {
@@ -113,18 +120,21 @@ func checkListenAddr(s string) error {
 	if s == "" {
 		return nil
 	}
-	_, port, err := net.SplitHostPort(s)
+	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		return fmt.Errorf("%q: want host:port such as 127.0.0.1:5432, or leave it empty for a free port", s)
 	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil || strings.Trim(port, "0123456789") != "" {
 		return fmt.Errorf("%q: the port must be a number from 0 to 65535", s)
 	}
+	if host == "" {
+		return nil // every interface: allowed, and called out by imports
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if err := tunnel.ValidateHost(host); err != nil {
+		return fmt.Errorf("%q: %w", s, err)
+	}
 	return nil
-}
-
-// checkDestination asks the tunnel package, which owns the forms.
-func checkDestination(dest, pomeriumURL string) error {
-	_, err := tunnel.ParseDestination(dest, pomeriumURL)
-	return err
 }

@@ -328,7 +328,7 @@ func (c *Controller) Start(id string) error {
 }
 
 func (c *Controller) listen(ctx context.Context, conn connections.Connection, r *run) (Listener, error) {
-	dst, err := tunnel.ParseDestination(conn.Destination, conn.PomeriumURL)
+	dst, err := conn.ParseDestination()
 	if err != nil {
 		return nil, fmt.Errorf("destination: %w", err)
 	}
@@ -349,6 +349,9 @@ func (c *Controller) listen(ctx context.Context, conn connections.Connection, r 
 	}
 	listen := c.Listen
 	if listen == nil {
+		if conn.UDP() {
+			return tunnel.ListenUDP(ctx, addr, cfg, tunnel.UDPOptions{})
+		}
 		listen = tunnelListen
 	}
 	return listen(ctx, addr, cfg)

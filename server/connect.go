@@ -123,6 +123,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		user = a.session.Email
 	}
 	s.log.Info("tunnel open", "route", rt.Name, "user", user, "proto", r.Proto)
+	closed := s.metrics.TunnelOpened(rt.Name)
 	start := time.Now()
 	streamDeadlines(w)
 	var in, out int64
@@ -134,6 +135,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		client.Store(&body)
 		in, out, failed = tunnelHTTP2(w, r, up, idle)
 	}
+	closed(in, out)
 	s.log.Info("tunnel closed", "route", rt.Name, "user", user, "bytes_in", in, "bytes_out", out, "duration", time.Since(start).Round(time.Millisecond), "failed", failed || shutdown.Load())
 	if r.ProtoMajor == 2 && (failed || shutdown.Load()) {
 		panic(http.ErrAbortHandler) // RST_STREAM: the client resets its side

@@ -100,6 +100,7 @@ func (s *Server) handleConnectUDP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("udp tunnel open", "route", rt.Name, "user", user, "proto", r.Proto)
 	start := time.Now()
+	streamDeadlines(w) // bound by idle_timeout, not timeout_read/timeout_write
 	var stream io.ReadWriter
 	var flush func() error
 	if r.ProtoMajor == 1 {

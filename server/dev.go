@@ -44,7 +44,7 @@ func (s *Server) setupDev(opts Options) error {
 	if err != nil {
 		return err
 	}
-	s.tlsConfig = serverTLS(cert)
+	s.setCerts([]tls.Certificate{cert}, false)
 
 	if s.upstreams, err = upstreams.Start(s.log); err != nil {
 		return err

@@ -29,7 +29,7 @@ func (s *Server) newHTTPServer(ctx context.Context) *http.Server {
 	l := s.limits
 	return &http.Server{
 		Handler:           s.Handler(),
-		TLSConfig:         s.tlsConfig,
+		TLSConfig:         s.serverTLS(),
 		ReadHeaderTimeout: l.TimeoutReadHeader,
 		ReadTimeout:       l.TimeoutRead,
 		WriteTimeout:      l.TimeoutWrite,

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,9 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"github.com/porthole-dev/porthole/internal/masque"
+	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
 // TestIdleConnectionsClosed: keep-alive HTTP/1.1 and HTTP/2 connections
@@ -208,7 +212,11 @@ func TestHeaderSizeLimit(t *testing.T) {
 // TestStreamsOutliveServerTimeouts: tunnels are long-lived streams, bound
 // by their route's idle_timeout, not by timeout_read/timeout_write.
 func TestStreamsOutliveServerTimeouts(t *testing.T) {
-	s, ds := configServer(t, "timeout_read: 1s\ntimeout_write: 1s\ntimeout_idle: 1s\n")
+	udpEcho := testutil.StartUDPEcho(t)
+	ws := upgradeEchoServer(t)
+	s, ds := configServer(t, "timeout_read: 1s\ntimeout_write: 1s\ntimeout_idle: 1s\nroutes:\n"+
+		"  - from: udp+https://dns.internal:53\n    to: udp://"+udpEcho+"\n    allow_any_authenticated_user: true\n"+
+		"  - from: https://ws.localhost\n    to: http://"+ws+"\n    allow_any_authenticated_user: true\n    allow_websockets: true\n")
 	tok := issue(t, s, "dev@example.com", time.Hour)
 	talk := func(t *testing.T, w io.Writer, r io.Reader) {
 		t.Helper()
@@ -253,4 +261,43 @@ func TestStreamsOutliveServerTimeouts(t *testing.T) {
 		defer resp.Body.Close()
 		talk(t, pw, resp.Body)
 	})
+	t.Run("websocket", func(t *testing.T) {
+		conn, err := tls.Dial("tcp", ds.Addr, &tls.Config{RootCAs: ds.CAPool, ServerName: "ws.localhost", NextProtos: []string{"http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		io.WriteString(conn, "GET /socket HTTP/1.1\r\nHost: ws.localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nAuthorization: Pomerium "+tok+"\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("upgrade: %v %v; want 101", resp, err)
+		}
+		talk(t, conn, br)
+	})
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("connect-udp h2=%v", h2), func(t *testing.T) {
+			path := masque.Path("dns.internal", "53")
+			var w io.Writer
+			var r io.Reader
+			if h2 {
+				resp, pw := udpH2(t, h2Conn(t, ds), path, "dns.internal:53", tok)
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("got %d; want 200", resp.StatusCode)
+				}
+				w, r = pw, resp.Body
+			} else {
+				resp, conn, br := udpH1(t, ds, path, "dns.internal:53", tok)
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("got %d; want 200", resp.StatusCode)
+				}
+				w, r = conn, br
+			}
+			end := time.Now().Add(3 * time.Second)
+			for time.Now().Before(end) {
+				echoDatagrams(t, w, r)
+				time.Sleep(300 * time.Millisecond) // gaps within idle_timeout, the whole beyond timeout_read
+			}
+		})
+	}
 }

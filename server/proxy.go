@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strings"
+	"time"
 
 	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
@@ -70,7 +71,13 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.
 	if isUpgrade(r) {
 		streamDeadlines(w)
 	} else {
-		defer s.routeDeadlines(w, rt.EffectiveTimeout())()
+		// A second of grace: the route's timeout answers 504 itself, which
+		// a connection deadline at the same instant would cut off.
+		to := rt.EffectiveTimeout()
+		if to > 0 {
+			to += time.Second
+		}
+		defer s.routeDeadlines(w, to)()
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -90,14 +97,20 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &activeBody{ReadCloser: r.Body, act: idle}
 	}
-	ft := &failoverTransport{pool: rt.Pool, hashKey: clientIP(r), act: idle, upgrade: upgrade, log: s.log}
+	ft := &failoverTransport{pool: rt.Pool, hashKey: sourceIP(r, rt.XFFNumTrustedHops), act: idle, upgrade: upgrade, log: s.log}
 	rp := &httputil.ReverseProxy{
 		Transport:     ft,
 		FlushInterval: -1,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			stripCredentials(pr.Out.Header, pr.Out.URL)
 			ft.plan, ft.query = planPath(rt, pr.In), pr.Out.URL.RawQuery
-			pr.SetXForwarded()
+			if rt.SkipXFFAppend {
+				pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+				pr.Out.Header.Set("X-Forwarded-Host", pr.In.Host)
+				pr.Out.Header.Set("X-Forwarded-Proto", "https")
+			} else {
+				pr.SetXForwarded()
+			}
 			pr.Out.Host = outboundHost(rt, pr.In)
 			applyRequestHeaders(rt, pr.Out.Header, a.session, assertion, r)
 		},
@@ -143,7 +156,7 @@ func (s *Server) errorPage(w http.ResponseWriter, rt *routing.Route, status int,
 	}
 }
 
-func setIdentityHeaders(h http.Header, c *session.Claims) {
+func setIdentityHeaders(h http.Header, c *session.Claims, extra []string) {
 	if c == nil {
 		return
 	}
@@ -152,6 +165,48 @@ func setIdentityHeaders(h http.Header, c *session.Claims) {
 	if len(c.Groups) > 0 {
 		h.Set("X-Pomerium-Claim-Groups", strings.Join(c.Groups, ","))
 	}
+	// jwt_claims_headers: any other ID token claim, lists comma-joined.
+	for _, name := range extra {
+		var v string
+		switch t := c.Claims[name].(type) {
+		case nil:
+			continue
+		case []any:
+			parts := make([]string, 0, len(t))
+			for _, e := range t {
+				parts = append(parts, fmt.Sprint(e))
+			}
+			v = strings.Join(parts, ",")
+		default:
+			v = fmt.Sprint(t)
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			continue
+		}
+		h.Set("X-Pomerium-Claim-"+name, v)
+	}
+}
+
+// sourceIP is the client's address: the connection's, or with
+// xff_num_trusted_hops N the Nth address from the right of
+// X-Forwarded-For (that many proxies in front are trusted).
+func sourceIP(r *http.Request, hops int) string {
+	if hops > 0 {
+		var all []string
+		for _, v := range r.Header.Values("X-Forwarded-For") {
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					all = append(all, p)
+				}
+			}
+		}
+		if len(all) >= hops {
+			if ip := net.ParseIP(all[len(all)-hops]); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	return clientIP(r)
 }
 
 func isUpgrade(r *http.Request) bool {

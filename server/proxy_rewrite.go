@@ -121,7 +121,7 @@ func applyRequestHeaders(rt *routing.Route, h http.Header, c *session.Claims, as
 	}
 	if rt.PassIdentityHeaders {
 		h.Set("X-Pomerium-Jwt-Assertion", assertion)
-		setIdentityHeaders(h, c)
+		setIdentityHeaders(h, c, rt.JWTClaimsHeaders)
 	}
 	for k, v := range rt.SetRequestHeaders {
 		h.Set(k, expandPomerium(v, assertion, in))

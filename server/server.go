@@ -13,7 +13,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -21,12 +20,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/porthole-dev/porthole/server/api"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
+	"github.com/porthole-dev/porthole/server/metrics"
 	"github.com/porthole-dev/porthole/server/routing"
 	"github.com/porthole-dev/porthole/server/session"
 	"github.com/porthole-dev/porthole/server/upstreams"
@@ -47,6 +51,9 @@ type Options struct {
 	// ConfigFile, when set, is watched and re-read on SIGHUP: route and
 	// policy changes apply live (see reload.go).
 	ConfigFile string
+	// AddressFromConfig says Address came from the config (not a flag),
+	// so a reload that changes address moves the listener.
+	AddressFromConfig bool
 	// Address is the public host:port of this server. In dev mode it is
 	// the listen address and names the routes and the issuer.
 	Address string
@@ -66,6 +73,9 @@ type Options struct {
 	// http.DefaultClient); tests pass one trusting their CA.
 	IdPClient *http.Client
 
+	// LogLevel, when set, is the level the API's logLevel setting changes.
+	LogLevel *slog.LevelVar
+
 	Logger *slog.Logger // nil: discard
 	// Banner receives the dev-mode start-up notes (CA path, portal URL).
 	Banner io.Writer
@@ -81,25 +91,47 @@ type Server struct {
 	keys         *session.Keys
 	cookieExpire time.Duration
 	whitelist    []string
-	tlsConfig    *tls.Config
-	rp           *relyingParty
-	limits       config.Limits // effective: defaults filled in
+	certs        atomic.Pointer[certSet]
+	metrics      *metrics.Metrics
+	configFile   string
+	cfg          atomic.Pointer[config.Config] // the file's config as last applied
+	lastConfig   atomic.Pointer[[]byte]        // its bytes
+	dev          bool
+	// addressFromConfig: the listen address is the config's (no
+	// --address), so a reload may move it.
+	addressFromConfig bool
+	rp                *relyingParty
+	limits            config.Limits // effective: defaults filled in
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
 	upstreams *upstreams.Set
 	idp       *devidp.Provider
 
-	mu      sync.Mutex
-	httpSrv *http.Server
-	closing bool
-	tunnels map[*tunnelHandle]struct{}
+	// The management API (nil without a store); its routes are the
+	// table's "api" source.
+	api      *api.API
+	logLevel *slog.LevelVar
+	reloadMu sync.Mutex
+
+	mu         sync.Mutex
+	httpSrv    *http.Server
+	metricsLn  net.Listener
+	metricsSrv *http.Server
+	ln         net.Listener   // the listener in use
+	moved      []net.Listener // closed by a listener move, not by Shutdown
+	stopWatch  context.CancelFunc
+	extraSrvs  []*http.Server // http_redirect_addr
+	closing    bool
+	done       chan struct{} // closed by Shutdown
+	doneOnce   sync.Once
+	tunnels    map[*tunnelHandle]struct{}
 }
 
 // New builds the server: keys, TLS, identity provider client and, in
 // dev mode, the CA, built-in provider, sample upstreams and routes.
 func New(opts Options) (*Server, error) {
-	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: config.DefaultCookieExpire}
+	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: config.DefaultCookieExpire, done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -119,6 +151,16 @@ func New(opts Options) (*Server, error) {
 	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
 	s.limits = cfg.Limits.Effective()
 	s.table = routing.NewLive(s.log)
+	s.metrics = metrics.New()
+	s.configFile = opts.ConfigFile
+	s.cfg.Store(cfg)
+	s.dev = opts.Dev
+	s.addressFromConfig = opts.AddressFromConfig
+	if s.configFile != "" {
+		if data, err := os.ReadFile(s.configFile); err == nil {
+			s.lastConfig.Store(&data)
+		}
+	}
 
 	// Secrets from --config apply in dev mode too: a dev server sharing a
 	// PostgreSQL store with a configured replica must read its sessions.
@@ -155,20 +197,21 @@ func New(opts Options) (*Server, error) {
 	if opts.Dev {
 		return s.withStorage(opts, cfg)
 	}
-	if cfg.CertificateFile == "" || cfg.CertificateKeyFile == "" {
-		return nil, errors.New("certificate_file and certificate_key_file are required (or run with --dev for a local CA)")
+	if err := cfg.LoadCertificates(); err != nil {
+		s.closeParts()
+		return nil, err
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.CertificateFile, cfg.CertificateKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("loading certificate_file/certificate_key_file: %w", err)
+	if len(cfg.TLSCertificates) == 0 {
+		s.closeParts()
+		return nil, errors.New("no server certificate: set certificates, certificate_file/certificate_key_file or certificate/certificate_key (or run with --dev for a local CA)")
 	}
-	s.tlsConfig = serverTLS(cert)
+	s.setCerts(cfg.TLSCertificates, cfg.CodecType == "http1")
 	if cfg.IdpProviderURL == "" || cfg.IdpClientID == "" {
 		return nil, errors.New("idp_provider_url and idp_client_id are required (or run with --dev for the built-in provider)")
 	}
 	s.rp = newRelyingParty(rpConfig{
 		Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID, ClientSecret: cfg.IdpClientSecret,
-		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient,
+		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient, RequestParams: cfg.IdpRequestParams,
 	})
 	return s.withStorage(opts, cfg)
 }
@@ -182,14 +225,6 @@ func Check(cfg *config.Config) error {
 	}
 	s.closeParts()
 	return nil
-}
-
-func serverTLS(cert tls.Certificate) *tls.Config {
-	return &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		NextProtos:   []string{"h2", "http/1.1"},
-		MinVersion:   tls.VersionTLS12,
-	}
 }
 
 // CAPool is the dev CA (nil outside dev mode).
@@ -208,7 +243,7 @@ func (s *Server) CAFile() string {
 	return s.ca.CertFile
 }
 
-// Routes are the routes served now (dev routes included).
+// Routes are the routes served now (dev routes and the API's included).
 func (s *Server) Routes() []config.Route { return s.table.Load().Routes() }
 
 // RouteTable is the live route table. Other route sources (the
@@ -222,6 +257,7 @@ func (s *Server) Keys() *session.Keys { return s.keys }
 // Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
 // nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	cfg := s.cfg.Load()
 	srv := s.newHTTPServer(ctx)
 	s.mu.Lock()
 	if s.httpSrv != nil {
@@ -229,7 +265,27 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("server already serving")
 	}
 	s.httpSrv = srv
+	s.ln = ln
 	s.mu.Unlock()
+	if cfg.MetricsAddress != "" {
+		if err := s.serveMetrics(cfg.MetricsAddress, cfg.MetricsBasicAuth); err != nil {
+			return fmt.Errorf("metrics_address %s: %w", cfg.MetricsAddress, err)
+		}
+	}
+	if cfg.HTTPRedirectAddr != "" {
+		if err := s.serveHTTPRedirect(cfg.HTTPRedirectAddr); err != nil {
+			s.stopMetrics(context.Background())
+			return fmt.Errorf("http_redirect_addr %s: %w", cfg.HTTPRedirectAddr, err)
+		}
+	}
+	s.metrics.Routes(len(s.table.Load().All()))
+	if s.configFile != "" {
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.mu.Lock()
+		s.stopWatch = cancel
+		s.mu.Unlock()
+		go s.watchConfig(wctx)
+	}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -239,6 +295,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("serving", "address", ln.Addr().String())
 	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	s.mu.Lock()
+	moved := slices.Contains(s.moved, ln)
+	s.mu.Unlock()
+	if moved {
+		// The listener moved to another address: serve on until shutdown.
+		<-s.done
 		return nil
 	}
 	return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
@@ -253,7 +317,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing = true
 	tunnels := s.tunnels
 	s.tunnels = nil
+	stopWatch := s.stopWatch
+	extra := s.extraSrvs
+	s.extraSrvs = nil
 	s.mu.Unlock()
+	for _, e := range extra {
+		e.Close()
+	}
+	if stopWatch != nil {
+		stopWatch()
+	}
+	s.stopMetrics(ctx)
+	s.doneOnce.Do(func() { close(s.done) })
 	for t := range tunnels {
 		t.close()
 	}
@@ -313,7 +388,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
 	mux.HandleFunc("/.pomerium/routes", s.handleRoutesPage)
 	mux.HandleFunc("/.pomerium/sign_in", s.handleSignIn)
-	mux.HandleFunc("/.pomerium/callback", s.handleCallback)
+	mux.HandleFunc("/.pomerium/callback", s.countSignIns(s.handleCallback))
 	mux.HandleFunc("/.pomerium/sign_out", s.handleSignOut)
 	mux.HandleFunc("/.pomerium/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/.pomerium/routes", http.StatusFound)
@@ -334,12 +409,16 @@ func (s *Server) Handler() http.Handler {
 			s.handleConnect(w, r)
 			return
 		}
+		if s.api != nil && hasPathPrefix(r.URL.Path, "/api/v0") && s.isPortalHost(r) {
+			s.api.ServeHTTP(w, r)
+			return
+		}
 		if isOwnPath(r.URL.Path) {
 			mux.ServeHTTP(w, r)
 			return
 		}
 		if rt := s.table.Load().MatchHTTP(r); rt != nil {
-			s.serveRoute(w, r, rt)
+			s.serveRouteObserved(w, r, rt)
 			return
 		}
 		if r.URL.Path == "/" && s.isPortalHost(r) {

@@ -26,6 +26,9 @@ type rpConfig struct {
 	ClientID     string
 	ClientSecret string
 	Scopes       []string
+	// RequestParams are idp_request_params: extra authorization request
+	// parameters (prompt, hd, ...).
+	RequestParams map[string]string
 	// HTTPClient talks to the provider (the dev CA is trusted in --dev).
 	HTTPClient *http.Client
 }
@@ -126,7 +129,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		Name: csrfCookie, Value: sealed, Path: "/.pomerium/callback", MaxAge: int(stateTTL.Seconds()),
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
-	authURL := s.rp.oauth2(p, callbackURL(r)).AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier))
+	authURL := s.rp.oauth2(p, callbackURL(r)).AuthCodeURL(st.State, s.rp.authParams(oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier))...)
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/porthole-dev/porthole/internal/atomicfile"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/store"
@@ -73,6 +75,17 @@ func (s *Server) openStorage(opts Options, cfg *config.Config) error {
 			}
 		}
 	})
+	s.metrics.Registry().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "porthole_store_up",
+		Help: "1 when the state store answers a ping (checked at scrape time), else 0.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if st.Ping(ctx) != nil {
+			return 0
+		}
+		return 1
+	}))
 	s.log.Info("store", "backend", st.Describe())
 	return nil
 }
@@ -144,6 +157,10 @@ func (s *Server) withStorage(opts Options, cfg *config.Config) (*Server, error) 
 		return s, nil
 	}
 	if err := s.openStorage(opts, cfg); err != nil {
+		s.closeParts()
+		return nil, err
+	}
+	if err := s.setupAPI(context.Background(), opts, cfg); err != nil {
 		s.closeParts()
 		return nil, err
 	}

@@ -34,6 +34,19 @@ func TestDevStoreInDevDir(t *testing.T) {
 	if want := filepath.Join(dir, store.FileName); !strings.Contains(s.Store().Describe(), want) {
 		t.Fatalf("dev store: %s; want the file %s", s.Store().Describe(), want)
 	}
+	mfs, err := s.Metrics().Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := -1.0
+	for _, mf := range mfs {
+		if mf.GetName() == "porthole_store_up" {
+			up = mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	if up != 1 {
+		t.Fatalf("porthole_store_up: %v; want 1", up)
+	}
 	sess := &store.Session{UserID: "alice", RefreshToken: "secret"}
 	if err := store.Sessions.Put(ctx, s.Store(), sess); err != nil {
 		t.Fatal(err)

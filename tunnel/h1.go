@@ -23,7 +23,16 @@ func (t *Tunnel) connectH1(ctx context.Context, conn *proxyConn, tok string) (up
 	d := t.cfg.Destination
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	var b strings.Builder
-	fmt.Fprintf(&b, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n", d.Authority, d.Authority)
+	target, err := d.requestTarget()
+	if err == nil {
+		err = checkHeaderToken(tok)
+	}
+	if err != nil {
+		stop()
+		conn.Close()
+		return nil, 0, "", err
+	}
+	fmt.Fprintf(&b, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n", target, target)
 	if tok != "" {
 		fmt.Fprintf(&b, "Authorization: Pomerium %s\r\n", tok)
 	}

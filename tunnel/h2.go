@@ -150,6 +150,10 @@ func (t *Tunnel) dialH2(ctx context.Context, d *dialCall) *proxyConn {
 // connection), the response body brings the upstream's down.
 func (t *Tunnel) connectH2(ctx context.Context, c *h2Conn, tok string) (upstream, int, string, error) {
 	d := t.cfg.Destination
+	if _, err := d.requestTarget(); err != nil {
+		c.streams.Add(-1)
+		return nil, 0, "", err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	body := &reqBody{gate: make(chan struct{})}
 	req := (&http.Request{

@@ -145,7 +145,7 @@ func New(cfg Config) (*Tunnel, error) {
 	if !strings.EqualFold(d.Proxy.Scheme, "https") {
 		return nil, fmt.Errorf("tunnel: proxy URL %s is not https", d.Proxy)
 	}
-	if err := checkAuthority(d.Authority); err != nil {
+	if err := ValidateAuthority(d.Authority); err != nil {
 		return nil, fmt.Errorf("tunnel: destination authority: %w", err)
 	}
 	var tc *tls.Config

@@ -83,7 +83,16 @@ func udpPath(authority string) (string, error) {
 
 func (t *Tunnel) connectUDPH1(ctx context.Context, conn *proxyConn, tok string) (upstream, int, string, error) {
 	d := t.cfg.Destination
-	path, err := udpPath(d.Authority)
+	// The authority and the token go into the request as they are: the
+	// same guards as CONNECT's.
+	_, err := d.requestTarget()
+	if err == nil {
+		err = checkHeaderToken(tok)
+	}
+	var path string
+	if err == nil {
+		path, err = udpPath(d.Authority)
+	}
 	if err != nil {
 		conn.Close()
 		return nil, 0, "", err
@@ -127,6 +136,9 @@ func (t *Tunnel) connectUDPH1(ctx context.Context, conn *proxyConn, tok string) 
 
 func (t *Tunnel) connectUDPH2(ctx context.Context, c *h2Conn, tok string) (upstream, int, string, error) {
 	d := t.cfg.Destination
+	if _, err := d.requestTarget(); err != nil {
+		return nil, 0, "", err
+	}
 	path, err := udpPath(d.Authority)
 	if err != nil {
 		c.streams.Add(-1)

@@ -67,7 +67,7 @@ func connectRun(opts *ConnectOptions) error {
 	if err != nil {
 		return err
 	}
-	dst, err := tunnel.ParseDestination(c.Destination, c.PomeriumURL)
+	dst, err := c.ParseDestination()
 	if err != nil {
 		return fmt.Errorf("connection %s: destination: %w", c.Name, err)
 	}
@@ -94,7 +94,7 @@ func connectRun(opts *ConnectOptions) error {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	ln, err := tunnel.Listen(ctx, addr, cfg)
+	ln, err := saved.Listen(ctx, c, addr, cfg)
 	if err != nil {
 		return fmt.Errorf("connection %s: listening on %s: %w", c.Name, addr, err)
 	}

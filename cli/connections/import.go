@@ -41,7 +41,7 @@ func NewCmdImport(f *cmdutil.Factory, sf *storeFlag, runF func(*ImportOptions) e
 or of Pomerium Desktop. Connections already saved (same id, or same name and
 destination) are updated, not duplicated.
 
-With --portal, sign in to the proxy, fetch its tcp routes and save them
+With --portal, sign in to the proxy, fetch its tcp and udp routes and save them
 with --tag. Importing again from the same portal updates those connections
 (keeping their listen address and start-at-launch), adds new routes and
 lists connections whose route is gone; they are removed only with --remove.
@@ -61,8 +61,8 @@ connections.`,
 				return cmdutil.Usagef("missing FILE or --portal URL")
 			case opts.File != "" && opts.Portal != "":
 				return cmdutil.Usagef("give FILE or --portal, not both")
-			case opts.File != "" && (opts.Remove || opts.DryRun):
-				return cmdutil.Usagef("--remove and --dry-run go with --portal")
+			case opts.File != "" && opts.Remove:
+				return cmdutil.Usagef("--remove goes with --portal")
 			}
 			opts.Store, opts.Ctx = sf.open(f), cmd.Context()
 			if runF != nil {
@@ -79,7 +79,7 @@ connections.`,
 	fl.StringSliceVar(&opts.Tags, "tag", nil, "`tag` to add to every imported connection (repeatable)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "save without asking")
 	fl.BoolVar(&opts.Remove, "remove", false, "also delete connections whose route the portal no longer lists")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and save nothing")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change and save nothing")
 	return cmd
 }
 
@@ -101,15 +101,19 @@ func importFileRun(opts *ImportOptions) error {
 	for i := range list {
 		list[i].Tags = append(list[i].Tags, opts.Tags...)
 	}
-	res, err := opts.Store.Import(list)
+	importFn, verb := opts.Store.Import, "Imported"
+	if opts.DryRun {
+		importFn, verb = opts.Store.ImportPlan, "Would import (dry run, nothing saved)"
+	}
+	res, err := importFn(list)
 	if err != nil {
 		return fmt.Errorf("importing %s: %w", opts.File, err)
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "warning:", termtext.Escape(fmt.Sprint(w)))
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Imported %s (%s format): %d added, %d updated, %d unchanged\n",
-		opts.File, format, res.Added, res.Updated, res.Unchanged)
+	fmt.Fprintf(opts.IO.ErrOut, "%s %s (%s format): %d added, %d updated, %d unchanged\n",
+		verb, termtext.Escape(opts.File), format, res.Added, res.Updated, res.Unchanged)
 	return nil
 }
 
@@ -171,7 +175,7 @@ func importPortalRun(opts *ImportOptions) error {
 // import touches.
 func printPlan(w io.Writer, p saved.Plan, remove bool) {
 	n := len(p.Add) + len(p.Update) + len(p.Unchanged)
-	fmt.Fprintf(w, "Import from %s: %d tcp routes\n", termtext.Escape(p.PortalURL), n)
+	fmt.Fprintf(w, "Import from %s: %d tcp/udp routes\n", termtext.Escape(p.PortalURL), n)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range p.Add {
 		fmt.Fprintf(tw, "  add\t%s\t%s%s\n", termtext.Escape(c.Name), termtext.Escape(c.Destination), termtext.Escape(tagSuffix(c.Tags)))

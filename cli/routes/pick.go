@@ -11,6 +11,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/cli/tui"
+	saved "github.com/porthole-dev/porthole/connections"
 	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 	"github.com/porthole-dev/porthole/portalclient"
@@ -22,13 +23,15 @@ var errNoTerminal = errors.New("routes pick needs a terminal; use `pomerium-cli 
 
 // NewCmdPick builds `routes pick [server-url]`, the full-screen picker.
 func NewCmdPick(f *cmdutil.Factory) *cobra.Command {
-	var listen string
+	var listen, pomeriumURL string
 	cmd := &cobra.Command{
 		Use:   "pick [server-url]",
 		Short: "Pick a route in a full-screen list and connect to it",
 		Long: `Show the routes you may use and your saved connections in a full-screen
-list: type to filter, Enter opens a tcp tunnel in place (or an http route in
-the browser), c copies the connect command, ? shows all keys.`,
+list: type to filter, Enter opens a tcp or udp tunnel in place (or an http
+route in the browser), c copies the connect command, ? shows all keys.
+Host-form routes (tcp+https://db.example.com:5432) dial this server, where
+the portal came from, unless --pomerium-url names another proxy.`,
 		Example: `  pomerium-cli routes pick https://proxy.example.com
   pomerium-cli routes pick --listen 127.0.0.1:5432`,
 		Args: cmdutil.MaximumArgs(1, "one server URL"),
@@ -44,14 +47,20 @@ the browser), c copies the connect command, ? shows all keys.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			return pickRun(ctx, f, given, listen)
+			if pomeriumURL != "" {
+				if _, err := tunnel.ParseDestination("check.invalid:1", pomeriumURL); err != nil {
+					return cmdutil.Usagef("--pomerium-url: %v", err)
+				}
+			}
+			return pickRun(ctx, f, given, listen, pomeriumURL)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "local `address` pre-filled when opening a tunnel (default 127.0.0.1:0)")
+	cmd.Flags().StringVar(&pomeriumURL, "pomerium-url", "", "`URL` of the proxy tunnels dial (default: the route's own, or this server for host-form routes)")
 	return cmd
 }
 
-func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen string) error {
+func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen, pomeriumURL string) error {
 	u, err := f.ResolveServer(given, "pomerium-cli routes pick https://proxy.example.com")
 	if err != nil {
 		return err
@@ -61,7 +70,7 @@ func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen string) erro
 		Server:    u.String(),
 		Routes:    fetcher,
 		Saved:     f.ConnectionStore(),
-		Tunnels:   &tunnelStarter{f: f},
+		Tunnels:   &tunnelStarter{f: f, portal: u, pomeriumURL: pomeriumURL},
 		Listen:    listen,
 		Clipboard: f.IO.TerminalOut(),
 	})
@@ -114,7 +123,11 @@ func (r *routeFetcher) Routes(ctx context.Context, notify func(string)) ([]porta
 	return rs, nil
 }
 
-type tunnelStarter struct{ f *cmdutil.Factory }
+type tunnelStarter struct {
+	f           *cmdutil.Factory
+	portal      *url.URL // the server whose routes are listed
+	pomeriumURL string   // --pomerium-url: the proxy every route dials
+}
 
 func (s *tunnelStarter) Start(ctx context.Context, it tui.Item, addr string, onEvent func(tunnel.Event)) (tui.Tunnel, error) {
 	var (
@@ -124,7 +137,7 @@ func (s *tunnelStarter) Start(ctx context.Context, it tui.Item, addr string, onE
 	switch {
 	case it.Saved != nil:
 		c := it.Saved
-		dst, derr := tunnel.ParseDestination(c.Destination, c.PomeriumURL)
+		dst, derr := c.ParseDestination()
 		if derr != nil {
 			return nil, fmt.Errorf("destination: %w", derr)
 		}
@@ -135,9 +148,20 @@ func (s *tunnelStarter) Start(ctx context.Context, it tui.Item, addr string, onE
 			cfg, err = s.f.TunnelConfig(dst)
 		}
 	default:
-		dst, derr := tunnel.ParseDestination(it.From, "")
+		// A host-form route (tcp+https://db.example.com:5432) names no
+		// proxy: dial the one whose portal listed it (or --pomerium-url),
+		// never db.example.com:443.
+		pomeriumURL := s.pomeriumURL
+		if pomeriumURL == "" && saved.HostForm(it.From) {
+			pomeriumURL = s.portal.String()
+		}
+		parse := tunnel.ParseDestination
+		if it.Type == "udp" {
+			parse = tunnel.ParseUDPDestination
+		}
+		dst, derr := parse(it.From, pomeriumURL)
 		if derr != nil {
-			return nil, fmt.Errorf("route from %s: %w", it.From, derr)
+			return nil, fmt.Errorf("route from %s: %w", termtext.Escape(it.From), derr)
 		}
 		cfg, err = s.f.TunnelConfig(dst)
 	}
@@ -145,6 +169,13 @@ func (s *tunnelStarter) Start(ctx context.Context, it tui.Item, addr string, onE
 		return nil, err
 	}
 	cfg.OnEvent = onEvent
+	if it.Type == "udp" || it.Saved != nil && it.Saved.UDP() {
+		ln, err := tunnel.ListenUDP(ctx, addr, cfg, tunnel.UDPOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("listening on udp %s: %w", addr, err)
+		}
+		return ln, nil
+	}
 	ln, err := tunnel.Listen(ctx, addr, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", addr, err)

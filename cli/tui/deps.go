@@ -42,7 +42,7 @@ type URLOpener func(ctx context.Context, url string) error
 // Item is one row of either tab.
 type Item struct {
 	Name        string
-	Type        string // "tcp", "http", "udp"; saved connections are "tcp"
+	Type        string // "tcp", "http", "udp"; saved connections are "tcp" or "udp"
 	From        string
 	Description string
 	Command     string // what `c` copies
@@ -68,8 +68,12 @@ func RouteItem(r portalclient.Route) Item {
 // SavedItem builds the row for a saved connection.
 func SavedItem(c connections.Connection) Item {
 	desc := strings.Join(c.Tags, ", ")
+	typ := "tcp"
+	if c.UDP() {
+		typ = "udp"
+	}
 	return Item{
-		Name: c.Name, Type: "tcp", From: c.Destination, Description: desc,
+		Name: c.Name, Type: typ, From: c.Destination, Description: desc,
 		Command:    "pomerium-cli connections connect " + shellQuote(c.Name),
 		ListenAddr: c.ListenAddr, Saved: &c,
 	}

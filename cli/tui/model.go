@@ -464,7 +464,7 @@ func (m *Model) copyText(s string) {
 }
 
 // open acts on the selected row: an http route opens in the browser, a
-// tcp route or saved connection asks for the listen address.
+// tcp or udp route or saved connection asks for the listen address.
 func (m *Model) open() tea.Cmd {
 	it, ok := m.selected()
 	if !ok {
@@ -479,7 +479,7 @@ func (m *Model) open() tea.Cmd {
 			return nil
 		}
 		return func() tea.Msg { return openedMsg{url: it.From, err: open(ctx, it.From)} }
-	case "tcp":
+	case "tcp", "udp":
 		addr := m.opts.Listen
 		if addr == "" {
 			addr = it.ListenAddr

@@ -254,12 +254,21 @@ func TestErrorsInStatusLine(t *testing.T) {
 		waitScreen(t, tm, "7 of 7 routes")
 		final(t, tm)
 	})
-	t.Run("udp cannot be opened", func(t *testing.T) {
-		tm, _ := newTest(t, Options{})
+	t.Run("udp routes open like tcp ones", func(t *testing.T) {
+		st := &fakeStarter{started: make(chan struct{}), err: errors.New("udp test stop")}
+		tm, _ := newTest(t, Options{Tunnels: st})
 		waitScreen(t, tm, "7 of 7 routes")
 		tm.Type("dns")
 		tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
-		waitScreen(t, tm, "error: dns: udp routes cannot be opened here")
+		waitScreen(t, tm, "listen on:")
+		tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+		waitScreen(t, tm, "error: dns: udp test stop")
+		st.mu.Lock()
+		typ := st.item.Type
+		st.mu.Unlock()
+		if typ != "udp" {
+			t.Errorf("started item type %q; want udp", typ)
+		}
 		final(t, tm)
 	})
 }

@@ -1,17 +1,19 @@
 // Command demohelper is what scripts/demo.sh needs beyond bash, so the
 // demo runs on a machine with only Go: a headless "browser" that follows
-// a sign-in URL (cookie jar, trusting the dev CA), a free-port finder and
-// a TCP round-trip check.
+// a sign-in URL (cookie jar, trusting the dev CA), a free-port finder, a
+// TCP round-trip check and a JSON field picker for the API's answers.
 //
 //	demohelper browse URL          (DEMO_CA=<ca.pem>)
 //	demohelper freeport
 //	demohelper echo ADDR MESSAGE
+//	demohelper jsonget PATH < answer.json   (PATH: idToken, 0.id, name=echo.to.0)
 package main
 
 import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +21,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -52,6 +56,11 @@ func run(args []string) error {
 			return errors.New("echo needs ADDR MESSAGE")
 		}
 		return echo(args[1], args[2])
+	case "jsonget":
+		if len(args) != 2 {
+			return errors.New("jsonget needs PATH")
+		}
+		return jsonGet(os.Stdin, args[1])
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
@@ -110,5 +119,51 @@ func echo(addr, message string) error {
 		return fmt.Errorf("echo: got %q; want %q", got, message)
 	}
 	fmt.Println(string(got))
+	return nil
+}
+
+// jsonGet prints the string or number at path in the JSON document on r:
+// dot-separated segments, each an object key, an array index, or k=v for
+// the first array element whose field k is v.
+func jsonGet(r io.Reader, path string) error {
+	var v any
+	if err := json.NewDecoder(io.LimitReader(r, 8<<20)).Decode(&v); err != nil {
+		return fmt.Errorf("jsonget: reading JSON: %w", err)
+	}
+	for _, seg := range strings.Split(path, ".") {
+		switch t := v.(type) {
+		case map[string]any:
+			v = t[seg]
+		case []any:
+			if k, want, ok := strings.Cut(seg, "="); ok {
+				v = nil
+				for _, e := range t {
+					if m, _ := e.(map[string]any); m != nil && m[k] == want {
+						v = m
+						break
+					}
+				}
+				break
+			}
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(t) {
+				return fmt.Errorf("jsonget: %s: no element %q", path, seg)
+			}
+			v = t[i]
+		default:
+			v = nil
+		}
+		if v == nil {
+			return fmt.Errorf("jsonget: %s: nothing at %q", path, seg)
+		}
+	}
+	switch t := v.(type) {
+	case string:
+		fmt.Println(t)
+	case float64, bool:
+		fmt.Println(t)
+	default:
+		return fmt.Errorf("jsonget: %s is not a string or number", path)
+	}
 	return nil
 }

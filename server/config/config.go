@@ -50,9 +50,14 @@ type Config struct {
 	CookieSecret                        string // base64, 32 bytes
 	CookieExpire                        time.Duration
 	ProgrammaticRedirectDomainWhitelist []string
-	Routes                              []Route
-	Storage                             Storage // data_dir, databroker_storage_*
-	Limits                              Limits  // timeout_*, max_connections, max_header_bytes
+	// APIAdmins may call the management API with their session: emails,
+	// IdP user ids or group names.
+	APIAdmins []string
+	Routes    []Route
+
+	Settings         // top_keys.go
+	Storage  Storage // data_dir, databroker_storage_*
+	Limits   Limits  // timeout_*, max_connections, max_header_bytes
 }
 
 // Upstream is one `to` entry.

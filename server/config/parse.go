@@ -23,7 +23,7 @@ var topKeys = append([]string{
 	"address", "certificate_file", "certificate_key_file",
 	"idp_provider_url", "idp_client_id", "idp_client_secret", "idp_scopes",
 	"shared_secret", "cookie_secret", "cookie_expire",
-	"programmatic_redirect_domain_whitelist", "routes",
+	"programmatic_redirect_domain_whitelist", "api_admins", "routes",
 	"data_dir", "databroker_storage_type", "databroker_storage_connection_string",
 }, limitKeys...)
 
@@ -39,7 +39,40 @@ func Parse(data []byte) (*Config, error) { return ParseEnv(data, nil) }
 
 // ParseEnv is Parse with environment overrides (see LoadEnv).
 func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
-	env := envOverrides(topKeys, lookup)
+	cfg := &Config{}
+	var routes *yaml.Node
+	fields := map[string]fieldFn{
+		"address":                                str(&cfg.Address),
+		"certificate_file":                       str(&cfg.CertificateFile),
+		"certificate_key_file":                   str(&cfg.CertificateKeyFile),
+		"idp_provider_url":                       str(&cfg.IdpProviderURL),
+		"idp_client_id":                          str(&cfg.IdpClientID),
+		"idp_client_secret":                      str(&cfg.IdpClientSecret),
+		"idp_scopes":                             strList(&cfg.IdpScopes, true),
+		"shared_secret":                          str(&cfg.SharedSecret),
+		"cookie_secret":                          str(&cfg.CookieSecret),
+		"cookie_expire":                          duration(&cfg.CookieExpire, nil),
+		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
+		"api_admins":                             strList(&cfg.APIAdmins, true),
+		"routes": func(n *yaml.Node) error {
+			if routes != nil {
+				return errors.New("set routes or its old name policy, not both")
+			}
+			routes = n
+			return nil
+		},
+	}
+	// More top-level keys, each group in a file of its own: add one line.
+	cfg.settingsFields(fields, &routes)
+	maps.Copy(fields, cfg.Storage.fields())
+	maps.Copy(fields, limitFields(&cfg.Limits))
+	keys := slices.Concat(topKeys, settingsTopKeys)
+	for k := range fields {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	env := envOverrides(keys, lookup)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -63,28 +96,16 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 	if root.Kind == yaml.MappingNode {
 		applyEnv(root, env)
 	}
-	cfg := &Config{}
-	var routes *yaml.Node
-	fields := map[string]fieldFn{
-		"address":                                str(&cfg.Address),
-		"certificate_file":                       str(&cfg.CertificateFile),
-		"certificate_key_file":                   str(&cfg.CertificateKeyFile),
-		"idp_provider_url":                       str(&cfg.IdpProviderURL),
-		"idp_client_id":                          str(&cfg.IdpClientID),
-		"idp_client_secret":                      str(&cfg.IdpClientSecret),
-		"idp_scopes":                             strList(&cfg.IdpScopes, true),
-		"shared_secret":                          str(&cfg.SharedSecret),
-		"cookie_secret":                          str(&cfg.CookieSecret),
-		"cookie_expire":                          duration(&cfg.CookieExpire, nil),
-		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
-		"routes":                                 func(n *yaml.Node) error { routes = n; return nil },
+	if err := decodeMapWith(root, keys, fields, unsupportedTopKeys); err != nil {
+		return nil, err
 	}
-	maps.Copy(fields, cfg.Storage.fields())
-	maps.Copy(fields, limitFields(&cfg.Limits))
-	if err := decodeMap(root, topKeys, fields); err != nil {
+	if err := cfg.applySecretFiles(); err != nil {
 		return nil, err
 	}
 	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.validateSettings(); err != nil {
 		return nil, err
 	}
 	if routes != nil && !yamlnode.IsNull(routes) {
@@ -92,7 +113,7 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 			return nil, fmt.Errorf("routes: want a list of routes (- from: ... to: ...), got %s", yamlnode.KindName(routes))
 		}
 		for i, rn := range routes.Content {
-			r, err := parseRoute(yamlnode.Resolve(rn))
+			r, err := parseRoute(yamlnode.Resolve(rn), &cfg.Settings)
 			if err != nil {
 				return nil, fmt.Errorf("routes[%d]%s: %w", i, fromLabel(yamlnode.Resolve(rn)), err)
 			}
@@ -185,8 +206,9 @@ func DecodeSecret(s string) []byte {
 	return nil
 }
 
-func parseRoute(n *yaml.Node) (Route, error) {
+func parseRoute(n *yaml.Node, global *Settings) (Route, error) {
 	var r Route
+	var passSet bool
 	var to []string
 	fields := map[string]fieldFn{
 		"from":                                str(&r.From),
@@ -202,15 +224,19 @@ func parseRoute(n *yaml.Node) (Route, error) {
 		"allowed_users":                       strList(&r.AllowedUsers, false),
 		"allowed_domains":                     strList(&r.AllowedDomains, false),
 		"allowed_idp_claims":                  claimMap(&r.AllowedIDPClaims),
-		"pass_identity_headers":               boolean(&r.PassIdentityHeaders),
-		"allow_websockets":                    boolean(&r.AllowWebsockets),
-		"timeout":                             duration(&r.Timeout, &r.timeoutSet),
-		"idle_timeout":                        duration(&r.IdleTimeout, &r.idleTimeoutSet),
+		"pass_identity_headers": func(n *yaml.Node) error {
+			passSet = !yamlnode.IsNull(n)
+			return boolean(&r.PassIdentityHeaders)(n)
+		},
+		"allow_websockets": boolean(&r.AllowWebsockets),
+		"timeout":          duration(&r.Timeout, &r.timeoutSet),
+		"idle_timeout":     duration(&r.IdleTimeout, &r.idleTimeoutSet),
 	}
 	r.settingFields(fields)
 	if err := decodeMapWith(n, allRouteKeys(), fields, unsupportedRouteKeys); err != nil {
 		return Route{}, err
 	}
+	r.applyGlobal(global, passSet)
 	if err := r.validateFrom(); err != nil {
 		return Route{}, fmt.Errorf("from: %w", err)
 	}

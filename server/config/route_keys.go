@@ -293,6 +293,16 @@ func (r *Route) buildUpstreamTLS() error {
 	if any && !usesTLS && r.Type == "http" {
 		return errors.New("tls_* upstream settings need an https:// upstream in to")
 	}
+	if roots == nil && len(s.UpstreamRoots) > 0 && usesTLS {
+		// certificate_authority adds to the system roots.
+		if roots, err = x509.SystemCertPool(); err != nil || roots == nil {
+			roots = x509.NewCertPool()
+		}
+		if !roots.AppendCertsFromPEM(s.UpstreamRoots) {
+			return errors.New("certificate_authority: no CERTIFICATE in the PEM")
+		}
+		any = true
+	}
 	if !any {
 		return nil
 	}

@@ -52,6 +52,12 @@ type RouteSettings struct {
 	LBPolicy     string // ROUND_ROBIN (default), LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV
 	HealthChecks []HealthCheck
 
+	// Copied from the top-level settings by Parse.
+	JWTClaimsHeaders  []string
+	SkipXFFAppend     bool
+	XFFNumTrustedHops int
+	UpstreamRoots     []byte // PEM: certificate_authority, trusted with the system roots
+
 	// Derived by validation.
 	RegexRE                *regexp.Regexp
 	RegexRewriteRE         *regexp.Regexp

@@ -63,7 +63,7 @@ func (u *Upstream) Begin() (end func()) {
 func poolKey(r *config.Route) string {
 	s := fmt.Sprintf("%s|%s|%q|%v|%q|%q|%q|%q|%q|%q|%v|%+v|", r.Type, r.LBPolicy, r.TLSServerName, r.TLSSkipVerify,
 		r.TLSCustomCA, r.TLSCustomCAFile, r.TLSClientCert, r.TLSClientKey, r.TLSClientCertFile, r.TLSClientKeyFile,
-		r.TLSUpstreamAllowRenegotiation, r.HealthChecks)
+		r.TLSUpstreamAllowRenegotiation, r.HealthChecks) + fmt.Sprintf("%x|", r.UpstreamRoots)
 	for _, u := range r.To {
 		s += fmt.Sprintf("%s,%d|", u.URL, u.Weight)
 	}

@@ -124,3 +124,28 @@ func (l *Live) Close() {
 	defer l.mu.Unlock()
 	l.cur.Load().retire(nil)
 }
+
+// Replace sets the source called name and rebuilds; when the rebuild
+// fails the previous source is put back, so the table and its sources
+// stay as they were.
+func (l *Live) Replace(ctx context.Context, name string, src Source) error {
+	l.mu.Lock()
+	prev, had := l.sources[name]
+	if !had {
+		l.order = append(l.order, name)
+	}
+	l.sources[name] = src
+	l.mu.Unlock()
+	err := l.Rebuild(ctx)
+	if err != nil {
+		l.mu.Lock()
+		if had {
+			l.sources[name] = prev
+		} else {
+			delete(l.sources, name)
+			l.order = slices.DeleteFunc(l.order, func(n string) bool { return n == name })
+		}
+		l.mu.Unlock()
+	}
+	return err
+}

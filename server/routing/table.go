@@ -139,3 +139,14 @@ func (t *Table) retire(next *Table) {
 		}
 	}
 }
+
+// WantsClientCert reports whether an https route on host asks for a
+// client certificate (tls_downstream_client_ca).
+func (t *Table) WantsClientCert(host string) bool {
+	for _, rt := range t.http {
+		if rt.DownstreamClientCAs != nil && strings.EqualFold(rt.FromURL.Hostname(), host) {
+			return true
+		}
+	}
+	return false
+}

@@ -10,6 +10,10 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/porthole-dev/porthole/server"
+	"github.com/porthole-dev/porthole/server/config"
+	"github.com/porthole-dev/porthole/server/store"
 )
 
 func TestRunRejectsBadInput(t *testing.T) {
@@ -114,5 +118,57 @@ func TestConfigCheck(t *testing.T) {
 	code := Run(context.Background(), NewFactory(nil, &out, &stderr), []string{"config", "check", good})
 	if code != ExitError || !strings.Contains(stderr.String(), "missing.pem") {
 		t.Errorf("missing certificate: got exit %d, stderr %q; want 1 naming missing.pem", code, stderr.String())
+	}
+}
+
+// TestAPIUserCreate: the token, and nothing else, goes to stdout.
+func TestAPIUserCreate(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	secret := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	if err := os.WriteFile(cfg, []byte("address: 127.0.0.1:1\nshared_secret: "+secret+"\ndata_dir: "+dir+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, stderr bytes.Buffer
+	code := Run(context.Background(), NewFactory(nil, &out, &stderr), []string{"api-user", "create", "--config", cfg, "ci"})
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr %q", code, stderr.String())
+	}
+	tok := strings.TrimSuffix(out.String(), "\n")
+	if id, secret, ok := strings.Cut(tok, "."); !ok || id == "" || len(secret) < 40 || strings.ContainsAny(tok, " \n") {
+		t.Errorf("stdout %q; want one token line ID.SECRET", out.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr %q; want nothing", stderr.String())
+	}
+	// The store the server would open holds the user, with a hash only.
+	loaded, err := config.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := server.OpenStore(context.Background(), loaded, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, sec, _ := strings.Cut(tok, ".")
+	u, err := store.APIUsers.Get(context.Background(), st, id)
+	st.Close()
+	if err != nil || u.Name != "ci" || !store.CheckSecret(u.SecretHash, sec) || strings.Contains(u.SecretHash, sec) {
+		t.Errorf("stored user %+v, %v; want ci with only a hash of the token's secret", u, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"api-user", "create", "--config", cfg}, ExitUsage, "exactly one NAME"},
+		{[]string{"api-user", "create", "ci"}, ExitUsage, "--config FILE"},
+		{[]string{"api-user", "create", "--config", cfg, ""}, ExitError, "name"},
+	} {
+		out.Reset()
+		stderr.Reset()
+		if code := Run(context.Background(), NewFactory(nil, &out, &stderr), tc.args); code != tc.code || !strings.Contains(stderr.String(), tc.want) || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit %d mentioning %q and no stdout", tc.args, code, stderr.String(), out.String(), tc.code, tc.want)
+		}
 	}
 }

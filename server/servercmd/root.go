@@ -25,6 +25,7 @@ dev users, sample upstreams and routes.`,
 		SilenceUsage:  true,
 		Args:          noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.logLevelSet = cmd.Flags().Changed("log-level")
 			return serveRun(cmd.Context(), opts)
 		},
 	}
@@ -40,6 +41,7 @@ dev users, sample upstreams and routes.`,
 	root.AddCommand(
 		newCmdConfig(f),
 		newCmdVersion(f),
+		newCmdAPIUser(f),
 	)
 	return root
 }

@@ -27,6 +27,8 @@ type serveOptions struct {
 	autoLogin string
 	devUsers  []devidp.User
 	logLevel  string
+	// logLevelSet: --log-level was given (it beats the config's log_level).
+	logLevelSet bool
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command) {
@@ -79,9 +81,7 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", o.logLevel)}
 	}
-	log := slog.New(slog.NewTextHandler(o.f.ErrOut, &slog.HandlerOptions{Level: level}))
-
-	opts := server.Options{Logger: log, Banner: o.f.ErrOut, Dev: o.dev, DevAutoLogin: o.autoLogin, Address: o.address, DataDir: o.dataDir}
+	opts := server.Options{Banner: o.f.ErrOut, Dev: o.dev, DevAutoLogin: o.autoLogin, Address: o.address, DataDir: o.dataDir}
 	if o.f.ConfigFile != "" {
 		cfg, err := o.f.LoadConfig("")
 		if err != nil {
@@ -89,7 +89,16 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 		}
 		opts.Config = cfg
 		opts.ConfigFile = o.f.ConfigFile
+		// The config's log_level applies unless --log-level was given.
+		if cfg.LogLevel != "" && !o.logLevelSet {
+			level.UnmarshalText([]byte(cfg.LogLevel))
+		}
 	}
+	// A LevelVar, so that the management API's logLevel setting applies live.
+	lv := new(slog.LevelVar)
+	lv.Set(level)
+	log := slog.New(slog.NewTextHandler(o.f.ErrOut, &slog.HandlerOptions{Level: lv}))
+	opts.Logger, opts.LogLevel = log, lv
 	if o.dev {
 		if opts.Address == "" {
 			opts.Address = "127.0.0.1:8443"
@@ -106,6 +115,7 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 			opts.DevUsers = append(append([]devidp.User{}, devidp.DefaultUsers...), o.devUsers...)
 		}
 	} else if opts.Address == "" {
+		opts.AddressFromConfig = true
 		opts.Address = opts.Config.Address
 		if opts.Address == "" {
 			opts.Address = config.DefaultAddress

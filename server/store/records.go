@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Meta is what every record carries. The store fills it in: ID when empty
 // (NewID), CreatedAt on the first write, UpdatedAt and Version on every
@@ -104,44 +107,53 @@ func (*ServiceAccount) secrets() []*string { return nil }
 // strings ("30s").
 type Route struct {
 	Meta
-	NamespaceID                    string            `json:"namespaceId,omitempty"`
-	Name                           string            `json:"name"`
-	Description                    string            `json:"description,omitempty"`
-	LogoURL                        string            `json:"logoUrl,omitempty"`
-	From                           string            `json:"from"`
-	To                             []string          `json:"to,omitempty"`
-	Prefix                         string            `json:"prefix,omitempty"`
-	Path                           string            `json:"path,omitempty"`
-	Regex                          string            `json:"regex,omitempty"`
-	PrefixRewrite                  string            `json:"prefixRewrite,omitempty"`
-	RegexRewritePattern            string            `json:"regexRewritePattern,omitempty"`
-	RegexRewriteSubstitution       string            `json:"regexRewriteSubstitution,omitempty"`
-	HostRewrite                    string            `json:"hostRewrite,omitempty"`
-	HostRewriteHeader              string            `json:"hostRewriteHeader,omitempty"`
-	RegexPriorityOrder             int64             `json:"regexPriorityOrder,omitempty"`
-	Timeout                        string            `json:"timeout,omitempty"`
-	IdleTimeout                    string            `json:"idleTimeout,omitempty"`
-	AllowWebsockets                bool              `json:"allowWebsockets,omitempty"`
-	AllowSPDY                      bool              `json:"allowSpdy,omitempty"`
-	TLSSkipVerify                  bool              `json:"tlsSkipVerify,omitempty"`
-	TLSUpstreamServerName          string            `json:"tlsUpstreamServerName,omitempty"`
-	TLSDownstreamServerName        string            `json:"tlsDownstreamServerName,omitempty"`
-	TLSCustomCAKeyPairID           string            `json:"tlsCustomCaKeyPairId,omitempty"`
-	TLSClientKeyPairID             string            `json:"tlsClientKeyPairId,omitempty"`
-	TLSDownstreamClientCAKeyPairID string            `json:"tlsDownstreamClientCaKeyPairId,omitempty"`
-	TLSUpstreamAllowRenegotiation  bool              `json:"tlsUpstreamAllowRenegotiation,omitempty"`
-	SetRequestHeaders              map[string]string `json:"setRequestHeaders,omitempty"`
-	SetResponseHeaders             map[string]string `json:"setResponseHeaders,omitempty"`
-	RemoveRequestHeaders           []string          `json:"removeRequestHeaders,omitempty"`
-	PreserveHostHeader             bool              `json:"preserveHostHeader,omitempty"`
-	PassIdentityHeaders            bool              `json:"passIdentityHeaders,omitempty"`
-	KubernetesServiceAccountToken  string            `json:"kubernetesServiceAccountToken,omitempty"` // encrypted
-	ShowErrorDetails               bool              `json:"showErrorDetails,omitempty"`
-	LoadBalancingPolicy            string            `json:"loadBalancingPolicy,omitempty"`
-	JWTIssuerFormat                string            `json:"jwtIssuerFormat,omitempty"`
-	IdentityProviderClientID       string            `json:"identityProviderClientId,omitempty"`
-	IdentityProviderClientSecret   string            `json:"identityProviderClientSecret,omitempty"` // encrypted
-	PolicyIDs                      []string          `json:"policyIds,omitempty"`
+	NamespaceID                      string   `json:"namespaceId,omitempty"`
+	Name                             string   `json:"name"`
+	Description                      string   `json:"description,omitempty"`
+	LogoURL                          string   `json:"logoUrl,omitempty"`
+	From                             string   `json:"from"`
+	To                               []string `json:"to,omitempty"`
+	Prefix                           string   `json:"prefix,omitempty"`
+	Path                             string   `json:"path,omitempty"`
+	Regex                            string   `json:"regex,omitempty"`
+	PrefixRewrite                    string   `json:"prefixRewrite,omitempty"`
+	RegexRewritePattern              string   `json:"regexRewritePattern,omitempty"`
+	RegexRewriteSubstitution         string   `json:"regexRewriteSubstitution,omitempty"`
+	HostRewrite                      string   `json:"hostRewrite,omitempty"`
+	HostRewriteHeader                string   `json:"hostRewriteHeader,omitempty"`
+	HostPathRegexRewritePattern      string   `json:"hostPathRegexRewritePattern,omitempty"`
+	HostPathRegexRewriteSubstitution string   `json:"hostPathRegexRewriteSubstitution,omitempty"`
+	// Response, Redirect, RewriteResponseHeaders and HealthCheck are the
+	// API's JSON objects as written (the route parser checks them).
+	Response                                  json.RawMessage   `json:"response,omitempty"`
+	Redirect                                  json.RawMessage   `json:"redirect,omitempty"`
+	RewriteResponseHeaders                    json.RawMessage   `json:"rewriteResponseHeaders,omitempty"`
+	HealthCheck                               json.RawMessage   `json:"healthCheck,omitempty"`
+	EnableGoogleCloudServerlessAuthentication bool              `json:"enableGoogleCloudServerlessAuthentication,omitempty"`
+	RegexPriorityOrder                        int64             `json:"regexPriorityOrder,omitempty"`
+	Timeout                                   string            `json:"timeout,omitempty"`
+	IdleTimeout                               string            `json:"idleTimeout,omitempty"`
+	AllowWebsockets                           bool              `json:"allowWebsockets,omitempty"`
+	AllowSPDY                                 bool              `json:"allowSpdy,omitempty"`
+	TLSSkipVerify                             bool              `json:"tlsSkipVerify,omitempty"`
+	TLSUpstreamServerName                     string            `json:"tlsUpstreamServerName,omitempty"`
+	TLSDownstreamServerName                   string            `json:"tlsDownstreamServerName,omitempty"`
+	TLSCustomCAKeyPairID                      string            `json:"tlsCustomCaKeyPairId,omitempty"`
+	TLSClientKeyPairID                        string            `json:"tlsClientKeyPairId,omitempty"`
+	TLSDownstreamClientCAKeyPairID            string            `json:"tlsDownstreamClientCaKeyPairId,omitempty"`
+	TLSUpstreamAllowRenegotiation             bool              `json:"tlsUpstreamAllowRenegotiation,omitempty"`
+	SetRequestHeaders                         map[string]string `json:"setRequestHeaders,omitempty"`
+	SetResponseHeaders                        map[string]string `json:"setResponseHeaders,omitempty"`
+	RemoveRequestHeaders                      []string          `json:"removeRequestHeaders,omitempty"`
+	PreserveHostHeader                        bool              `json:"preserveHostHeader,omitempty"`
+	PassIdentityHeaders                       bool              `json:"passIdentityHeaders,omitempty"`
+	KubernetesServiceAccountToken             string            `json:"kubernetesServiceAccountToken,omitempty"` // encrypted
+	ShowErrorDetails                          bool              `json:"showErrorDetails,omitempty"`
+	LoadBalancingPolicy                       string            `json:"loadBalancingPolicy,omitempty"`
+	JWTIssuerFormat                           string            `json:"jwtIssuerFormat,omitempty"`
+	IdentityProviderClientID                  string            `json:"identityProviderClientId,omitempty"`
+	IdentityProviderClientSecret              string            `json:"identityProviderClientSecret,omitempty"` // encrypted
+	PolicyIDs                                 []string          `json:"policyIds,omitempty"`
 }
 
 func (*Route) kind() Kind   { return KindRoute }

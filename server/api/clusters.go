@@ -1,0 +1,283 @@
+package api
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/porthole-dev/porthole/server/store"
+)
+
+// Organization is the reference's organization; a server has one.
+type Organization struct {
+	CreatedAt        string `json:"createdAt"`
+	ID               string `json:"id"`
+	JoinedAt         string `json:"joinedAt"`
+	Name             string `json:"name"`
+	OrganizationType string `json:"organizationType"`
+	OwnerUserID      string `json:"ownerUserId"`
+	Role             string `json:"role"`
+	UpdatedAt        string `json:"updatedAt"`
+}
+
+// Cluster is the reference's cluster: this server and its replicas.
+type Cluster struct {
+	ID                      string         `json:"id"`
+	CreatedAt               string         `json:"createdAt"`
+	UpdatedAt               string         `json:"updatedAt"`
+	Name                    string         `json:"name"`
+	ManualOverrideIPAddress string         `json:"manualOverrideIpAddress"`
+	FQDN                    string         `json:"fqdn"`
+	AutoDetectIPAddress     string         `json:"autoDetectIpAddress"`
+	NamespaceID             string         `json:"namespaceId"`
+	HasFailingHealthChecks  bool           `json:"hasFailingHealthChecks"`
+	MinReplicaVersion       string         `json:"minReplicaVersion"`
+	Domain                  string         `json:"domain"`
+	OnboardingStatus        string         `json:"onboardingStatus"`
+	ImportStatus            map[string]any `json:"importStatus"`
+}
+
+// Namespace is the reference's namespace; a server has one.
+type Namespace struct {
+	ID        string `json:"id"`
+	CreatedAt string `json:"createdAt"`
+	UpdatedAt string `json:"updatedAt"`
+	Name      string `json:"name"`
+	ParentID  string `json:"parentId"`
+	Type      string `json:"type"`
+}
+
+func (a *API) namespace(ctx context.Context) (*store.Namespace, error) {
+	return store.Namespaces.Get(ctx, a.st, NamespaceID)
+}
+
+func (a *API) organization(ctx context.Context) (Organization, error) {
+	ns, err := a.namespace(ctx)
+	if err != nil {
+		return Organization{}, err
+	}
+	return Organization{CreatedAt: formatTime(ns.CreatedAt), ID: OrganizationID, JoinedAt: formatTime(ns.CreatedAt),
+		Name: "default", OrganizationType: "professional", OwnerUserID: caller(ctx).UserID, Role: "admin",
+		UpdatedAt: formatTime(ns.CreatedAt)}, nil
+}
+
+func (a *API) listOrganizations(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.organization(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, []Organization{org})
+	return nil
+}
+
+func (a *API) getOrganization(w http.ResponseWriter, r *http.Request) error {
+	org, err := a.organization(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, org)
+	return nil
+}
+
+func (a *API) cluster(ctx context.Context) (Cluster, error) {
+	ns, err := a.namespace(ctx)
+	if err != nil {
+		return Cluster{}, err
+	}
+	host, _, err := net.SplitHostPort(a.opts.Address)
+	if err != nil {
+		host = a.opts.Address
+	}
+	c := Cluster{ID: ClusterID, CreatedAt: formatTime(ns.CreatedAt), UpdatedAt: formatTime(ns.UpdatedAt), Name: ns.Name,
+		FQDN: a.opts.Address, Domain: host, NamespaceID: NamespaceID, OnboardingStatus: "complete", ImportStatus: map[string]any{}}
+	if ip := net.ParseIP(host); ip != nil {
+		c.AutoDetectIPAddress = ip.String()
+	}
+	reps, err := a.replicas(ctx)
+	if err != nil {
+		return Cluster{}, err
+	}
+	for _, rep := range reps {
+		if !rep.Healthy {
+			c.HasFailingHealthChecks = true
+		}
+		if c.MinReplicaVersion == "" || rep.Version < c.MinReplicaVersion {
+			c.MinReplicaVersion = rep.Version
+		}
+	}
+	return c, nil
+}
+
+func (a *API) replicas(ctx context.Context) ([]Replica, error) {
+	if a.opts.Replicas != nil {
+		return a.opts.Replicas(ctx)
+	}
+	host, _ := os.Hostname()
+	healthy := a.st.Ping(ctx) == nil
+	return []Replica{{ID: "self", Hostname: host, Address: a.opts.Address, Version: "dev",
+		LastSeen: a.now(), Healthy: healthy}}, nil
+}
+
+func (a *API) listClusters(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.cluster(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, []Cluster{c})
+	return nil
+}
+
+func (a *API) checkCluster(r *http.Request) error {
+	if id := r.PathValue("clusterId"); id != ClusterID {
+		return notFound("cluster", id)
+	}
+	return nil
+}
+
+func (a *API) getCluster(w http.ResponseWriter, r *http.Request) error {
+	if err := a.checkCluster(r); err != nil {
+		return err
+	}
+	c, err := a.cluster(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+type updateClusterRequest struct {
+	Name                    string `json:"name"`
+	ManualOverrideIPAddress string `json:"manualOverrideIpAddress"`
+}
+
+// updateCluster renames the cluster (the namespace record keeps the name).
+func (a *API) updateCluster(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	if err := a.checkCluster(r); err != nil {
+		return err
+	}
+	var req updateClusterRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	if err := checkName("name", req.Name); err != nil {
+		return err
+	}
+	if req.ManualOverrideIPAddress != "" {
+		return fieldError("manualOverrideIpAddress", "not supported by this server: clients reach it at its own address (%s)", a.opts.Address)
+	}
+	err := a.change(ctx, func(c *changeTx) error {
+		ns, err := store.Namespaces.Get(ctx, c.tx, NamespaceID)
+		if err != nil {
+			return err
+		}
+		ns.Name = req.Name
+		if err := store.Namespaces.Put(ctx, c.tx, ns); err != nil {
+			return err
+		}
+		return c.log("update", "namespace", ns.ID, ns.Name)
+	})
+	if err != nil {
+		return err
+	}
+	cl, err := a.cluster(ctx)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, cl)
+	return nil
+}
+
+func errOneCluster() error {
+	return errorf(http.StatusConflict, "a server is one cluster (%q); to grow it, start another replica on the same store", ClusterID)
+}
+
+func (a *API) createCluster(w http.ResponseWriter, r *http.Request) error { return errOneCluster() }
+
+func (a *API) deleteCluster(w http.ResponseWriter, r *http.Request) error {
+	if err := a.checkCluster(r); err != nil {
+		return err
+	}
+	return errOneCluster()
+}
+
+func (a *API) listReplicas(w http.ResponseWriter, r *http.Request) error {
+	if err := a.checkCluster(r); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	var start, end time.Time
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"startTime", &start}, {"endTime", &end}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return errorf(http.StatusBadRequest, "%s: want an RFC 3339 time like 2024-01-17T20:07:47Z, got %q", p.name, v)
+			}
+			*p.dst = t
+		}
+	}
+	reps, err := a.replicas(r.Context())
+	if err != nil {
+		return err
+	}
+	out := []Replica{}
+	for _, rep := range reps {
+		if !start.IsZero() && rep.LastSeen.Before(start) || !end.IsZero() && rep.StartedAt.After(end) {
+			continue
+		}
+		out = append(out, rep)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// HealthCheck is one replica's health.
+type HealthCheck struct {
+	ReplicaID string `json:"replicaId"`
+	Name      string `json:"name"`
+	Status    string `json:"status"` // "ok" or "failing"
+	Message   string `json:"message,omitempty"`
+	CheckedAt string `json:"checkedAt"`
+}
+
+func (a *API) clusterHealth(w http.ResponseWriter, r *http.Request) error {
+	if err := a.checkCluster(r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	reps, err := a.replicas(ctx)
+	if err != nil {
+		return err
+	}
+	out := []HealthCheck{}
+	for _, rep := range reps {
+		hc := HealthCheck{ReplicaID: rep.ID, Name: "replica", Status: "ok", CheckedAt: formatTime(rep.LastSeen)}
+		if !rep.Healthy {
+			hc.Status, hc.Message = "failing", "no heartbeat or no store connection"
+		}
+		out = append(out, hc)
+	}
+	storeCheck := HealthCheck{ReplicaID: "self", Name: "store", Status: "ok", CheckedAt: formatTime(a.now())}
+	if err := a.st.Ping(ctx); err != nil {
+		storeCheck.Status = "failing"
+	}
+	out = append(out, storeCheck)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (a *API) listNamespaces(w http.ResponseWriter, r *http.Request) error {
+	ns, err := a.namespace(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, []Namespace{{ID: ns.ID, CreatedAt: formatTime(ns.CreatedAt), UpdatedAt: formatTime(ns.UpdatedAt),
+		Name: ns.Name, ParentID: "", Type: "cluster"}})
+	return nil
+}
