@@ -38,7 +38,7 @@ func (s *Server) baseURL(r *http.Request) string {
 // redirect.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *routing.Route, signIn func(), staleSignIn bool) (auth, bool) {
 	a := s.authenticate(r)
-	dec := rt.Policy.Evaluate(a.identity())
+	dec := rt.Policy.EvaluateRequest(a.identity(), policyRequest(r, rt))
 	switch {
 	case dec == policy.Allow:
 		return a, true
@@ -60,7 +60,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *routing.R
 			user = a.session.Email
 		}
 		s.log.Info("refused: policy denies", "route", rt.Name, "user", user)
-		http.Error(w, "access to "+rt.Name+" is denied by its policy", http.StatusForbidden)
+		forbidden(w, rt)
 	}
 	return a, false
 }
