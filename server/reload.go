@@ -145,6 +145,14 @@ func (s *Server) Addr() net.Addr {
 	return s.ln.Addr()
 }
 
+// notifyHUP registers for SIGHUP before Serve reports serving, so a
+// signal sent from then on reloads rather than kills the process.
+func notifyHUP() chan os.Signal {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	return hup
+}
+
 // startWatch watches the config file's directory, from New on, so no
 // edit made after New returns is missed. The directory is watched, not
 // the file: editors and Kubernetes replace the file by rename, which a
@@ -166,9 +174,7 @@ func (s *Server) startWatch() {
 // watchConfig reloads on SIGHUP and when the config file changes, until
 // ctx ends. Events that leave the file's bytes as last applied are
 // ignored.
-func (s *Server) watchConfig(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+func (s *Server) watchConfig(ctx context.Context, hup chan os.Signal) {
 	defer signal.Stop(hup)
 	var events chan fsnotify.Event
 	var errs chan error

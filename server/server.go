@@ -288,7 +288,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.mu.Lock()
 		s.stopWatch = cancel
 		s.mu.Unlock()
-		go s.watchConfig(wctx)
+		go s.watchConfig(wctx, notifyHUP())
 	}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
