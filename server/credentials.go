@@ -92,7 +92,7 @@ func (s *Server) authenticate(r *http.Request) auth {
 // read as a Pomerium name, is gone.
 func stripCredentials(h http.Header, u *url.URL) {
 	for k := range h {
-		if isProxyHeader(k) {
+		if isProxyHeader(k) || isForwardedSpelling(k) {
 			delete(h, k)
 		}
 	}
@@ -139,6 +139,18 @@ func stripCredentials(h http.Header, u *url.URL) {
 func isProxyHeader(name string) bool {
 	n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "_", "-"))
 	return strings.HasPrefix(n, "x-pomerium-") || n == "x-pomerium"
+}
+
+// isForwardedSpelling reports whether a header name is another spelling
+// (underscores) of an X-Forwarded-* header the proxy sets itself: the
+// proxy replaces the real ones, but a CGI upstream would read
+// X_Forwarded_For as the client address too.
+func isForwardedSpelling(name string) bool {
+	if !strings.Contains(name, "_") {
+		return false
+	}
+	n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "_", "-"))
+	return strings.HasPrefix(n, "x-forwarded-")
 }
 
 // isProxyCookie reports whether a cookie name, as some parser may see

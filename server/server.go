@@ -411,6 +411,9 @@ func (s *Server) Handler() http.Handler {
 			s.handleConnectUDP(w, r)
 			return
 		}
+		if isH2WebSocket(r) {
+			w, r = asH1WebSocket(w, r)
+		}
 		if misdirected(r) {
 			writeMisdirected(w, r)
 			return
