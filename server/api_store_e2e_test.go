@@ -3,8 +3,8 @@ package server_test
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"crypto/x509"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
@@ -30,7 +30,7 @@ func createEchoRoute(t *testing.T, z *zero, d *testutil.DevServer, authority, ec
 	}
 	var pol, rt map[string]any
 	z.do("POST", "/organizations/"+org+"/policies", map[string]any{"namespaceId": ns, "name": "dev " + authority, "enforced": false,
-		"ppl": map[string]any{"allow": map[string]any{"or": []any{map[string]any{"email": map[string]any{"is": "dev@example.com"}}}}},
+		"ppl":         map[string]any{"allow": map[string]any{"or": []any{map[string]any{"email": map[string]any{"is": "dev@example.com"}}}}},
 		"description": "", "explanation": "", "remediation": ""}, 201, &pol)
 	z.do("POST", "/organizations/"+org+"/routes", map[string]any{"namespaceId": ns, "name": authority,
 		"from": "tcp+https://" + d.Addr + "/" + authority, "to": []string{echoTo}, "policyIds": []any{pol["id"]}}, 201, &rt)

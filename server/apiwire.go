@@ -159,7 +159,6 @@ func levelName(l slog.Level) string {
 	return "error"
 }
 
-
 // OpenStore opens the store a server with cfg would use (dataDir as
 // --data-dir), for commands that change it while the server runs or not
 // (pomerium-server api-user create).

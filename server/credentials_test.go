@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/porthole-dev/porthole/server/authn"
 )
 
 // hostileCookies are spellings of the session cookie; each line must
@@ -46,11 +48,11 @@ func TestStripCredentialsCookieSpellings(t *testing.T) {
 func TestStripCredentialsAuthenticatedCookieIsStripped(t *testing.T) {
 	for _, line := range hostileCookies {
 		r := &http.Request{Header: http.Header{"Cookie": {line}}}
-		if c, err := r.Cookie(sessionCookie); err != nil || c.Value == "" {
+		if c, err := r.Cookie(authn.SessionCookie); err != nil || c.Value == "" {
 			continue
 		}
 		stripCredentials(r.Header, nil)
-		if c, err := r.Cookie(sessionCookie); err == nil {
+		if c, err := r.Cookie(authn.SessionCookie); err == nil {
 			t.Errorf("Cookie %q authenticates and still carries %s=%q upstream", line, c.Name, c.Value)
 		}
 	}
@@ -61,7 +63,7 @@ func TestStripCredentialsHeaderSpellings(t *testing.T) {
 		"X-Pomerium-Claim-Email", "x-pomerium-claim-email", "X_Pomerium_Claim_Email", "x_pomerium_claim_email",
 		"X-Pomerium_Claim-Email", "X_POMERIUM_CLAIM_EMAIL", "X-Pomerium-Jwt-Assertion", "X_Pomerium_Jwt_Assertion",
 		"X-Pomerium-Authorization", "X_Pomerium_Authorization", "x_pomerium-authorization", "X-POMERIUM-CLAIM-GROUPS",
-		"X-Pomerium", "X_Pomerium",
+		"X-Pomerium", "X_Pomerium", "X_Forwarded_For", "x_forwarded_for", "X-Forwarded_Host", "X_FORWARDED_PROTO",
 	} {
 		h := http.Header{name: {"forged"}, "X-Other": {"1"}}
 		stripCredentials(h, nil)
@@ -69,9 +71,9 @@ func TestStripCredentialsHeaderSpellings(t *testing.T) {
 			t.Errorf("header %q: upstream gets %v; want only X-Other", name, h)
 		}
 	}
-	h := http.Header{"X-Pomeriumx": {"1"}, "Xpomerium-Claim": {"2"}}
+	h := http.Header{"X-Pomeriumx": {"1"}, "Xpomerium-Claim": {"2"}, "X-Forwarded-For": {"3"}}
 	stripCredentials(h, nil)
-	if len(h) != 2 {
+	if len(h) != 3 {
 		t.Errorf("look-alike headers: got %v; want both kept", h)
 	}
 }

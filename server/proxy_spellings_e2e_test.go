@@ -30,6 +30,7 @@ func TestReverseProxyStripsCredentialSpellings(t *testing.T) {
 		{"lower underscored header", http.Header{"Cookie": {"_pomerium=" + tok}, "x_pomerium_claim_groups": {"forged-group"}}},
 		{"mixed separators", http.Header{"Cookie": {"_pomerium=" + tok}, "X-Pomerium_Jwt_Assertion": {"forged"}}},
 		{"underscored authorization", http.Header{"X-Pomerium-Authorization": {tok}, "X_Pomerium_Authorization": {tok}}},
+		{"underscored forwarded-for", http.Header{"X_Forwarded_For": {"forged"}, "x_forwarded_host": {"forged"}}},
 	}
 	for _, proto := range []string{"h1", "h2"} {
 		c := apiClient(t, d)
@@ -57,7 +58,7 @@ func TestReverseProxyStripsCredentialSpellings(t *testing.T) {
 				decodeInto(t, body, &v)
 				for k, vals := range v.Headers {
 					n := strings.ToLower(strings.ReplaceAll(k, "_", "-"))
-					if !strings.HasPrefix(n, "x-pomerium-") {
+					if !strings.HasPrefix(n, "x-pomerium-") && !strings.HasPrefix(n, "x-forwarded-") {
 						continue
 					}
 					if strings.Contains(k, "_") || strings.Contains(strings.Join(vals, ","), "forged") || strings.Contains(strings.Join(vals, ","), "forged-group") {

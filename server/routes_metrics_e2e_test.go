@@ -76,7 +76,7 @@ func TestMetrics(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		e.do(e.client, "GET", e.url("web.localhost", "/"), nil)
 	}
-	e.do(e.client, "GET", e.url("localhost", "/.pomerium/callback?state=x&code=y"), nil) // no state cookie: a failure
+	e.do(e.client, "GET", e.url("localhost", "/oauth2/callback?state=x&code=y"), nil) // no state cookie: a failure
 	d := &testutil.DevServer{URL: &url.URL{Scheme: "https", Host: e.addr}, Addr: e.addr, CAPool: e.pki.pool()}
 	resp, conn, br := connectH1(t, d, "db.internal:5432", e.token("dev@example.com"))
 	if resp.StatusCode != 200 {
@@ -98,16 +98,16 @@ func TestMetrics(t *testing.T) {
 	pollUntil(t, 5e9, func() string {
 		_, after := scrape(t, addr, "metrics", "s3cret")
 		for name, want := range map[string]float64{
-			`porthole_proxy_requests_total{code="2xx",route="web"}`:         3,
-			`porthole_proxy_request_duration_seconds_count{route="web"}`:    3,
-			`porthole_tunnel_connections_total{route="db"}`:                 1,
-			`porthole_tunnel_connections_active{route="db"}`:                0,
-			`porthole_tunnel_bytes_total{direction="in",route="db"}`:        10,
-			`porthole_tunnel_bytes_total{direction="out",route="db"}`:       10,
-			`porthole_auth_sign_in_failures_total`:                          1,
-			`porthole_config_reloads_total`:                                 1,
-			`porthole_config_routes`:                                        3,
-			`porthole_config_last_reload_success`:                           1,
+			`porthole_proxy_requests_total{code="2xx",route="web"}`:      3,
+			`porthole_proxy_request_duration_seconds_count{route="web"}`: 3,
+			`porthole_tunnel_connections_total{route="db"}`:              1,
+			`porthole_tunnel_connections_active{route="db"}`:             0,
+			`porthole_tunnel_bytes_total{direction="in",route="db"}`:     10,
+			`porthole_tunnel_bytes_total{direction="out",route="db"}`:    10,
+			`porthole_auth_sign_in_failures_total`:                       1,
+			`porthole_config_reloads_total`:                              1,
+			`porthole_config_routes`:                                     3,
+			`porthole_config_last_reload_success`:                        1,
 		} {
 			if got := after[name] - before[name]*boolF(name != `porthole_config_routes` && name != `porthole_config_last_reload_success` && !strings.Contains(name, "active")); got != want {
 				return name + ": got " + strconv.FormatFloat(after[name], 'f', -1, 64) + "; want " + strconv.FormatFloat(want, 'f', -1, 64)

@@ -139,7 +139,10 @@ func TestDownstreamClientCertificate(t *testing.T) {
 	// Another host is not asked for a certificate at all.
 	var asked bool
 	c := &tls.Config{RootCAs: e.pki.pool(), ServerName: "open.localhost",
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { asked = true; return &tls.Certificate{}, nil }}
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			asked = true
+			return &tls.Certificate{}, nil
+		}}
 	conn, err := tls.Dial("tcp", e.addr, c)
 	if err != nil {
 		t.Fatal(err)

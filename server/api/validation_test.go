@@ -287,8 +287,8 @@ func TestActivityLogFilters(t *testing.T) {
 
 func TestAPINames(t *testing.T) {
 	for in, want := range map[string]string{
-		"host_path_regex_rewrite_pattern: bad": "hostPathRegexRewritePattern: bad",
-		"regex_rewrite_pattern needs regex_rewrite_substitution": "regexRewritePattern needs regexRewriteSubstitution",
+		"host_path_regex_rewrite_pattern: bad":                    "hostPathRegexRewritePattern: bad",
+		"regex_rewrite_pattern needs regex_rewrite_substitution":  "regexRewritePattern needs regexRewriteSubstitution",
 		"tls_* upstream settings need an https:// upstream in to": "tls* upstream settings need an https:// upstream in to",
 	} {
 		if got := apiNames(in); got != want {

@@ -34,11 +34,15 @@ func (t tri) not() tri {
 	return unknown
 }
 
-// Evaluate decides for id (nil: no session).
-func (p Policy) Evaluate(id *Identity) Decision {
+// Evaluate decides for id (nil: no session) without a request: request
+// criteria match (see Request). The portal lists routes with it.
+func (p Policy) Evaluate(id *Identity) Decision { return p.EvaluateRequest(id, nil) }
+
+// EvaluateRequest decides for id making req.
+func (p Policy) EvaluateRequest(id *Identity, req *Request) Decision {
 	allow, deny := no, no
 	for _, r := range p.rules {
-		v := r.eval(id)
+		v := r.eval(id, req)
 		if r.deny {
 			deny = or2(deny, v)
 		} else {
@@ -71,10 +75,10 @@ func or2(a, b tri) tri {
 	return no
 }
 
-func (r rule) eval(id *Identity) tri {
+func (r rule) eval(id *Identity, req *Request) tri {
 	out := no
 	for _, c := range r.conds {
-		out = or2(out, c.eval(id))
+		out = or2(out, c.eval(id, req))
 		if out == yes {
 			break
 		}
@@ -82,10 +86,10 @@ func (r rule) eval(id *Identity) tri {
 	return out
 }
 
-func (c conditional) eval(id *Identity) tri {
+func (c conditional) eval(id *Identity, req *Request) tri {
 	var sawYes, sawNo, sawUnknown bool
 	for _, cr := range c.criteria {
-		switch cr.eval(id) {
+		switch cr.eval(id, req) {
 		case yes:
 			sawYes = true
 		case no:
@@ -124,7 +128,16 @@ func (c conditional) eval(id *Identity) tri {
 	return no
 }
 
-func (c criterion) eval(id *Identity) tri {
+func (c criterion) eval(id *Identity, req *Request) tri {
+	switch {
+	case c.matchTime != nil:
+		return boolTri(c.matchTime(req.now()))
+	case c.matchReq != nil:
+		if req == nil {
+			return yes
+		}
+		return boolTri(c.matchReq(req))
+	}
 	if c.needsUser && id == nil {
 		return unknown
 	}

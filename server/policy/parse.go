@@ -13,8 +13,9 @@ import (
 
 // Names accepted by the parser, in the order error messages list them.
 var (
-	conditionalNames   = []string{"and", "or", "not", "nor"}
-	criterionNames     = []string{"accept", "reject", "authenticated_user", "email", "domain", "user", "groups", "claim/<name>"}
+	conditionalNames = []string{"and", "or", "not", "nor"}
+	criterionNames   = []string{"accept", "reject", "authenticated_user", "email", "domain", "user", "groups", "claim/<name>",
+		"date", "day_of_week", "time_of_day", "http_method", "http_path", "source_ip", "client_certificate", "cors_preflight", "pomerium_routes"}
 	stringMatcherNames = []string{"is", "contains", "starts_with", "ends_with", "in", "not_in"}
 	listMatcherNames   = []string{"has", "is", "exclude"}
 )
@@ -71,6 +72,25 @@ func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("line %d: a policy is a map of allow/deny rules or a list of them, got %s", n.Line, yamlnode.KindName(n))
 	}
 	p.rules = rules
+	p.Explanation, p.Remediation = "", ""
+	collect := func(m *yaml.Node) {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			v := yamlnode.Resolve(m.Content[i+1])
+			switch m.Content[i].Value {
+			case "explanation":
+				p.Explanation = joinText(p.Explanation, v.Value)
+			case "remediation":
+				p.Remediation = joinText(p.Remediation, v.Value)
+			}
+		}
+	}
+	if n.Kind == yaml.MappingNode {
+		collect(n)
+	} else if n.Kind == yaml.SequenceNode {
+		for _, item := range n.Content {
+			collect(yamlnode.Resolve(item))
+		}
+	}
 	return nil
 }
 
@@ -84,8 +104,13 @@ func parseRules(n *yaml.Node) ([]rule, error) {
 		case "allow":
 		case "deny":
 			deny = true
+		case "explanation", "remediation": // texts for the 403 page (UnmarshalYAML)
+			if v.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("%s: want a sentence, got %s", k.Value, yamlnode.KindName(v))
+			}
+			continue
 		default:
-			return nil, fmt.Errorf("unknown action %q; allowed: allow, deny", k.Value)
+			return nil, fmt.Errorf("unknown action %q; allowed: allow, deny (and explanation, remediation)", k.Value)
 		}
 		conds, err := parseBody(v)
 		if err != nil {
@@ -154,6 +179,9 @@ func parseCriterion(key string, v *yaml.Node) (criterion, error) {
 	name, sub, hasSub := strings.Cut(key, "/")
 	if hasSub && name != "claim" {
 		return criterion{}, fmt.Errorf("criterion %q takes no /sub-path (only claim/<name> does)", key)
+	}
+	if rc, ok, err := parseRequestCriterion(key, v); ok {
+		return rc, err
 	}
 	c := criterion{name: key, needsUser: true}
 	switch name {

@@ -24,7 +24,18 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"time"
 )
+
+func joinText(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "" || a == b:
+		return a
+	}
+	return a + " " + b
+}
 
 // Identity is who is asking. A nil *Identity means "no session".
 type Identity struct {
@@ -61,6 +72,9 @@ func (d Decision) String() string {
 // matchers). The zero Policy denies everything.
 type Policy struct {
 	rules []rule
+	// Explanation and Remediation are shown on the 403 page: why access
+	// was denied and what to do about it.
+	Explanation, Remediation string
 }
 
 // rule is one action with its conditionals; the conditionals are OR-ed.
@@ -81,6 +95,10 @@ type criterion struct {
 	needsUser bool
 	// match decides the criterion; id is non-nil when needsUser.
 	match func(id *Identity) bool
+	// matchReq, when set, decides from the request instead (request.go).
+	matchReq func(r *Request) bool
+	// matchTime, when set, decides from the request's time.
+	matchTime func(now time.Time) bool
 }
 
 // IsZero reports whether the policy has no rules (and so denies everything).
@@ -94,7 +112,7 @@ func (p Policy) Or(q Policy) Policy {
 	rules := make([]rule, 0, len(p.rules)+len(q.rules))
 	rules = append(rules, p.rules...)
 	rules = append(rules, q.rules...)
-	return Policy{rules: rules}
+	return Policy{rules: rules, Explanation: joinText(p.Explanation, q.Explanation), Remediation: joinText(p.Remediation, q.Remediation)}
 }
 
 // Criterion is one criterion built in code, for AllowAnyOf.

@@ -114,7 +114,7 @@ func TestParseErrors(t *testing.T) {
 		want   []string // substrings of the error
 	}{
 		{"unknown criterion", `allow: {or: [{emial: x}]}`, []string{`allow: or[0]: unknown or unsupported criterion "emial"`, "allowed: accept, reject, authenticated_user"}},
-		{"unsupported criterion", `allow: {or: [{day_of_week: mon}]}`, []string{`"day_of_week"`}},
+		{"bad day_of_week", `allow: {or: [{day_of_week: someday}]}`, []string{`day_of_week: want days like mon`}},
 		{"unknown conditional", `allow: {xor: [{accept: true}]}`, []string{`allow: unknown conditional "xor"; allowed: and, or, not, nor`}},
 		{"unknown action", `permit: {or: [{accept: true}]}`, []string{`unknown action "permit"; allowed: allow, deny`}},
 		{"unknown string matcher", `allow: {or: [{email: {equals: x}}]}`, []string{`or[0]: email: unknown string matcher "equals"; allowed: is, contains, starts_with, ends_with, in, not_in`}},
