@@ -37,6 +37,9 @@ type CacheOptions struct {
 	Stderr  io.Writer // where the one-time fallback notice goes
 	// NoKeyring forces the file store (tests, --no-keyring).
 	NoKeyring bool
+	// Getenv reads the environment (DBUS_SESSION_BUS_ADDRESS); nil means
+	// os.Getenv.
+	Getenv func(string) string
 }
 
 // ErrServiceAccountRejected is returned by SignIn when a service account

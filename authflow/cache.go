@@ -16,6 +16,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/porthole-dev/porthole/internal/atomicfile"
+	"github.com/porthole-dev/porthole/internal/bounded"
 )
 
 // keyringTimeout bounds each keyring call: without a D-Bus session or with
@@ -32,7 +33,7 @@ type Cache struct {
 
 	mu          sync.Mutex
 	keyringDown error // why the keyring is not used (sticky), nil while it works
-	told        bool
+	told        bool  // the store in use was announced (or needs no word)
 }
 
 // NewCache returns the keyring-backed cache with its file fallback.
@@ -48,8 +49,17 @@ func NewCache(opts CacheOptions) *Cache {
 		}
 		c.dir = filepath.Join(base, "pomerium-cli")
 	}
-	if c.noKeyring {
-		c.keyringDown = errors.New("disabled")
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	switch {
+	case c.noKeyring:
+		c.keyringDown = errKeyringDisabled
+	case !sessionBusNamed(getenv):
+		// go-keyring would autolaunch a bus (and a keyring daemon) that
+		// outlives the command: never ask without a session bus.
+		c.keyringDown = errNoSessionBus
 	}
 	return c
 }
@@ -74,6 +84,7 @@ func (c *Cache) withKeyring(op func() error) (bool, error) {
 	down := c.keyringDown
 	c.mu.Unlock()
 	if down != nil {
+		c.announce(storeFile, down)
 		return false, nil
 	}
 	done := make(chan error, 1)
@@ -87,15 +98,13 @@ func (c *Cache) withKeyring(op func() error) (bool, error) {
 		err = fmt.Errorf("keyring did not answer within %s", keyringTimeout)
 	}
 	if err == nil || errors.Is(err, keyring.ErrNotFound) {
+		c.announce(storeKeyring, nil)
 		return true, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.keyringDown = err
-	if !c.told && c.stderr != nil {
-		fmt.Fprintf(c.stderr, "no keyring available (%v); caching tokens in %s\n", err, filepath.Join(c.dir, "tokens"))
-	}
-	c.told = true
+	c.mu.Unlock()
+	c.announce(storeFile, err)
 	return false, nil
 }
 
@@ -115,7 +124,10 @@ func (c *Cache) Load(host string) (string, error) {
 	if c.dirErr != nil {
 		return "", ErrNotFound
 	}
-	b, err := os.ReadFile(c.TokenPath(host))
+	if err := c.repairPerms(c.TokenPath(host)); err != nil {
+		return "", err
+	}
+	b, err := bounded.ReadFile(c.TokenPath(host), maxTokenFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", ErrNotFound
 	}
@@ -137,6 +149,9 @@ func (c *Cache) Save(host, tok string) error {
 	} else {
 		if c.dirErr != nil {
 			return c.dirErr
+		}
+		if err := c.repairPerms(c.TokenPath(host)); err != nil {
+			return err
 		}
 		if err := atomicfile.Write(c.TokenPath(host), []byte(tok+"\n"), 0o600); err != nil {
 			return err
@@ -218,7 +233,7 @@ func (c *Cache) indexPath() string { return filepath.Join(c.dir, "hosts.json") }
 
 // readIndex reads hosts.json; c.mu must be held.
 func (c *Cache) readIndex() ([]string, error) {
-	b, err := os.ReadFile(c.indexPath())
+	b, err := bounded.ReadFile(c.indexPath(), maxTokenFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -257,6 +272,9 @@ func (c *Cache) updateIndex(f func([]string) []string) error {
 }
 
 // sanitize makes host a file name: [A-Za-z0-9.-] stay, any other byte
+// maxTokenFile caps a token file or the hosts index: tokens are a few KiB.
+const maxTokenFile = 256 << 10
+
 // becomes _XX (hex), so the mapping is reversible and names never collide.
 func sanitize(host string) string {
 	var b strings.Builder

@@ -93,8 +93,8 @@ func TestNoDBusFallback(t *testing.T) {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
 	stderr, _ := os.ReadFile(filepath.Join(dir, "stderr"))
-	want := "caching tokens in " + filepath.Join(dir, "tokens")
-	if strings.Count(string(stderr), "no keyring available") != 1 || !strings.Contains(string(stderr), want) {
+	want := "Tokens are kept in files only you can read, in " + filepath.Join(dir, "tokens")
+	if strings.Count(string(stderr), "Tokens are kept in") != 1 || !strings.Contains(string(stderr), want) || strings.Contains(string(stderr), "org.freedesktop") {
 		t.Fatalf("stderr: got %q; want one notice naming %q", stderr, want)
 	}
 	c := authflow.NewCache(authflow.CacheOptions{Dir: dir, NoKeyring: true})

@@ -33,7 +33,7 @@ func TestE2EKeyring(t *testing.T) {
 		t.Fatalf("routes list: exit %d\n%s", code, stderr)
 	}
 	assertTableHasEcho(t, out, ds)
-	if strings.Contains(stderr, "no keyring available") {
+	if strings.Contains(stderr, "Tokens are kept in files") {
 		t.Errorf("stderr = %q; want the keyring used, not the file fallback", stderr)
 	}
 	code, out, _ = e.run(e.args("auth", url)...)

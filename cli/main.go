@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pkg/browser"
 
@@ -37,13 +38,42 @@ const (
 
 // Main runs pomerium-cli with os.Args and returns the exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go watchSignals(sigs, cancel, interruptGrace, func(code int) {
+		fmt.Fprintln(os.Stderr, "Interrupted")
+		os.Exit(code)
+	})
 	// pkg/browser echoes xdg-open's output on stdout, which carries data
 	// only (pomerium-cli auth prints a token there).
 	browser.Stdout = os.Stderr
 	f := NewFactory(os.Stdin, os.Stdout, os.Stderr)
 	return Run(ctx, f, os.Args[1:])
+}
+
+// interruptGrace is how long a command may take to wind down after
+// Ctrl-C or SIGTERM before the process exits anyway.
+const interruptGrace = 5 * time.Second
+
+// watchSignals makes Ctrl-C and SIGTERM always work: the first cancels
+// the command's context (tunnels close, files are left whole); if the
+// command is still running after grace (a read no context reaches) or
+// a second signal comes, exit ends the process with 130.
+func watchSignals(sigs <-chan os.Signal, cancel context.CancelFunc, grace time.Duration, exit func(int)) {
+	if _, ok := <-sigs; !ok {
+		return
+	}
+	cancel()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-sigs:
+	case <-t.C:
+	}
+	exit(ExitInterrupt)
 }
 
 // Run executes args against f and maps the error to an exit code and a

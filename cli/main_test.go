@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/internal/termtext"
@@ -185,5 +186,37 @@ func TestTCPRefusesHostileDestinationBeforeListening(t *testing.T) {
 			c.Close()
 			t.Errorf("tcp %q: something listens on %s", dest, addr)
 		}
+	}
+}
+
+func TestWatchSignals(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		signals int
+		grace   time.Duration
+	}{
+		{"second signal exits at once", 2, time.Hour},
+		{"grace runs out", 1, time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sigs := make(chan os.Signal, 2)
+			for i := 0; i < tc.signals; i++ {
+				sigs <- os.Interrupt
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			exited := make(chan int, 1)
+			go watchSignals(sigs, cancel, tc.grace, func(code int) { exited <- code })
+			select {
+			case code := <-exited:
+				if code != ExitInterrupt {
+					t.Fatalf("exit code %d; want %d", code, ExitInterrupt)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("never exited")
+			}
+			if ctx.Err() == nil {
+				t.Fatal("context not cancelled by the first signal")
+			}
+		})
 	}
 }

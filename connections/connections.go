@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/porthole-dev/porthole/internal/bounded"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 
 	"github.com/porthole-dev/porthole/internal/atomicfile"
@@ -230,6 +231,9 @@ func (s *Store) modify(fn func(list []Connection) ([]Connection, error)) error {
 	return s.save(list)
 }
 
+// MaxFileBytes caps the connections file and the files imported into it.
+const MaxFileBytes = 16 << 20
+
 var errNoPath = errors.New("no connections file: the user config dir is unknown (set $HOME or " + EnvPath + ")")
 
 // load reads the file; a missing file is an empty store.
@@ -237,7 +241,7 @@ func (s *Store) load() ([]Connection, error) {
 	if s.Path == "" {
 		return nil, errNoPath
 	}
-	b, err := os.ReadFile(s.Path)
+	b, err := bounded.ReadFile(s.Path, MaxFileBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return []Connection{}, nil
 	}

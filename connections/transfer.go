@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strings"
 
 	"github.com/porthole-dev/porthole/internal/atomicfile"
+	"github.com/porthole-dev/porthole/internal/bounded"
 )
 
 // Format names an export file format.
@@ -332,7 +332,7 @@ func inlineOrFile(inline, file string) ([]byte, error) {
 	if file == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(file)
+	b, err := bounded.ReadFile(file, 1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s for the export: %w", file, err)
 	}

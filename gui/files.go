@@ -3,7 +3,6 @@ package gui
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/porthole-dev/porthole/connections"
 	"github.com/porthole-dev/porthole/internal/atomicfile"
+	"github.com/porthole-dev/porthole/internal/bounded"
 )
 
 // FileChooser picks a file to read or write. done gets "" when the user
@@ -70,7 +70,7 @@ func (w *MainWindow) importFile() {
 }
 
 func (w *MainWindow) importFrom(path string) error {
-	b, err := os.ReadFile(path)
+	b, err := bounded.ReadFile(path, connections.MaxFileBytes)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/bounded"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 	"github.com/porthole-dev/porthole/portalclient"
 	"github.com/porthole-dev/porthole/tunnel"
@@ -35,6 +36,14 @@ const EnvServiceAccount = "POMERIUM_SERVICE_ACCOUNT"
 
 // EnvNoKeyring=1 forces the 0600 file token store (like --no-keyring).
 const EnvNoKeyring = "POMERIUM_CLI_NO_KEYRING"
+
+// EnvHTTPTimeout caps each call to the portal and the login API, body
+// included (default authflow.DefaultHTTPTimeout).
+const EnvHTTPTimeout = "POMERIUM_CLI_HTTP_TIMEOUT"
+
+// EnvHTTPStallTimeout fails such a call when nothing arrives for that
+// long (default authflow.DefaultStallTimeout).
+const EnvHTTPStallTimeout = "POMERIUM_CLI_HTTP_STALL_TIMEOUT"
 
 // DefaultLoginTimeout is how long a browser sign-in may take.
 const DefaultLoginTimeout = 5 * time.Minute
@@ -162,8 +171,33 @@ func (f *Factory) httpClientLocked() (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.httpClient = authflow.NewHTTPClient(cfg)
+	t, err := f.httpTimeouts()
+	if err != nil {
+		return nil, err
+	}
+	f.httpClient = authflow.NewHTTPClientTimeouts(cfg, t)
 	return f.httpClient, nil
+}
+
+// httpTimeouts are the bounds of portal and login API calls, from
+// POMERIUM_CLI_HTTP_TIMEOUT and POMERIUM_CLI_HTTP_STALL_TIMEOUT.
+func (f *Factory) httpTimeouts() (authflow.HTTPTimeouts, error) {
+	var t authflow.HTTPTimeouts
+	for _, e := range []struct {
+		name string
+		dst  *time.Duration
+	}{{EnvHTTPTimeout, &t.Overall}, {EnvHTTPStallTimeout, &t.Stall}} {
+		v := f.getenv(e.name)
+		if v == "" {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return t, fmt.Errorf("%s=%q: want a positive duration such as 30s or 2m", e.name, v)
+		}
+		*e.dst = d
+	}
+	return t, nil
 }
 
 // TokenStore is the keyring cache with its 0600 file fallback.
@@ -182,6 +216,7 @@ func (f *Factory) tokenStoreLocked() authflow.TokenStore {
 			Dir:       f.CacheDir,
 			Stderr:    f.IO.ErrOut,
 			NoKeyring: f.Opts.NoKeyring || f.getenv(EnvNoKeyring) == "1",
+			Getenv:    f.getenv,
 		})
 	}
 	return f.store
@@ -194,7 +229,7 @@ func (f *Factory) ServiceAccountToken() (string, error) {
 		return strings.TrimSpace(f.Opts.ServiceAccount), nil
 	}
 	if p := f.Opts.ServiceAccountFile; p != "" {
-		b, err := os.ReadFile(p)
+		b, err := bounded.ReadFile(p, 64<<10)
 		if err != nil {
 			return "", fmt.Errorf("reading --service-account-file: %w", err)
 		}
@@ -261,7 +296,11 @@ func (f *Factory) AuthenticatorTLS(opts tlsconfig.Options) (*authflow.Authentica
 	if err != nil {
 		return nil, err
 	}
-	a, err := f.newAuthenticatorLocked(authflow.NewHTTPClient(cfg))
+	t, err := f.httpTimeouts()
+	if err != nil {
+		return nil, err
+	}
+	a, err := f.newAuthenticatorLocked(authflow.NewHTTPClientTimeouts(cfg, t))
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/porthole-dev/porthole/internal/atomicfile"
+	"github.com/porthole-dev/porthole/internal/bounded"
 )
 
 const lastServerFile = "last-server"
@@ -31,7 +32,7 @@ func (f *Factory) LastServer() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(filepath.Join(d, lastServerFile))
+	b, err := bounded.ReadFile(filepath.Join(d, lastServerFile), 4<<10)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

@@ -165,7 +165,15 @@ func TestCommandsRoundTrip(t *testing.T) {
 		if n := len(listJSON(t, e)); n != 0 {
 			t.Fatalf("after rm: %d connections; want 0", n)
 		}
-		_, errOut := e.must("import", exported)
+		// Autostart is a risk an import calls out: without a terminal to
+		// ask, --yes is needed; the second import sets nothing new.
+		if _, errOut, err := e.run("import", exported); !errors.Is(err, cmdutil.ErrNeedsYes) || !strings.Contains(errOut, "starts on its own") {
+			t.Fatalf("import without --yes: %v, %q; want ErrNeedsYes and the autostart called out", err, errOut)
+		}
+		if n := len(listJSON(t, e)); n != 0 {
+			t.Fatalf("a refused import saved %d connections", n)
+		}
+		_, errOut := e.must("import", exported, "--yes")
 		if !strings.Contains(errOut, "2 added") {
 			t.Errorf("import: %q; want 2 added", errOut)
 		}
@@ -185,7 +193,7 @@ func TestCommandsRoundTrip(t *testing.T) {
 			 "conn":{"name":"ssh","remoteAddr":"tcp+https://ssh.example.com:22","listenAddr":"127.0.0.1:2222",
 			         "caCert":"` + b64("-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n") + `","autostart":true}}]}`
 		stdin := e.in
-		_, errOut := e.must("import", "-", "--tag", "moved")
+		_, errOut := e.must("import", "-", "--tag", "moved", "--yes")
 		if !strings.Contains(errOut, "pomerium-desktop format") || !strings.Contains(errOut, "1 added") {
 			t.Errorf("import -: %q; want 1 added from the Pomerium Desktop format", errOut)
 		}
@@ -195,7 +203,7 @@ func TestCommandsRoundTrip(t *testing.T) {
 			t.Errorf("imported %+v; want the record's id, tags desktop+moved, listen, autostart and CA", c)
 		}
 		e.in = stdin
-		e.must("import", "-", "--tag", "moved")
+		e.must("import", "-", "--tag", "moved", "--yes")
 		if n := len(listJSON(t, e)); n != 3 {
 			t.Errorf("after importing twice: %d connections; want 3", n)
 		}
@@ -232,7 +240,7 @@ func TestE2EPortalImport(t *testing.T) {
 	e := newEnv(t, ds)
 	portal := "https://" + ds.Addr
 
-	_, errOut := e.must("import", "--portal", portal, "--tag", "dev", "--alternate-ca-path", ds.CAFile)
+	_, errOut := e.must("import", "--portal", portal, "--tag", "dev", "--yes", "--alternate-ca-path", ds.CAFile)
 	if !regexp.MustCompile(`(?m)^  add +echo +` + regexp.QuoteMeta(echoFrom(ds)) + `  \[dev\] *$`).MatchString(errOut) {
 		t.Errorf("preview:\n%s\nwant an add line for echo with tag dev", errOut)
 	}
@@ -271,7 +279,7 @@ func TestE2EPortalImport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, errOut = e.must("import", "--portal", portal, "--tag", "team", "--alternate-ca-path", ds.CAFile)
+	_, errOut = e.must("import", "--portal", portal, "--tag", "team", "--yes", "--alternate-ca-path", ds.CAFile)
 	if !regexp.MustCompile(`(?m)^  would remove +old-route +.*pass --remove\)$`).MatchString(errOut) {
 		t.Errorf("re-import preview:\n%s\nwant old-route listed as would remove", errOut)
 	}

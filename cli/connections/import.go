@@ -1,7 +1,6 @@
 package connections
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/bounded"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
@@ -45,7 +45,10 @@ With --portal, sign in to the proxy, fetch its tcp and udp routes and save them
 with --tag. Importing again from the same portal updates those connections
 (keeping their listen address and start-at-launch), adds new routes and
 lists connections whose route is gone; they are removed only with --remove.
-The plan is printed first; on a terminal it asks before saving (--yes skips).
+The plan is printed first, then it asks before saving: --yes skips the
+question, and is needed when stdin is not a terminal. An import from FILE
+asks only when it would listen beyond loopback, start on its own or use
+key files outside your home directory.
 The global TLS flags are used to reach the portal and saved with the
 connections.`,
 		Example: `  pomerium-cli connections import --portal https://proxy.example.com --tag work
@@ -84,12 +87,16 @@ connections.`,
 }
 
 func importFileRun(opts *ImportOptions) error {
+	ctx := opts.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	var data []byte
 	var err error
 	if opts.File == "-" {
-		data, err = io.ReadAll(opts.IO.In)
+		data, err = bounded.ReadAll(ctx, opts.IO.In, saved.MaxFileBytes)
 	} else {
-		data, err = os.ReadFile(opts.File)
+		data, err = bounded.ReadFile(opts.File, saved.MaxFileBytes)
 	}
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", opts.File, err)
@@ -100,6 +107,20 @@ func importFileRun(opts *ImportOptions) error {
 	}
 	for i := range list {
 		list[i].Tags = append(list[i].Tags, opts.Tags...)
+	}
+	home, _ := os.UserHomeDir()
+	risks, err := opts.Store.ImportRisks(list, home)
+	if err != nil {
+		return err
+	}
+	if printRisks(opts.IO.ErrOut, risks) && !opts.DryRun {
+		ok, err := cmdutil.Confirm(ctx, opts.IO, "Import these connections? [y/N] ", opts.Yes)
+		if err != nil || !ok {
+			if err == nil {
+				fmt.Fprintln(opts.IO.ErrOut, "Nothing saved.")
+			}
+			return err
+		}
 	}
 	importFn, verb := opts.Store.Import, "Imported"
 	if opts.DryRun {
@@ -150,15 +171,28 @@ func importPortalRun(opts *ImportOptions) error {
 		return err
 	}
 	printPlan(opts.IO.ErrOut, plan, opts.Remove)
+	home, _ := os.UserHomeDir()
+	var risks []saved.NamedRisk
+	for _, c := range plan.Add {
+		for _, r := range saved.RisksAdded(nil, c, home) {
+			risks = append(risks, saved.NamedRisk{Name: c.Name, Risk: r})
+		}
+	}
+	for _, ch := range plan.Update {
+		for _, r := range saved.RisksAdded(&ch.Old, ch.New, home) {
+			risks = append(risks, saved.NamedRisk{Name: ch.New.Name, Risk: r})
+		}
+	}
+	printRisks(opts.IO.ErrOut, risks)
 	if opts.DryRun || (plan.Empty() && (len(plan.Remove) == 0 || !opts.Remove)) {
 		return nil
 	}
-	if !opts.Yes && opts.IO.InTTY {
-		ok, err := confirm(opts.IO, "Save these changes? [y/N] ")
-		if err != nil || !ok {
+	ok, err := cmdutil.Confirm(ctx, opts.IO, "Save these changes? [y/N] ", opts.Yes)
+	if err != nil || !ok {
+		if err == nil {
 			fmt.Fprintln(opts.IO.ErrOut, "Nothing saved.")
-			return err
 		}
+		return err
 	}
 	if err := saved.ApplyImport(opts.Store, plan, opts.Remove); err != nil {
 		return err
@@ -226,12 +260,15 @@ func tagSuffix(tags []string) string {
 	return "  [" + strings.Join(tags, ",") + "]"
 }
 
-func confirm(ios *cmdutil.IOStreams, prompt string) (bool, error) {
-	fmt.Fprint(ios.ErrOut, prompt)
-	line, err := bufio.NewReader(ios.In).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return false, fmt.Errorf("reading the answer: %w", err)
+// printRisks calls out what an import would newly set that deserves a
+// second look (saved.Risks) and reports whether there was any.
+func printRisks(w io.Writer, risks []saved.NamedRisk) bool {
+	if len(risks) == 0 {
+		return false
 	}
-	a := strings.ToLower(strings.TrimSpace(line))
-	return a == "y" || a == "yes", nil
+	fmt.Fprintln(w, "Look before saving:")
+	for _, r := range risks {
+		fmt.Fprintf(w, "  %s %s\n", termtext.Escape(r.Name), termtext.Escape(r.Risk))
+	}
+	return true
 }

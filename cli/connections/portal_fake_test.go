@@ -46,7 +46,7 @@ func TestPortalImportRouteDropped(t *testing.T) {
 	e := newEnv(t, nil)
 	imp := func(extra ...string) string {
 		t.Helper()
-		_, errOut := e.must(append([]string{"import", "--portal", srv.URL, "--service-account", "sa-token", "--alternate-ca-path", ca}, extra...)...)
+		_, errOut := e.must(append([]string{"import", "--portal", srv.URL, "--service-account", "sa-token", "--yes", "--alternate-ca-path", ca}, extra...)...)
 		return errOut
 	}
 	names := func() []string {

@@ -12,9 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/porthole-dev/porthole/internal/bounded"
 )
 
 // Options are the TLS settings a user can choose for talking to a proxy.
@@ -120,16 +121,19 @@ func (o Options) clientCert() (*tls.Certificate, error) {
 	return &cert, nil
 }
 
+// maxOptionFile caps a CA, certificate or key file.
+const maxOptionFile = 1 << 20
+
 // readOption reads the file an option names; errors read
 // "--alternate-ca-path /x: no such file or directory".
 func readOption(flag, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := bounded.ReadFile(path, maxOptionFile)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("%s %s: %w", flag, path, pe.Err)
 		}
-		return nil, fmt.Errorf("%s %s: %w", flag, path, err)
+		return nil, fmt.Errorf("%s: %w", flag, err)
 	}
 	return b, nil
 }

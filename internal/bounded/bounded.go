@@ -1,0 +1,95 @@
+// Package bounded reads untrusted input with a size cap and a time bound:
+// files (regular files only, so a FIFO or /dev/zero cannot hang or exhaust
+// the process), streams (stdin) that give up when the context ends, and
+// network connections that fail when the peer stops sending (a stall).
+//
+//	b, err := bounded.ReadFile(path, 16<<20)         // refuses FIFOs, devices, > 16 MiB
+//	b, err := bounded.ReadAll(ctx, os.Stdin, 16<<20) // Ctrl-C (ctx) ends the wait
+//	tr.DialContext = bounded.StallDialer(d.DialContext, 30*time.Second)
+package bounded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// ErrTooLarge is returned when input exceeds its cap.
+var ErrTooLarge = errors.New("too large")
+
+// ErrNotRegular is returned for a path that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ReadFile reads path if it is a regular file of at most max bytes. It
+// opens without blocking, so a FIFO with no writer is refused at once.
+func ReadFile(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is %s, %w: give the path of a file", path, kind(st.Mode()), ErrNotRegular)
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s is %d bytes, %w (the limit is %d)", path, st.Size(), ErrTooLarge, max)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s grew past %d bytes while read, %w", path, max, ErrTooLarge)
+	}
+	return b, nil
+}
+
+// ReadAll reads r to EOF, at most max bytes. It returns ctx's error as
+// soon as ctx ends even while a read is blocked (stdin at a terminal, a
+// pipe whose writer never closes); the blocked read is abandoned.
+func ReadAll(ctx context.Context, r io.Reader, max int64) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(io.LimitReader(r, max+1))
+		ch <- result{b, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case res := <-ch:
+		if res.err != nil {
+			return nil, res.err
+		}
+		if int64(len(res.b)) > max {
+			return nil, fmt.Errorf("input is more than %d bytes, %w", max, ErrTooLarge)
+		}
+		return res.b, nil
+	}
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}

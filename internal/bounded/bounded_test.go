@@ -1,0 +1,123 @@
+package bounded
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestReadFileRefusesWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, 1025), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok := filepath.Join(dir, "ok")
+	if err := os.WriteFile(ok, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path string
+		want       error
+		wantText   string
+	}{
+		{"fifo without writer", fifo, ErrNotRegular, "a FIFO"},
+		{"dev zero", "/dev/zero", ErrNotRegular, "a character device"},
+		{"dev null", "/dev/null", ErrNotRegular, "a character device"},
+		{"directory", dir, ErrNotRegular, "a directory"},
+		{"too large", big, ErrTooLarge, "1025 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, err := ReadFile(tc.path, 1024); done <- err }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.wantText) {
+					t.Fatalf("ReadFile(%s) = %v; want %v mentioning %q", tc.path, err, tc.want, tc.wantText)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("ReadFile(%s) hangs", tc.path)
+			}
+		})
+	}
+	if b, err := ReadFile(ok, 1024); err != nil || string(b) != "hello" {
+		t.Fatalf("ReadFile(ok) = %q, %v", b, err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing"), 1); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: %v; want ErrNotExist", err)
+	}
+}
+
+func TestReadAllCapsAndCancels(t *testing.T) {
+	f, err := os.Open("/dev/zero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := ReadAll(context.Background(), f, 1<<20); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("ReadAll(/dev/zero) = %v; want ErrTooLarge", err)
+	}
+	pr, pw := io.Pipe() // a writer that never closes
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := ReadAll(ctx, pr, 1<<20); done <- err }()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("ReadAll after cancel = %v; want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("ReadAll ignores its context")
+	}
+	if b, err := ReadAll(context.Background(), strings.NewReader("abc"), 3); err != nil || string(b) != "abc" {
+		t.Fatalf("ReadAll(abc) = %q, %v", b, err)
+	}
+}
+
+func TestStallDialerFailsASilentPeer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			defer c.Close()
+			_, _ = c.Write([]byte("x"))   // one byte, then silence
+			_, _ = io.Copy(io.Discard, c) // until the client hangs up
+		}
+	}()
+	d := &net.Dialer{}
+	c, err := StallDialer(d.DialContext, 200*time.Millisecond)(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 8)
+	if n, err := c.Read(buf); n != 1 || err != nil {
+		t.Fatalf("first read = %d, %v", n, err)
+	}
+	start := time.Now()
+	_, err = c.Read(buf)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read from a silent peer = %v; want a timeout", err)
+	}
+	if el := time.Since(start); el > 20*time.Second {
+		t.Fatalf("stall noticed after %s", el)
+	}
+}
