@@ -28,8 +28,16 @@ test: deps vet build
 test-short:
 	$(GO) test -short $(PKGS)
 
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 10x -count 1 ./tunnel/
+# `make bench`: porthole-bench prints one table (tunnel h2 and --http1 vs
+# a minimal relay, each in its own processes, interleaved rounds), then
+# the Go micro-benchmarks of BENCH_PKGS run with -benchmem, then the
+# server's CONNECTs/s per store. Add a package's benchmarks by appending
+# it to BENCH_PKGS.
+BENCH_PKGS := ./internal/streamcopy/ ./tunnel/
+bench: deps build
+	$(GO) build -o $(BIN)/ ./internal/bench/porthole-bench
+	$(BIN)/porthole-bench -bin $(BIN)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x -count 1 $(BENCH_PKGS)
 	$(GO) test -run '^$$' -bench ConnectStore -benchtime 300x -count 1 ./server/
 
 # Every package's fuzz tests, found by name, FUZZTIME each (default 1m);

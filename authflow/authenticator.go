@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Authenticator combines a Flow and a TokenStore, and makes concurrent
@@ -21,6 +22,24 @@ type Authenticator struct {
 
 	mu       sync.Mutex
 	inflight map[string]*signInCall
+	// mem keeps each token read from or saved to the Store, so a tunnel
+	// opening many connections reads the keyring or file once. It is
+	// dropped when the proxy rejects the token (SignIn) and on Logout.
+	mem map[string]memToken
+}
+
+type memToken struct {
+	tok    string
+	exp    time.Time
+	hasExp bool
+}
+
+func (a *Authenticator) remember(key, tok string) {
+	if a.mem == nil {
+		a.mem = map[string]memToken{}
+	}
+	exp, ok := expiry(tok)
+	a.mem[key] = memToken{tok: tok, exp: exp, hasExp: ok}
 }
 
 // signInCall is a sign-in under way; callers for the same host join it.
@@ -70,7 +89,20 @@ func (a *Authenticator) CachedToken(ctx context.Context, proxy *url.URL) (string
 	if a.Store == nil {
 		return "", nil
 	}
-	return a.loadValid(HostKey(proxy))
+	key := HostKey(proxy)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if m, ok := a.mem[key]; ok {
+		if !m.hasExp || time.Now().Before(m.exp) {
+			return m.tok, nil
+		}
+		delete(a.mem, key)
+	}
+	tok, err := a.loadValid(key)
+	if err == nil && tok != "" {
+		a.remember(key, tok)
+	}
+	return tok, err
 }
 
 // loadValid loads the token for key, dropping it when its exp has passed.
@@ -117,6 +149,9 @@ func (a *Authenticator) SignIn(ctx context.Context, proxy *url.URL, stale string
 			}
 			return c.tok, c.err
 		}
+		// The rejected token may be the one kept in memory: read the Store
+		// again (another process may have signed in since).
+		delete(a.mem, key)
 		if a.Store != nil {
 			cached, err := a.loadValid(key)
 			if err != nil {
@@ -124,6 +159,7 @@ func (a *Authenticator) SignIn(ctx context.Context, proxy *url.URL, stale string
 				return "", err
 			}
 			if cached != "" && cached != stale {
+				a.remember(key, cached)
 				a.mu.Unlock()
 				return cached, nil
 			}
@@ -151,6 +187,9 @@ func (a *Authenticator) SignIn(ctx context.Context, proxy *url.URL, stale string
 		}
 		a.mu.Lock()
 		delete(a.inflight, key)
+		if c.err == nil && a.Store != nil {
+			a.remember(key, c.tok)
+		}
 		a.mu.Unlock()
 		close(c.done)
 		return c.tok, c.err
@@ -176,7 +215,11 @@ func (a *Authenticator) Logout(proxy *url.URL) error {
 	if a.Store == nil {
 		return ErrNotFound
 	}
-	return a.Store.Delete(HostKey(proxy))
+	key := HostKey(proxy)
+	a.mu.Lock()
+	delete(a.mem, key)
+	a.mu.Unlock()
+	return a.Store.Delete(key)
 }
 
 // HostKey is the cache key for a proxy URL: its host, with the port when

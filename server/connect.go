@@ -101,10 +101,13 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer up.Close()
-	// On shutdown both ends are closed, which ends both copy loops.
+	// On shutdown both ends are reset: a tunnel cut short must not look
+	// like one that finished.
 	var client atomic.Pointer[io.Closer]
+	var shutdown atomic.Bool
 	release, ok := s.trackTunnel(func() {
-		up.Close()
+		shutdown.Store(true)
+		resetConn(up)
 		if c := client.Load(); c != nil {
 			(*c).Close()
 		}
@@ -124,85 +127,19 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	streamDeadlines(w)
 	var in, out int64
+	failed := false
 	if r.ProtoMajor == 1 {
 		in, out = s.tunnelHTTP1(w, up, idle, &client)
 	} else {
 		var body io.Closer = r.Body
 		client.Store(&body)
-		in, out = tunnelHTTP2(w, r, up, idle)
+		in, out, failed = tunnelHTTP2(w, r, up, idle)
 	}
 	closed(in, out)
-	s.log.Info("tunnel closed", "route", rt.Name, "user", user, "bytes_in", in, "bytes_out", out, "duration", time.Since(start).Round(time.Millisecond))
-}
-
-func (s *Server) tunnelHTTP1(w http.ResponseWriter, up net.Conn, idle time.Duration, client *atomic.Pointer[io.Closer]) (int64, int64) {
-	conn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		logErr(s.log, "connect: hijack", err)
-		http.Error(w, "cannot hijack", http.StatusInternalServerError)
-		return 0, 0
+	s.log.Info("tunnel closed", "route", rt.Name, "user", user, "bytes_in", in, "bytes_out", out, "duration", time.Since(start).Round(time.Millisecond), "failed", failed || shutdown.Load())
+	if r.ProtoMajor == 2 && (failed || shutdown.Load()) {
+		panic(http.ErrAbortHandler) // RST_STREAM: the client resets its side
 	}
-	defer conn.Close()
-	var c io.Closer = conn
-	client.Store(&c)
-	conn.SetDeadline(time.Time{})
-	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
-		return 0, 0
-	}
-	act := newActivity(idle, func() { conn.Close(); up.Close() })
-	defer act.stop()
-	var wg sync.WaitGroup
-	var in, out int64
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		in = copyActive(up, brw.Reader, act)
-		closeWrite(up)
-	}()
-	go func() {
-		defer wg.Done()
-		out = copyActive(conn, up, act)
-		closeWrite(conn)
-	}()
-	wg.Wait()
-	return in, out
-}
-
-func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.Duration) (int64, int64) {
-	rc := http.NewResponseController(w)
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
-		return 0, 0
-	}
-	act := newActivity(idle, func() { r.Body.Close(); up.Close() })
-	defer act.stop()
-	var in int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		in = copyActive(up, r.Body, act)
-		closeWrite(up)
-	}()
-	out := copyActive(flushWriter{w, rc}, up, act)
-	// The response stream can only end as a whole: once the upstream is
-	// done, so is the tunnel.
-	r.Body.Close()
-	up.Close()
-	<-done
-	return in, out
-}
-
-type flushWriter struct {
-	w  io.Writer
-	rc *http.ResponseController
-}
-
-func (f flushWriter) Write(p []byte) (int, error) {
-	n, err := f.w.Write(p)
-	if err == nil {
-		err = f.rc.Flush()
-	}
-	return n, err
 }
 
 func closeWrite(c any) {
@@ -245,27 +182,11 @@ func newActivity(idle time.Duration, onIdle func()) *activity {
 func (a *activity) fired() bool { return a.done.Load() }
 
 func (a *activity) touch() { a.last.Store(time.Now().UnixNano()) }
+
+// progress is touch as a copy loop's callback.
+func (a *activity) progress(int) { a.touch() }
 func (a *activity) stop() {
 	if a.timer != nil {
 		a.timer.Stop()
-	}
-}
-
-func copyActive(dst io.Writer, src io.Reader, act *activity) int64 {
-	buf := make([]byte, 32*1024)
-	var n int64
-	for {
-		m, err := src.Read(buf)
-		if m > 0 {
-			act.touch()
-			w, werr := dst.Write(buf[:m])
-			n += int64(w)
-			if werr != nil {
-				return n
-			}
-		}
-		if err != nil {
-			return n
-		}
 	}
 }

@@ -11,12 +11,15 @@ import (
 )
 
 // HTTP/2 bounds per client connection: with them and max_connections,
-// what clients can make the server hold is finite. Streams and receive
-// windows are Go's defaults, written out so they stay put.
+// what clients can make the server hold is finite. Streams and the
+// per-stream window are Go's defaults, written out so they stay put; the
+// connection window is 4 MiB so many tunnels on one connection are not
+// held to 1 MiB in flight between them, and 64 KiB frames keep a
+// client's per-stream send buffer (sized from this) small.
 const (
 	h2MaxStreams       = 250
-	h2MaxReadFrameSize = 1 << 20
-	h2RecvBufPerConn   = 1 << 20
+	h2MaxReadFrameSize = 64 << 10
+	h2RecvBufPerConn   = 4 << 20
 	h2RecvBufPerStream = 1 << 20
 	limitWarnInterval  = time.Minute
 )

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/porthole-dev/porthole/internal/loopback"
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -24,24 +25,10 @@ import (
 
 const benchPayload = 16 << 20
 
-// echoServer accepts on ln and echoes every connection until EOF.
+// echoServer serves the loopback echo (the harness's too) on ln.
 func echoServer(b *testing.B, ln net.Listener) {
 	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-				if cw, ok := c.(interface{ CloseWrite() error }); ok {
-					cw.CloseWrite()
-				}
-			}()
-		}
-	}()
+	go loopback.Echo(ln)
 }
 
 // pump writes n bytes and reads the n echoed back at the same time.

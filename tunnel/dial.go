@@ -31,10 +31,10 @@ func (t *Tunnel) netDial(ctx context.Context, addr string) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", addr)
 }
 
-// dialProxy opens a TLS connection to the proxy offering protos with
-// ALPN, through the forward proxy Config.Proxy picks, if any. Every step
+// dialProxy opens a TLS connection to the proxy offering h2 (when
+// offerH2) and http/1.1 with ALPN, through the forward proxy Config.Proxy picks, if any. Every step
 // ends when ctx does.
-func (t *Tunnel) dialProxy(ctx context.Context, protos []string) (*tls.Conn, error) {
+func (t *Tunnel) dialProxy(ctx context.Context, offerH2 bool) (*proxyConn, error) {
 	p := t.cfg.Destination.Proxy
 	addr := proxyAddr(p)
 	timeout := t.cfg.DialTimeout
@@ -47,14 +47,17 @@ func (t *Tunnel) dialProxy(ctx context.Context, protos []string) (*tls.Conn, err
 	if err != nil {
 		return nil, err
 	}
-	cfg := t.tlsCfg.Clone()
-	cfg.NextProtos = protos
-	tc := tls.Client(raw, cfg)
+	cfg := t.tlsH1
+	if offerH2 {
+		cfg = t.tlsH2
+	}
+	ec := &eofConn{Conn: raw}
+	tc := tls.Client(ec, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("TLS handshake with %s: %w", p.Host, ctxErr(ctx, err))
 	}
-	return tc, nil
+	return &proxyConn{Conn: tc, raw: ec}, nil
 }
 
 // dialRaw is the TCP connection to addr, directly or through a CONNECT

@@ -2,10 +2,12 @@ package tunnel_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -25,6 +27,9 @@ import (
 //	down.internal:7002        502
 //	loop.internal:7003        302 even with a valid token
 //	sink.internal:7004        reads and discards, never answers
+//	rst.internal:7005         echoes one read, then resets (RST_STREAM; TCP RST)
+//	cut.internal:7006         echoes one read, then drops the TCP connection
+//	                          (no close_notify, no END_STREAM)
 //
 // Tokens are "gen<N>.<serial>"; Restart bumps N so older tokens get 401.
 type fakeProxy struct {
@@ -39,6 +44,7 @@ type fakeProxy struct {
 	connect atomic.Int64
 	mu      sync.Mutex
 	lastTok string
+	conns   map[net.Conn]bool // open client connections, for cutting them
 }
 
 func startFakeProxy(t testing.TB, h2 bool) *fakeProxy {
@@ -47,6 +53,18 @@ func startFakeProxy(t testing.TB, h2 bool) *fakeProxy {
 	p.gen.Store(1)
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))
 	p.srv.EnableHTTP2 = h2
+	p.srv.Config.ConnState = func(c net.Conn, st http.ConnState) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.conns == nil {
+			p.conns = map[net.Conn]bool{}
+		}
+		if st == http.StateClosed || st == http.StateHijacked {
+			delete(p.conns, c)
+		} else {
+			p.conns[c] = true
+		}
+	}
 	// The wrong-CA cases make the server log failed handshakes: expected.
 	p.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	p.srv.StartTLS()
@@ -90,7 +108,7 @@ func (p *fakeProxy) serve(w http.ResponseWriter, r *http.Request) {
 func (p *fakeProxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 	p.connect.Add(1)
 	tok, hasTok := strings.CutPrefix(r.Header.Get("Authorization"), "Pomerium ")
-	known := map[string]bool{"echo.internal:7000": true, "admin-echo.internal:7001": true, "down.internal:7002": true, "loop.internal:7003": true, "sink.internal:7004": true}
+	known := map[string]bool{"echo.internal:7000": true, "admin-echo.internal:7001": true, "down.internal:7002": true, "loop.internal:7003": true, "sink.internal:7004": true, "rst.internal:7005": true, "cut.internal:7006": true}
 	switch {
 	case !known[r.Host]:
 		http.Error(w, "no route", http.StatusNotFound)
@@ -113,10 +131,19 @@ func (p *fakeProxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 	p.lastTok = tok
 	p.mu.Unlock()
 	sink := r.Host == "sink.internal:7004"
+	die := map[string]string{"rst.internal:7005": "rst", "cut.internal:7006": "cut"}[r.Host]
 	if r.ProtoMajor == 2 {
 		w.WriteHeader(http.StatusOK)
 		rc := http.NewResponseController(w)
 		_ = rc.Flush()
+		if die != "" {
+			echoOne(flushWriter{w, rc}, r.Body)
+			if die == "cut" {
+				p.cutAll()
+				return
+			}
+			panic(http.ErrAbortHandler) // RST_STREAM
+		}
 		if sink {
 			io.Copy(io.Discard, r.Body)
 			return
@@ -137,9 +164,39 @@ func (p *fakeProxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, brw)
 		return
 	}
+	if die != "" {
+		echoOne(c, brw)
+		raw := c.(*tls.Conn).NetConn()
+		if die == "rst" {
+			raw.(*net.TCPConn).SetLinger(0)
+		}
+		raw.Close() // no close_notify
+		return
+	}
 	io.Copy(c, bufio.NewReader(brw))
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		cw.CloseWrite()
+	}
+}
+
+// cutAll drops every client connection at the TCP level, as a proxy
+// that dies does.
+func (p *fakeProxy) cutAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		if tc, ok := c.(*tls.Conn); ok {
+			c = tc.NetConn()
+		}
+		c.Close()
+	}
+}
+
+// echoOne echoes what one read returns.
+func echoOne(w io.Writer, r io.Reader) {
+	buf := make([]byte, 1024)
+	if n, err := r.Read(buf); n > 0 && err == nil {
+		w.Write(buf[:n])
 	}
 }
 

@@ -2,148 +2,347 @@ package tunnel
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/net/http2"
+
+	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
+
+// Streams spread over a small pool of HTTP/2 connections once they are
+// busy, so one connection's read loop and writer are not the ceiling of
+// many tunnels at once; a single tunnel keeps a single connection.
+const (
+	h2BusyStreams = 4 // open another connection when each has this many
+	h2MaxConns    = 4
+)
+
+// h2Conn is one shared HTTP/2 connection and the tunnels on it.
+type h2Conn struct {
+	cc      *http2.ClientConn
+	streams atomic.Int32
+}
 
 // dialCall is an HTTP/2 dial under way; concurrent callers wait for it
 // instead of dialing their own connection.
 type dialCall struct {
 	done chan struct{}
+	err  error
 }
 
-// h2Conn returns a shared HTTP/2 connection with a stream reserved for the
-// caller, dialing one when none can take another stream. When the proxy
-// does not offer h2 it returns the fresh TLS connection instead, for
-// HTTP/1.1, and HTTP/1.1 is used from then on.
-func (t *Tunnel) h2Conn(ctx context.Context) (*http2.ClientConn, *tls.Conn, error) {
+// pickH2 returns the least busy live connection that takes another
+// stream (nil if none), dropping dead ones, and whether the pool should
+// grow. t.mu is held.
+func (t *Tunnel) pickH2() (best *h2Conn, grow bool) {
+	live := t.h2[:0]
+	for _, c := range t.h2 {
+		if st := c.cc.State(); !st.Closed && !st.Closing {
+			live = append(live, c)
+		}
+	}
+	clear(t.h2[len(live):])
+	t.h2 = live
+	for _, c := range t.h2 {
+		if best == nil || c.streams.Load() < best.streams.Load() {
+			if c.cc.CanTakeNewRequest() {
+				best = c
+			}
+		}
+	}
+	limit := min(h2MaxConns, max(2, runtime.GOMAXPROCS(0)))
+	grow = best == nil || best.streams.Load() >= h2BusyStreams && len(t.h2) < limit
+	return best, grow
+}
+
+// getH2 returns a shared HTTP/2 connection with a stream reserved for the
+// caller. With none that can take one, it dials (or joins the dial under
+// way); when all are busy it starts a dial in the background and uses the
+// least busy one meanwhile. When the proxy does not offer h2 it returns
+// the fresh TLS connection instead, for HTTP/1.1, and HTTP/1.1 is used
+// from then on.
+func (t *Tunnel) getH2(ctx context.Context) (*h2Conn, *proxyConn, error) {
 	for range 10 {
 		t.mu.Lock()
 		if t.noH2 {
 			t.mu.Unlock()
 			return nil, nil, nil
 		}
-		live := t.h2[:0]
-		for _, cc := range t.h2 {
-			if st := cc.State(); !st.Closed && !st.Closing {
-				live = append(live, cc)
+		best, grow := t.pickH2()
+		if best != nil && best.cc.ReserveNewRequest() {
+			best.streams.Add(1)
+			if grow && t.h2dial == nil && !t.closed {
+				d := &dialCall{done: make(chan struct{})}
+				t.h2dial = d
+				go t.dialH2(context.WithoutCancel(ctx), d)
 			}
-		}
-		t.h2 = live
-		for _, cc := range t.h2 {
-			if cc.ReserveNewRequest() {
-				t.mu.Unlock()
-				return cc, nil, nil
-			}
-		}
-		if d := t.h2dial; d != nil {
 			t.mu.Unlock()
-			select {
-			case <-d.done:
-				continue
-			case <-ctx.Done():
-				return nil, nil, ctx.Err()
+			return best, nil, nil
+		}
+		d := t.h2dial
+		if d == nil {
+			d = &dialCall{done: make(chan struct{})}
+			t.h2dial = d
+			t.mu.Unlock()
+			if conn := t.dialH2(ctx, d); conn != nil {
+				return nil, conn, nil
 			}
+		} else {
+			t.mu.Unlock()
 		}
-		d := &dialCall{done: make(chan struct{})}
-		t.h2dial = d
-		t.mu.Unlock()
-
-		conn, err := t.dialProxy(ctx, []string{"h2", "http/1.1"})
-		var cc *http2.ClientConn
-		if err == nil && conn.ConnectionState().NegotiatedProtocol == "h2" {
-			cc, err = t.h2t.NewClientConn(conn)
-			if err != nil {
-				conn.Close()
-				err = fmt.Errorf("starting HTTP/2 with %s: %w", t.cfg.Destination.Proxy.Host, err)
+		select {
+		case <-d.done:
+			if d.err != nil {
+				return nil, nil, d.err
 			}
-		}
-		t.mu.Lock()
-		t.h2dial = nil
-		switch {
-		case err != nil:
-		case cc != nil:
-			if t.closed {
-				cc.Close()
-				err = net.ErrClosed
-			} else {
-				t.h2 = append(t.h2, cc)
-			}
-		default:
-			t.noH2 = true
-		}
-		t.mu.Unlock()
-		close(d.done)
-		if err != nil {
-			return nil, nil, err
-		}
-		if cc == nil {
-			return nil, conn, nil
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
 		}
 	}
 	return nil, nil, fmt.Errorf("no HTTP/2 connection to %s could take another tunnel", t.cfg.Destination.Proxy.Host)
 }
 
-// connectH2 opens a CONNECT stream on cc: the request body carries the
-// local bytes up, the response body brings the upstream's down.
-func (t *Tunnel) connectH2(ctx context.Context, cc *http2.ClientConn, tok string) (upstream, int, string, error) {
+// dialH2 dials a connection for the pool and ends the dial call d. It
+// returns the TLS connection when the proxy did not offer h2.
+func (t *Tunnel) dialH2(ctx context.Context, d *dialCall) *proxyConn {
+	conn, err := t.dialProxy(ctx, true)
+	var cc *http2.ClientConn
+	if err == nil && conn.ConnectionState().NegotiatedProtocol == "h2" {
+		// The HTTP/2 framing needs no end-of-stream check under it.
+		cc, err = t.h2t.NewClientConn(conn.Conn)
+		if err != nil {
+			conn.Close()
+			err = fmt.Errorf("starting HTTP/2 with %s: %w", t.cfg.Destination.Proxy.Host, err)
+		}
+	}
+	var h1 *proxyConn
+	t.mu.Lock()
+	t.h2dial = nil
+	switch {
+	case err != nil:
+	case cc != nil:
+		if t.closed {
+			cc.Close()
+			err = net.ErrClosed
+		} else {
+			t.h2 = append(t.h2, &h2Conn{cc: cc})
+		}
+	default:
+		t.noH2 = true
+		h1 = conn
+	}
+	t.mu.Unlock()
+	d.err = err
+	close(d.done)
+	return h1
+}
+
+// connectH2 opens a CONNECT stream on c: the request body carries the
+// local bytes up (read by the transport's writer straight from the local
+// connection), the response body brings the upstream's down.
+func (t *Tunnel) connectH2(ctx context.Context, c *h2Conn, tok string) (upstream, int, string, error) {
 	d := t.cfg.Destination
 	if _, err := d.requestTarget(); err != nil {
+		c.streams.Add(-1)
 		return nil, 0, "", err
 	}
-	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(ctx)
+	body := &reqBody{gate: make(chan struct{})}
 	req := (&http.Request{
 		Method:        http.MethodConnect,
 		URL:           &url.URL{Host: d.Authority},
 		Host:          d.Authority,
 		Header:        http.Header{},
-		Body:          pr,
+		Body:          body,
 		ContentLength: -1,
 	}).WithContext(ctx)
 	if tok != "" {
 		req.Header.Set("Authorization", "Pomerium "+tok)
 	}
-	resp, err := cc.RoundTrip(req)
+	u := &h2Upstream{conn: c, body: body, cancel: cancel}
+	resp, err := c.cc.RoundTrip(req)
 	if err != nil {
 		// ctxErr before cancel: after it, every error would read "canceled".
 		err = fmt.Errorf("CONNECT %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
-		cancel()
-		pw.Close()
+		u.Abort()
 		return nil, 0, "", err
 	}
+	u.resp = resp.Body
 	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		resp.Body.Close()
-		pw.Close()
-		cancel()
-		return nil, resp.StatusCode, strings.TrimSpace(string(body)), nil
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		u.Abort()
+		return nil, resp.StatusCode, strings.TrimSpace(string(msg)), nil
 	}
-	return &h2Upstream{pw: pw, body: resp.Body, cancel: cancel}, http.StatusOK, "", nil
+	return u, http.StatusOK, "", nil
+}
+
+// reqBody is a CONNECT stream's request body. The transport's writer
+// blocks in Read until the tunnel is open, then reads the local
+// connection directly: no pipe, no goroutine of ours, no extra copy.
+type reqBody struct {
+	gate     chan struct{} // closed by open: src is set (nil: given up)
+	src      net.Conn
+	progress func(int)
+	n        atomic.Int64
+
+	mu      sync.Mutex
+	opened  bool
+	done    func(streamcopy.Result) // called once, when ended and opened
+	ended   bool
+	readErr error
+}
+
+func (b *reqBody) Read(p []byte) (int, error) {
+	<-b.gate
+	if b.src == nil {
+		return 0, io.EOF
+	}
+	n, err := b.src.Read(p)
+	if n > 0 {
+		b.n.Add(int64(n))
+		if b.progress != nil {
+			b.progress(n)
+		}
+	}
+	switch {
+	case err == io.EOF:
+		b.end(nil)
+	case err != nil:
+		// The transport resets the stream: the proxy sees a failure.
+		b.end(err)
+	}
+	return n, err
+}
+
+// Close is the transport done with the body: after the EOF, or because
+// the stream ended first (reset, connection lost, or the proxy finished).
+// The transport's writer may still be blocked reading the local
+// connection, and the stream is only cleaned up (its response body
+// failed) once that read returns: a past read deadline makes it return.
+func (b *reqBody) Close() error {
+	b.mu.Lock()
+	opened := b.opened
+	reading := opened && b.src != nil && !b.ended
+	b.mu.Unlock()
+	if !opened {
+		// Closed before the tunnel opened (the stream failed): the writer
+		// waits at the gate, and RoundTrip waits for the writer.
+		b.open(nil, nil, nil)
+	}
+	if reading {
+		_ = b.src.SetReadDeadline(time.Now())
+	}
+	b.end(nil)
+	return nil
+}
+
+func (b *reqBody) end(readErr error) {
+	b.mu.Lock()
+	if b.ended {
+		b.mu.Unlock()
+		return
+	}
+	b.ended, b.readErr = true, readErr
+	done := b.done
+	b.done = nil
+	b.mu.Unlock()
+	if done != nil {
+		done(streamcopy.Result{N: b.n.Load(), ReadErr: readErr})
+	}
+}
+
+// open starts the upload from local (local nil: gives it up). done is
+// called once the upload ends; at once if it already has.
+func (b *reqBody) open(local net.Conn, progress func(int), done func(streamcopy.Result)) {
+	b.mu.Lock()
+	if b.opened {
+		b.mu.Unlock()
+		if done != nil {
+			done(streamcopy.Result{})
+		}
+		return
+	}
+	b.opened = true
+	b.src, b.progress = local, progress
+	if b.ended {
+		b.mu.Unlock()
+		close(b.gate)
+		if done != nil {
+			done(streamcopy.Result{N: b.n.Load(), ReadErr: b.readErr})
+		}
+		return
+	}
+	b.done = done
+	close(b.gate)
+	b.mu.Unlock()
 }
 
 type h2Upstream struct {
-	pw     *io.PipeWriter
-	body   io.ReadCloser
-	cancel context.CancelFunc
+	conn     *h2Conn
+	body     *reqBody
+	resp     io.ReadCloser
+	cancel   context.CancelFunc
+	released sync.Once
 }
 
-func (u *h2Upstream) Read(p []byte) (int, error)  { return u.body.Read(p) }
-func (u *h2Upstream) Write(p []byte) (int, error) { return u.pw.Write(p) }
+func (u *h2Upstream) Read(p []byte) (int, error) { return u.resp.Read(p) }
 
-// CloseWrite ends the request body: END_STREAM, the upstream sees EOF.
-func (u *h2Upstream) CloseWrite() error { return u.pw.Close() }
+func (u *h2Upstream) carry(local net.Conn, progress func(int), done func(streamcopy.Result)) {
+	if _, ok := local.(*net.TCPConn); ok {
+		u.body.open(local, progress, done)
+		return
+	}
+	// A reader whose Read cannot be interrupted (stdin) is copied through
+	// a pipe, so a failed stream never waits on it.
+	pr, pw := io.Pipe()
+	u.body.open(pipeConn{local, pr}, nil, nil)
+	go func() {
+		r := streamcopy.Copy(pw, local, progress)
+		pw.CloseWithError(r.ReadErr)
+		done(r)
+	}()
+}
 
+// pipeConn reads from a pipe instead of its net.Conn.
+type pipeConn struct {
+	net.Conn
+	r *io.PipeReader
+}
+
+func (c pipeConn) Read(p []byte) (int, error)      { return c.r.Read(p) }
+func (c pipeConn) SetReadDeadline(time.Time) error { return c.r.Close() }
+
+// Close ends the stream after both sides ended it in order.
 func (u *h2Upstream) Close() error {
-	u.pw.Close()
-	err := u.body.Close()
-	u.cancel()
+	var err error
+	if u.resp != nil {
+		err = u.resp.Close()
+	}
+	u.release()
 	return err
+}
+
+// Abort resets the stream (RST_STREAM CANCEL).
+func (u *h2Upstream) Abort() {
+	u.cancel()
+	if u.resp != nil {
+		u.resp.Close()
+	}
+	u.release()
+}
+
+func (u *h2Upstream) release() {
+	u.released.Do(func() {
+		u.cancel()
+		u.body.open(nil, nil, nil)
+		u.conn.streams.Add(-1)
+	})
 }

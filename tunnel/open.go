@@ -104,25 +104,25 @@ func (t *Tunnel) connect(ctx context.Context, tok string) (upstream, int, string
 		// A shared connection may have died without a GOAWAY (the proxy
 		// restarted): drop it and try once more on a fresh one.
 		for attempt := 0; ; attempt++ {
-			cc, h1conn, err := t.h2Conn(ctx)
+			c, h1conn, err := t.getH2(ctx)
 			if err != nil {
 				return nil, 0, "", err
 			}
 			if h1conn != nil {
 				return t.connectH1(ctx, h1conn, tok)
 			}
-			if cc == nil {
+			if c == nil {
 				break // the proxy does not offer h2
 			}
-			up, code, body, err := t.connectH2(ctx, cc, tok)
+			up, code, body, err := t.connectH2(ctx, c, tok)
 			if err != nil && attempt == 0 && ctx.Err() == nil {
-				cc.Close()
+				c.cc.Close()
 				continue
 			}
 			return up, code, body, err
 		}
 	}
-	conn, err := t.dialProxy(ctx, []string{"http/1.1"})
+	conn, err := t.dialProxy(ctx, false)
 	if err != nil {
 		return nil, 0, "", err
 	}

@@ -2,85 +2,93 @@ package tunnel
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
+
+	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
-// pipe copies both ways until both directions end. Each direction is
-// half-closed on its own (an EOF from one side becomes CloseWrite on the
-// other), so protocols that shut down one way keep working; an error in
-// either direction ends both. It returns the bytes sent (local to
-// upstream) and received.
-func (t *Tunnel) pipe(local net.Conn, up upstream) (int64, int64, error) {
-	var wg sync.WaitGroup
-	var once sync.Once
-	var firstErr error
-	abort := func(e error) {
-		once.Do(func() {
-			firstErr = e
-			local.Close()
-			up.Close()
-		})
-	}
-	var sent, received int64
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		var err error
-		sent, err = copyCounting(up, local, &t.sent)
-		if err != nil {
-			abort(err)
-			return
-		}
-		if err := up.CloseWrite(); err != nil {
-			abort(err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		var err error
-		received, err = copyCounting(local, up, &t.receivd)
-		if err != nil {
-			abort(err)
-			return
-		}
-		if cw, ok := local.(interface{ CloseWrite() error }); ok {
-			if err := cw.CloseWrite(); err != nil {
-				abort(err)
-			}
-			return
-		}
-		abort(nil)
-	}()
-	wg.Wait()
-	if errors.Is(firstErr, net.ErrClosed) || errors.Is(firstErr, io.ErrClosedPipe) {
-		firstErr = nil
-	}
-	return sent, received, firstErr
+// upstream is one open tunnel to the proxy. Reads bring the upstream's
+// bytes down; carry takes the local connection's bytes up.
+type upstream interface {
+	io.Reader
+	// carry copies local to the proxy (in the background: a goroutine, or
+	// the HTTP/2 transport's writer) until local ends, then half-closes
+	// the upstream; it calls done once with how that copy ended.
+	carry(local net.Conn, progress func(int), done func(streamcopy.Result))
+	// Close ends the tunnel in order.
+	Close() error
+	// Abort ends it so the proxy sees a failure (a reset), not an end.
+	Abort()
 }
 
-// copyCounting is io.Copy that keeps the tunnel's live byte counter up to
-// date as it goes.
-func copyCounting(dst io.Writer, src io.Reader, total *atomic.Int64) (int64, error) {
-	buf := make([]byte, 64<<10)
-	var n int64
-	for {
-		nr, rerr := src.Read(buf)
-		if nr > 0 {
-			nw, werr := dst.Write(buf[:nr])
-			n += int64(nw)
-			total.Add(int64(nw))
-			if werr != nil {
-				return n, werr
+// ErrProxyEnded wraps how the proxy side of a tunnel failed: it reset the
+// stream, went away, or closed without TLS close_notify. The local
+// connection is then reset, so the application does not take truncated
+// data for a complete stream.
+var ErrProxyEnded = errors.New("the proxy side ended abnormally")
+
+// pipe copies both ways until both directions end. Each orderly end is
+// passed on as a half-close; a failure on the proxy side resets the local
+// connection (RST) and a failure on the local side aborts the upstream,
+// so neither end mistakes a failure for a complete stream. It returns the
+// bytes sent (local to upstream) and received, and the first failure.
+func (t *Tunnel) pipe(local net.Conn, up upstream) (sent, received int64, err error) {
+	var once sync.Once
+	var cause error
+	fail := func(e error, resetLocal bool) {
+		once.Do(func() {
+			cause = e
+			if resetLocal {
+				resetConn(local)
+			} else {
+				local.Close()
 			}
+			up.Abort()
+		})
+	}
+	upDone := make(chan struct{})
+	up.carry(local, func(n int) { t.sent.Add(int64(n)) }, func(r streamcopy.Result) {
+		sent = r.N
+		switch {
+		case r.WriteErr != nil:
+			fail(fmt.Errorf("%w: sending: %w", ErrProxyEnded, r.WriteErr), true)
+		case r.ReadErr != nil && !errors.Is(r.ReadErr, net.ErrClosed):
+			fail(fmt.Errorf("reading the local connection: %w", r.ReadErr), false)
 		}
-		if rerr == io.EOF {
-			return n, nil
-		}
-		if rerr != nil {
-			return n, rerr
+		close(upDone)
+	})
+	down := streamcopy.Copy(local, up, func(n int) { t.receivd.Add(int64(n)) })
+	received = down.N
+	switch {
+	case down.ReadErr != nil:
+		fail(fmt.Errorf("%w: %w", ErrProxyEnded, down.ReadErr), true)
+	case down.WriteErr != nil:
+		fail(fmt.Errorf("writing to the local connection: %w", down.WriteErr), false)
+	default:
+		if cw, ok := local.(interface{ CloseWrite() error }); ok {
+			if err := cw.CloseWrite(); err != nil {
+				fail(fmt.Errorf("half-closing the local connection: %w", err), false)
+			}
+		} else {
+			local.Close()
 		}
 	}
+	<-upDone
+	once.Do(func() {}) // no failure from here on: Close, not Abort
+	if errors.Is(cause, net.ErrClosed) {
+		// Our own kill (Stop, the context) closed a side: not a failure.
+		cause = nil
+	}
+	return sent, received, cause
+}
+
+// resetConn closes c so its peer sees a reset (RST), not an end of stream.
+func resetConn(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
 }

@@ -119,14 +119,17 @@ func (e Event) String() string {
 // Tunnel carries connections for one destination.
 type Tunnel struct {
 	cfg    Config
-	tlsCfg *tls.Config
-	h2t    *http2.Transport
+	tlsCfg *tls.Config // what Config.TLSConfig gave, with ServerName set
+	// Per protocol offer, cloned once: their session cache resumes TLS
+	// sessions, so an HTTP/1.1 tunnel skips the full handshake.
+	tlsH1, tlsH2 *tls.Config
+	h2t          *http2.Transport
 
 	ids                          atomic.Uint64
 	active, total, sent, receivd atomic.Int64
 
 	mu     sync.Mutex
-	h2     []*http2.ClientConn
+	h2     []*h2Conn
 	h2dial *dialCall // the HTTP/2 dial under way, joined by concurrent callers
 	noH2   bool      // the proxy did not offer h2: HTTP/1.1 from now on
 	conns  map[uint64]func()
@@ -154,7 +157,13 @@ func New(cfg Config) (*Tunnel, error) {
 	if tc.ServerName == "" {
 		tc.ServerName = d.Proxy.Hostname()
 	}
+	if tc.ClientSessionCache == nil {
+		tc.ClientSessionCache = tls.NewLRUClientSessionCache(64)
+	}
 	t := &Tunnel{cfg: cfg, tlsCfg: tc, conns: map[uint64]func(){}}
+	t.tlsH1, t.tlsH2 = tc.Clone(), tc.Clone()
+	t.tlsH1.NextProtos = []string{"http/1.1"}
+	t.tlsH2.NextProtos = []string{"h2", "http/1.1"}
 	t.h2t = &http2.Transport{
 		TLSClientConfig: tc,
 		// Pings find a dead shared connection before a new tunnel waits on it.
@@ -268,6 +277,12 @@ func (t *Tunnel) ServeConn(ctx context.Context, c net.Conn) error {
 	defer stopKill()
 	t.emit(Event{Kind: EventConnected, ConnID: id, Addr: c.RemoteAddr().String()})
 	sent, recvd, err := t.pipe(c, u)
+	if err != nil && ctx.Err() != nil {
+		err = nil // Stop or the context ended it: not a failure of the tunnel
+	}
+	if err != nil {
+		t.emit(Event{Kind: EventError, ConnID: id, Addr: c.RemoteAddr().String(), Err: err})
+	}
 	t.emit(Event{Kind: EventClosed, ConnID: id, Addr: c.RemoteAddr().String(), BytesSent: sent, BytesReceived: recvd, Duration: time.Since(start)})
 	return err
 }
@@ -298,8 +313,8 @@ func (t *Tunnel) Close() error {
 	t.h2 = nil
 	t.mu.Unlock()
 	t.closeActive()
-	for _, cc := range h2 {
-		cc.Close()
+	for _, c := range h2 {
+		c.cc.Close()
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -240,7 +241,7 @@ loop:
 		case p := <-peer.queue:
 			peer.last.Store(time.Now().UnixNano())
 			capsule = masque.AppendDatagram(capsule[:0], p)
-			if _, err := up.Write(capsule); err != nil {
+			if _, err := up.(io.Writer).Write(capsule); err != nil {
 				break loop
 			}
 			sent += int64(len(p))

@@ -3,7 +3,6 @@ package tunnel
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +10,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
-	"golang.org/x/net/http2"
-
 	"github.com/porthole-dev/porthole/internal/masque"
+	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
 const udpDestForms = "want host:port, udp+https://host:port or udp+https://proxy[:port]/host:port"
@@ -45,28 +44,28 @@ func ParseUDPDestination(dest, pomeriumURL string) (Destination, error) {
 func (t *Tunnel) connectUDP(ctx context.Context, tok string) (upstream, int, string, error) {
 	if !t.cfg.DisableHTTP2 {
 		for attempt := 0; ; attempt++ {
-			cc, h1conn, err := t.h2Conn(ctx)
+			c, h1conn, err := t.getH2(ctx)
 			if err != nil {
 				return nil, 0, "", err
 			}
 			if h1conn != nil {
 				return t.connectUDPH1(ctx, h1conn, tok)
 			}
-			if cc == nil {
+			if c == nil {
 				break
 			}
-			up, code, body, err := t.connectUDPH2(ctx, cc, tok)
+			up, code, body, err := t.connectUDPH2(ctx, c, tok)
 			if err != nil && strings.Contains(err.Error(), "extended connect not supported") {
 				break // an h2 proxy without RFC 8441: Upgrade over HTTP/1.1
 			}
 			if err != nil && attempt == 0 && ctx.Err() == nil {
-				cc.Close()
+				c.cc.Close()
 				continue
 			}
 			return up, code, body, err
 		}
 	}
-	conn, err := t.dialProxy(ctx, []string{"http/1.1"})
+	conn, err := t.dialProxy(ctx, false)
 	if err != nil {
 		return nil, 0, "", err
 	}
@@ -82,7 +81,7 @@ func udpPath(authority string) (string, error) {
 	return masque.Path(h, p), nil
 }
 
-func (t *Tunnel) connectUDPH1(ctx context.Context, conn *tls.Conn, tok string) (upstream, int, string, error) {
+func (t *Tunnel) connectUDPH1(ctx context.Context, conn *proxyConn, tok string) (upstream, int, string, error) {
 	d := t.cfg.Destination
 	// The authority and the token go into the request as they are: the
 	// same guards as CONNECT's.
@@ -132,20 +131,22 @@ func (t *Tunnel) connectUDPH1(ctx context.Context, conn *tls.Conn, tok string) (
 		conn.Close()
 		return nil, 0, "", ctx.Err()
 	}
-	return &h1Upstream{Conn: conn, r: br}, http.StatusOK, "", nil
+	return &h1Upstream{conn: conn, r: br}, http.StatusOK, "", nil
 }
 
-func (t *Tunnel) connectUDPH2(ctx context.Context, cc *http2.ClientConn, tok string) (upstream, int, string, error) {
+func (t *Tunnel) connectUDPH2(ctx context.Context, c *h2Conn, tok string) (upstream, int, string, error) {
 	d := t.cfg.Destination
 	if _, err := d.requestTarget(); err != nil {
 		return nil, 0, "", err
 	}
 	path, err := udpPath(d.Authority)
 	if err != nil {
+		c.streams.Add(-1)
 		return nil, 0, "", err
 	}
 	u, err := url.Parse(path)
 	if err != nil {
+		c.streams.Add(-1)
 		return nil, 0, "", err
 	}
 	u.Scheme, u.Host = "https", d.Authority
@@ -162,19 +163,55 @@ func (t *Tunnel) connectUDPH2(ctx context.Context, cc *http2.ClientConn, tok str
 	if tok != "" {
 		req.Header.Set("Authorization", "Pomerium "+tok)
 	}
-	resp, err := cc.RoundTrip(req)
+	up := &udpH2Upstream{conn: c, pw: pw, cancel: cancel}
+	resp, err := c.cc.RoundTrip(req)
 	if err != nil {
 		err = fmt.Errorf("connect-udp %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
-		cancel()
-		pw.Close()
+		up.Close()
 		return nil, 0, "", err
 	}
+	up.body = resp.Body
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		resp.Body.Close()
-		pw.Close()
-		cancel()
+		up.Close()
 		return nil, resp.StatusCode, strings.TrimSpace(string(body)), nil
 	}
-	return &h2Upstream{pw: pw, body: resp.Body, cancel: cancel}, http.StatusOK, "", nil
+	return up, http.StatusOK, "", nil
+}
+
+// Write sends capsules on an HTTP/1.1 connect-udp tunnel.
+func (u *h1Upstream) Write(p []byte) (int, error) { return u.conn.Write(p) }
+
+// udpH2Upstream is a connect-udp stream: capsules are written whole
+// through a pipe into the request body.
+type udpH2Upstream struct {
+	conn     *h2Conn
+	pw       *io.PipeWriter
+	body     io.ReadCloser
+	cancel   context.CancelFunc
+	released sync.Once
+}
+
+func (u *udpH2Upstream) Read(p []byte) (int, error)  { return u.body.Read(p) }
+func (u *udpH2Upstream) Write(p []byte) (int, error) { return u.pw.Write(p) }
+
+// carry is unused for datagrams (they are written as capsules).
+func (u *udpH2Upstream) carry(net.Conn, func(int), func(streamcopy.Result)) {}
+
+func (u *udpH2Upstream) Close() error {
+	u.pw.Close()
+	var err error
+	if u.body != nil {
+		err = u.body.Close()
+	}
+	u.Abort()
+	return err
+}
+
+func (u *udpH2Upstream) Abort() {
+	u.released.Do(func() {
+		u.pw.CloseWithError(net.ErrClosed)
+		u.cancel()
+		u.conn.streams.Add(-1)
+	})
 }

@@ -66,6 +66,7 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 	cfg.settingsFields(fields, &routes)
 	maps.Copy(fields, cfg.Storage.fields())
 	maps.Copy(fields, limitFields(&cfg.Limits))
+	maps.Copy(fields, cfg.authnFields())
 	keys := slices.Concat(topKeys, settingsTopKeys)
 	for k := range fields {
 		if !slices.Contains(keys, k) {
@@ -166,6 +167,9 @@ func (c *Config) validate() error {
 		}
 	}
 	if err := c.Storage.validate(); err != nil {
+		return err
+	}
+	if err := c.validateAuthn(); err != nil {
 		return err
 	}
 	if err := checkSecret(c.SharedSecret); err != nil {

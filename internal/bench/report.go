@@ -1,0 +1,104 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+func median[T float64 | time.Duration](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+func pct(xs []time.Duration, p float64) time.Duration {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+func spread(xs []float64) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f / %.0f / %.0f", slices.Min(xs), median(xs), slices.Max(xs))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+
+// verdict is "1.23x (goal >= 1.10x) ok" style text.
+func verdict(ratio float64, goal string, ok bool) string {
+	if goal == "" {
+		return fmt.Sprintf("%.2fx", ratio)
+	}
+	mark := "MISSED"
+	if ok {
+		mark = "met"
+	}
+	return fmt.Sprintf("%.2fx (goal %s, %s)", ratio, goal, mark)
+}
+
+func report(w io.Writer, r *results, took time.Duration) {
+	fmt.Fprintf(w, "\nporthole-bench: %d interleaved rounds (h2, --http1, relay, ...), %d MiB per throughput run, %s/%s, %d CPUs, %s\n",
+		r.rounds, r.payload>>20, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), took.Round(time.Second))
+	fmt.Fprintln(w, "min / median / max over rounds; ratios compare medians (h2 = pomerium-cli default, relay = minimal stdlib relay, same hops)")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	h2, h1, relay := 0, 1, 2
+	fmt.Fprintf(tw, "measure\t%s\t%s\t%s\th2 vs relay\t--http1 vs relay\n", r.targets[h2].name, r.targets[h1].name, r.targets[relay].name)
+	for _, n := range r.conns {
+		t := r.thr[n]
+		q2, q1 := median(t[h2])/median(t[relay]), median(t[h1])/median(t[relay])
+		fmt.Fprintf(tw, "throughput, %d conn%s (MiB/s)\t%s\t%s\t%s\t%s\t%s\n", n, plural(n), spread(t[h2]), spread(t[h1]), spread(t[relay]),
+			verdict(q2, ">= 1.10x", q2 >= 1.10), verdict(q1, "", false))
+	}
+	cpu := func(i int) float64 { return r.cpu[i].Seconds() / (float64(r.moved[i]) / (1 << 30)) }
+	c2, c1 := cpu(h2)/cpu(relay), cpu(h1)/cpu(relay)
+	fmt.Fprintf(tw, "CPU s per GiB, client+server\t%.2f\t%.2f\t%.2f\t%s\t%s\n", cpu(h2), cpu(h1), cpu(relay),
+		verdict(c2, "<= 0.90x", c2 <= 0.90), verdict(c1, "", false))
+	p50 := func(i int) time.Duration { return pct(r.ttfb[i], 0.50) }
+	p99 := func(i int) time.Duration { return pct(r.ttfb[i], 0.99) }
+	t2, t1 := float64(p50(h2))/float64(p50(relay)), float64(p50(h1))/float64(p50(relay))
+	fmt.Fprintf(tw, "first byte, new conn, p50 (ms, %d conns)\t%s\t%s\t%s\t%s\t%s\n", len(r.ttfb[h2]), ms(p50(h2)), ms(p50(h1)), ms(p50(relay)),
+		verdict(t2, "<= 0.35x", t2 <= 0.35), verdict(t1, "<= 1.2x", t1 <= 1.2))
+	fmt.Fprintf(tw, "first byte, new conn, p99 (ms)\t%s\t%s\t%s\t%.2fx\t%.2fx\n", ms(p99(h2)), ms(p99(h1)), ms(p99(relay)),
+		float64(p99(h2))/float64(p99(relay)), float64(p99(h1))/float64(p99(relay)))
+	kib := func(b float64) string { return fmt.Sprintf("%.1f", b/1024) }
+	fmt.Fprintf(tw, "client KiB per idle conn (%d)\t%s\t%s\t%s\t%s\t%s\n", r.idle, kib(r.memCli[h2]), kib(r.memCli[h1]), kib(r.memCli[relay]),
+		goalAbs(r.memCli[h2], 24), goalAbs(r.memCli[h1], 0))
+	fmt.Fprintf(tw, "server KiB per idle conn (%d)\t%s\t%s\t%s\t%s\t%s\n", r.idle, kib(r.memSrv[h2]), kib(r.memSrv[h1]), kib(r.memSrv[relay]),
+		goalAbs(r.memSrv[h2], 32), goalAbs(r.memSrv[h1], 0))
+	tw.Flush()
+	fmt.Fprintln(w, strings.Repeat("-", 40))
+	fmt.Fprintln(w, "throughput: one-way payload rate of a concurrent echo; CPU: utime+stime of the client and server processes during the throughput runs;")
+	fmt.Fprintln(w, "first byte: dial, 1 byte out, 1 byte back, one connection at a time; memory: VmRSS growth with the connections open and idle.")
+}
+
+func goalAbs(b float64, goalKiB int) string {
+	if goalKiB == 0 {
+		return "-"
+	}
+	mark := "MISSED"
+	if b/1024 <= float64(goalKiB) {
+		mark = "met"
+	}
+	return fmt.Sprintf("goal <= %d KiB, %s", goalKiB, mark)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

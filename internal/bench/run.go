@@ -1,0 +1,189 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// target is one configuration under test: a local address that echoes,
+// and the processes whose CPU and memory count for it.
+type target struct {
+	name   string
+	addr   string
+	client *proc // the near side (pomerium-cli, or the relay's client half)
+	server *proc // the far side (pomerium-server, or the relay's server half)
+}
+
+// results holds every sample, per target index.
+type results struct {
+	thr      map[int][][]float64 // conns -> target -> MiB/s per round
+	cpu      []time.Duration     // client+server CPU during throughput runs
+	moved    []int64             // bytes echoed during throughput runs
+	ttfb     [][]time.Duration
+	memCli   []float64 // bytes per idle connection
+	memSrv   []float64
+	idle     int
+	rounds   int
+	payload  int64
+	conns    []int
+	targets  []*target
+	setupDur time.Duration
+}
+
+func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	started := time.Now()
+	raiseFileLimit()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	bin, err := filepath.Abs(o.binDir)
+	if err != nil {
+		return err
+	}
+	for _, b := range []string{"pomerium-cli", "pomerium-server"} {
+		if _, err := os.Stat(filepath.Join(bin, b)); err != nil {
+			return fmt.Errorf("%s: %w (run `make build` first, or pass -bin)", b, err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "porthole-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ps := &procs{dir: dir, self: self}
+	defer ps.stopAll()
+
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
+	logf("starting echo, relay, two servers and two clients")
+	_, echo, err := ps.startHelper(ctx, "echo")
+	if err != nil {
+		return err
+	}
+	cert, key, err := writeCert(dir)
+	if err != nil {
+		return err
+	}
+	rs, rsAddr, err := ps.startHelper(ctx, "relay-server", "-cert", cert, "-key", key, "-to", echo)
+	if err != nil {
+		return err
+	}
+	rc, rcAddr, err := ps.startHelper(ctx, "relay-client", "-cert", cert, "-to", rsAddr)
+	if err != nil {
+		return err
+	}
+	var targets []*target
+	for _, c := range []struct {
+		name, dir string
+		extra     []string
+	}{{"h2 (default)", "h2", nil}, {"--http1", "h1", []string{"--http1"}}} {
+		srv, addr, ca, err := ps.startServer(ctx, bin, c.dir, echo)
+		if err != nil {
+			return err
+		}
+		cli, local, err := ps.startClient(ctx, bin, c.dir, addr, ca, c.extra...)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, &target{name: c.name, addr: local, client: cli, server: srv})
+	}
+	if err := echoOnce(rcAddr); err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
+	targets = append(targets, &target{name: "relay", addr: rcAddr, client: rc, server: rs})
+
+	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
+		ttfb: make([][]time.Duration, len(targets)), memCli: make([]float64, len(targets)), memSrv: make([]float64, len(targets)),
+		idle: o.idleConns, rounds: o.rounds, payload: o.payloadMiB << 20, conns: o.conns, targets: targets, setupDur: time.Since(started)}
+
+	// Memory first, while every process is fresh: later rounds would leave
+	// heap behind for the idle connections to reuse.
+	for i, t := range targets {
+		logf("memory: %d idle connections through %s", o.idleConns, t.name)
+		if r.memCli[i], r.memSrv[i], err = idleMemory(t, o.idleConns); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	per := max(o.ttfbConns/o.rounds, 1)
+	for round := range o.rounds {
+		logf("round %d/%d", round+1, o.rounds)
+		for i, t := range targets {
+			d, err := ttfb(t.addr, per)
+			if err != nil {
+				return fmt.Errorf("%s: time to first byte: %w", t.name, err)
+			}
+			r.ttfb[i] = append(r.ttfb[i], d...)
+		}
+		for _, n := range o.conns {
+			if r.thr[n] == nil {
+				r.thr[n] = make([][]float64, len(targets))
+			}
+			for i, t := range targets {
+				c0, s0 := cpuOf(t)
+				bps, err := throughput(t.addr, n, r.payload)
+				if err != nil {
+					return fmt.Errorf("%s: throughput over %d connections: %w", t.name, n, err)
+				}
+				c1, s1 := cpuOf(t)
+				r.cpu[i] += c1 - c0 + s1 - s0
+				r.moved[i] += r.payload
+				r.thr[n][i] = append(r.thr[n][i], bps/(1<<20))
+			}
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	report(stdout, r, time.Since(started))
+	return nil
+}
+
+func cpuOf(t *target) (time.Duration, time.Duration) {
+	c, _ := t.client.cpu()
+	s, _ := t.server.cpu()
+	return c, s
+}
+
+// idleMemory is the growth of each side's resident memory per connection
+// while n tunneled connections sit idle.
+func idleMemory(t *target, n int) (float64, float64, error) {
+	c0, err := t.client.rss()
+	if err != nil {
+		return 0, 0, err
+	}
+	s0, err := t.server.rss()
+	if err != nil {
+		return 0, 0, err
+	}
+	release, err := holdIdle(t.addr, n)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer release()
+	// Let both sides finish their side of the last connections.
+	time.Sleep(time.Second)
+	c1, err := t.client.rss()
+	if err != nil {
+		return 0, 0, err
+	}
+	s1, err := t.server.rss()
+	if err != nil {
+		return 0, 0, err
+	}
+	return float64(c1-c0) / float64(n), float64(s1-s0) / float64(n), nil
+}
+
+// raiseFileLimit lets the harness and its children hold the idle
+// connections (children inherit the limit).
+func raiseFileLimit() {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
+		l.Cur = l.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+}

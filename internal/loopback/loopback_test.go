@@ -1,0 +1,48 @@
+package loopback_test
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/porthole-dev/porthole/internal/loopback"
+	"github.com/porthole-dev/porthole/internal/testutil"
+)
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// TestRelayEchoes: the benchmark's baseline carries bytes both ways at
+// once, intact, through its TLS hop, and passes the half-close on.
+func TestRelayEchoes(t *testing.T) {
+	echo := listen(t)
+	go loopback.Echo(echo)
+	// httptest's certificate for 127.0.0.1.
+	srv := httptest.NewTLSServer(nil)
+	cert := srv.TLS.Certificates[0]
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	srv.Close()
+	far := listen(t)
+	go loopback.RelayServer(far, &tls.Config{Certificates: []tls.Certificate{cert}}, echo.Addr().String())
+	near := listen(t)
+	go loopback.RelayClient(near, &tls.Config{RootCAs: pool}, far.Addr().String())
+
+	for _, size := range []int64{0, 1, 5 << 20} {
+		c, err := net.Dial("tcp", near.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		testutil.EchoCheck(t, c, size)
+		c.Close()
+	}
+}
