@@ -29,8 +29,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/porthole-dev/porthole/server/authn"
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/porthole-dev/porthole/server/api"
+	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
@@ -130,7 +132,8 @@ type Server struct {
 	ln         net.Listener   // the listener in use
 	moved      []net.Listener // closed by a listener move, not by Shutdown
 	stopWatch  context.CancelFunc
-	extraSrvs  []*http.Server // http_redirect_addr
+	watcher    *fsnotify.Watcher // the config file's directory (reload.go)
+	extraSrvs  []*http.Server    // http_redirect_addr
 	closing    bool
 	done       chan struct{} // closed by Shutdown
 	doneOnce   sync.Once
@@ -170,6 +173,7 @@ func New(opts Options) (*Server, error) {
 		if data, err := os.ReadFile(s.configFile); err == nil {
 			s.lastConfig.Store(&data)
 		}
+		s.startWatch()
 	}
 
 	// Secrets from --config apply in dev mode too: a dev server sharing a
@@ -380,7 +384,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.mu.Lock()
 		s.stopWatch = cancel
 		s.mu.Unlock()
-		go s.watchConfig(wctx)
+		go s.watchConfig(wctx, notifyHUP())
 	}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -469,6 +473,12 @@ func (s *Server) trackTunnel(closeFn func()) (release func(), ok bool) {
 }
 
 func (s *Server) closeParts() {
+	s.mu.Lock()
+	w, serving := s.watcher, s.stopWatch != nil
+	s.mu.Unlock()
+	if w != nil && !serving {
+		w.Close() // watchConfig closes it when it runs
+	}
 	s.storage.close()
 	if s.table != nil {
 		s.table.Close()
