@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
+	"time"
 
 	"github.com/porthole-dev/porthole/server/api"
 	"github.com/porthole-dev/porthole/server/config"
@@ -178,4 +181,26 @@ func OpenStore(ctx context.Context, cfg *config.Config, dataDir string) (store.S
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
 	return st, nil
+}
+
+// replicaHeartbeat keeps this process in the cluster's replica list
+// (the API's clusters/{id}/replicas and health) until ctx ends.
+func (s *Server) replicaHeartbeat(ctx context.Context) {
+	if s.storage == nil {
+		return
+	}
+	host, _ := os.Hostname()
+	now := time.Now()
+	rec := &store.Replica{Meta: store.Meta{ID: store.NewID()}, Hostname: host, Address: s.address,
+		ServerVersion: buildVersion(), StartedAt: now}
+	api.Heartbeat(ctx, s.storage.st, rec, func(err error) { logErr(s.log, "writing the replica heartbeat", err) })
+}
+
+// buildVersion is the module version the binary was built from ("dev"
+// for a plain go build); cli/version would pull the CLI's keyring in.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
 }

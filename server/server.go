@@ -392,6 +392,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.Shutdown(sctx)
 	})
 	defer stop()
+	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHeartbeat()
+	go s.replicaHeartbeat(hbCtx)
 	s.log.Info("serving", "address", ln.Addr().String())
 	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
