@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // DefaultTimeout is how long Login waits for the browser to come back.
@@ -24,6 +26,9 @@ type Flow struct {
 	OpenURL func(ctx context.Context, signInURL string) error
 	Stderr  io.Writer
 	Timeout time.Duration // default 5 minutes
+	// Device signs in with a device code (RFC 8628, --device): a URL and
+	// a code to enter on any device, no local browser or callback.
+	Device bool
 }
 
 const donePage = `<!doctype html>
@@ -35,6 +40,9 @@ const donePage = `<!doctype html>
 // for pomerium_jwt on a 127.0.0.1 callback. notify (may be nil) receives
 // the sign-in URL.
 func (f *Flow) Login(ctx context.Context, proxy *url.URL, notify func(string)) (string, error) {
+	if f.Device {
+		return f.deviceLogin(ctx, proxy, notify)
+	}
 	timeout := f.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -68,9 +76,9 @@ func (f *Flow) Login(ctx context.Context, proxy *url.URL, notify func(string)) (
 	// browser does not come up can still copy it.
 	if f.Stderr != nil {
 		if f.OpenURL != nil {
-			fmt.Fprintf(f.Stderr, "Your browser has been opened to visit:\n\n  %s\n\n", signInURL)
+			fmt.Fprintf(f.Stderr, "Your browser has been opened to visit:\n\n  %s\n\n", termtext.Escape(signInURL))
 		} else {
-			fmt.Fprintf(f.Stderr, "Open this URL to sign in:\n\n  %s\n\n", signInURL)
+			fmt.Fprintf(f.Stderr, "Open this URL to sign in:\n\n  %s\n\n", termtext.Escape(signInURL))
 		}
 	}
 	if notify != nil {

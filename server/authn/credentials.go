@@ -1,14 +1,12 @@
 package authn
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
 	"strings"
 
 	"github.com/porthole-dev/porthole/server/policy"
 	"github.com/porthole-dev/porthole/server/session"
+	"github.com/porthole-dev/porthole/server/store"
 )
 
 // CredSource says where a request's token came from.
@@ -121,17 +119,16 @@ func (s *Service) verifyToken(r *http.Request, tok string) *session.Claims {
 	return sess.claims()
 }
 
-func hashToken(tok string) string {
-	sum := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(sum[:])
-}
+// hashToken names a device code in the store (the code itself is never
+// stored).
+func hashToken(tok string) string { return store.HashSecret(tok) }
 
 func (s *Service) verifyServiceAccount(r *http.Request, c *session.Claims, tok string) *session.Claims {
 	sa, err := s.store.GetServiceAccount(r.Context(), c.ServiceAccount)
 	if err != nil {
 		return nil
 	}
-	if subtle.ConstantTimeCompare([]byte(hashToken(tok)), []byte(sa.SecretHash)) != 1 {
+	if !store.CheckSecret(sa.SecretHash, tok) {
 		return nil
 	}
 	if !sa.ExpiresAt.IsZero() && !s.now().Before(sa.ExpiresAt) {

@@ -7,11 +7,16 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/server/session"
+	"github.com/porthole-dev/porthole/server/store"
 )
 
 // CreateServiceAccount stores a service account acting as user and
 // returns its token, which exists only in the return value: the store
-// keeps its hash. expires 0 means it does not expire.
+// keeps its hash (store.HashSecret). The token is a JWT signed with keys
+// (pomerium-cli reads its expiry) naming the account; the server accepts
+// it while the account exists, unexpired, with that hash. expires 0 means
+// it does not expire. The management API creates accounts through this
+// too.
 func CreateServiceAccount(ctx context.Context, st Store, keys *session.Keys, user, description string, expires time.Duration, now time.Time) (*ServiceAccount, string, error) {
 	if user == "" {
 		return nil, "", errors.New("a service account needs a user (--user NAME)")
@@ -26,7 +31,7 @@ func CreateServiceAccount(ctx context.Context, st Store, keys *session.Keys, use
 	if err != nil {
 		return nil, "", err
 	}
-	sa.SecretHash = hashToken(tok)
+	sa.SecretHash = store.HashSecret(tok)
 	if err := st.PutServiceAccount(ctx, sa); err != nil {
 		return nil, "", fmt.Errorf("storing the service account: %w", err)
 	}
