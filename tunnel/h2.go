@@ -116,8 +116,7 @@ func (t *Tunnel) dialH2(ctx context.Context, d *dialCall) *proxyConn {
 	conn, err := t.dialProxy(ctx, true)
 	var cc *http2.ClientConn
 	if err == nil && conn.ConnectionState().NegotiatedProtocol == "h2" {
-		// The HTTP/2 framing needs no end-of-stream check under it.
-		cc, err = t.h2t.NewClientConn(conn.Conn)
+		cc, err = t.h2t.NewClientConn(conn)
 		if err != nil {
 			conn.Close()
 			err = fmt.Errorf("starting HTTP/2 with %s: %w", t.cfg.Destination.Proxy.Host, err)
