@@ -24,6 +24,9 @@ type Flow struct {
 	OpenURL func(ctx context.Context, signInURL string) error
 	Stderr  io.Writer
 	Timeout time.Duration // default 5 minutes
+	// Device signs in with a device code (RFC 8628, --device): a URL and
+	// a code to enter on any device, no local browser or callback.
+	Device bool
 }
 
 const donePage = `<!doctype html>
@@ -35,6 +38,9 @@ const donePage = `<!doctype html>
 // for pomerium_jwt on a 127.0.0.1 callback. notify (may be nil) receives
 // the sign-in URL.
 func (f *Flow) Login(ctx context.Context, proxy *url.URL, notify func(string)) (string, error) {
+	if f.Device {
+		return f.deviceLogin(ctx, proxy, notify)
+	}
 	timeout := f.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout

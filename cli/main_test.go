@@ -116,7 +116,7 @@ func TestGlobalFlagsOnEveryCommand(t *testing.T) {
 	root := NewCmdRoot(f)
 	for _, c := range root.Commands() {
 		for _, name := range []string{"disable-tls-verification", "alternate-ca-path", "ca-cert", "client-cert", "client-key",
-			"browser-cmd", "no-browser", "login-timeout", "service-account", "service-account-file", "verbose"} {
+			"browser-cmd", "no-browser", "device", "login-timeout", "service-account", "service-account-file", "verbose"} {
 			if c.Flag(name) == nil {
 				t.Errorf("%s has no --%s; want the global flags on every command", c.CommandPath(), name)
 			}

@@ -21,11 +21,18 @@ type connForm struct {
 	name, dest, listen, pomeriumURL, tags, caFile *widget.Entry
 	caPEM, clientCertFile, clientKeyFile          *widget.Entry
 	skipVerify, autostart                         *widget.Check
+	protocol                                      *widget.RadioGroup
 	errs                                          map[string]*widget.Label
 	touched                                       map[string]bool
 	save, cancel                                  *widget.Button
 	dlg                                           dialog.Dialog
 }
+
+// Protocol choices of the form.
+const (
+	protoTCP = "TCP"
+	protoUDP = "UDP"
+)
 
 // openForm shows the form for c (a new connection when c.ID is empty).
 func (w *MainWindow) openForm(c connections.Connection, title string) {
@@ -60,6 +67,13 @@ func (w *MainWindow) openForm(c connections.Connection, title string) {
 	f.clientKeyFile = entry(fieldClientKey, c.TLS.ClientKeyFile, inlineHint(c.TLS.ClientKey, "optional: PEM file of its private key"))
 	f.skipVerify = widget.NewCheck("Skip TLS verification (insecure)", func(bool) { f.validate() })
 	f.skipVerify.Checked = c.TLS.DisableVerification
+	f.protocol = widget.NewRadioGroup([]string{protoTCP, protoUDP}, func(string) { f.validate() })
+	f.protocol.Horizontal = true
+	f.protocol.Required = true
+	f.protocol.Selected = protoTCP
+	if c.UDP() {
+		f.protocol.Selected = protoUDP
+	}
 	f.autostart = widget.NewCheck("Start at launch", nil)
 	f.autostart.Checked = c.Autostart
 
@@ -73,6 +87,7 @@ func (w *MainWindow) openForm(c connections.Connection, title string) {
 	}
 	form := widget.NewForm(
 		widget.NewFormItem("Name", field(connections.FieldName, f.name)),
+		widget.NewFormItem("Protocol", field(connections.FieldProtocol, f.protocol)),
 		widget.NewFormItem("Destination", field(connections.FieldDestination, f.dest)),
 		widget.NewFormItem("Local address", field(connections.FieldListenAddr, f.listen)),
 		widget.NewFormItem("Pomerium URL", field(connections.FieldPomeriumURL, f.pomeriumURL)),
@@ -101,6 +116,10 @@ func (f *connForm) value() connections.Connection {
 	c := f.base
 	c.Name = f.name.Text
 	c.Destination = f.dest.Text
+	c.Protocol = connections.ProtocolTCP
+	if f.protocol.Selected == protoUDP {
+		c.Protocol = connections.ProtocolUDP
+	}
 	c.ListenAddr = f.listen.Text
 	c.PomeriumURL = f.pomeriumURL.Text
 	c.Tags = splitTags(f.tags.Text)

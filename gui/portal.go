@@ -194,17 +194,20 @@ func (p *portalImport) fetched(portal string, routes []portalclient.Route, err e
 	p.routeBox.Objects = nil
 	n := 0
 	for _, r := range routes {
-		if r.Type != "tcp" || r.ID == "" {
+		if (r.Type != "tcp" && r.Type != "udp") || r.ID == "" {
 			continue
 		}
 		n++
 		label := r.Name + "  —  " + r.From
+		if r.Type == "udp" {
+			label += "  (udp)"
+		}
 		c := widget.NewCheck(label, func(bool) { p.replan() })
 		c.Checked = true
 		p.routeChecks[r.ID] = c
 		p.routeBox.Add(c)
 	}
-	p.status.SetText(fmt.Sprintf("%d tcp routes at %s (%d routes in all).", n, portal, len(routes)))
+	p.status.SetText(fmt.Sprintf("%d tcp/udp routes at %s (%d routes in all).", n, portal, len(routes)))
 	p.routeBox.Refresh()
 	p.replan()
 }

@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // Route is one entry of the portal JSON, field for field (PROTOCOL.md).
@@ -59,8 +61,11 @@ type HTTPError struct {
 	SignedIn bool
 }
 
-func (e *HTTPError) Error() string {
-	detail := e.Message
+// Error is one escaped line: the status text and body are the server's.
+func (e *HTTPError) Error() string { return termtext.Escape(e.text()) }
+
+func (e *HTTPError) text() string {
+	detail := termtext.Escape(e.Message)
 	if detail == "" {
 		detail = firstLine(e.Body)
 	}
@@ -239,10 +244,12 @@ func decodeJSON[T any](resp *http.Response, max int64) (*T, error) {
 	return &v, nil
 }
 
+// firstLine is the part of an error body an error message quotes: one
+// line, at most 200 bytes, escaped (the body is the server's to choose).
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	if len(s) > 200 {
 		s = s[:200] + "..."
 	}
-	return s
+	return termtext.Escape(s)
 }

@@ -185,6 +185,14 @@ func TestAPIGuideEndToEnd(t *testing.T) {
 	if !portalHas(t, d, tok, "api-echo") {
 		t.Fatal("the route made through the API is not in the signed-in user's portal JSON")
 	}
+	// Admins may call the API with their session; other users may not.
+	admin := &zero{t: t, c: z.c, base: z.base, auth: "Pomerium " + tok}
+	admin.do("GET", "/organizations/"+org+"/routes/"+rid, nil, 200, nil)
+	guest := &zero{t: t, c: z.c, base: z.base, auth: "Pomerium " + issue(t, d.Server(), "guest@example.com", time.Hour)}
+	guest.do("GET", "/organizations/"+org+"/routes/"+rid, nil, 403, nil)
+	if !portalHas(t, d, tok, "api-echo") {
+		t.Fatal("the route made through the API is not in the signed-in user's portal JSON")
+	}
 
 	t.Run("pomerium-cli tcp", func(t *testing.T) {
 		bin := testutil.BuildBinary(t, "pomerium-cli")

@@ -79,6 +79,18 @@ func TestAPIReplicasOnPostgres(t *testing.T) {
 	org, _ := guideLogin(t, zb, b)
 	var got map[string]any
 	zb.do("GET", "/organizations/"+org+"/routes/"+rid, nil, 200, &got)
+	// The cluster is both replicas, from their heartbeats in the store.
+	within(t, 10*time.Second, "both replicas in the cluster view", func() bool {
+		var reps []map[string]any
+		zb.do("GET", "/organizations/"+org+"/clusters/default/replicas", nil, 200, &reps)
+		addrs := map[any]bool{}
+		for _, r := range reps {
+			if r["healthy"] == true {
+				addrs[r["address"]] = true
+			}
+		}
+		return addrs[a.Addr] && addrs[b.Addr]
+	})
 	za := newZero(t, a)
 	guideLogin(t, za, a)
 	za.do("DELETE", "/organizations/"+org+"/routes/"+rid, nil, 204, nil)

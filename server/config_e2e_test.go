@@ -13,17 +13,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/server"
+	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
 )
 
 // TestConfiguredProvider runs the server from a YAML config (no --dev)
-// against an OpenID provider on its own origin, as with Okta or Keycloak.
+// against an OpenID provider on its own origin, as with Okta or Keycloak,
+// served under a private CA that only certificate_authority_file makes
+// trusted (no environment variable, no client handed in), with the one
+// redirect URI of authenticate_service_url registered.
 func TestConfiguredProvider(t *testing.T) {
 	dir := t.TempDir()
 	ca, err := devca.LoadOrCreate(filepath.Join(dir, "ca"))
@@ -48,7 +51,7 @@ func TestConfiguredProvider(t *testing.T) {
 	idp, err := devidp.New(devidp.Options{
 		Issuer: issuer, Users: devidp.DefaultUsers, AutoLogin: "guest@example.com",
 		ClientID: "porthole", ClientSecret: "s3cret-s3cret",
-		RedirectURIs: []string{"https://" + srvLn.Addr().String() + "/.pomerium/callback"},
+		RedirectURIs: []string{"https://" + srvLn.Addr().String() + "/oauth2/callback"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +66,8 @@ func TestConfiguredProvider(t *testing.T) {
 	secret := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	yaml := `
 address: ` + srvLn.Addr().String() + `
+authenticate_service_url: https://` + srvLn.Addr().String() + `
+certificate_authority_file: ` + ca.CertFile + `
 certificate_file: ` + certFile + `
 certificate_key_file: ` + keyFile + `
 idp_provider_url: ` + issuer + `
@@ -89,9 +94,10 @@ routes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	idpClient := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool}}}
+	// Sessions outlive a restart in the store (here one kept across both).
+	st := authn.NewMemoryStore()
 	start := func(ln net.Listener) *server.Server {
-		s, err := server.New(server.Options{Config: cfg, IdPClient: idpClient})
+		s, err := server.New(server.Options{Config: cfg, Store: st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,12 +108,16 @@ routes:
 	d := &testutil.DevServer{URL: &url.URL{Scheme: "https", Host: srvLn.Addr().String()}, Addr: srvLn.Addr().String(), CAPool: ca.Pool}
 
 	tok := loginToken(t, d)
-	// Without idp_scopes the documented default is asked for, nothing more.
+	// Without idp_scopes the documented default is asked for, with
+	// offline_access as the provider lists it.
 	resp, _ := get(t, apiClient(t, d), d.URL.String()+"/.pomerium/sign_in", nil)
+	resp, _ = get(t, apiClient(t, d), resp.Header.Get("Location"), nil)
 	if loc, err := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || err != nil {
-		t.Errorf("sign_in: got %d %q; want 302 to the provider", resp.StatusCode, resp.Header.Get("Location"))
-	} else if got, want := loc.Query().Get("scope"), strings.Join(config.DefaultScopes, " "); got != want {
-		t.Errorf("scope asked of the provider: got %q; want %q (config.DefaultScopes)", got, want)
+		t.Errorf("authenticate: got %d %q; want 302 to the provider", resp.StatusCode, resp.Header.Get("Location"))
+	} else if got, want := loc.Query().Get("scope"), strings.Join(append(config.DefaultScopes, "offline_access"), " "); got != want {
+		t.Errorf("scope asked of the provider: got %q; want %q (config.DefaultScopes and offline_access)", got, want)
+	} else if got, want := loc.Query().Get("redirect_uri"), "https://"+srvLn.Addr().String()+"/oauth2/callback"; got != want {
+		t.Errorf("redirect_uri: got %q; want %q", got, want)
 	}
 	resp, body := get(t, apiClient(t, d), d.URL.String()+"/.pomerium/api/v1/routes", map[string]string{
 		"Authorization": "Bearer Pomerium-" + tok, "Accept": "application/json"})

@@ -136,7 +136,7 @@ func TestConnectHTTP2EchoesBytes(t *testing.T) {
 func TestConnectRefusals(t *testing.T) {
 	d := testutil.StartDevServer(t, testutil.AutoLogin("guest@example.com"))
 	guest := loginToken(t, d)
-	expired, err := d.Server().Keys().Issue(session.Claims{Subject: "dev", Email: "dev@example.com"}, -time.Minute)
+	expired, err := d.Server().IssueToken(session.Claims{Subject: "dev", Email: "dev@example.com"}, -time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

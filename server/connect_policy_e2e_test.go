@@ -53,7 +53,7 @@ func configServer(t *testing.T, yml string) (*server.Server, *testutil.DevServer
 
 func issue(t *testing.T, s *server.Server, email string, ttl time.Duration) string {
 	t.Helper()
-	tok, err := s.Keys().Issue(session.Claims{Subject: "u-" + email, Email: email}, ttl)
+	tok, err := s.IssueToken(session.Claims{Subject: "u-" + email, Email: email}, ttl)
 	if err != nil {
 		t.Fatal(err)
 	}

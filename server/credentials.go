@@ -7,83 +7,38 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/policy"
 	"github.com/porthole-dev/porthole/server/session"
 )
 
-// credSource says where a request's token came from.
-type credSource int
+// auth is what a request presented and what it proved (authn.Auth in
+// this package's words).
+type auth struct {
+	source  authn.CredSource
+	session *session.Claims // nil: no valid session
+	token   string
+}
 
 const (
-	credNone credSource = iota
-	credCookie
-	credHeader // X-Pomerium-Authorization or an Authorization form
-	credQuery
+	credQuery     = authn.CredQuery
+	sessionCookie = authn.SessionCookie
 )
-
-// auth is what a request presented and what it proved.
-type auth struct {
-	source  credSource
-	session *session.Claims // nil: no valid session
-}
 
 // explicit reports whether the caller deliberately sent a token (not a
 // browser cookie): a bad one then gets 401 instead of a sign-in redirect.
-func (a auth) explicit() bool { return a.source == credHeader || a.source == credQuery }
+func (a auth) explicit() bool { return authn.Auth{Source: a.source}.Explicit() }
 
-func (a auth) identity() *policy.Identity {
-	if a.session == nil {
-		return nil
-	}
-	c := a.session
-	return &policy.Identity{User: c.Subject, Email: c.Email, Groups: c.Groups, Claims: c.Claims}
-}
+func (a auth) identity() *policy.Identity { return authn.Auth{Session: a.session}.Identity() }
 
-// token finds the presented token in PROTOCOL.md's order.
-func token(r *http.Request) (string, credSource) {
-	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		return c.Value, credCookie
-	}
-	if v := r.Header.Get("X-Pomerium-Authorization"); v != "" {
-		return strings.TrimSpace(v), credHeader
-	}
-	if t, ok := pomeriumAuthorization(r.Header.Get("Authorization")); ok {
-		return strings.TrimSpace(t), credHeader
-	}
-	if v := r.URL.Query().Get("pomerium_session"); v != "" {
-		return v, credQuery
-	}
-	return "", credNone
-}
-
-// pomeriumAuthorization is the token of an Authorization header in one
-// of Pomerium's forms; other schemes belong to the upstream.
-func pomeriumAuthorization(v string) (string, bool) {
-	if t, ok := cutPrefixFold(v, "Pomerium "); ok {
-		return t, true
-	}
-	return cutPrefixFold(v, "Bearer Pomerium-")
-}
-
-func cutPrefixFold(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
-		return s[len(prefix):], true
-	}
-	return "", false
-}
-
-// authenticate verifies whatever token r carries.
+// authenticate verifies whatever token r carries against the store.
 func (s *Server) authenticate(r *http.Request) auth {
-	tok, src := token(r)
-	if src == credNone {
-		return auth{}
-	}
-	c, err := s.keys.Verify(tok)
-	if err != nil {
-		return auth{source: src}
-	}
-	return auth{source: src, session: c}
+	a := s.authn.Authenticate(r)
+	return auth{source: a.Source, session: a.Session, token: a.Token}
 }
+
+// redirectToSignIn sends a browser to sign in and come back to r's page.
+func redirectToSignIn(w http.ResponseWriter, r *http.Request) { authn.RedirectToSignIn(w, r) }
 
 // stripCredentials removes the user's Pomerium credentials and any
 // inbound identity headers so nothing of them reaches an upstream.
@@ -102,7 +57,7 @@ func stripCredentials(h http.Header, u *url.URL) {
 	if vals := h.Values("Authorization"); len(vals) > 0 {
 		var keep []string
 		for _, v := range vals {
-			if _, ok := pomeriumAuthorization(strings.TrimLeft(v, " \t")); !ok {
+			if _, ok := authn.PomeriumAuthorization(strings.TrimLeft(v, " \t")); !ok {
 				keep = append(keep, v)
 			}
 		}
@@ -161,7 +116,7 @@ func isForwardedSpelling(name string) bool {
 func isProxyCookie(name string) bool {
 	n := strings.TrimFunc(name, func(r rune) bool { return unicode.IsSpace(r) || r == '"' || unicode.IsControl(r) })
 	n = strings.ToLower(strings.NewReplacer(" ", "_", ".", "_", "[", "_").Replace(n))
-	return n == sessionCookie || strings.HasPrefix(n, sessionCookie+"_")
+	return n == authn.SessionCookie || strings.HasPrefix(n, authn.SessionCookie+"_")
 }
 
 // stripQueryCredentials drops pomerium_session from u's query in every

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/porthole-dev/porthole/server/authn"
 )
 
 // hostileCookies are spellings of the session cookie; each line must
@@ -46,11 +48,11 @@ func TestStripCredentialsCookieSpellings(t *testing.T) {
 func TestStripCredentialsAuthenticatedCookieIsStripped(t *testing.T) {
 	for _, line := range hostileCookies {
 		r := &http.Request{Header: http.Header{"Cookie": {line}}}
-		if c, err := r.Cookie(sessionCookie); err != nil || c.Value == "" {
+		if c, err := r.Cookie(authn.SessionCookie); err != nil || c.Value == "" {
 			continue
 		}
 		stripCredentials(r.Header, nil)
-		if c, err := r.Cookie(sessionCookie); err == nil {
+		if c, err := r.Cookie(authn.SessionCookie); err == nil {
 			t.Errorf("Cookie %q authenticates and still carries %s=%q upstream", line, c.Name, c.Value)
 		}
 	}

@@ -1,14 +1,15 @@
 package server
 
 import (
+	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"time"
 
+	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
@@ -57,31 +58,34 @@ func (s *Server) setupDev(opts Options) error {
 	s.table.SetSource("dev", routing.Static(dev))
 
 	issuer := "https://" + s.address + "/.pomerium/dev-idp"
-	var redirects []string
-	for _, h := range []string{host, "localhost", "verify.localhost", "public.localhost"} {
-		redirects = append(redirects, "https://"+net.JoinHostPort(h, port)+"/.pomerium/callback")
+	// The server's own address is the authenticate host unless the config
+	// names one: its /oauth2/callback is the provider's one redirect URI.
+	if s.authnOpts.AuthenticateURL == nil {
+		s.authnOpts.AuthenticateURL = &url.URL{Scheme: "https", Host: s.address}
+	}
+	auth := "https://" + s.authnOpts.AuthenticateURL.Host
+	postLogout := []string{auth + "/.pomerium/signed_out"}
+	if s.authnOpts.SignOutRedirectURL != "" {
+		postLogout = append(postLogout, s.authnOpts.SignOutRedirectURL)
 	}
 	users := opts.DevUsers
 	if users == nil {
 		users = devidp.DefaultUsers
 	}
-	secret := randomString()
+	secret := rand.Text()
 	if s.idp, err = devidp.New(devidp.Options{
 		Issuer: issuer, Users: users, AutoLogin: opts.DevAutoLogin,
-		ClientID: devClientID, ClientSecret: secret, RedirectURIs: redirects, Logger: s.log,
+		ClientID: devClientID, ClientSecret: secret, RedirectURIs: []string{auth + authn.PathOAuth2Callback},
+		PostLogoutRedirectURIs: postLogout, TokenTTL: opts.DevTokenTTL, Logger: s.log,
 	}); err != nil {
 		return fmt.Errorf("starting the built-in identity provider: %w", err)
 	}
 	// The server reaches its own provider over HTTPS like any other: same
-	// code path, trusting the dev CA.
-	client := &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.ca.Pool}, ForceAttemptHTTP2: true},
-	}
-	s.rp = newRelyingParty(rpConfig{
-		Issuer: issuer, ClientID: devClientID, ClientSecret: secret,
-		Scopes: []string{"openid", "email", "profile"}, HTTPClient: client,
-	})
+	// code path, trusting the dev CA. No idle connections to itself: they
+	// would hold slots of max_connections.
+	client := outboundClient(s.ca.Pool)
+	client.Transport.(*http.Transport).DisableKeepAlives = true
+	s.authnOpts.IdP = authn.IdPConfig{Issuer: issuer, ClientID: devClientID, ClientSecret: secret, HTTPClient: client}
 	if opts.Banner != nil {
 		fmt.Fprintf(opts.Banner, "pomerium-server --dev listening on https://%s\n", s.address)
 		fmt.Fprintf(opts.Banner, "  CA certificate: %s\n", s.ca.CertFile)

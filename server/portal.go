@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -71,15 +72,14 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 	// It then redirects to the same page without the token, keeping it
 	// out of the browser history and the address bar.
 	if a.source == credQuery {
-		tok, _ := token(r)
-		s.setSessionCookie(w, tok)
+		s.authn.SetCookieFor(w, r, a.token)
 		u := *r.URL
 		stripCredentials(http.Header{}, &u)
 		http.Redirect(w, r, u.RequestURI(), http.StatusFound)
 		return
 	}
 	var buf bytes.Buffer
-	nonce := randomString()
+	nonce := rand.Text()
 	err := portal.WriteHTML(&buf, portal.PageData{
 		User: a.session.Email, SignOutURL: "/.pomerium/sign_out",
 		Entries: portal.Entries(s.table.Load().Routes(), a.identity()), Nonce: nonce,
@@ -100,4 +100,9 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(s.keys.JWKS())
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 }

@@ -120,6 +120,7 @@ func (s *Server) relisten(addr string) error {
 	}
 	s.mu.Lock()
 	srv, old := s.httpSrv, s.ln
+	maxConns := s.limits.MaxConnections
 	if srv == nil || s.closing {
 		s.mu.Unlock()
 		ln.Close()
@@ -128,7 +129,7 @@ func (s *Server) relisten(addr string) error {
 	s.ln = ln
 	s.moved = append(s.moved, old)
 	s.mu.Unlock()
-	go srv.ServeTLS(ln, "", "")
+	go srv.ServeTLS(newLimitListener(ln, maxConns, s.log), "", "")
 	s.log.Info("listener moved", "from", old.Addr().String(), "to", ln.Addr().String())
 	old.Close()
 	return nil
@@ -144,16 +145,19 @@ func (s *Server) Addr() net.Addr {
 	return s.ln.Addr()
 }
 
-// watchConfig reloads on SIGHUP and when the config file changes. The
-// directory is watched, not the file: editors and Kubernetes replace the
-// file by rename, which a watch on the file itself would lose. Events
-// that leave the file's bytes as last applied are ignored.
-func (s *Server) watchConfig(ctx context.Context) {
+// notifyHUP registers for SIGHUP before Serve reports serving, so a
+// signal sent from then on reloads rather than kills the process.
+func notifyHUP() chan os.Signal {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	var events chan fsnotify.Event
-	var errs chan error
+	return hup
+}
+
+// startWatch watches the config file's directory, from New on, so no
+// edit made after New returns is missed. The directory is watched, not
+// the file: editors and Kubernetes replace the file by rename, which a
+// watch on the file itself would lose.
+func (s *Server) startWatch() {
 	w, err := fsnotify.NewWatcher()
 	if err == nil {
 		if err = w.Add(filepath.Dir(s.configFile)); err != nil {
@@ -162,7 +166,19 @@ func (s *Server) watchConfig(ctx context.Context) {
 	}
 	if err != nil {
 		s.log.Warn("config: not watching the file; reload with SIGHUP", "file", s.configFile, "err", err)
-	} else {
+		return
+	}
+	s.watcher = w
+}
+
+// watchConfig reloads on SIGHUP and when the config file changes, until
+// ctx ends. Events that leave the file's bytes as last applied are
+// ignored.
+func (s *Server) watchConfig(ctx context.Context, hup chan os.Signal) {
+	defer signal.Stop(hup)
+	var events chan fsnotify.Event
+	var errs chan error
+	if w := s.watcher; w != nil {
 		defer w.Close()
 		events, errs = w.Events, w.Errors
 	}

@@ -58,17 +58,19 @@ func signIn(tb testing.TB, d *testutil.DevServer) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("login API: %s", resp.Status)
 	}
-	if _, _, err := testutil.Browse(ctx, d.CAPool, strings.TrimSpace(string(body))); err != nil {
+	last, _, err := testutil.Browse(ctx, d.CAPool, strings.TrimSpace(string(body)))
+	if err != nil {
 		return "", fmt.Errorf("following the sign-in: %w", err)
 	}
+	// The redirects end at the callback, so by now it has the token.
 	select {
 	case tok := <-got:
 		if tok == "" {
 			return "", errors.New("the callback got no pomerium_jwt")
 		}
 		return tok, nil
-	case <-ctx.Done():
-		return "", errors.New("no callback within 30s")
+	default:
+		return "", fmt.Errorf("the sign-in ended at %s without reaching the callback", last.Status)
 	}
 }
 

@@ -231,7 +231,7 @@ func (e *routeEnv) url(host, path string) string { return "https://" + host + ":
 // token mints a session for email with groups.
 func (e *routeEnv) token(email string, groups ...string) string {
 	e.t.Helper()
-	tok, err := e.srv.Keys().Issue(session.Claims{Subject: "sub-" + email, Email: email, Groups: groups,
+	tok, err := e.srv.IssueToken(session.Claims{Subject: "sub-" + email, Email: email, Groups: groups,
 		Claims: map[string]any{"department": "eng"}}, time.Hour)
 	if err != nil {
 		e.t.Fatal(err)

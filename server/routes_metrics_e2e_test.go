@@ -76,7 +76,7 @@ func TestMetrics(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		e.do(e.client, "GET", e.url("web.localhost", "/"), nil)
 	}
-	e.do(e.client, "GET", e.url("localhost", "/.pomerium/callback?state=x&code=y"), nil) // no state cookie: a failure
+	e.do(e.client, "GET", e.url("localhost", "/oauth2/callback?state=x&code=y"), nil) // no state cookie: a failure
 	d := &testutil.DevServer{URL: &url.URL{Scheme: "https", Host: e.addr}, Addr: e.addr, CAPool: e.pki.pool()}
 	resp, conn, br := connectH1(t, d, "db.internal:5432", e.token("dev@example.com"))
 	if resp.StatusCode != 200 {

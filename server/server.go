@@ -13,6 +13,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -20,13 +21,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/porthole-dev/porthole/server/api"
+	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/devca"
 	"github.com/porthole-dev/porthole/server/devidp"
@@ -39,9 +45,6 @@ import (
 const (
 	defaultDialTimeout = 30 * time.Second
 	assertionTTL       = 5 * time.Minute
-	stateTTL           = 10 * time.Minute
-	sessionCookie      = "_pomerium"
-	csrfCookie         = "_pomerium_csrf"
 )
 
 // Options configure a Server.
@@ -62,6 +65,13 @@ type Options struct {
 	DevDir       string
 	DevAutoLogin string
 	DevUsers     []devidp.User // nil: devidp.DefaultUsers
+
+	// DevTokenTTL is the built-in provider's token lifetime (0: an hour);
+	// tests shorten it to see sessions refresh.
+	DevTokenTTL time.Duration
+
+	// Store keeps sign-in state instead of the configured store (tests).
+	Store authn.Store
 
 	// DataDir holds the embedded store (--data-dir; else data_dir, else
 	// DevDir in dev mode; none at all: an in-memory store).
@@ -100,7 +110,8 @@ type Server struct {
 	// addressFromConfig: the listen address is the config's (no
 	// --address), so a reload may move it.
 	addressFromConfig bool
-	rp                *relyingParty
+	authn             *authn.Service
+	authnOpts         authn.Options
 	limits            config.Limits // effective: defaults filled in
 
 	// Dev-mode parts (nil otherwise).
@@ -121,11 +132,13 @@ type Server struct {
 	ln         net.Listener   // the listener in use
 	moved      []net.Listener // closed by a listener move, not by Shutdown
 	stopWatch  context.CancelFunc
-	extraSrvs  []*http.Server // http_redirect_addr
+	watcher    *fsnotify.Watcher // the config file's directory (reload.go)
+	extraSrvs  []*http.Server    // http_redirect_addr
 	closing    bool
 	done       chan struct{} // closed by Shutdown
 	doneOnce   sync.Once
 	tunnels    map[*tunnelHandle]struct{}
+	stopBG     context.CancelFunc // background work: IdP discovery
 }
 
 // New builds the server: keys, TLS, identity provider client and, in
@@ -160,24 +173,24 @@ func New(opts Options) (*Server, error) {
 		if data, err := os.ReadFile(s.configFile); err == nil {
 			s.lastConfig.Store(&data)
 		}
+		s.startWatch()
 	}
 
 	// Secrets from --config apply in dev mode too: a dev server sharing a
 	// PostgreSQL store with a configured replica must read its sessions.
-	var secret []byte
-	for _, kv := range []struct{ key, val string }{{"shared_secret", cfg.SharedSecret}, {"cookie_secret", cfg.CookieSecret}} {
-		if kv.val == "" {
-			continue
-		}
-		b := config.DecodeSecret(kv.val)
-		if b == nil {
-			return nil, fmt.Errorf("%s must be base64 of 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
-		}
-		secret = append(secret, b...)
-	}
 	var err error
-	if s.keys, err = session.NewKeys(secret); err != nil {
+	if s.keys, err = Keys(cfg); err != nil {
 		return nil, err
+	}
+	s.authnOpts = authn.Options{
+		Keys: s.keys, CookieExpire: s.cookieExpire, Logger: s.log,
+		ProgrammaticWhitelist: cfg.ProgrammaticRedirectDomainWhitelist,
+		SignOutRedirectURL:    cfg.SignoutRedirectURL,
+		KnownHost:             s.servesHost,
+	}
+	if cfg.AuthenticateServiceURL != "" {
+		u, _ := url.Parse(cfg.AuthenticateServiceURL) // checked by config
+		s.authnOpts.AuthenticateURL = &url.URL{Scheme: "https", Host: u.Host}
 	}
 
 	if opts.Dev {
@@ -195,7 +208,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Dev {
-		return s.withStorage(opts, cfg)
+		return s.finish(opts, cfg)
 	}
 	if err := cfg.LoadCertificates(); err != nil {
 		s.closeParts()
@@ -209,11 +222,85 @@ func New(opts Options) (*Server, error) {
 	if cfg.IdpProviderURL == "" || cfg.IdpClientID == "" {
 		return nil, errors.New("idp_provider_url and idp_client_id are required (or run with --dev for the built-in provider)")
 	}
-	s.rp = newRelyingParty(rpConfig{
-		Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID, ClientSecret: cfg.IdpClientSecret,
-		Scopes: cfg.IdpScopes, HTTPClient: opts.IdPClient, RequestParams: cfg.IdpRequestParams,
-	})
-	return s.withStorage(opts, cfg)
+	client := opts.IdPClient
+	if client == nil {
+		client = outboundClient(nil)
+		if len(cfg.UpstreamRoots) > 0 {
+			// certificate_authority(_file) is trusted for the IdP too.
+			pool, err := x509.SystemCertPool()
+			if err != nil || pool == nil {
+				pool = x509.NewCertPool()
+			}
+			pool.AppendCertsFromPEM(cfg.UpstreamRoots)
+			client = outboundClient(pool)
+		}
+	}
+	if s.authnOpts.AuthenticateURL == nil {
+		s.log.Warn("authenticate_service_url is not set: every host signs in for itself, so the identity provider needs https://<each host>/oauth2/callback as a redirect URI")
+	}
+	s.authnOpts.IdP = authn.IdPConfig{
+		Provider: cfg.IdpProvider, Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID,
+		ClientSecret: cfg.IdpClientSecret, Scopes: cfg.IdpScopes, RequestParams: cfg.IdpRequestParams, HTTPClient: client,
+	}
+	return s.finish(opts, cfg)
+}
+
+// finish opens the store (New's last step, so no earlier failure leaves
+// it open) and starts sign-in on it.
+func (s *Server) finish(opts Options, cfg *config.Config) (*Server, error) {
+	if _, err := s.withStorage(opts, cfg); err != nil {
+		return nil, err
+	}
+	switch {
+	case opts.Store != nil:
+		s.authnOpts.Store = opts.Store
+	case s.storage != nil:
+		s.authnOpts.Store = authn.FromCache(s.storage.cache)
+	default: // Check: nothing is opened
+		s.authnOpts.Store = authn.NewMemoryStore()
+	}
+	var err error
+	if s.authn, err = authn.New(s.authnOpts); err != nil {
+		s.closeParts()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Keys are the server's keys from the config's shared_secret and
+// cookie_secret (random ones when unset: sessions then end with the
+// process, and replicas cannot share them).
+func Keys(cfg *config.Config) (*session.Keys, error) {
+	var secret []byte
+	for _, kv := range []struct{ key, val string }{{"shared_secret", cfg.SharedSecret}, {"cookie_secret", cfg.CookieSecret}} {
+		if kv.val == "" {
+			continue
+		}
+		b := config.DecodeSecret(kv.val)
+		if b == nil {
+			return nil, fmt.Errorf("%s must be base64 of 32 random bytes (head -c32 /dev/urandom | base64)", kv.key)
+		}
+		secret = append(secret, b...)
+	}
+	keys, err := session.NewKeys(secret)
+	if err != nil {
+		return nil, err
+	}
+	if b := config.DecodeSecret(cfg.CookieSecret); b != nil {
+		if err := keys.UseCookieSecret(b); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// outboundClient talks to the identity provider, trusting pool (nil:
+// the system roots).
+func outboundClient(pool *x509.CertPool) *http.Client {
+	return &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true},
+	}
 }
 
 // Check validates cfg as New would for a configured (non --dev) server
@@ -251,8 +338,18 @@ func (s *Server) Routes() []config.Route { return s.table.Load().Routes() }
 // change feed calls Rebuild to apply changes (see package routing).
 func (s *Server) RouteTable() *routing.Live { return s.table }
 
-// Keys are the session and assertion keys (tests mint tokens with them).
+// Keys are the session and assertion keys.
 func (s *Server) Keys() *session.Keys { return s.keys }
+
+// IssueToken stores a session for c, valid for ttl, and returns a CLI
+// token for it, as a sign-in would (tests).
+func (s *Server) IssueToken(c session.Claims, ttl time.Duration) (string, error) {
+	return s.authn.IssueToken(context.Background(), c, ttl)
+}
+
+// DevIdP is the built-in provider (nil outside dev mode): tests disable
+// users with it.
+func (s *Server) DevIdP() *devidp.Provider { return s.idp }
 
 // Serve serves TLS on ln until ctx ends or Shutdown is called. It returns
 // nil after a clean shutdown.
@@ -266,7 +363,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.httpSrv = srv
 	s.ln = ln
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopBG = stopBG
 	s.mu.Unlock()
+	s.authn.Start(bg)
 	if cfg.MetricsAddress != "" {
 		if err := s.serveMetrics(cfg.MetricsAddress, cfg.MetricsBasicAuth); err != nil {
 			return fmt.Errorf("metrics_address %s: %w", cfg.MetricsAddress, err)
@@ -284,7 +384,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.mu.Lock()
 		s.stopWatch = cancel
 		s.mu.Unlock()
-		go s.watchConfig(wctx)
+		go s.watchConfig(wctx, notifyHUP())
 	}
 	stop := context.AfterFunc(ctx, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -292,6 +392,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.Shutdown(sctx)
 	})
 	defer stop()
+	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHeartbeat()
+	go s.replicaHeartbeat(hbCtx)
 	s.log.Info("serving", "address", ln.Addr().String())
 	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
@@ -318,6 +421,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	tunnels := s.tunnels
 	s.tunnels = nil
 	stopWatch := s.stopWatch
+	if s.stopBG != nil {
+		s.stopBG()
+	}
 	extra := s.extraSrvs
 	s.extraSrvs = nil
 	s.mu.Unlock()
@@ -370,6 +476,12 @@ func (s *Server) trackTunnel(closeFn func()) (release func(), ok bool) {
 }
 
 func (s *Server) closeParts() {
+	s.mu.Lock()
+	w, serving := s.watcher, s.stopWatch != nil
+	s.mu.Unlock()
+	if w != nil && !serving {
+		w.Close() // watchConfig closes it when it runs
+	}
 	s.storage.close()
 	if s.table != nil {
 		s.table.Close()
@@ -384,12 +496,8 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", s.handleHealthz)
 	mux.HandleFunc("/.well-known/pomerium/jwks.json", s.handleJWKS)
-	mux.HandleFunc("/.pomerium/api/v1/login", s.handleLoginAPI)
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
 	mux.HandleFunc("/.pomerium/routes", s.handleRoutesPage)
-	mux.HandleFunc("/.pomerium/sign_in", s.handleSignIn)
-	mux.HandleFunc("/.pomerium/callback", s.countSignIns(s.handleCallback))
-	mux.HandleFunc("/.pomerium/sign_out", s.handleSignOut)
 	mux.HandleFunc("/.pomerium/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/.pomerium/routes", http.StatusFound)
 	})
@@ -414,6 +522,14 @@ func (s *Server) Handler() http.Handler {
 		}
 		if s.api != nil && hasPathPrefix(r.URL.Path, "/api/v0") && s.isPortalHost(r) {
 			s.api.ServeHTTP(w, r)
+			return
+		}
+		if s.authn.Owns(r) {
+			if r.URL.Path == authn.PathOAuth2Callback {
+				s.countSignIns(s.authn.Handler().ServeHTTP)(w, r)
+				return
+			}
+			s.authn.Handler().ServeHTTP(w, r)
 			return
 		}
 		if isOwnPath(r.URL.Path) {
@@ -463,6 +579,34 @@ func isOwnPath(p string) bool {
 
 func hasPathPrefix(p, prefix string) bool {
 	return p == prefix || len(p) > len(prefix) && p[:len(prefix)] == prefix && p[len(prefix)] == '/'
+}
+
+// servesHost reports whether hostport names this server: an http
+// route's host, the portal (its address, localhost, an IP) or the
+// authenticate host. Only these receive sign-in handoffs.
+func (s *Server) servesHost(hostport string) bool {
+	r := &http.Request{Host: hostport, URL: &url.URL{Path: "/"}}
+	if s.isPortalHost(r) {
+		return true
+	}
+	if a := s.authnOpts.AuthenticateURL; a != nil && strings.EqualFold(a.Host, hostport) {
+		return true
+	}
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host, port = hostport, ""
+	}
+	routes := s.table.Load().Routes()
+	for i := range routes {
+		rt := &routes[i]
+		if rt.Type != "http" || rt.FromURL == nil || !strings.EqualFold(rt.FromURL.Hostname(), host) {
+			continue
+		}
+		if p := rt.FromURL.Port(); p == "" || p == port {
+			return true
+		}
+	}
+	return false
 }
 
 // isPortalHost reports whether r is addressed to the server itself

@@ -42,10 +42,19 @@ func TestBrowserSignInThroughBuiltInProvider(t *testing.T) {
 		t.Fatalf("routes API with the cookie: got %d %q; want 200 listing admin-echo", resp.StatusCode, body)
 	}
 
-	// Sign out clears the cookie: the API is unauthenticated again.
-	resp, _ = get(t, c, d.URL.String()+"/.pomerium/sign_out", nil)
+	// Sign out (the confirmation form, then its POST) ends the session:
+	// the API is unauthenticated again.
+	resp, body = get(t, c, d.URL.String()+"/.pomerium/sign_out", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `method="post"`) {
+		t.Fatalf("sign out page: got %d %q; want 200 with a confirmation form", resp.StatusCode, body)
+	}
+	resp, err := c.Post(d.URL.String()+"/.pomerium/sign_out", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("sign out: got %d; want 200 after redirect", resp.StatusCode)
+		t.Fatalf("sign out: got %d; want 200 after the redirects", resp.StatusCode)
 	}
 	resp, body = get(t, c, d.URL.String()+"/.pomerium/api/v1/routes", map[string]string{"Accept": "application/json"})
 	if resp.StatusCode != http.StatusUnauthorized {
@@ -58,7 +67,26 @@ func TestSignInCookiesAreSecure(t *testing.T) {
 	c := apiClient(t, d)
 	resp, _ := get(t, c, d.URL.String()+"/.pomerium/sign_in?return=/.pomerium/routes", nil)
 	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("sign_in: got %d; want 302 to the provider", resp.StatusCode)
+		t.Fatalf("sign_in: got %d; want 302 to the authenticate host", resp.StatusCode)
+	}
+	var csrf *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "_pomerium_csrf" {
+			csrf = ck
+		}
+	}
+	if csrf == nil || !csrf.Secure || !csrf.HttpOnly || csrf.MaxAge <= 0 || csrf.MaxAge > 600 {
+		t.Fatalf("csrf cookie: got %+v; want Secure, HttpOnly, expiring within 10 minutes", csrf)
+	}
+	// A handoff that is not one is refused at the route host's callback.
+	resp, body := get(t, c, d.URL.String()+"/.pomerium/callback?pomerium_handoff=forged", map[string]string{"Cookie": "_pomerium_csrf=" + csrf.Value})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("callback with a forged handoff: got %d %q; want 400", resp.StatusCode, body)
+	}
+	resp, _ = get(t, c, d.URL.String()+"/.pomerium/sign_in?return=/.pomerium/routes", nil)
+	resp, _ = get(t, c, resp.Header.Get("Location"), nil)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("authenticate: got %d; want 302 to the provider", resp.StatusCode)
 	}
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil {
@@ -73,21 +101,21 @@ func TestSignInCookiesAreSecure(t *testing.T) {
 	if got := q.Get("code_challenge_method"); got != "S256" {
 		t.Errorf("code_challenge_method: got %q; want S256", got)
 	}
-	var csrf *http.Cookie
+	csrf = nil
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "_pomerium_csrf" {
 			csrf = ck
 		}
 	}
-	if csrf == nil || !csrf.Secure || !csrf.HttpOnly || csrf.MaxAge <= 0 || csrf.MaxAge > 600 {
-		t.Fatalf("csrf cookie: got %+v; want Secure, HttpOnly, expiring within 10 minutes", csrf)
+	if csrf == nil || csrf.Path != "/oauth2/callback" || !csrf.Secure || !csrf.HttpOnly {
+		t.Fatalf("authenticate host's csrf cookie: got %+v; want Secure, HttpOnly, for /oauth2/callback", csrf)
 	}
 	// A callback with a forged state is refused.
-	resp, body := get(t, c, d.URL.String()+"/.pomerium/callback?code=x&state=forged", map[string]string{"Cookie": "_pomerium_csrf=" + csrf.Value})
+	resp, body = get(t, c, d.URL.String()+"/oauth2/callback?code=x&state=forged", map[string]string{"Cookie": "_pomerium_csrf=" + csrf.Value})
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("callback with forged state: got %d %q; want 400", resp.StatusCode, body)
 	}
-	resp, body = get(t, c, d.URL.String()+"/.pomerium/callback?code=x&state="+url.QueryEscape(q.Get("state")), nil)
+	resp, body = get(t, c, d.URL.String()+"/oauth2/callback?code=x&state="+url.QueryEscape(q.Get("state")), nil)
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("callback without the csrf cookie: got %d %q; want 400", resp.StatusCode, body)
 	}
@@ -146,7 +174,7 @@ func TestLoginAPI(t *testing.T) {
 func TestRoutesAPIAuth(t *testing.T) {
 	d := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	tok := loginToken(t, d)
-	expired, err := d.Server().Keys().Issue(session.Claims{Subject: "x", Email: "dev@example.com"}, -time.Minute)
+	expired, err := d.Server().IssueToken(session.Claims{Subject: "x", Email: "dev@example.com"}, -time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +296,7 @@ func TestDevRouteIDsSurviveRestart(t *testing.T) {
 	d := testutil.StartDevServer(t)
 	ids := func() (map[string]string, string) {
 		t.Helper()
-		tok, err := d.Server().Keys().Issue(session.Claims{Subject: "u-dev", Email: "dev@example.com", Groups: []string{"admins"}}, time.Hour)
+		tok, err := d.Server().IssueToken(session.Claims{Subject: "u-dev", Email: "dev@example.com", Groups: []string{"admins"}}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

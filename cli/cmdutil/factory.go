@@ -53,6 +53,7 @@ type GlobalOptions struct {
 	TLS                tlsconfig.Options
 	BrowserCmd         string
 	NoBrowser          bool
+	Device             bool
 	LoginTimeout       time.Duration
 	ServiceAccount     string
 	ServiceAccountFile string
@@ -104,6 +105,7 @@ func (f *Factory) AddGlobalFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TLS.ClientKeyFile, "client-key", "", "PEM `file` of the client certificate's key")
 	fs.StringVar(&o.BrowserCmd, "browser-cmd", "", "`command` that opens the sign-in URL (the URL is its last argument)")
 	fs.BoolVar(&o.NoBrowser, "no-browser", false, "print the sign-in URL and open nothing")
+	fs.BoolVar(&o.Device, "device", false, "sign in with a device code: print a URL and a code to confirm on any device (no local browser or callback; for SSH and containers)")
 	fs.DurationVar(&o.LoginTimeout, "login-timeout", DefaultLoginTimeout, "how long to wait for a browser sign-in")
 	fs.StringVar(&o.ServiceAccount, "service-account", "", "service account `token` to use instead of signing in (env "+EnvServiceAccount+")")
 	fs.StringVar(&o.ServiceAccountFile, "service-account-file", "", "`file` holding a service account token")
@@ -326,6 +328,7 @@ func (f *Factory) newAuthenticatorLocked(hc *http.Client) (*authflow.Authenticat
 			OpenURL:    f.browserOpener(),
 			Stderr:     f.IO.ErrOut,
 			Timeout:    timeout,
+			Device:     f.Opts.Device,
 		},
 		Store:          f.tokenStoreLocked(),
 		ServiceAccount: sa,

@@ -31,7 +31,8 @@ func NewCmdLogin(f *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Comm
 is cached) and keep the token in the OS keyring, or a 0600 file where no
 keyring runs. One sign-in serves every route of the proxy.`,
 		Example: `  pomerium-cli login https://proxy.example.com
-  pomerium-cli login https://proxy.example.com --no-browser   # print the URL only`,
+  pomerium-cli login https://proxy.example.com --no-browser   # print the URL only
+  pomerium-cli login --device https://proxy.example.com       # over SSH: a URL and a code for any device`,
 		Args: cmdutil.ExactArgs(1, "server URL (e.g. https://proxy.example.com)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ServerURL = args[0]

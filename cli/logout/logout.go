@@ -2,8 +2,10 @@
 package logout
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +21,9 @@ type LogoutOptions struct {
 
 	ServerURL string
 	All       bool
+	// Revoke asks the proxy to stop accepting a token before it is
+	// forgotten here; nil uses authflow.Revoke over the factory's client.
+	Revoke func(ctx context.Context, proxy *url.URL, tok string) error
 }
 
 // NewCmdLogout builds `logout [server-url] [--all]`. runF replaces logoutRun in tests.
@@ -28,7 +33,9 @@ func NewCmdLogout(f *cmdutil.Factory, runF func(*LogoutOptions) error) *cobra.Co
 		Use:   "logout [server-url]",
 		Short: "Forget the cached token of a proxy (or of every proxy with --all)",
 		Long: `Forget the cached token of the proxy (the last one used when no URL is given),
-or with --all every cached token. The proxy's own session is not ended.`,
+or with --all every cached token. The proxy is asked to revoke the token
+first, so a copy of it left anywhere stops working too (a proxy without
+that API, such as Pomerium itself, only loses the local copy).`,
 		Example: `  pomerium-cli logout https://proxy.example.com
   pomerium-cli logout --all`,
 		Args: cmdutil.MaximumArgs(1, "one server URL"),
@@ -51,12 +58,22 @@ or with --all every cached token. The proxy's own session is not ended.`,
 
 func logoutRun(opts *LogoutOptions) error {
 	store := opts.Factory.TokenStore()
+	if opts.Revoke == nil {
+		opts.Revoke = func(ctx context.Context, proxy *url.URL, tok string) error {
+			hc, err := opts.Factory.HTTPClient()
+			if err != nil {
+				return err
+			}
+			return authflow.Revoke(ctx, hc, proxy, tok)
+		}
+	}
 	if opts.All {
 		hosts, err := store.Hosts()
 		if err != nil {
 			return fmt.Errorf("listing cached tokens: %w", err)
 		}
 		for _, h := range hosts {
+			revoke(opts, store, &url.URL{Scheme: "https", Host: h}, h)
 			if err := store.Delete(h); err != nil && !errors.Is(err, authflow.ErrNotFound) {
 				return fmt.Errorf("forgetting the token of %s: %w", h, err)
 			}
@@ -76,9 +93,27 @@ func logoutRun(opts *LogoutOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "Not signed in to %s\n", termtext.Escape(host))
 		return nil
 	}
+	revoke(opts, store, u, host)
 	if err := store.Delete(host); err != nil && !errors.Is(err, authflow.ErrNotFound) {
 		return fmt.Errorf("forgetting the token of %s: %w", host, err)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Signed out of %s\n", termtext.Escape(host))
 	return nil
+}
+
+// revoke asks the proxy to revoke the cached token of host; failing that
+// the local copy is still forgotten, with a warning.
+func revoke(opts *LogoutOptions, store authflow.TokenStore, proxy *url.URL, host string) {
+	tok, err := store.Load(host)
+	if err != nil || tok == "" {
+		return
+	}
+	err = opts.Revoke(context.Background(), proxy, tok)
+	switch {
+	case err == nil:
+		fmt.Fprintf(opts.IO.ErrOut, "Revoked the token at %s\n", termtext.Escape(host))
+	case errors.Is(err, authflow.ErrRevokeUnsupported):
+	default:
+		fmt.Fprintf(opts.IO.ErrOut, "warning: could not revoke the token at the proxy (%s); it is forgotten here anyway\n", termtext.Escape(err.Error()))
+	}
 }

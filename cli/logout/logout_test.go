@@ -1,6 +1,9 @@
 package logout
 
 import (
+	"context"
+	"errors"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -45,12 +48,18 @@ func TestLogoutRun(t *testing.T) {
 		wantLeft   []string
 		wantStderr string
 		wantUsage  bool
+		revokeErr  error
+		wantRevoke []string // host=token pairs sent to the proxy
 	}{
 		{name: "all", opts: LogoutOptions{All: true}, store: memStore{"a.example.com": "1", "b.example.com:8443": "2"},
-			wantLeft: nil, wantStderr: "Signed out of b.example.com:8443"},
+			wantLeft: nil, wantStderr: "Signed out of b.example.com:8443", wantRevoke: []string{"a.example.com=1", "b.example.com:8443=2"}},
+		{name: "revoke fails", opts: LogoutOptions{ServerURL: "https://a.example.com"}, store: memStore{"a.example.com": "1"},
+			revokeErr: errors.New("connection refused"), wantStderr: "could not revoke the token at the proxy (connection refused)", wantRevoke: []string{"a.example.com=1"}},
+		{name: "proxy without the API", opts: LogoutOptions{ServerURL: "https://a.example.com"}, store: memStore{"a.example.com": "1"},
+			revokeErr: authflow.ErrRevokeUnsupported, wantStderr: "Signed out of a.example.com", wantRevoke: []string{"a.example.com=1"}},
 		{name: "all empty", opts: LogoutOptions{All: true}, store: memStore{}, wantStderr: "No cached tokens."},
 		{name: "remembered", last: "https://a.example.com", store: memStore{"a.example.com": "1", "b.example.com": "2"},
-			wantLeft: []string{"b.example.com"}, wantStderr: "Signed out of a.example.com"},
+			wantLeft: []string{"b.example.com"}, wantStderr: "Signed out of a.example.com", wantRevoke: []string{"a.example.com=1"}},
 		{name: "not signed in", opts: LogoutOptions{ServerURL: "https://c.example.com"}, store: memStore{"a.example.com": "1"},
 			wantLeft: []string{"a.example.com"}, wantStderr: "Not signed in to c.example.com"},
 		{name: "nothing remembered", store: memStore{}, wantUsage: true},
@@ -66,6 +75,11 @@ func TestLogoutRun(t *testing.T) {
 			}
 			opts := tt.opts
 			opts.IO, opts.Factory = ios, f
+			var revoked []string
+			opts.Revoke = func(_ context.Context, proxy *url.URL, tok string) error {
+				revoked = append(revoked, proxy.Host+"="+tok)
+				return tt.revokeErr
+			}
 			err := logoutRun(&opts)
 			if tt.wantUsage {
 				if !cmdutil.IsUsageError(err) {
@@ -82,6 +96,9 @@ func TestLogoutRun(t *testing.T) {
 			}
 			if !strings.Contains(errOut.String(), tt.wantStderr) {
 				t.Errorf("stderr = %q; want %q", errOut.String(), tt.wantStderr)
+			}
+			if strings.Join(revoked, ",") != strings.Join(tt.wantRevoke, ",") {
+				t.Errorf("revoked = %v; want %v", revoked, tt.wantRevoke)
 			}
 		})
 	}

@@ -48,7 +48,7 @@ routes:
     to: udp://`+udpEcho+`
     allow_any_authenticated_user: true
 `))
-	tok, err := ds.Server().Keys().Issue(session.Claims{Subject: "dev", Email: "dev@example.com"}, time.Hour)
+	tok, err := ds.Server().IssueToken(session.Claims{Subject: "dev", Email: "dev@example.com"}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

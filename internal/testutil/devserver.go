@@ -87,7 +87,8 @@ func startRunning(t testing.TB, d *DevServer, o devOptions) (*running, error) {
 	}
 	srv, err := server.New(server.Options{
 		Dev: true, DevDir: o.dir, DevAutoLogin: o.autoLogin, Address: addr, Config: cfg,
-		Logger: slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		DevTokenTTL: o.authn.tokenTTL, Store: o.authn.store,
 	})
 	if err != nil {
 		ln.Close()

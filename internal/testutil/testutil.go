@@ -45,7 +45,8 @@ type devOptions struct {
 	autoLogin string
 	dir       string
 	addr      string
-	config    string // YAML with more routes (WithConfig)
+	config    string          // YAML with more routes (WithConfig)
+	authn     devAuthnOptions // devserver_authn.go
 }
 
 // AutoLogin signs EMAIL in at the built-in provider without the page.

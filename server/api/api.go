@@ -56,9 +56,6 @@ type Options struct {
 	// Certificates returns the certificates the server serves, shown as
 	// read-only key pairs.
 	Certificates func() []tls.Certificate
-	// Replicas reports the server processes sharing the store; nil: this
-	// one only.
-	Replicas func(ctx context.Context) ([]Replica, error)
 	// BaseSettings are the settings of the config file, as the API shows
 	// them; changes made through the API are laid over them.
 	BaseSettings Settings
@@ -70,7 +67,8 @@ type Options struct {
 	Now      func() time.Time // nil: time.Now
 }
 
-// Replica is one server process of the cluster.
+// Replica is one server process of the cluster (a store.Replica record,
+// written by each server's heartbeat).
 type Replica struct {
 	ID        string    `json:"id"`
 	Hostname  string    `json:"hostname"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/porthole-dev/porthole/internal/atomicfile"
 	"github.com/porthole-dev/porthole/server/store"
@@ -38,4 +39,30 @@ func EnsureTokenFile(ctx context.Context, st store.Store, path, name string) (bo
 		return false, fmt.Errorf("writing the API user token: %w", err)
 	}
 	return true, nil
+}
+
+// Heartbeat records this process as a replica of the cluster (rec's ID
+// and StartedAt stay; LastSeen moves) every ReplicaHeartbeat until ctx
+// ends. A failed write is logged by the caller's logf and retried on the
+// next beat: the cluster view is a report, never on a request's path.
+func Heartbeat(ctx context.Context, st store.Store, rec *store.Replica, logf func(error)) {
+	beat := func() {
+		now := time.Now()
+		r := *rec
+		r.Meta.Version, r.LastSeen, r.ExpiresAt = 0, now, now.Add(24*time.Hour)
+		if err := store.Replicas.Put(ctx, st, &r); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrClosed) {
+			logf(err)
+		}
+	}
+	beat()
+	t := time.NewTicker(ReplicaHeartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			beat()
+		}
+	}
 }

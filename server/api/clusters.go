@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/porthole-dev/porthole/server/store"
@@ -110,14 +109,26 @@ func (a *API) cluster(ctx context.Context) (Cluster, error) {
 	return c, nil
 }
 
+// replicaFresh is how recent a replica's heartbeat must be for it to
+// count as healthy (the server beats every ReplicaHeartbeat).
+const replicaFresh = 3 * ReplicaHeartbeat
+
+// ReplicaHeartbeat is how often a server writes its replica record.
+const ReplicaHeartbeat = 10 * time.Second
+
+// replicas are the server processes that wrote a heartbeat to the store.
 func (a *API) replicas(ctx context.Context) ([]Replica, error) {
-	if a.opts.Replicas != nil {
-		return a.opts.Replicas(ctx)
+	recs, err := store.Replicas.List(ctx, a.st, store.Query{})
+	if err != nil {
+		return nil, err
 	}
-	host, _ := os.Hostname()
-	healthy := a.st.Ping(ctx) == nil
-	return []Replica{{ID: "self", Hostname: host, Address: a.opts.Address, Version: "dev",
-		LastSeen: a.now(), Healthy: healthy}}, nil
+	now := a.now()
+	out := []Replica{}
+	for _, r := range recs {
+		out = append(out, Replica{ID: r.ID, Hostname: r.Hostname, Address: r.Address, Version: r.ServerVersion,
+			StartedAt: r.StartedAt, LastSeen: r.LastSeen, Healthy: now.Sub(r.LastSeen) < replicaFresh})
+	}
+	return out, nil
 }
 
 func (a *API) listClusters(w http.ResponseWriter, r *http.Request) error {

@@ -227,8 +227,11 @@ func TestContract(t *testing.T) {
 	var reps, health []map[string]any
 	e.call("GET", org+"/clusters/"+ClusterID+"/replicas", nil, 200, &reps, nil)
 	e.call("GET", org+"/clusters/"+ClusterID+"/health", nil, 200, &health, nil)
-	if len(reps) != 1 || len(health) == 0 {
-		t.Errorf("replicas %v, health %v; want one replica and its checks", reps, health)
+	if len(reps) != 1 || reps[0]["healthy"] != true || reps[0]["hostname"] != "h1" || len(health) == 0 {
+		t.Errorf("replicas %v, health %v; want the one healthy replica and its checks", reps, health)
+	}
+	if cl["hasFailingHealthChecks"] != false || cl["minReplicaVersion"] != "v1" {
+		t.Errorf("cluster %v; want healthy, minReplicaVersion v1", cl)
 	}
 
 	pol := e.createPolicy("Allow matching email", false, `{"allow":{"and":[{"email":{"is":"user@example.com"}}]}}`)

@@ -74,6 +74,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if e.api, err = New(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
+	// One replica beating, as a serving server's heartbeat writes it.
+	if err := store.Replicas.Put(context.Background(), st, &store.Replica{Meta: store.Meta{ID: "r1"}, Hostname: "h1",
+		Address: testAddr, ServerVersion: "v1", StartedAt: e.now, LastSeen: e.now}); err != nil {
+		t.Fatal(err)
+	}
 	e.srv = httptest.NewServer(e.api)
 	t.Cleanup(e.srv.Close)
 	_, e.token, err = CreateAPIUser(context.Background(), st, "test user", "", "test")

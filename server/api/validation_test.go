@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porthole-dev/porthole/server/config"
 	"github.com/porthole-dev/porthole/server/policy"
@@ -295,4 +296,31 @@ func TestAPINames(t *testing.T) {
 			t.Errorf("apiNames(%q) = %q; want %q", in, got, want)
 		}
 	}
+}
+
+// TestReplicaHealth: a replica whose heartbeat stopped is shown failing.
+func TestReplicaHealth(t *testing.T) {
+	e := newEnv(t)
+	e.advance(time.Minute) // r1's last beat is now a minute old
+	st := e.now
+	if err := store.Replicas.Put(context.Background(), e.st, &store.Replica{Meta: store.Meta{ID: "r2"}, Hostname: "h2",
+		ServerVersion: "v2", StartedAt: st, LastSeen: st}); err != nil {
+		t.Fatal(err)
+	}
+	var reps []Replica
+	e.call("GET", org+"/clusters/"+ClusterID+"/replicas", nil, 200, &reps, nil)
+	got := map[string]bool{}
+	for _, r := range reps {
+		got[r.Hostname] = r.Healthy
+	}
+	if len(reps) != 2 || got["h1"] || !got["h2"] {
+		t.Errorf("replicas %+v; want h1 failing (stale heartbeat) and h2 healthy", reps)
+	}
+	var cl Cluster
+	e.call("GET", org+"/clusters/"+ClusterID, nil, 200, &cl, nil)
+	if !cl.HasFailingHealthChecks {
+		t.Error("cluster hasFailingHealthChecks = false with a stale replica")
+	}
+	e.call("GET", org+"/clusters/"+ClusterID+"/replicas"+query("startTime", "2001-01-01T00:00:00Z"), nil, 200, &reps, nil)
+	e.message("GET", org+"/clusters/"+ClusterID+"/replicas"+query("startTime", "yesterday"), nil, 400)
 }

@@ -58,6 +58,7 @@ type Config struct {
 	Settings         // top_keys.go
 	Storage  Storage // data_dir, databroker_storage_*
 	Limits   Limits  // timeout_*, max_connections, max_header_bytes
+	Authn            // authn.go: authenticate_service_url, signout_redirect_url
 }
 
 // Upstream is one `to` entry.

@@ -41,37 +41,7 @@ func Parse(data []byte) (*Config, error) { return ParseEnv(data, nil) }
 func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 	cfg := &Config{}
 	var routes *yaml.Node
-	fields := map[string]fieldFn{
-		"address":                                str(&cfg.Address),
-		"certificate_file":                       str(&cfg.CertificateFile),
-		"certificate_key_file":                   str(&cfg.CertificateKeyFile),
-		"idp_provider_url":                       str(&cfg.IdpProviderURL),
-		"idp_client_id":                          str(&cfg.IdpClientID),
-		"idp_client_secret":                      str(&cfg.IdpClientSecret),
-		"idp_scopes":                             strList(&cfg.IdpScopes, true),
-		"shared_secret":                          str(&cfg.SharedSecret),
-		"cookie_secret":                          str(&cfg.CookieSecret),
-		"cookie_expire":                          duration(&cfg.CookieExpire, nil),
-		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
-		"api_admins":                             strList(&cfg.APIAdmins, true),
-		"routes": func(n *yaml.Node) error {
-			if routes != nil {
-				return errors.New("set routes or its old name policy, not both")
-			}
-			routes = n
-			return nil
-		},
-	}
-	// More top-level keys, each group in a file of its own: add one line.
-	cfg.settingsFields(fields, &routes)
-	maps.Copy(fields, cfg.Storage.fields())
-	maps.Copy(fields, limitFields(&cfg.Limits))
-	keys := slices.Concat(topKeys, settingsTopKeys)
-	for k := range fields {
-		if !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
-	}
+	fields, keys := cfg.topFields(&routes)
 	env := envOverrides(keys, lookup)
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -166,6 +136,9 @@ func (c *Config) validate() error {
 		}
 	}
 	if err := c.Storage.validate(); err != nil {
+		return err
+	}
+	if err := c.validateAuthn(); err != nil {
 		return err
 	}
 	if err := checkSecret(c.SharedSecret); err != nil {
@@ -477,4 +450,50 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// topFields are the decoders of every top-level key, and the keys in the
+// order error messages list them. routes receives the routes: node.
+func (cfg *Config) topFields(routes **yaml.Node) (map[string]fieldFn, []string) {
+	fields := map[string]fieldFn{
+		"address":                                str(&cfg.Address),
+		"certificate_file":                       str(&cfg.CertificateFile),
+		"certificate_key_file":                   str(&cfg.CertificateKeyFile),
+		"idp_provider_url":                       str(&cfg.IdpProviderURL),
+		"idp_client_id":                          str(&cfg.IdpClientID),
+		"idp_client_secret":                      str(&cfg.IdpClientSecret),
+		"idp_scopes":                             strList(&cfg.IdpScopes, true),
+		"shared_secret":                          str(&cfg.SharedSecret),
+		"cookie_secret":                          str(&cfg.CookieSecret),
+		"cookie_expire":                          duration(&cfg.CookieExpire, nil),
+		"programmatic_redirect_domain_whitelist": strList(&cfg.ProgrammaticRedirectDomainWhitelist, true),
+		"api_admins":                             strList(&cfg.APIAdmins, true),
+		"routes": func(n *yaml.Node) error {
+			if *routes != nil {
+				return errors.New("set routes or its old name policy, not both")
+			}
+			*routes = n
+			return nil
+		},
+	}
+	// More top-level keys, each group in a file of its own: add one line.
+	cfg.settingsFields(fields, routes)
+	maps.Copy(fields, cfg.Storage.fields())
+	maps.Copy(fields, limitFields(&cfg.Limits))
+	maps.Copy(fields, cfg.authnFields())
+	keys := slices.Concat(topKeys, settingsTopKeys)
+	for k := range fields {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return fields, keys
+}
+
+// AcceptedKeys are every top-level key and every route key the parser
+// accepts (for documentation checks).
+func AcceptedKeys() (top, route []string) {
+	var n *yaml.Node
+	_, top = (&Config{}).topFields(&n)
+	return top, allRouteKeys()
 }

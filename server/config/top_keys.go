@@ -88,7 +88,7 @@ var unsupportedTopKeys = map[string]string{
 	"databroker_service_urls":            "all-in-one: the databroker runs in-process",
 	"databroker_internal_service_url":    "all-in-one: the databroker runs in-process",
 	"authenticate_internal_service_url":  "all-in-one: sign-in runs in-process",
-	"authenticate_callback_path":         "the callback is always /.pomerium/callback",
+	"authenticate_callback_path":         "the identity provider always returns to /oauth2/callback on the authenticate host",
 	"forward_auth_url":                   "forward-auth mode is not implemented",
 	"tracing_provider":                   "no tracing exporter is built in",
 	"tracing_sample_rate":                "no tracing exporter is built in",

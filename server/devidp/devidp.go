@@ -36,10 +36,24 @@ type User struct {
 	Groups []string
 }
 
-// DefaultUsers are dev@example.com (group admins) and guest@example.com.
+// DefaultUsers are dev@example.com (group admins), guest@example.com
+// and groups@example.com, who is in ManyGroups: 60 groups named by
+// 36-character ids, as Entra ID names them, which is more than a
+// claims-carrying cookie can hold.
 var DefaultUsers = []User{
 	{Email: "dev@example.com", Name: "Dev User", Groups: []string{"admins"}},
 	{Email: "guest@example.com", Name: "Guest User"},
+	{Email: "groups@example.com", Name: "Many Groups", Groups: ManyGroups()},
+}
+
+// ManyGroups is the 60 group ids of groups@example.com, stable across
+// starts (GUID-shaped, like Entra ID's).
+func ManyGroups() []string {
+	out := make([]string, 60)
+	for i := range out {
+		out[i] = fmt.Sprintf("%08x-1d2e-4f3a-9b4c-%012x", 0x5eed0000+i, 0xa11c0de0000+i)
+	}
+	return out
 }
 
 // Options configure the provider.
@@ -55,6 +69,13 @@ type Options struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURIs []string
+	// PostLogoutRedirectURIs are where end_session may send the browser
+	// back to (post_logout_redirect_uri); others are refused.
+	PostLogoutRedirectURIs []string
+	// TokenTTL is the lifetime of access and ID tokens (0: an hour).
+	// Tests shorten it to see refreshes; refresh tokens live until the
+	// user is disabled or signs out.
+	TokenTTL time.Duration
 	// Logger receives the provider library's request errors (never tokens);
 	// nil means slog.Default().
 	Logger *slog.Logger
@@ -133,17 +154,26 @@ func New(opts Options) (*Provider, error) {
 		users:    bySubject,
 		key:      key,
 		now:      time.Now,
+		ttl:      opts.TokenTTL,
 		requests: map[string]*authRequest{},
 		codes:    map[string]string{},
 		tokens:   map[string]accessToken{},
+		refresh:  map[string]refreshToken{},
+		disabled: map[string]bool{},
 	}
+	if p.store.ttl <= 0 {
+		p.store.ttl = accessTokenTTL
+	}
+	p.store.client.postLogout = opts.PostLogoutRedirectURIs
+	p.store.client.ttl = p.store.ttl
 	cfg := &op.Config{
 		CodeMethodS256: true,
 		// RP-initiated logout without a post_logout_redirect_uri lands here.
 		DefaultLogoutRedirectURI: issuer + signedOutPath,
 		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
 		SupportedUILocales:       []language.Tag{language.English},
-		SupportedScopes:          []string{"openid", "email", "profile", "groups"},
+		SupportedScopes:          []string{"openid", "email", "profile", "groups", "offline_access"},
 		SupportedClaims:          []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "email", "email_verified", "name", "preferred_username", "groups"},
 	}
 	// The key encrypts opaque access tokens; it only has to live as long as
@@ -170,6 +200,22 @@ func New(opts Options) (*Provider, error) {
 // Handler serves every endpoint under the issuer path (mount it with the
 // full path; it does its own prefix handling).
 func (p *Provider) Handler() http.Handler { return p.handler }
+
+// SetDisabled disables (or enables again) a user while the provider runs:
+// a disabled user cannot sign in, their refresh tokens and access tokens
+// stop working, as when an administrator blocks an account.
+func (p *Provider) SetDisabled(email string, disabled bool) error {
+	sub := subjectFor(email)
+	if _, ok := p.store.userBySubject(sub); !ok {
+		return fmt.Errorf("no dev user %q (known: %s)", email, emails(p.users))
+	}
+	p.store.setDisabled(sub, disabled)
+	return nil
+}
+
+// SignOuts is how many times the user's session was ended through the
+// end_session endpoint with a valid id_token_hint.
+func (p *Provider) SignOuts(email string) int { return p.store.signOuts(subjectFor(email)) }
 
 // Issuer is the issuer URL as it appears in discovery and tokens (without a
 // trailing slash).

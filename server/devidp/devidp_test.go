@@ -227,7 +227,7 @@ func TestFullFlowAsGuest(t *testing.T) {
 	r := newRig(t, nil)
 	verifier := oauth2.GenerateVerifier()
 	page := readLoginPage(t, r.authorize(t, verifier, "state-guest"))
-	if want := []string{"dev@example.com", "guest@example.com"}; !slices.Equal(page.emails, want) {
+	if want := []string{"dev@example.com", "guest@example.com", "groups@example.com"}; !slices.Equal(page.emails, want) {
 		t.Fatalf("sign-in page users: got %v; want %v", page.emails, want)
 	}
 	for _, want := range []string{"Dev User", "Guest User", "admins"} {

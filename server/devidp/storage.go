@@ -15,7 +15,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
-// Lifetimes of the in-memory state; the dev provider never refreshes.
+// Lifetimes of the in-memory state (accessTokenTTL is the default of
+// Options.TokenTTL).
 const (
 	authRequestTTL = 10 * time.Minute
 	accessTokenTTL = time.Hour
@@ -66,10 +67,63 @@ type storage struct {
 	users    map[string]User // by subject
 	key      signingKey
 	now      func() time.Time
+	ttl      time.Duration // access and ID tokens
 	mu       sync.Mutex
 	requests map[string]*authRequest
 	codes    map[string]string // code -> request id
 	tokens   map[string]accessToken
+	refresh  map[string]refreshToken
+	disabled map[string]bool // by subject
+	ended    map[string]int  // end_session calls by subject
+}
+
+// refreshToken is what a refresh token stands for. Each use replaces it
+// with a new one (rotation), as careful providers do.
+type refreshToken struct {
+	subject  string
+	client   string
+	scopes   []string
+	amr      []string
+	authTime time.Time
+}
+
+func (r *refreshToken) GetAMR() []string            { return r.amr }
+func (r *refreshToken) GetAudience() []string       { return []string{r.client} }
+func (r *refreshToken) GetAuthTime() time.Time      { return r.authTime }
+func (r *refreshToken) GetClientID() string         { return r.client }
+func (r *refreshToken) GetScopes() []string         { return r.scopes }
+func (r *refreshToken) GetSubject() string          { return r.subject }
+func (r *refreshToken) SetCurrentScopes(s []string) { r.scopes = s }
+
+func (s *storage) setDisabled(sub string, disabled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disabled[sub] = disabled
+	if !disabled {
+		return
+	}
+	for id, t := range s.tokens {
+		if t.subject == sub {
+			delete(s.tokens, id)
+		}
+	}
+	for id, t := range s.refresh {
+		if t.subject == sub {
+			delete(s.refresh, id)
+		}
+	}
+}
+
+func (s *storage) isDisabled(sub string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.disabled[sub]
+}
+
+func (s *storage) signOuts(sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ended[sub]
 }
 
 func newID() string { return rand.Text() }
@@ -174,6 +228,9 @@ func (s *storage) completeLogin(id, sub string) error {
 	if a.done {
 		return fmt.Errorf("sign-in request %q is already complete: start the sign-in again", id)
 	}
+	if s.disabled[sub] {
+		return fmt.Errorf("dev user %s is disabled", s.users[sub].Email)
+	}
 	a.subject = sub
 	a.authTime = s.now()
 	a.done = true
@@ -181,26 +238,76 @@ func (s *storage) completeLogin(id, sub string) error {
 }
 
 func (s *storage) CreateAccessToken(_ context.Context, req op.TokenRequest) (string, time.Time, error) {
-	t := accessToken{subject: req.GetSubject(), scopes: req.GetScopes(), expires: s.now().Add(accessTokenTTL)}
-	if a, ok := req.(*authRequest); ok {
-		t.client = a.GetClientID()
-	}
-	id := newID()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	id, exp := s.newAccessTokenLocked(req)
+	return id, exp, nil
+}
+
+func (s *storage) newAccessTokenLocked(req op.TokenRequest) (string, time.Time) {
+	t := accessToken{subject: req.GetSubject(), scopes: req.GetScopes(), expires: s.now().Add(s.ttl)}
+	switch a := req.(type) {
+	case *authRequest:
+		t.client = a.GetClientID()
+	case *refreshToken:
+		t.client = a.client
+	}
+	id := newID()
 	s.tokens[id] = t
-	return id, t.expires, nil
+	return id, t.expires
 }
 
-func (s *storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
-	return "", "", time.Time{}, errors.New("refresh tokens are not supported by the dev provider")
+// CreateAccessAndRefreshTokens issues both for a code asked with
+// offline_access, or rotates currentRefresh on a refresh grant.
+func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequest, currentRefresh string) (string, string, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.disabled[req.GetSubject()] {
+		return "", "", time.Time{}, op.ErrInvalidRefreshToken
+	}
+	rt := refreshToken{subject: req.GetSubject(), scopes: req.GetScopes()}
+	switch a := req.(type) {
+	case *authRequest:
+		rt.client, rt.amr, rt.authTime = a.GetClientID(), a.GetAMR(), a.GetAuthTime()
+	case *refreshToken:
+		if _, ok := s.refresh[currentRefresh]; !ok {
+			return "", "", time.Time{}, op.ErrInvalidRefreshToken
+		}
+		delete(s.refresh, currentRefresh)
+		rt.client, rt.amr, rt.authTime = a.client, a.amr, a.authTime
+	}
+	id, exp := s.newAccessTokenLocked(req)
+	refresh := newID()
+	s.refresh[refresh] = rt
+	return id, refresh, exp, nil
 }
 
-func (s *storage) TokenRequestByRefreshToken(context.Context, string) (op.RefreshTokenRequest, error) {
-	return nil, op.ErrInvalidRefreshToken
+func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rt, ok := s.refresh[token]
+	if !ok || s.disabled[rt.subject] {
+		return nil, op.ErrInvalidRefreshToken
+	}
+	return &rt, nil
 }
 
-func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
+// TerminateSession is RP-initiated logout (end_session with a valid
+// id_token_hint): the user's refresh tokens die and the call is counted.
+func (s *storage) TerminateSession(_ context.Context, sub, _ string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended == nil {
+		s.ended = map[string]int{}
+	}
+	s.ended[sub]++
+	for id, t := range s.refresh {
+		if t.subject == sub {
+			delete(s.refresh, id)
+		}
+	}
+	return nil
+}
 
 func (s *storage) RevokeToken(_ context.Context, token, _, _ string) *oidc.Error {
 	s.mu.Lock()
@@ -243,6 +350,9 @@ func (s *storage) setUserinfo(info *oidc.UserInfo, sub string) error {
 	u, ok := s.userBySubject(sub)
 	if !ok {
 		return fmt.Errorf("user %q: %w", sub, errNotFound)
+	}
+	if s.isDisabled(sub) {
+		return fmt.Errorf("user %q is disabled", u.Email)
 	}
 	info.Subject = sub
 	info.Email = u.Email
@@ -307,21 +417,25 @@ func (s *storage) Health(context.Context) error { return nil }
 type client struct {
 	id, secret   string
 	redirectURIs []string
+	postLogout   []string
 	loginURL     func(id string) string
+	ttl          time.Duration
 }
 
 func (c *client) GetID() string                       { return c.id }
 func (c *client) RedirectURIs() []string              { return slices.Clone(c.redirectURIs) }
-func (c *client) PostLogoutRedirectURIs() []string    { return nil }
+func (c *client) PostLogoutRedirectURIs() []string    { return slices.Clone(c.postLogout) }
 func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
 func (c *client) AuthMethod() oidc.AuthMethod         { return oidc.AuthMethodBasic }
 func (c *client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
-func (c *client) GrantTypes() []oidc.GrantType         { return []oidc.GrantType{oidc.GrantTypeCode} }
+func (c *client) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
 func (c *client) LoginURL(id string) string            { return c.loginURL(id) }
 func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeBearer }
-func (c *client) IDTokenLifetime() time.Duration       { return time.Hour }
+func (c *client) IDTokenLifetime() time.Duration       { return c.ttl }
 func (c *client) DevMode() bool                        { return false }
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
 func (c *client) ClockSkew() time.Duration             { return 0 }

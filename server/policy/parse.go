@@ -13,8 +13,8 @@ import (
 
 // Names accepted by the parser, in the order error messages list them.
 var (
-	conditionalNames   = []string{"and", "or", "not", "nor"}
-	criterionNames     = []string{"accept", "reject", "authenticated_user", "email", "domain", "user", "groups", "claim/<name>",
+	conditionalNames = []string{"and", "or", "not", "nor"}
+	criterionNames   = []string{"accept", "reject", "authenticated_user", "email", "domain", "user", "groups", "claim/<name>",
 		"date", "day_of_week", "time_of_day", "http_method", "http_path", "source_ip", "client_certificate", "cors_preflight", "pomerium_routes"}
 	stringMatcherNames = []string{"is", "contains", "starts_with", "ends_with", "in", "not_in"}
 	listMatcherNames   = []string{"has", "is", "exclude"}

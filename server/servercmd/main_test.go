@@ -88,7 +88,8 @@ func TestVersionHelpCompletion(t *testing.T) {
 	}{
 		{[]string{"--version"}, "pomerium-server "},
 		{[]string{"version"}, "pomerium-server "},
-		{[]string{"--help"}, "config      Work with configuration files"},
+		{[]string{"--help"}, "Work with configuration files"},
+		{[]string{"--help"}, "service-account Manage service accounts"},
 		{[]string{"completion", "bash"}, "bash completion"},
 		{[]string{"__complete", "--log-level", ""}, "debug"},
 		{[]string{"__complete", "con"}, "config"},

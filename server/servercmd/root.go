@@ -42,6 +42,7 @@ dev users, sample upstreams and routes.`,
 		newCmdConfig(f),
 		newCmdVersion(f),
 		newCmdAPIUser(f),
+		newCmdServiceAccount(f),
 	)
 	return root
 }

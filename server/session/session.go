@@ -1,7 +1,9 @@
-// Package session issues and verifies pomerium-server's signed tokens:
-// session JWTs (the _pomerium cookie and the pomerium_jwt handed to
-// clients), short-lived sign-in state, and the ES256 X-Pomerium-Jwt-Assertion
-// whose public key is published as a JWKS.
+// Package session holds pomerium-server's keys and the tokens made with
+// them: the pomerium_jwt handed to clients (a signed reference to a stored
+// session), the encrypted session cookie (AES-GCM, cookie_secret),
+// short-lived sign-in state, the single-use handoff from the authenticate
+// host to a route host, and the ES256 X-Pomerium-Jwt-Assertion whose
+// public key is published as a JWKS.
 //
 //	k, _ := session.NewKeys(nil) // random keys: tokens die with the process
 //	tok, _ := k.Issue(session.Claims{Subject: "u1", Email: "a@b.c"}, 14*time.Hour)
@@ -9,11 +11,14 @@
 package session
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -34,6 +39,12 @@ type Claims struct {
 	Claims  map[string]any `json:"claims,omitempty"`
 	Issued  int64          `json:"iat"`
 	Expiry  int64          `json:"exp"`
+	// SessionID names the stored session the token stands for and TokenID
+	// this one token (a CLI logout revokes just it).
+	SessionID string `json:"sid,omitempty"`
+	TokenID   string `json:"jti,omitempty"`
+	// ServiceAccount names the service account a token stands for.
+	ServiceAccount string `json:"sa,omitempty"`
 	// Kind separates session tokens from sign-in state tokens signed by
 	// the same key, so one can never be replayed as the other.
 	Kind string `json:"knd"`
@@ -50,9 +61,23 @@ type State struct {
 	Kind     string `json:"knd"`
 }
 
-// Keys holds the HMAC key for sessions and the ES256 assertion key.
+// Handoff is what the authenticate host hands a route host after sign-in:
+// a session reference for one host (Audience), tied to the route host's
+// sign-in State, valid for seconds and only once (ID).
+type Handoff struct {
+	ID        string `json:"jti"`
+	SessionID string `json:"sid"`
+	Audience  string `json:"aud"`
+	State     string `json:"state"`
+	Expiry    int64  `json:"exp"`
+	Kind      string `json:"knd"`
+}
+
+// Keys holds the HMAC key for sessions, the cookie AEAD and the ES256
+// assertion key.
 type Keys struct {
 	hmacKey   []byte
+	cookie    cipher.AEAD
 	sessions  jose.Signer
 	assertKey *ecdsa.PrivateKey
 	assertKID string
@@ -71,9 +96,10 @@ func NewKeys(secret []byte) (*Keys, error) {
 			return nil, fmt.Errorf("generating session key: %w", err)
 		}
 	} else {
-		m := hmac.New(sha256.New, secret)
-		m.Write([]byte("pomerium-server session key v1"))
-		k.hmacKey = m.Sum(nil)
+		k.hmacKey = derive(secret, "pomerium-server session key v1")
+	}
+	if err := k.UseCookieSecret(derive(k.hmacKey, "pomerium-server cookie key v1")); err != nil {
+		return nil, err
 	}
 	var err error
 	k.sessions, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: k.hmacKey}, (&jose.SignerOptions{}).WithType("JWT"))
@@ -91,6 +117,66 @@ func NewKeys(secret []byte) (*Keys, error) {
 		return nil, fmt.Errorf("making assertion signer: %w", err)
 	}
 	return k, nil
+}
+
+func derive(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+// UseCookieSecret sets the key that encrypts session cookies (the
+// decoded cookie_secret; replicas must share it).
+func (k *Keys) UseCookieSecret(secret []byte) error {
+	block, err := aes.NewCipher(derive(secret, "pomerium-server cookie aes-gcm v1"))
+	if err != nil {
+		return fmt.Errorf("making cookie cipher: %w", err)
+	}
+	if k.cookie, err = cipher.NewGCM(block); err != nil {
+		return fmt.Errorf("making cookie cipher: %w", err)
+	}
+	return nil
+}
+
+// SealCookie encrypts a session id for the cookie of host: the cookie is
+// opaque and cannot be carried to another host.
+func (k *Keys) SealCookie(sessionID, host string) string {
+	nonce := make([]byte, k.cookie.NonceSize(), k.cookie.NonceSize()+len(sessionID)+k.cookie.Overhead())
+	rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(k.cookie.Seal(nonce, nonce, []byte(sessionID), []byte(host)))
+}
+
+// OpenCookie is the session id inside a cookie sealed for host.
+func (k *Keys) OpenCookie(v, host string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(b) < k.cookie.NonceSize()+k.cookie.Overhead() || len(b) > 512 {
+		return "", ErrInvalid
+	}
+	n := k.cookie.NonceSize()
+	id, err := k.cookie.Open(nil, b[:n], b[n:], []byte(host))
+	if err != nil {
+		return "", ErrInvalid
+	}
+	return string(id), nil
+}
+
+// SealHandoff signs a handoff valid for ttl.
+func (k *Keys) SealHandoff(h Handoff, ttl time.Duration) (string, error) {
+	h.Expiry, h.Kind = k.now().Add(ttl).Unix(), "handoff"
+	return k.sign(h)
+}
+
+// OpenHandoff verifies a handoff's signature, kind and expiry (the caller
+// checks its audience, state and single use).
+func (k *Keys) OpenHandoff(token string) (*Handoff, error) {
+	var h Handoff
+	if err := k.parse(token, &h); err != nil {
+		return nil, err
+	}
+	if h.Kind != "handoff" || h.ID == "" || h.SessionID == "" || k.now().Unix() >= h.Expiry {
+		return nil, ErrInvalid
+	}
+	return &h, nil
 }
 
 // SetClock replaces time.Now (tests).

@@ -94,7 +94,6 @@ func cached[T any, P interface {
 }](ctx context.Context, c *Cache, m *map[string]*T, tbl Table[T, P], id string) (*T, error) {
 	c.mu.RLock()
 	v, ok := (*m)[id]
-	gen := c.gen
 	c.mu.RUnlock()
 	if ok {
 		if v == nil {
@@ -102,22 +101,39 @@ func cached[T any, P interface {
 		}
 		return v, nil
 	}
-	v, err := tbl.Get(ctx, c.st, id)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.gen == gen { // nothing changed while reading: safe to keep
-		if len(*m) >= maxCached {
-			*m = map[string]*T{}
+	// A change applied while reading may be about this record and the
+	// read may predate it: then read again rather than keep it.
+	for range 3 {
+		c.mu.RLock()
+		gen := c.gen
+		c.mu.RUnlock()
+		var err error
+		v, err = tbl.Get(ctx, c.st, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
 		}
-		(*m)[id] = v
+		c.mu.Lock()
+		fresh := c.gen == gen
+		if fresh {
+			if len(*m) >= maxCached {
+				*m = map[string]*T{}
+			}
+			(*m)[id] = v
+		}
+		c.mu.Unlock()
+		if fresh {
+			break
+		}
 	}
-	c.mu.Unlock()
 	if v == nil {
 		return nil, ErrNotFound
 	}
 	return v, nil
+}
+
+// stale reports whether a cached entry predates change ch.
+func stale(m *Meta, ch Change) bool {
+	return m == nil || ch.Deleted || m.Version < ch.Version
 }
 
 // Forget drops id from the session and service account caches after this
@@ -165,9 +181,13 @@ func (c *Cache) Sync(ctx context.Context) error {
 	for _, ch := range changes {
 		switch ch.Kind {
 		case KindSession:
-			delete(c.sessions, ch.ID)
+			if v, ok := c.sessions[ch.ID]; ok && (v == nil || stale(&v.Meta, ch)) {
+				delete(c.sessions, ch.ID)
+			}
 		case KindServiceAccount:
-			delete(c.accounts, ch.ID)
+			if v, ok := c.accounts[ch.ID]; ok && (v == nil || stale(&v.Meta, ch)) {
+				delete(c.accounts, ch.ID)
+			}
 		case KindRevocation:
 			if ch.Deleted {
 				delete(c.revoked, ch.ID)

@@ -85,12 +85,24 @@ func pgMigrate(ctx context.Context, db *sql.DB, where string) error {
 func (s *sqlStore) listen(ctx context.Context, cfg *pgx.ConnConfig, log *slog.Logger) {
 	defer s.wg.Done()
 	backoff := 100 * time.Millisecond
+	lost := false
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, cfg, func() { backoff = 100 * time.Millisecond })
+		err := s.listenOnce(ctx, cfg, func() {
+			backoff = 100 * time.Millisecond
+			if lost {
+				log.Info("store: PostgreSQL notifications back")
+				lost = false
+			}
+		})
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn("store: PostgreSQL notifications lost; reconnecting", "retry_in", backoff, "error", err)
+		if !lost {
+			log.Warn("store: PostgreSQL notifications lost; reconnecting with backoff", "error", err)
+			lost = true
+		} else {
+			log.Debug("store: PostgreSQL still unreachable", "retry_in", backoff, "error", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -279,3 +279,21 @@ func unixNano(t time.Time) int64 {
 	}
 	return t.UnixNano()
 }
+
+// Replica is one server process sharing the store, for the management
+// API's cluster view: each writes its record on start and then on a
+// heartbeat. Cleanup drops it once ExpiresAt (a day after the last
+// heartbeat) has passed.
+type Replica struct {
+	Meta                    // ID: a random id per process
+	Hostname      string    `json:"hostname"`
+	Address       string    `json:"address"`
+	ServerVersion string    `json:"serverVersion"`
+	StartedAt     time.Time `json:"startedAt"`
+	LastSeen      time.Time `json:"lastSeen"`
+	ExpiresAt     time.Time `json:"expiresAt,omitzero"`
+}
+
+func (*Replica) kind() Kind         { return KindReplica }
+func (r *Replica) index() row       { return row{expires: unixNano(r.ExpiresAt)} }
+func (*Replica) secrets() []*string { return nil }

@@ -58,6 +58,7 @@ const (
 	KindSettings       Kind = "settings"
 	KindActivity       Kind = "activity"
 	KindDeviceCode     Kind = "device_code"
+	KindReplica        Kind = "replica"
 )
 
 // Query narrows a List. Zero fields do not filter. Results are ordered by
@@ -157,7 +158,7 @@ type row struct {
 // expiringKinds are the kinds Cleanup deletes once expires has passed.
 // Service accounts also carry an expiry but are kept (and refused when
 // used) so an administrator sees why a token stopped working.
-var expiringKinds = []Kind{KindSession, KindRevocation, KindDeviceCode}
+var expiringKinds = []Kind{KindSession, KindRevocation, KindDeviceCode, KindReplica}
 
 // changeLogRetention is how long Cleanup keeps change log entries; a cache
 // further behind than this reloads everything.

@@ -46,6 +46,7 @@ var (
 	SettingsTable   Table[Settings, *Settings]
 	Activities      Table[Activity, *Activity]
 	DeviceCodes     Table[DeviceCode, *DeviceCode]
+	Replicas        Table[Replica, *Replica]
 )
 
 // Kind is the table's record kind.

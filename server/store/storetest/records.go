@@ -163,6 +163,9 @@ func testRecords(t *testing.T, st store.Store) {
 	crud(t, st, store.DeviceCodes, func(i int) *store.DeviceCode {
 		return &store.DeviceCode{UserCode: fmt.Sprintf("ABCD%04d", i), ExpiresAt: t0}
 	}, func(d *store.DeviceCode) { d.SessionID, d.LastPoll = "s1", t0 })
+	crud(t, st, store.Replicas, func(i int) *store.Replica {
+		return &store.Replica{Hostname: fmt.Sprintf("host%d", i), Address: "127.0.0.1:8443", StartedAt: t0, LastSeen: t0, ExpiresAt: t0}
+	}, func(r *store.Replica) { r.LastSeen = t0.Add(time.Second) })
 }
 
 func testCreateConflict(t *testing.T, st store.Store) {
