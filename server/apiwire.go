@@ -58,13 +58,7 @@ func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config)
 			}
 			return nil
 		},
-		BaseSettings: api.Settings{
-			LogLevel: level, Address: s.address, CookieName: sessionCookie, CookieHTTPOnly: true,
-			CookieExpire: s.cookieExpire.String(), CookieSameSite: "lax", DefaultUpstreamTimeout: config.DefaultTimeout.String(),
-			AuthenticateServiceURL: "https://" + s.address + "/.pomerium", IdentityProvider: "oidc",
-			IdentityProviderURL: cfg.IdpProviderURL, IdentityProviderClientID: cfg.IdpClientID,
-			IdentityProviderScopes: cfg.IdpScopes,
-		},
+		BaseSettings: baseSettings(s, cfg, level),
 		OnChange: func(ctx context.Context) {
 			if err := s.reloadAPI(ctx); err != nil {
 				logErr(s.log, "applying an API change", err)
@@ -203,4 +197,44 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// baseSettings are the config's settings as the API shows them. Secrets
+// (cookie secret, client secret, the storage connection string) are
+// never shown.
+func baseSettings(s *Server, cfg *config.Config, level string) api.Settings {
+	dur := func(d time.Duration) string {
+		if d <= 0 {
+			return ""
+		}
+		return d.String()
+	}
+	idp := cfg.IdpProvider
+	if idp == "" {
+		idp = "oidc"
+	}
+	set := api.Settings{
+		LogLevel: level, ProxyLogLevel: cfg.ProxyLogLevel, Address: s.address, HTTPRedirectAddr: cfg.HTTPRedirectAddr,
+		TimeoutRead: dur(s.limits.TimeoutRead), TimeoutWrite: dur(s.limits.TimeoutWrite), TimeoutIdle: dur(s.limits.TimeoutIdle),
+		CookieName: sessionCookie, CookieHTTPOnly: true, CookieExpire: s.cookieExpire.String(), CookieSameSite: "lax",
+		SetResponseHeaders: cfg.SetResponseHeaders, DefaultUpstreamTimeout: config.DefaultTimeout.String(),
+		MetricsAddress: cfg.MetricsAddress, SkipXffAppend: cfg.SkipXFFAppend,
+		GoogleCloudServerlessAuthServiceAcc: cfg.GoogleCloudServerlessAuthenticationServiceAccount,
+		AuthenticateServiceURL:              "https://" + s.address + "/.pomerium", IdentityProvider: idp,
+		IdentityProviderURL: cfg.IdpProviderURL, IdentityProviderClientID: cfg.IdpClientID,
+		IdentityProviderScopes: cfg.IdpScopes, IdentityProviderRequestParams: cfg.IdpRequestParams,
+	}
+	if cfg.DefaultUpstreamTimeout > 0 {
+		set.DefaultUpstreamTimeout = cfg.DefaultUpstreamTimeout.String()
+	}
+	if cfg.PassIdentityHeaders != nil {
+		set.PassIdentityHeaders = *cfg.PassIdentityHeaders
+	}
+	if len(cfg.JWTClaimsHeaders) > 0 {
+		set.JWTClaimsHeaders = map[string]string{}
+		for _, c := range cfg.JWTClaimsHeaders {
+			set.JWTClaimsHeaders["x-pomerium-claim-"+c] = c
+		}
+	}
+	return set
 }
