@@ -122,8 +122,14 @@ func TestKeyring(t *testing.T) {
 		t.Fatalf("Save: %v", err)
 	}
 	t.Cleanup(func() { keyring.Delete(service, host) })
-	if !c.UsingKeyring() || stderr.Len() != 0 {
-		t.Fatalf("keyring not used: stderr %q", stderr.String())
+	// The store is named once per cache directory, in plain words.
+	if want := "Tokens are kept in the OS keyring.\n"; !c.UsingKeyring() || stderr.String() != want {
+		t.Fatalf("keyring not used or notice wrong: stderr %q; want %q", stderr.String(), want)
+	}
+	var again bytes.Buffer
+	c2 := authflow.NewCache(authflow.CacheOptions{Dir: dir, Service: service, Stderr: &again})
+	if got, err := c2.Load(host); err != nil || got != tok || again.Len() != 0 {
+		t.Fatalf("second cache: Load %q, %v, stderr %q; want the token and no second notice", got, err, again.String())
 	}
 	if got, err := keyring.Get(service, host); err != nil || got != tok {
 		t.Fatalf("keyring.Get: got %q, %v; want the token", got, err)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // DefaultTimeout is how long Login waits for the browser to come back.
@@ -74,9 +76,9 @@ func (f *Flow) Login(ctx context.Context, proxy *url.URL, notify func(string)) (
 	// browser does not come up can still copy it.
 	if f.Stderr != nil {
 		if f.OpenURL != nil {
-			fmt.Fprintf(f.Stderr, "Your browser has been opened to visit:\n\n  %s\n\n", signInURL)
+			fmt.Fprintf(f.Stderr, "Your browser has been opened to visit:\n\n  %s\n\n", termtext.Escape(signInURL))
 		} else {
-			fmt.Fprintf(f.Stderr, "Open this URL to sign in:\n\n  %s\n\n", signInURL)
+			fmt.Fprintf(f.Stderr, "Open this URL to sign in:\n\n  %s\n\n", termtext.Escape(signInURL))
 		}
 	}
 	if notify != nil {

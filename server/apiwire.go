@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -44,12 +45,12 @@ func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config)
 	}
 	a, err := api.New(ctx, api.Options{
 		Store: st, TokenKey: s.keys.Derive("api id token"), Admins: admins, Address: s.address,
-		VerifySession: func(_ context.Context, tok string) (*api.Identity, error) {
-			c, err := s.keys.Verify(tok)
-			if err != nil {
-				return nil, err
+		Authenticate: func(r *http.Request) *api.Identity {
+			a := s.authenticate(r)
+			if a.session == nil {
+				return nil
 			}
-			return &api.Identity{User: c.Subject, Email: c.Email, Groups: c.Groups}, nil
+			return &api.Identity{User: a.session.Subject, Email: a.session.Email, Groups: a.session.Groups}
 		},
 		ConfigRoutes: s.configRoutes,
 		Certificates: func() []tls.Certificate {

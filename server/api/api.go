@@ -42,10 +42,11 @@ type Options struct {
 	// TokenKey signs the ID tokens handed out by POST /token (32 bytes;
 	// replicas must share it, e.g. derived from shared_secret).
 	TokenKey []byte
-	// VerifySession checks a Pomerium session token (cookie, "Pomerium"
-	// or "Bearer Pomerium-" forms), so that an admin who signed in can
-	// call the API without an API user. Nil: API users only.
-	VerifySession func(ctx context.Context, token string) (*Identity, error)
+	// Authenticate returns the signed-in user of a request as the server
+	// checks sessions (nil: none), so that an admin can call the API with
+	// a Pomerium token in a header. The API strips cookies and the query
+	// first. Nil: API users only.
+	Authenticate func(r *http.Request) *Identity
 	// Admins are the users (email or IdP subject) and groups allowed in
 	// with a session (config api_admins; --dev: dev@example.com).
 	Admins []string

@@ -80,20 +80,14 @@ func (a *API) verifyIDToken(r *http.Request, tok string) (*store.APIUser, error)
 	return u, nil
 }
 
-// authenticate finds the caller: an ID token in "Authorization: Bearer
-// T" or the guide's bare "Authorization: T", or an admin's Pomerium
-// session (cookie, "Pomerium T", "Bearer Pomerium-T",
-// X-Pomerium-Authorization).
+// authenticate finds the caller: an API user's ID token in
+// "Authorization: Bearer T" or the guide's bare "Authorization: T", else
+// an admin's Pomerium session as the server checks it (Authenticate). A
+// browser cookie is not enough: every call must carry its credential in a
+// header, so no other site can make a signed-in admin's browser call it.
 func (a *API) authenticate(r *http.Request) (principal, error) {
-	ctx := r.Context()
 	authz := strings.TrimSpace(r.Header.Get("Authorization"))
-	var session string
-	switch {
-	case hasPrefixFold(authz, "Bearer Pomerium-"):
-		session = authz[len("Bearer Pomerium-"):]
-	case hasPrefixFold(authz, "Pomerium "):
-		session = authz[len("Pomerium "):]
-	case authz != "":
+	if authz != "" && !hasPrefixFold(authz, "Pomerium ") && !hasPrefixFold(authz, "Bearer Pomerium-") {
 		tok := authz
 		if hasPrefixFold(authz, "Bearer ") {
 			tok = strings.TrimSpace(authz[len("Bearer "):])
@@ -105,19 +99,15 @@ func (a *API) authenticate(r *http.Request) (principal, error) {
 		if !errors.Is(err, errBadIDToken) {
 			return principal{}, err
 		}
-		session = tok // perhaps a bare session token
-	case r.Header.Get("X-Pomerium-Authorization") != "":
-		session = strings.TrimSpace(r.Header.Get("X-Pomerium-Authorization"))
-	default:
-		if c, err := r.Cookie("_pomerium"); err == nil {
-			session = c.Value
-		}
 	}
-	if session == "" || a.opts.VerifySession == nil {
+	if a.opts.Authenticate == nil {
 		return principal{}, errUnauthenticated
 	}
-	id, err := a.opts.VerifySession(ctx, session)
-	if err != nil || id == nil {
+	hdrOnly := r.Clone(r.Context())
+	hdrOnly.Header.Del("Cookie")
+	hdrOnly.URL.RawQuery = ""
+	id := a.opts.Authenticate(hdrOnly)
+	if id == nil {
 		return principal{}, errUnauthenticated
 	}
 	if !a.isAdmin(id) {

@@ -84,7 +84,7 @@ func TestEveryRouteKey(t *testing.T) {
 		"host_path_regex_rewrite_substitution":  {"host_path_regex_rewrite_pattern: '^/(.+)$'\n    host_path_regex_rewrite_substitution: '\\1'", "host_path_regex_rewrite_substitution: x", "set both"},
 		"set_request_headers":                   {"set_request_headers: {X-A: b}", "set_request_headers: {Host: evil}", "Host cannot be set"},
 		"remove_request_headers":                {"remove_request_headers: [X-Email]", "remove_request_headers: ['bad header']", "not a valid header name"},
-		"set_response_headers":                  {"set_response_headers: {X-Frame-Options: DENY}", "set_response_headers: [a]", "map of name"},
+		"set_response_headers":                  {"set_response_headers: {X-Frame-Options: DENY}", "set_response_headers: {X-A: \"a\\nSet-Cookie: x=1\"}", "control character"},
 		"rewrite_response_headers":              {"rewrite_response_headers: [{header: Location, prefix: 'http://a/', value: 'http://b/'}]", "rewrite_response_headers: [{prefix: x}]", "header: required"},
 		"allow_spdy":                            {"allow_spdy: true", "allow_spdy: maybe", "true or false"},
 		"cors_allow_preflight":                  {"cors_allow_preflight: true", "cors_allow_preflight: 2", "true or false"},

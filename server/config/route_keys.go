@@ -188,8 +188,11 @@ func (r *Route) validateSettings() error {
 	if s.HostRewrite != "" && strings.ContainsAny(s.HostRewrite, "/ @?#") {
 		return fmt.Errorf("host_rewrite: want a host or host:port, got %q", oneLine(s.HostRewrite))
 	}
-	for k := range s.SetRequestHeaders {
+	for k, v := range s.SetRequestHeaders {
 		if err := checkHeaderName("set_request_headers", k, true); err != nil {
+			return err
+		}
+		if err := checkHeaderValue("set_request_headers", k, v); err != nil {
 			return err
 		}
 	}
@@ -198,13 +201,19 @@ func (r *Route) validateSettings() error {
 			return err
 		}
 	}
-	for k := range s.SetResponseHeaders {
+	for k, v := range s.SetResponseHeaders {
 		if err := checkHeaderName("set_response_headers", k, false); err != nil {
+			return err
+		}
+		if err := checkHeaderValue("set_response_headers", k, v); err != nil {
 			return err
 		}
 	}
 	for i, h := range s.RewriteResponseHeaders {
 		if err := checkHeaderName(fmt.Sprintf("rewrite_response_headers[%d].header", i), h.Header, false); err != nil {
+			return err
+		}
+		if err := checkHeaderValue(fmt.Sprintf("rewrite_response_headers[%d]", i), "value", h.Value); err != nil {
 			return err
 		}
 	}
@@ -250,6 +259,15 @@ func checkHeaderName(key, name string, request bool) error {
 	}
 	if request && strings.EqualFold(name, "Host") {
 		return fmt.Errorf("%s: Host cannot be set this way; use host_rewrite or preserve_host_header", key)
+	}
+	return nil
+}
+
+// checkHeaderValue refuses control characters (a newline would start a
+// header of the file's choosing).
+func checkHeaderValue(key, name, v string) error {
+	if strings.IndexFunc(v, func(c rune) bool { return c < ' ' && c != '\t' || c == 0x7f }) >= 0 {
+		return fmt.Errorf("%s: %s: the value holds a control character (newline?), got %q", key, oneLine(name), v)
 	}
 	return nil
 }
