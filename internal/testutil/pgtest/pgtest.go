@@ -31,16 +31,28 @@ type Cluster struct {
 	bin    string
 	asUser string // "" when not root
 
+	extra string // more server options
+
 	mu  sync.Mutex
 	dbs int
 }
 
+// Option tweaks Start.
+type Option func(*Cluster)
+
+// LogStatements has the server log every statement it runs (Log), so a
+// test can tell which requests reach the database.
+func LogStatements() Option { return func(c *Cluster) { c.extra += " -c log_statement=all" } }
+
 // Start initializes and starts a cluster; t's cleanup stops it and removes
 // its files.
-func Start(t testing.TB) *Cluster {
+func Start(t testing.TB, opts ...Option) *Cluster {
 	t.Helper()
 	bin := findBin(t)
 	c := &Cluster{bin: bin}
+	for _, o := range opts {
+		o(c)
+	}
 	if os.Geteuid() == 0 {
 		if _, err := user.Lookup("postgres"); err != nil {
 			fail(t, "the tests run as root and PostgreSQL's initdb refuses root, but there is no `postgres` user: %v", err)
@@ -117,7 +129,7 @@ func (c *Cluster) Log() string {
 }
 
 func (c *Cluster) start(t testing.TB) error {
-	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", c.Port, c.Dir)
+	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200%s", c.Port, c.Dir, c.extra)
 	_, err := c.cmd(t, 90*time.Second, "pg_ctl", "-D", c.data(), "-l", filepath.Join(c.Dir, "log"), "-w", "-t", "60", "-o", opts, "start")
 	return err
 }
