@@ -99,6 +99,9 @@ func (s *Server) handleConnectUDP(w http.ResponseWriter, r *http.Request) {
 		user = a.session.Email
 	}
 	s.log.Info("udp tunnel open", "route", rt.Name, "user", user, "proto", r.Proto)
+	var in, out, pin, pout int64
+	closed := s.metrics.TunnelOpened(rt.Name)
+	defer func() { closed(in, out) }()
 	start := time.Now()
 	streamDeadlines(w) // bound by idle_timeout, not timeout_read/timeout_write
 	var stream io.ReadWriter
@@ -137,7 +140,7 @@ func (s *Server) handleConnectUDP(w http.ResponseWriter, r *http.Request) {
 		}{r.Body, w}
 		flush = rc.Flush
 	}
-	in, out, pin, pout := relayUDP(r.Context(), stream, flush, up, rt.EffectiveIdleTimeout(), func() {
+	in, out, pin, pout = relayUDP(r.Context(), stream, flush, up, rt.EffectiveIdleTimeout(), func() {
 		if c := client.Load(); c != nil {
 			(*c).Close()
 		}

@@ -48,13 +48,13 @@ func New() *Metrics {
 		Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
 	}, []string{"route"})
 	m.tunnelsActive = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "porthole_tunnel_connections_active", Help: "CONNECT tunnels open now, by route name.",
+		Name: "porthole_tunnel_connections_active", Help: "CONNECT and connect-udp tunnels open now, by route name.",
 	}, []string{"route"})
 	m.tunnelsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "porthole_tunnel_connections_total", Help: "CONNECT tunnels opened, by route name.",
+		Name: "porthole_tunnel_connections_total", Help: "CONNECT and connect-udp tunnels opened, by route name.",
 	}, []string{"route"})
 	m.tunnelBytes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "porthole_tunnel_bytes_total", Help: "Bytes carried by CONNECT tunnels, by route name and direction (in: client to upstream).",
+		Name: "porthole_tunnel_bytes_total", Help: "Bytes carried by CONNECT and connect-udp tunnels, by route name and direction (in: client to upstream).",
 	}, []string{"route", "direction"})
 	m.signIns = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "porthole_auth_sign_ins_total", Help: "Completed sign-ins.",

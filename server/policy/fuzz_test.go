@@ -11,6 +11,9 @@ func FuzzParse(f *testing.F) {
 		`{allow: {not: [{domain: {ends_with: .org}}]}, deny: {or: [{user: u}]}}`,
 		`allow: {or: [{claim/a: {is: b}}, {authenticated_user: }]}`,
 		`- allow:\n    or:\n      - email: &a x\n      - user: *a\n`,
+		`allow: {and: [{http_method: {in: [GET]}}, {source_ip: [10.0.0.0/8, "::1"]}, {time_of_day: {after: "9:00", before: "5 pm", timezone: Asia/Tokyo}}]}`,
+		`{allow: {or: [{day_of_week: fri-mon}, {date: {after: "2020-01-01T00:00:00Z"}}, {client_certificate: {san_dns: {ends_with: .x}}}]}, explanation: e, remediation: r}`,
+		`deny: {nor: [{cors_preflight: true}, {pomerium_routes: true}, {http_path: {starts_with: /a}}]}`,
 	} {
 		f.Add(seed)
 	}
@@ -19,11 +22,14 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
+		reqs := []*Request{nil, {}, {Method: "GET", Path: "/a", SourceIP: []byte{10, 0, 0, 1}, CORSPreflight: true}}
 		for _, id := range []*Identity{nil, {}, {Email: "a@b", Groups: []string{"x"}, Claims: map[string]any{"a": []any{"b", 1.0}, "x": 1.0}}} {
-			switch d := p.Evaluate(id); d {
-			case Allow, Deny, SignIn:
-			default:
-				t.Fatalf("Evaluate = %v; want allow, deny or sign-in", d)
+			for _, req := range reqs {
+				switch d := p.EvaluateRequest(id, req); d {
+				case Allow, Deny, SignIn:
+				default:
+					t.Fatalf("EvaluateRequest = %v; want allow, deny or sign-in", d)
+				}
 			}
 		}
 	})
