@@ -241,7 +241,10 @@ func (r *Route) validateSettings() error {
 	if err != nil {
 		return err
 	}
-	s.DownstreamClientCAs = pool
+	s.DownstreamClientCAs, s.ClientCertEnforcement = pool, "policy_with_default_deny"
+	if g := s.globalMTLS; pool == nil && g != nil && g.Pool != nil {
+		s.DownstreamClientCAs, s.ClientCertEnforcement, s.ClientCertMaxDepth = g.Pool, g.Enforcement, int(g.MaxVerifyDepth)
+	}
 	return nil
 }
 
