@@ -233,7 +233,7 @@ func (f *Factory) ServiceAccountToken() (string, error) {
 		return strings.TrimSpace(f.Opts.ServiceAccount), nil
 	}
 	if p := f.Opts.ServiceAccountFile; p != "" {
-		b, err := bounded.ReadFile(p, 64<<10)
+		b, err := bounded.ReadFileOrPipe(p, 64<<10)
 		if err != nil {
 			return "", fmt.Errorf("reading --service-account-file: %w", err)
 		}
