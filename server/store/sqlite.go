@@ -78,8 +78,10 @@ func openFile(ctx context.Context, dir string, seal *sealer, poll time.Duration)
 	}
 	// Writes of this process wake watchers at once; the poll catches those
 	// of another (`pomerium-server api-user create` beside a running server).
-	s.wg.Add(1)
-	go s.pollVersion(bg, poll)
+	if err := s.startPoll(bg, poll); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("embedded store %s: %w", path, err)
+	}
 	return s, nil
 }
 
