@@ -239,3 +239,13 @@ func mapsKeys(m map[string]string) func(func(string) bool) {
 		}
 	}
 }
+
+func TestHealthCheckKindPerRouteType(t *testing.T) {
+	_, err := Parse([]byte("routes:\n  - from: tcp+https://db.example.com:5432\n    to: tcp://10.0.0.5:5432\n    health_checks: [{http_health_check: {path: /}}]\n"))
+	if err == nil || !strings.Contains(err.Error(), "tcp_health_check, not http_health_check") {
+		t.Errorf("http check on a tcp route: got %v", err)
+	}
+	if _, err := Parse([]byte("routes:\n  - from: tcp+https://db.example.com:5432\n    to: tcp://10.0.0.5:5432\n    health_checks: [{tcp_health_check: {}}]\n")); err != nil {
+		t.Errorf("tcp check on a tcp route: %v", err)
+	}
+}
