@@ -68,7 +68,7 @@ func (f *Flow) deviceLogin(ctx context.Context, proxy *url.URL, notify func(stri
 		complete = ""
 	}
 	if f.Stderr != nil {
-		fmt.Fprintf(f.Stderr, "To sign in, open on any device:\n\n  %s\n\nand enter the code:  %s\n\n", termtext.Escape(verify.String()), dc.UserCode)
+		fmt.Fprintf(f.Stderr, "To sign in, open on any device:\n\n  %s\n\nand enter the code:  %s\n\n", termtext.Escape(verify.String()), termtext.Escape(dc.UserCode))
 		if complete != "" {
 			fmt.Fprintf(f.Stderr, "(or open %s)\n\n", termtext.Escape(complete))
 		}

@@ -62,7 +62,9 @@ func TestE2EDeviceLogin(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	done := make(chan int, 1)
-	go func() { done <- cli.Run(ctx, e.factory(strings.NewReader(""), &out, &errOut), e.args("login", "--device", ds.URL.String())) }()
+	go func() {
+		done <- cli.Run(ctx, e.factory(strings.NewReader(""), &out, &errOut), e.args("login", "--device", ds.URL.String()))
+	}()
 	verify := testutil.WaitMatch(t, "device URL on stderr", errOut.String, deviceURLRE, nil)[1]
 	code := verify[len(verify)-9:]
 	if !strings.Contains(errOut.String(), "enter the code:  "+code) {

@@ -7,6 +7,8 @@ import (
 	"github.com/porthole-dev/porthole/cli/connections"
 	"github.com/porthole-dev/porthole/cli/k8s"
 	"github.com/porthole-dev/porthole/cli/proxy"
+	"github.com/porthole-dev/porthole/cli/servers"
+	"github.com/porthole-dev/porthole/cli/status"
 	"github.com/porthole-dev/porthole/cli/udp"
 )
 
@@ -15,4 +17,5 @@ func addExtraCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(connections.NewCmdConnections(f))
 	root.AddCommand(udp.NewCmdUDP(f, nil))
 	root.AddCommand(cache.NewCmdCache(f), k8s.NewCmdK8s(f), proxy.NewCmdProxy(f, nil))
+	root.AddCommand(servers.NewCmdServers(f), status.NewCmdStatus(f, nil))
 }

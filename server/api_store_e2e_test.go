@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/x509"
+	"context"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -12,12 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/internal/testutil/pgtest"
+	"github.com/porthole-dev/porthole/server/servercmd"
 )
 
 // createEchoRoute makes a policy for dev@example.com and a tcp route
@@ -162,4 +165,38 @@ func TestAPIPersistsAcrossRestart(t *testing.T) {
 		t.Fatal("the API's route is gone after a restart")
 	}
 	echoesThrough(t, d, "kept.internal:7300", tok)
+}
+
+// TestAPIUserCreateCommand: a token printed by `pomerium-server api-user
+// create --config FILE NAME` is accepted by a server on that config's
+// store, and its answer carries only the token.
+func TestAPIUserCreateCommand(t *testing.T) {
+	dataDir := t.TempDir()
+	yml := "data_dir: " + dataDir + "\n"
+	cfgFile := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfgFile, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := servercmd.Run(context.Background(), servercmd.NewFactory(nil, &out, &errOut), []string{"api-user", "create", "--config", cfgFile, "ci"}); code != 0 {
+		t.Fatalf("api-user create: exit %d: %s", code, errOut.String())
+	}
+	tok := strings.TrimSuffix(out.String(), "\n")
+	if strings.Count(out.String(), "\n") != 1 || errOut.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q; want the token line only", out.String(), errOut.String())
+	}
+	d := testutil.StartDevServer(t, testutil.WithConfig(yml))
+	z := newZero(t, d)
+	var got struct{ IDToken string }
+	z.do("POST", "/token", map[string]string{"refreshToken": tok}, 200, &got)
+	z.auth = "Bearer " + got.IDToken
+	var users []map[string]any
+	z.do("GET", "/organizations/default/users", nil, 200, &users)
+	names := map[any]bool{}
+	for _, u := range users {
+		names[u["displayName"]] = true
+	}
+	if !names["ci"] {
+		t.Errorf("API users %v; want ci among them", users)
+	}
 }

@@ -79,6 +79,10 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no route for "+r.Host, http.StatusNotFound)
 		return
 	}
+	r, ok := s.checkClientCert(w, r, rt)
+	if !ok {
+		return
+	}
 	a, ok := s.authorize(w, r, rt, func() { s.tunnelSignIn(w, r) }, true)
 	if !ok {
 		return

@@ -11,8 +11,8 @@ import (
 )
 
 // policyRequest is what the PPL request criteria see of r. The client
-// certificate counts only on a route that verifies it
-// (tls_downstream_client_ca; checkClientCert ran first).
+// certificate counts only once checkClientCert verified it against the
+// route's client CA.
 func policyRequest(r *http.Request, rt *routing.Route) *policy.Request {
 	req := &policy.Request{
 		Method:        r.Method,
@@ -20,9 +20,7 @@ func policyRequest(r *http.Request, rt *routing.Route) *policy.Request {
 		SourceIP:      net.ParseIP(sourceIP(r, rt.XFFNumTrustedHops)),
 		CORSPreflight: isCORSPreflight(r),
 	}
-	if rt.DownstreamClientCAs != nil && r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		req.ClientCert = r.TLS.PeerCertificates[0]
-	}
+	req.ClientCert = verifiedCert(r)
 	return req
 }
 

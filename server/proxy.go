@@ -18,7 +18,8 @@ type claimsKey struct{}
 
 // serveRoute enforces rt's policy and proxies r upstream (or redirects).
 func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *routing.Route) {
-	if !s.checkClientCert(w, r, rt) {
+	r, ok := s.checkClientCert(w, r, rt)
+	if !ok {
 		return
 	}
 	var a auth

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -219,26 +222,56 @@ func serveRedirect(w http.ResponseWriter, r *http.Request, rt *routing.Route) {
 	w.WriteHeader(code)
 }
 
-// checkClientCert enforces tls_downstream_client_ca: the client must
-// have presented a certificate that chains to the route's CA (495, as
-// Pomerium, otherwise).
-func (s *Server) checkClientCert(w http.ResponseWriter, r *http.Request, rt *routing.Route) bool {
+// verifiedCertKey holds the client certificate checkClientCert verified.
+type verifiedCertKey struct{}
+
+// checkClientCert applies the route's client CA (tls_downstream_client_ca
+// or downstream_mtls): a certificate that chains to it (within
+// max_verify_depth) is kept in the returned request's context for the
+// client_certificate criterion. Without one, policy_with_default_deny
+// answers 495 as Pomerium does; policy lets the policy decide.
+func (s *Server) checkClientCert(w http.ResponseWriter, r *http.Request, rt *routing.Route) (*http.Request, bool) {
 	if rt.DownstreamClientCAs == nil {
-		return true
+		return r, true
 	}
+	cert, err := verifyClientCert(r, rt)
+	if err == nil {
+		return r.WithContext(context.WithValue(r.Context(), verifiedCertKey{}, cert)), true
+	}
+	if rt.ClientCertEnforcement == "policy" {
+		return r, true
+	}
+	s.errorPage(w, rt, 495, "this route requires a valid client certificate", err.Error())
+	return r, false
+}
+
+func verifyClientCert(r *http.Request, rt *routing.Route) (*x509.Certificate, error) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		s.errorPage(w, rt, 495, "this route requires a client certificate", "none was presented")
-		return false
+		return nil, errors.New("no client certificate was presented")
 	}
 	inter := x509.NewCertPool()
 	for _, c := range r.TLS.PeerCertificates[1:] {
 		inter.AddCert(c)
 	}
-	if _, err := r.TLS.PeerCertificates[0].Verify(x509.VerifyOptions{
+	leaf := r.TLS.PeerCertificates[0]
+	chains, err := leaf.Verify(x509.VerifyOptions{
 		Roots: rt.DownstreamClientCAs, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}); err != nil {
-		s.errorPage(w, rt, 495, "the client certificate is not accepted by this route", err.Error())
-		return false
+	})
+	if err != nil {
+		return nil, err
 	}
-	return true
+	if d := rt.ClientCertMaxDepth; d > 0 {
+		for _, ch := range chains {
+			if len(ch)-1 <= d {
+				return leaf, nil
+			}
+		}
+		return nil, fmt.Errorf("the certificate chain is deeper than max_verify_depth %d", d)
+	}
+	return leaf, nil
+}
+
+func verifiedCert(r *http.Request) *x509.Certificate {
+	c, _ := r.Context().Value(verifiedCertKey{}).(*x509.Certificate)
+	return c
 }

@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"net"
 	"net/http"
 	"strings"
@@ -193,4 +195,56 @@ func deadAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// TestDownstreamMTLS: the server-wide downstream_mtls CA with each
+// enforcement mode.
+func TestDownstreamMTLS(t *testing.T) {
+	a, _ := upstream(t, echoHandler("a"), nil)
+	users := newPKI(t, "users CA")
+	alice := users.issue("alice", nil, true)
+	stranger := newPKI(t, "other CA").issue("mallory", nil, true)
+	// Both fingerprints are allowed: only verification tells them apart.
+	fp, fp2 := sha256.Sum256(alice.Certificate[0]), sha256.Sum256(stranger.Certificate[0])
+	public := "routes:\n  - from: https://open.localhost\n    to: http://" + a + "\n    allow_public_unauthenticated_access: true\n" +
+		"  - from: https://certs.localhost\n    to: http://" + a + "\n    policy: {allow: {and: [{client_certificate: {fingerprint: [" + hex.EncodeToString(fp[:]) + ", " + hex.EncodeToString(fp2[:]) + "]}}]}}\n"
+	for _, tc := range []struct {
+		mode                 string
+		none, good, stranger int // statuses on open.localhost; 0: the handshake fails
+		certsNone, certsGood int // on certs.localhost (policy mode only)
+	}{
+		{"policy_with_default_deny", 495, 200, 495, 0, 0},
+		{"policy", 200, 200, 200, 403, 0},
+		{"reject_connection", 0, 200, 0, 0, 0},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			e := startRoutes(t, "downstream_mtls: {ca: "+b64(users.PEM)+", enforcement: "+tc.mode+"}\n"+public)
+			status := func(cert *tls.Certificate, host string) int {
+				resp, err := e.newClient(cert).Get(e.url(host, "/"))
+				if err != nil {
+					return 0
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			if got := status(nil, "open.localhost"); got != tc.none {
+				t.Errorf("no certificate: got %d; want %d", got, tc.none)
+			}
+			if got := status(&alice, "open.localhost"); got != tc.good {
+				t.Errorf("certificate from the CA: got %d; want %d", got, tc.good)
+			}
+			if got := status(&stranger, "open.localhost"); got != tc.stranger {
+				t.Errorf("certificate from another CA: got %d; want %d", got, tc.stranger)
+			}
+			if tc.mode == "policy" {
+				// The criterion sees only a verified certificate.
+				if got := status(&stranger, "certs.localhost"); got != 403 {
+					t.Errorf("client_certificate criterion with an unverified certificate: got %d; want 403", got)
+				}
+				if got := status(&alice, "certs.localhost"); got != 200 {
+					t.Errorf("client_certificate criterion with a verified certificate: got %d; want 200", got)
+				}
+			}
+		})
+	}
 }

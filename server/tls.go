@@ -26,7 +26,9 @@ func (s *Server) serverTLS() *tls.Config {
 		if cs.h1 {
 			c.NextProtos = []string{"http/1.1"}
 		}
-		if s.table.Load().WantsClientCert(hello.ServerName) {
+		if m := s.cfg.Load().DownstreamMTLS; m.Pool != nil && m.Enforcement == "reject_connection" {
+			c.ClientAuth, c.ClientCAs = tls.RequireAndVerifyClientCert, m.Pool
+		} else if m.Pool != nil || s.table.Load().WantsClientCert(hello.ServerName) {
 			c.ClientAuth = tls.RequestClientCert
 		}
 		return c, nil

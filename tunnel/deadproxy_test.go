@@ -46,10 +46,12 @@ func TestProxyEndsAbnormally(t *testing.T) {
 				defer ln.Stop()
 				c := dialEchoed(t, ln.Addr().String())
 				defer c.Close()
-				if !tc.reset {
-					if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+				if tc.reset {
+					if _, err := c.Write([]byte("now")); err != nil { // the fake fails at this
 						t.Fatal(err)
 					}
+				} else if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+					t.Fatal(err)
 				}
 				_, err = io.ReadAll(c)
 				if tc.reset {

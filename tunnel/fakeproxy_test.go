@@ -27,9 +27,9 @@ import (
 //	down.internal:7002        502
 //	loop.internal:7003        302 even with a valid token
 //	sink.internal:7004        reads and discards, never answers
-//	rst.internal:7005         echoes one read, then resets (RST_STREAM; TCP RST)
-//	cut.internal:7006         echoes one read, then drops the TCP connection
-//	                          (no close_notify, no END_STREAM)
+//	rst.internal:7005         echoes one read; at the next, resets (RST_STREAM; TCP RST)
+//	cut.internal:7006         echoes one read; at the next, drops the TCP
+//	                          connection (no close_notify, no END_STREAM)
 //
 // Tokens are "gen<N>.<serial>"; Restart bumps N so older tokens get 401.
 type fakeProxy struct {
@@ -138,6 +138,7 @@ func (p *fakeProxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 		_ = rc.Flush()
 		if die != "" {
 			echoOne(flushWriter{w, rc}, r.Body)
+			r.Body.Read(make([]byte, 1)) // the client has the echo
 			if die == "cut" {
 				p.cutAll()
 				return
@@ -166,6 +167,7 @@ func (p *fakeProxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	if die != "" {
 		echoOne(c, brw)
+		brw.Read(make([]byte, 1)) // the client has the echo
 		raw := c.(*tls.Conn).NetConn()
 		if die == "rst" {
 			raw.(*net.TCPConn).SetLinger(0)

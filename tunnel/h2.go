@@ -116,8 +116,7 @@ func (t *Tunnel) dialH2(ctx context.Context, d *dialCall) *proxyConn {
 	conn, err := t.dialProxy(ctx, true)
 	var cc *http2.ClientConn
 	if err == nil && conn.ConnectionState().NegotiatedProtocol == "h2" {
-		// The HTTP/2 framing needs no end-of-stream check under it.
-		cc, err = t.h2t.NewClientConn(conn.Conn)
+		cc, err = t.h2t.NewClientConn(conn)
 		if err != nil {
 			conn.Close()
 			err = fmt.Errorf("starting HTTP/2 with %s: %w", t.cfg.Destination.Proxy.Host, err)
@@ -148,14 +147,17 @@ func (t *Tunnel) dialH2(ctx context.Context, d *dialCall) *proxyConn {
 // connectH2 opens a CONNECT stream on c: the request body carries the
 // local bytes up (read by the transport's writer straight from the local
 // connection), the response body brings the upstream's down.
-func (t *Tunnel) connectH2(ctx context.Context, c *h2Conn, tok string) (upstream, int, string, error) {
+func (t *Tunnel) connectH2(ctx context.Context, c *h2Conn, tok string, ed *earlyData) (upstream, int, string, error) {
 	d := t.cfg.Destination
 	if _, err := d.requestTarget(); err != nil {
 		c.streams.Add(-1)
 		return nil, 0, "", err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	body := &reqBody{gate: make(chan struct{})}
+	if tok == "" {
+		ed = nil // a refusal is certain: nothing to send early
+	}
+	body := newReqBody(ed)
 	req := (&http.Request{
 		Method:        http.MethodConnect,
 		URL:           &url.URL{Host: d.Authority},
@@ -172,54 +174,87 @@ func (t *Tunnel) connectH2(ctx context.Context, c *h2Conn, tok string) (upstream
 	if err != nil {
 		// ctxErr before cancel: after it, every error would read "canceled".
 		err = fmt.Errorf("CONNECT %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
+		body.stopEarly()
 		u.Abort()
 		return nil, 0, "", err
 	}
 	u.resp = resp.Body
 	if resp.StatusCode != http.StatusOK {
+		body.stopEarly()
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		u.Abort()
 		return nil, resp.StatusCode, strings.TrimSpace(string(msg)), nil
 	}
+	body.confirm()
 	return u, http.StatusOK, "", nil
 }
 
 // reqBody is a CONNECT stream's request body. The transport's writer
-// blocks in Read until the tunnel is open, then reads the local
-// connection directly: no pipe, no goroutine of ours, no extra copy.
+// reads the local connection directly: no pipe, no goroutine of ours, no
+// extra copy. Until the proxy answers it either waits at the gate, or,
+// with early data, reads ahead (see earlyData).
 type reqBody struct {
-	gate     chan struct{} // closed by open: src is set (nil: given up)
-	src      net.Conn
-	progress func(int)
-	n        atomic.Int64
+	gate chan struct{} // closed by open: src is set (nil: given up)
+	src  net.Conn
+	n    atomic.Int64
 
-	mu      sync.Mutex
-	opened  bool
-	done    func(streamcopy.Result) // called once, when ended and opened
-	ended   bool
-	readErr error
+	mu       sync.Mutex
+	cond     *sync.Cond
+	progress func(int)
+	opened   bool
+	done     func(streamcopy.Result) // called once, when ended and opened
+	ended    bool
+	readErr  error
+
+	ed        *earlyData // nil: no early data
+	replayPos int
+	confirmed bool // the proxy accepted: early data is the stream's
+	stopped   bool // the attempt failed: no more early reads
+	inRead    int  // early reads of the local connection under way
+}
+
+func newReqBody(ed *earlyData) *reqBody {
+	b := &reqBody{gate: make(chan struct{}), ed: ed}
+	b.cond = newCond(&b.mu)
+	return b
 }
 
 func (b *reqBody) Read(p []byte) (int, error) {
+	if b.ed != nil {
+		if n, err, ok := b.readEarly(p); ok {
+			return n, err
+		}
+	}
 	<-b.gate
 	if b.src == nil {
 		return 0, io.EOF
 	}
 	n, err := b.src.Read(p)
-	if n > 0 {
-		b.n.Add(int64(n))
-		if b.progress != nil {
-			b.progress(n)
-		}
-	}
+	b.mu.Lock()
+	b.countLocked(n)
+	var after func()
 	switch {
 	case err == io.EOF:
-		b.end(nil)
+		after = b.endLocked(nil)
 	case err != nil:
 		// The transport resets the stream: the proxy sees a failure.
-		b.end(err)
+		after = b.endLocked(err)
+	}
+	b.mu.Unlock()
+	if after != nil {
+		after()
 	}
 	return n, err
+}
+
+func (b *reqBody) countLocked(n int) {
+	if n <= 0 {
+		return
+	}
+	b.n.Add(int64(n))
+	if b.progress != nil {
+		b.progress(n)
+	}
 }
 
 // Close is the transport done with the body: after the EOF, or because
@@ -228,6 +263,7 @@ func (b *reqBody) Read(p []byte) (int, error) {
 // connection, and the stream is only cleaned up (its response body
 // failed) once that read returns: a past read deadline makes it return.
 func (b *reqBody) Close() error {
+	b.stopEarly()
 	b.mu.Lock()
 	opened := b.opened
 	reading := opened && b.src != nil && !b.ended
@@ -240,27 +276,34 @@ func (b *reqBody) Close() error {
 	if reading {
 		_ = b.src.SetReadDeadline(time.Now())
 	}
-	b.end(nil)
+	b.mu.Lock()
+	after := b.endLocked(nil)
+	b.mu.Unlock()
+	if after != nil {
+		after()
+	}
 	return nil
 }
 
-func (b *reqBody) end(readErr error) {
-	b.mu.Lock()
+// endLocked marks the upload ended and returns the report to make once
+// b.mu is released (nil when there is none yet).
+func (b *reqBody) endLocked(readErr error) func() {
 	if b.ended {
-		b.mu.Unlock()
-		return
+		return nil
 	}
 	b.ended, b.readErr = true, readErr
 	done := b.done
 	b.done = nil
-	b.mu.Unlock()
-	if done != nil {
-		done(streamcopy.Result{N: b.n.Load(), ReadErr: readErr})
+	if done == nil {
+		return nil
 	}
+	n := b.n.Load()
+	return func() { done(streamcopy.Result{N: n, ReadErr: readErr}) }
 }
 
 // open starts the upload from local (local nil: gives it up). done is
-// called once the upload ends; at once if it already has.
+// called once the upload ends; at once if it already has. Bytes read
+// early are counted now.
 func (b *reqBody) open(local net.Conn, progress func(int), done func(streamcopy.Result)) {
 	b.mu.Lock()
 	if b.opened {
@@ -272,11 +315,15 @@ func (b *reqBody) open(local net.Conn, progress func(int), done func(streamcopy.
 	}
 	b.opened = true
 	b.src, b.progress = local, progress
+	if early := b.n.Load(); early > 0 && progress != nil {
+		progress(int(early))
+	}
 	if b.ended {
+		n, readErr := b.n.Load(), b.readErr
 		b.mu.Unlock()
 		close(b.gate)
 		if done != nil {
-			done(streamcopy.Result{N: b.n.Load(), ReadErr: b.readErr})
+			done(streamcopy.Result{N: n, ReadErr: readErr})
 		}
 		return
 	}

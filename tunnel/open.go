@@ -51,8 +51,10 @@ func isRedirect(c int) bool {
 var ErrSignInNeeded = errors.New("the proxy asks to sign in, and no authenticator is configured")
 
 // open makes the CONNECT, signing in once when the proxy asks.
-func (t *Tunnel) open(ctx context.Context, id uint64) (upstream, error) {
-	return t.openWith(ctx, id, t.connect)
+func (t *Tunnel) open(ctx context.Context, id uint64, ed *earlyData) (upstream, error) {
+	return t.openWith(ctx, id, func(ctx context.Context, tok string) (upstream, int, string, error) {
+		return t.connect(ctx, tok, ed)
+	})
 }
 
 // connectFunc makes one tunnel request with tok: a CONNECT, or a
@@ -99,7 +101,7 @@ func (t *Tunnel) openWith(ctx context.Context, id uint64, connect connectFunc) (
 // connect makes one CONNECT: over a shared HTTP/2 connection when the
 // proxy offers h2, else over a new HTTP/1.1 connection. On a status other
 // than 200 it returns the status and the start of the body.
-func (t *Tunnel) connect(ctx context.Context, tok string) (upstream, int, string, error) {
+func (t *Tunnel) connect(ctx context.Context, tok string, ed *earlyData) (upstream, int, string, error) {
 	if !t.cfg.DisableHTTP2 {
 		// A shared connection may have died without a GOAWAY (the proxy
 		// restarted): drop it and try once more on a fresh one.
@@ -114,7 +116,7 @@ func (t *Tunnel) connect(ctx context.Context, tok string) (upstream, int, string
 			if c == nil {
 				break // the proxy does not offer h2
 			}
-			up, code, body, err := t.connectH2(ctx, c, tok)
+			up, code, body, err := t.connectH2(ctx, c, tok, ed)
 			if err != nil && attempt == 0 && ctx.Err() == nil {
 				c.cc.Close()
 				continue

@@ -261,7 +261,11 @@ func (t *Tunnel) ServeConn(ctx context.Context, c net.Conn) error {
 
 	start := time.Now()
 	t.emit(Event{Kind: EventConnecting, ConnID: id, Addr: c.RemoteAddr().String()})
-	u, err := t.open(ctx, id)
+	var ed *earlyData
+	if !t.cfg.DisableHTTP2 {
+		ed = newEarly(c)
+	}
+	u, err := t.open(ctx, id, ed)
 	if err != nil {
 		if ctx.Err() != nil && !errors.As(err, new(*StatusError)) {
 			err = fmt.Errorf("connecting to %s via %s: %w", t.cfg.Destination.Authority, t.cfg.Destination.Proxy, context.Cause(ctx))
@@ -280,7 +284,11 @@ func (t *Tunnel) ServeConn(ctx context.Context, c net.Conn) error {
 	stopKill := context.AfterFunc(ctx, kill)
 	defer stopKill()
 	t.emit(Event{Kind: EventConnected, ConnID: id, Addr: c.RemoteAddr().String()})
-	sent, recvd, err := t.pipe(c, u)
+	local := c
+	if _, h1 := u.(*h1Upstream); h1 {
+		local = ed.conn(c)
+	}
+	sent, recvd, err := t.pipe(local, u)
 	if err != nil && ctx.Err() != nil {
 		err = nil // Stop or the context ended it: not a failure of the tunnel
 	}

@@ -69,8 +69,8 @@ func TestLastServer(t *testing.T) {
 		t.Errorf("last-server mode = %v; want 0600", mode)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("config dir holds %d entries; want 1 (no temp files left)", len(entries))
+	if len(entries) != 2 {
+		t.Errorf("config dir holds %d entries; want 2 (last-server, servers.json; no temp files left)", len(entries))
 	}
 }
 

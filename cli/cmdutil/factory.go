@@ -79,6 +79,8 @@ type Factory struct {
 	// Tokens replaces the token cache (tests); nil builds authflow's
 	// keyring cache with its file fallback.
 	Tokens authflow.TokenStore
+	// Now is the clock of profiles' last use; nil means time.Now.
+	Now func() time.Time
 	// Target is the server the running command talks to; commands set it
 	// so cli.Run can name it in hints ("sign in again with ...").
 	Target string
@@ -231,7 +233,7 @@ func (f *Factory) ServiceAccountToken() (string, error) {
 		return strings.TrimSpace(f.Opts.ServiceAccount), nil
 	}
 	if p := f.Opts.ServiceAccountFile; p != "" {
-		b, err := bounded.ReadFile(p, 64<<10)
+		b, err := bounded.ReadFileOrPipe(p, 64<<10)
 		if err != nil {
 			return "", fmt.Errorf("reading --service-account-file: %w", err)
 		}
@@ -272,7 +274,9 @@ func (f *Factory) ServerAuthenticator(server string) (*url.URL, *authflow.Authen
 	if err != nil {
 		return nil, nil, err
 	}
-	f.Target = u.String()
+	if err := f.UseServer(u); err != nil {
+		return nil, nil, err
+	}
 	a, err := f.Authenticator()
 	if err != nil {
 		return nil, nil, err

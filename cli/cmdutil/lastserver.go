@@ -42,19 +42,39 @@ func (f *Factory) LastServer() (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// SaveLastServer remembers u for commands run without a server URL. The
-// file is replaced atomically.
+// SaveLastServer remembers u for commands run without a server URL,
+// with its profile (the TLS options in effect, see RememberServer). Both
+// files are replaced atomically.
 func (f *Factory) SaveLastServer(u string) error {
+	pu, err := ParseServerURL(u)
+	if err != nil {
+		return err
+	}
+	if err := f.RememberServer(pu, ""); err != nil {
+		return err
+	}
+	return f.setLastServer(pu.String())
+}
+
+func (f *Factory) setLastServer(u string) error {
 	d, err := f.configDir()
 	if err != nil {
 		return err
+	}
+	if u == "" {
+		if err := os.Remove(filepath.Join(d, lastServerFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("forgetting the last server: %w", err)
+		}
+		return nil
 	}
 	return atomicfile.Write(filepath.Join(d, lastServerFile), []byte(u+"\n"), 0o600)
 }
 
 // ResolveServer parses the server URL given, or else the remembered one,
-// and makes it the command's Target (for hints). When there is neither it
-// is a usage error suggesting run ("pomerium-cli routes list URL").
+// and makes it the command's Target (for hints). With no TLS flag given,
+// the server's remembered profile supplies them. When there is neither a
+// URL nor a remembered one it is a usage error suggesting run
+// ("pomerium-cli routes list URL").
 func (f *Factory) ResolveServer(given, run string) (*url.URL, error) {
 	if given == "" {
 		last, err := f.LastServer()
@@ -70,6 +90,8 @@ func (f *Factory) ResolveServer(given, run string) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.Target = u.String()
+	if err := f.UseServer(u); err != nil {
+		return nil, err
+	}
 	return u, nil
 }

@@ -59,11 +59,16 @@ func loginRun(opts *LoginOptions) error {
 	if err != nil {
 		return fmt.Errorf("reading the cached token for %s: %w", u.Host, err)
 	}
-	if _, err := a.SignIn(ctx, u, stale, nil); err != nil {
+	tok, err := a.SignIn(ctx, u, stale, nil)
+	if err != nil {
 		return fmt.Errorf("signing in to %s: %w", u.Host, err)
 	}
 	if err := opts.Factory.SaveLastServer(u.String()); err != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", termtext.Escape(err.Error()))
+	}
+	if ti, ok := cmdutil.ParseTokenInfo(tok); ok && ti.Who() != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "Signed in to %s as %s\n", termtext.Escape(u.Host), termtext.Escape(ti.Who()))
+		return nil
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Signed in to %s\n", termtext.Escape(u.Host))
 	return nil

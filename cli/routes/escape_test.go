@@ -24,6 +24,16 @@ func TestWriteTableEscapesHostileRoutes(t *testing.T) {
 		if got, want := len(splitLines(out.String())), 2; got != want {
 			t.Errorf("payload %q: table has %d lines; want %d:\n%s", s, got, want, out.String())
 		}
+		ios, _, out, _ = cmdutil.TestIO()
+		if err := writeRoutes(ios, "block", routes); err != nil {
+			t.Fatal(err)
+		}
+		if err := termtext.Check(out.String(), false); err != nil {
+			t.Errorf("block format, payload %q: %v", s, err)
+		}
+		if got, want := len(splitLines(out.String())), 7; got != want {
+			t.Errorf("block format, payload %q: %d lines; want %d:\n%s", s, got, want, out.String())
+		}
 	}
 }
 

@@ -71,7 +71,10 @@ func tcpRun(opts *TCPOptions) error {
 		return err
 	}
 	if dst.Proxy != nil {
-		opts.Factory.Target = dst.Proxy.String()
+		// A known proxy brings its remembered TLS options (flags win).
+		if err := opts.Factory.UseServer(dst.Proxy); err != nil {
+			return err
+		}
 	}
 	cfg, err := opts.Factory.TunnelConfig(dst)
 	if err != nil {

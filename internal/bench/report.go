@@ -67,6 +67,10 @@ func report(w io.Writer, r *results, took time.Duration) {
 	c2, c1 := cpu(h2)/cpu(relay), cpu(h1)/cpu(relay)
 	fmt.Fprintf(tw, "CPU s per GiB, client+server\t%.2f\t%.2f\t%.2f\t%s\t%s\n", cpu(h2), cpu(h1), cpu(relay),
 		verdict(c2, "<= 0.90x", c2 <= 0.90), verdict(c1, "", false))
+	cli := func(i int) float64 { return r.cpuCli[i].Seconds() / (float64(r.moved[i]) / (1 << 30)) }
+	fmt.Fprintf(tw, "  of which client\t%.2f\t%.2f\t%.2f\t%.2fx\t%.2fx\n", cli(h2), cli(h1), cli(relay), cli(h2)/cli(relay), cli(h1)/cli(relay))
+	srv := func(i int) float64 { return cpu(i) - cli(i) }
+	fmt.Fprintf(tw, "  of which server\t%.2f\t%.2f\t%.2f\t%.2fx\t%.2fx\n", srv(h2), srv(h1), srv(relay), srv(h2)/srv(relay), srv(h1)/srv(relay))
 	p50 := func(i int) time.Duration { return pct(r.ttfb[i], 0.50) }
 	p99 := func(i int) time.Duration { return pct(r.ttfb[i], 0.99) }
 	t2, t1 := float64(p50(h2))/float64(p50(relay)), float64(p50(h1))/float64(p50(relay))

@@ -23,6 +23,7 @@ type target struct {
 type results struct {
 	thr      map[int][][]float64 // conns -> target -> MiB/s per round
 	cpu      []time.Duration     // client+server CPU during throughput runs
+	cpuCli   []time.Duration     // the client's share
 	moved    []int64             // bytes echoed during throughput runs
 	ttfb     [][]time.Duration
 	memCli   []float64 // bytes per idle connection
@@ -97,7 +98,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	targets = append(targets, &target{name: "relay", addr: rcAddr, client: rc, server: rs})
 
-	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
+	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), cpuCli: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
 		ttfb: make([][]time.Duration, len(targets)), memCli: make([]float64, len(targets)), memSrv: make([]float64, len(targets)),
 		idle: o.idleConns, rounds: o.rounds, payload: o.payloadMiB << 20, conns: o.conns, targets: targets, setupDur: time.Since(started)}
 
@@ -131,6 +132,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				}
 				c1, s1 := cpuOf(t)
 				r.cpu[i] += c1 - c0 + s1 - s0
+				r.cpuCli[i] += c1 - c0
 				r.moved[i] += r.payload
 				r.thr[n][i] = append(r.thr[n][i], bps/(1<<20))
 			}

@@ -26,6 +26,17 @@ var ErrNotRegular = errors.New("not a regular file")
 // ReadFile reads path if it is a regular file of at most max bytes. It
 // opens without blocking, so a FIFO with no writer is refused at once.
 func ReadFile(path string, max int64) ([]byte, error) {
+	return readFile(path, max, false)
+}
+
+// ReadFileOrPipe is ReadFile that also takes a pipe, for secrets handed
+// over by process substitution (--service-account-file <(vault ...)),
+// read up to max bytes; devices and directories are still refused.
+func ReadFileOrPipe(path string, max int64) ([]byte, error) {
+	return readFile(path, max, true)
+}
+
+func readFile(path string, max int64, pipes bool) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, err
@@ -35,10 +46,11 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
+	isPipe := st.Mode()&fs.ModeNamedPipe != 0
+	if !st.Mode().IsRegular() && !(pipes && isPipe) {
 		return nil, fmt.Errorf("%s is %s, %w: give the path of a file", path, kind(st.Mode()), ErrNotRegular)
 	}
-	if st.Size() > max {
+	if !isPipe && st.Size() > max {
 		return nil, fmt.Errorf("%s is %d bytes, %w (the limit is %d)", path, st.Size(), ErrTooLarge, max)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, max+1))

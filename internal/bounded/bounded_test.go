@@ -3,6 +3,7 @@ package bounded
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -119,5 +120,34 @@ func TestStallDialerFailsASilentPeer(t *testing.T) {
 	}
 	if el := time.Since(start); el > 20*time.Second {
 		t.Fatalf("stall noticed after %s", el)
+	}
+}
+
+// Process substitution hands over a pipe: ReadFileOrPipe takes it, capped,
+// and still refuses devices.
+func TestReadFileOrPipe(t *testing.T) {
+	pipeWith := func(data string) string {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		if _, err := w.WriteString(data); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		return fmt.Sprintf("/proc/self/fd/%d", r.Fd())
+	}
+	if b, err := ReadFileOrPipe(pipeWith("secret\n"), 64); err != nil || string(b) != "secret\n" {
+		t.Fatalf("ReadFileOrPipe(pipe) = %q, %v", b, err)
+	}
+	if _, err := ReadFileOrPipe(pipeWith(strings.Repeat("x", 65)), 64); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("ReadFileOrPipe(65 bytes, cap 64) = %v; want ErrTooLarge", err)
+	}
+	if _, err := ReadFileOrPipe("/dev/zero", 64); !errors.Is(err, ErrNotRegular) {
+		t.Fatalf("ReadFileOrPipe(/dev/zero) = %v; want ErrNotRegular", err)
+	}
+	if _, err := ReadFile(pipeWith("x"), 64); !errors.Is(err, ErrNotRegular) {
+		t.Fatalf("ReadFile(pipe) = %v; want ErrNotRegular (imports take regular files only)", err)
 	}
 }

@@ -127,7 +127,7 @@ const maxOptionFile = 1 << 20
 // readOption reads the file an option names; errors read
 // "--alternate-ca-path /x: no such file or directory".
 func readOption(flag, path string) ([]byte, error) {
-	b, err := bounded.ReadFile(path, maxOptionFile)
+	b, err := bounded.ReadFileOrPipe(path, maxOptionFile)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

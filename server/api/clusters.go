@@ -9,18 +9,6 @@ import (
 	"github.com/porthole-dev/porthole/server/store"
 )
 
-// Organization is the reference's organization; a server has one.
-type Organization struct {
-	CreatedAt        string `json:"createdAt"`
-	ID               string `json:"id"`
-	JoinedAt         string `json:"joinedAt"`
-	Name             string `json:"name"`
-	OrganizationType string `json:"organizationType"`
-	OwnerUserID      string `json:"ownerUserId"`
-	Role             string `json:"role"`
-	UpdatedAt        string `json:"updatedAt"`
-}
-
 // Cluster is the reference's cluster: this server and its replicas.
 type Cluster struct {
 	ID                      string         `json:"id"`
@@ -36,48 +24,6 @@ type Cluster struct {
 	Domain                  string         `json:"domain"`
 	OnboardingStatus        string         `json:"onboardingStatus"`
 	ImportStatus            map[string]any `json:"importStatus"`
-}
-
-// Namespace is the reference's namespace; a server has one.
-type Namespace struct {
-	ID        string `json:"id"`
-	CreatedAt string `json:"createdAt"`
-	UpdatedAt string `json:"updatedAt"`
-	Name      string `json:"name"`
-	ParentID  string `json:"parentId"`
-	Type      string `json:"type"`
-}
-
-func (a *API) namespace(ctx context.Context) (*store.Namespace, error) {
-	return store.Namespaces.Get(ctx, a.st, NamespaceID)
-}
-
-func (a *API) organization(ctx context.Context) (Organization, error) {
-	ns, err := a.namespace(ctx)
-	if err != nil {
-		return Organization{}, err
-	}
-	return Organization{CreatedAt: formatTime(ns.CreatedAt), ID: OrganizationID, JoinedAt: formatTime(ns.CreatedAt),
-		Name: "default", OrganizationType: "professional", OwnerUserID: caller(ctx).UserID, Role: "admin",
-		UpdatedAt: formatTime(ns.CreatedAt)}, nil
-}
-
-func (a *API) listOrganizations(w http.ResponseWriter, r *http.Request) error {
-	org, err := a.organization(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, []Organization{org})
-	return nil
-}
-
-func (a *API) getOrganization(w http.ResponseWriter, r *http.Request) error {
-	org, err := a.organization(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, org)
-	return nil
 }
 
 func (a *API) cluster(ctx context.Context) (Cluster, error) {
@@ -280,15 +226,5 @@ func (a *API) clusterHealth(w http.ResponseWriter, r *http.Request) error {
 	}
 	out = append(out, storeCheck)
 	writeJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (a *API) listNamespaces(w http.ResponseWriter, r *http.Request) error {
-	ns, err := a.namespace(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, []Namespace{{ID: ns.ID, CreatedAt: formatTime(ns.CreatedAt), UpdatedAt: formatTime(ns.UpdatedAt),
-		Name: ns.Name, ParentID: "", Type: "cluster"}})
 	return nil
 }

@@ -260,6 +260,8 @@ func TestActivityLogFilters(t *testing.T) {
 		want []string // activityType/entityType, newest first
 	}{
 		{query("entityId", r["id"].(string)), []string{"delete/route", "update/route", "create/route"}},
+		{query("entityId", r["id"].(string), "limit", "1"), []string{"delete/route"}},
+		{query("entityId", r["id"].(string), "offset", "1", "limit", "1"), []string{"update/route"}},
 		{query("entityType", "policy"), []string{"create/policy"}},
 		{query("activityType", "update"), []string{"update/route"}},
 		{query("entityType", "route", "limit", "1"), []string{"delete/route"}},
@@ -323,4 +325,47 @@ func TestReplicaHealth(t *testing.T) {
 	}
 	e.call("GET", org+"/clusters/"+ClusterID+"/replicas"+query("startTime", "2001-01-01T00:00:00Z"), nil, 200, &reps, nil)
 	e.message("GET", org+"/clusters/"+ClusterID+"/replicas"+query("startTime", "yesterday"), nil, 400)
+}
+
+// TestKeyPairsInRoutes: a route names key pairs by id; the route is
+// compiled with their PEM, and a key pair in use cannot be deleted.
+func TestKeyPairsInRoutes(t *testing.T) {
+	e := newEnv(t)
+	_, ca := selfSigned(t, "upstream-ca.localhost", true)
+	_, client := selfSigned(t, "client.localhost", false)
+	var caKP, clientKP, noKey map[string]any
+	e.call("POST", org+"/keyPairs", map[string]any{"namespaceId": NamespaceID, "certificate": ca[0]}, 201, &caKP, nil)
+	e.call("POST", org+"/keyPairs", map[string]any{"namespaceId": NamespaceID, "certificate": client[0], "key": client[1]}, 201, &clientKP, nil)
+	e.call("POST", org+"/keyPairs", map[string]any{"namespaceId": NamespaceID, "certificate": client[0]}, 201, &noKey, nil)
+	if caKP["name"] != "upstream-ca.localhost" || caKP["hasKey"] != false {
+		t.Errorf("CA key pair %v; want named after its CN, without a key", caKP)
+	}
+	rt := e.createRoute(routeBody(map[string]any{"to": []string{"https://127.0.0.1:9"},
+		"tlsCustomCaKeyPairId": caKP["id"], "tlsClientKeyPairId": clientKP["id"]}))
+	routes, err := CompileRoutes(context.Background(), e.st)
+	if err != nil || len(routes) != 1 {
+		t.Fatalf("CompileRoutes: %d, %v", len(routes), err)
+	}
+	if routes[0].TLSCustomCA == "" || routes[0].TLSClientCert == "" {
+		t.Errorf("compiled route lacks the key pairs' PEM: ca %q client %q", routes[0].TLSCustomCA, routes[0].TLSClientCert)
+	}
+	msg := e.message("POST", org+"/routes", routeBody(map[string]any{"from": "https://other.localhost", "to": []string{"https://127.0.0.1:9"},
+		"tlsClientKeyPairId": noKey["id"]}), 400)
+	if !strings.HasPrefix(msg, "tlsClientKeyPairId:") {
+		t.Errorf("client key pair without a key: %q; want tlsClientKeyPairId named", msg)
+	}
+	msg = e.message("DELETE", org+"/keyPairs/"+caKP["id"].(string), nil, 409)
+	if !strings.Contains(msg, rt["id"].(string)) {
+		t.Errorf("deleting a key pair in use: %q; want the route named", msg)
+	}
+	e.call("DELETE", org+"/keyPairs/"+noKey["id"].(string), nil, 204, nil, nil)
+	// The server's own certificate is listed and read-only.
+	var kps []map[string]any
+	e.call("GET", org+"/keyPairs", nil, 200, &kps, nil)
+	sys := kps[0]["id"].(string)
+	if kps[0]["origin"] != "system" || !strings.HasPrefix(sys, "system-") {
+		t.Fatalf("first key pair %v; want the server's (system)", kps[0])
+	}
+	e.message("DELETE", org+"/keyPairs/"+sys, nil, 403)
+	e.message("PUT", org+"/keyPairs/"+sys, map[string]any{"name": "x"}, 403)
 }

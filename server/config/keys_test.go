@@ -178,8 +178,11 @@ func TestEveryTopKey(t *testing.T) {
 		"skip_xff_append":            {"skip_xff_append: true", "skip_xff_append: x", "true or false"},
 		"xff_num_trusted_hops":       {"xff_num_trusted_hops: 1", "xff_num_trusted_hops: 99", "0-32"},
 		"google_cloud_serverless_authentication_service_account": {"google_cloud_serverless_authentication_service_account: e30=", "google_cloud_serverless_authentication_service_account: [x]", "want a string"},
-		"services": {"services: all", "services: proxy", "only all"},
-		"policy":   {"policy: [{from: 'https://a.example.com', to: 'http://b', allow_public_unauthenticated_access: true}]", "policy: []\nroutes: []", "not both"},
+		"services":        {"services: all", "services: proxy", "only all"},
+		"downstream_mtls": {"downstream_mtls: {ca: " + b(certPEM) + ", enforcement: policy, max_verify_depth: 2}", "downstream_mtls: {ca: " + b(certPEM) + ", enforcement: sometimes}", "enforcement: want policy_with_default_deny"},
+		"client_ca":       {"client_ca: " + b(certPEM), "client_ca: " + b([]byte("not pem")), "does not hold PEM"},
+		"client_ca_file":  {"client_ca_file: " + cf, "client_ca_file: " + filepath.Join(dir, "none"), "no such file"},
+		"policy":          {"policy: [{from: 'https://a.example.com', to: 'http://b', allow_public_unauthenticated_access: true}]", "policy: []\nroutes: []", "not both"},
 	}
 	for _, k := range settingsTopKeys {
 		if _, ok := cases[k]; !ok {
@@ -234,5 +237,15 @@ func mapsKeys(m map[string]string) func(func(string) bool) {
 				return
 			}
 		}
+	}
+}
+
+func TestHealthCheckKindPerRouteType(t *testing.T) {
+	_, err := Parse([]byte("routes:\n  - from: tcp+https://db.example.com:5432\n    to: tcp://10.0.0.5:5432\n    health_checks: [{http_health_check: {path: /}}]\n"))
+	if err == nil || !strings.Contains(err.Error(), "tcp_health_check, not http_health_check") {
+		t.Errorf("http check on a tcp route: got %v", err)
+	}
+	if _, err := Parse([]byte("routes:\n  - from: tcp+https://db.example.com:5432\n    to: tcp://10.0.0.5:5432\n    health_checks: [{tcp_health_check: {}}]\n")); err != nil {
+		t.Errorf("tcp check on a tcp route: %v", err)
 	}
 }

@@ -234,6 +234,11 @@ func (r *Route) validateSettings() error {
 	if len(s.HealthChecks) > 0 && len(r.To) == 0 {
 		return errors.New("health_checks: the route has no upstreams to check")
 	}
+	for i, hc := range s.HealthChecks {
+		if r.Type != "http" && !hc.TCP {
+			return fmt.Errorf("health_checks[%d]: a %s route's upstreams are checked with tcp_health_check, not http_health_check", i, r.Type)
+		}
+	}
 	if err := r.buildUpstreamTLS(); err != nil {
 		return err
 	}
@@ -241,7 +246,10 @@ func (r *Route) validateSettings() error {
 	if err != nil {
 		return err
 	}
-	s.DownstreamClientCAs = pool
+	s.DownstreamClientCAs, s.ClientCertEnforcement = pool, "policy_with_default_deny"
+	if g := s.globalMTLS; pool == nil && g != nil && g.Pool != nil {
+		s.DownstreamClientCAs, s.ClientCertEnforcement, s.ClientCertMaxDepth = g.Pool, g.Enforcement, int(g.MaxVerifyDepth)
+	}
 	return nil
 }
 

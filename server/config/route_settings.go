@@ -64,7 +64,13 @@ type RouteSettings struct {
 	HostPathRegexRewriteRE *regexp.Regexp
 	UpstreamTLS            *tls.Config    // nil: Go's defaults
 	DownstreamClientCAs    *x509.CertPool // nil: no client certificate asked for
-	KubernetesToken        string         // the token to send (file read at load)
+	// ClientCertEnforcement is how DownstreamClientCAs applies:
+	// policy_with_default_deny (495 without a valid certificate), policy
+	// (only client_certificate criteria look), reject_connection.
+	ClientCertEnforcement string
+	ClientCertMaxDepth    int // 0: no limit
+	globalMTLS            *DownstreamMTLS
+	KubernetesToken       string // the token to send (file read at load)
 }
 
 // Redirect is a route's `redirect:` block.

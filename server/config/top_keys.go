@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
@@ -46,6 +47,10 @@ type Settings struct {
 
 	GoogleCloudServerlessAuthenticationServiceAccount string
 
+	// DownstreamMTLS is downstream_mtls (client_ca/client_ca_file are
+	// Pomerium's older names for its ca/ca_file).
+	DownstreamMTLS DownstreamMTLS
+
 	// fromFiles are the *_file secrets read, by key, until validation
 	// moves them into place.
 	fromFiles map[string]string
@@ -53,6 +58,19 @@ type Settings struct {
 	// Derived by validation.
 	TLSCertificates []tls.Certificate // every certificate source, loaded
 	UpstreamRoots   []byte            // PEM of certificate_authority(_file)
+}
+
+// DownstreamMTLS is the server-wide client certificate setting.
+type DownstreamMTLS struct {
+	CA, CAFile string
+	// Enforcement: policy_with_default_deny (default: a request without a
+	// valid client certificate gets 495), policy (the certificate only
+	// feeds client_certificate criteria), reject_connection (the TLS
+	// handshake requires one).
+	Enforcement    string
+	MaxVerifyDepth int64 // 0: no limit
+
+	Pool *x509.CertPool // derived
 }
 
 // CertPair is one `certificates` entry: file paths (or base64 PEM).
@@ -65,6 +83,7 @@ var settingsTopKeys = []string{
 	"default_upstream_timeout", "http_redirect_addr", "codec_type",
 	"jwt_claims_headers", "pass_identity_headers", "set_response_headers", "skip_xff_append", "xff_num_trusted_hops",
 	"google_cloud_serverless_authentication_service_account", "services", "policy",
+	"downstream_mtls", "client_ca", "client_ca_file",
 }
 
 // unsupportedTopKeys are Pomerium keys refused with why.
@@ -108,9 +127,6 @@ var unsupportedTopKeys = map[string]string{
 	"metrics_certificate":                "metrics are served over plain HTTP; bind metrics_address to loopback or a private address",
 	"metrics_certificate_key":            "metrics are served over plain HTTP; bind metrics_address to loopback or a private address",
 	"metrics_client_ca":                  "metrics are served over plain HTTP; use metrics_basic_auth",
-	"downstream_mtls":                    "use the per-route tls_downstream_client_ca",
-	"client_ca":                          "use the per-route tls_downstream_client_ca",
-	"client_ca_file":                     "use the per-route tls_downstream_client_ca",
 	"client_crl":                         "certificate revocation lists are not implemented",
 	"client_crl_file":                    "certificate revocation lists are not implemented",
 	"signing_key":                        "assertions are signed with a key derived from shared_secret (published at /.well-known/pomerium/jwks.json)",
@@ -195,6 +211,14 @@ func (c *Config) settingsFields(fields map[string]fieldFn, routesNode **yaml.Nod
 		}
 		return nil
 	}
+	fields["downstream_mtls"] = func(n *yaml.Node) error {
+		m := &s.DownstreamMTLS
+		return decodeMapWith(n, []string{"ca", "ca_file", "enforcement", "max_verify_depth", "match_subject_alt_names"}, map[string]fieldFn{
+			"ca": str(&m.CA), "ca_file": str(&m.CAFile), "enforcement": str(&m.Enforcement), "max_verify_depth": integer64(&m.MaxVerifyDepth),
+		}, map[string]string{"match_subject_alt_names": "match names with the client_certificate criterion (san_email, san_dns) in the route's policy"})
+	}
+	fields["client_ca"] = str(&s.DownstreamMTLS.CA)
+	fields["client_ca_file"] = str(&s.DownstreamMTLS.CAFile)
 	// `policy:` at the top level is Pomerium's old name for routes.
 	fields["policy"] = func(n *yaml.Node) error {
 		if *routesNode != nil {
@@ -351,6 +375,24 @@ func (c *Config) validateSettings() error {
 		return err
 	}
 	s.UpstreamRoots = roots
+	m := &s.DownstreamMTLS
+	switch m.Enforcement {
+	case "", "policy_with_default_deny", "policy", "reject_connection":
+	default:
+		return fmt.Errorf("downstream_mtls: enforcement: want policy_with_default_deny, policy or reject_connection, got %q", oneLine(m.Enforcement))
+	}
+	if m.MaxVerifyDepth < 0 || m.MaxVerifyDepth > 32 {
+		return fmt.Errorf("downstream_mtls: max_verify_depth: want 0-32, got %d", m.MaxVerifyDepth)
+	}
+	if m.Pool, err = pemPool("downstream_mtls: ca", m.CA, "downstream_mtls: ca_file", m.CAFile); err != nil {
+		return err
+	}
+	if m.Pool == nil && (m.Enforcement != "" || m.MaxVerifyDepth != 0) {
+		return errors.New("downstream_mtls: needs ca or ca_file")
+	}
+	if m.Enforcement == "" {
+		m.Enforcement = "policy_with_default_deny"
+	}
 	return nil
 }
 
@@ -438,4 +480,5 @@ func (r *Route) applyGlobal(g *Settings, passSet bool) {
 	r.SkipXFFAppend = g.SkipXFFAppend
 	r.XFFNumTrustedHops = int(g.XFFNumTrustedHops)
 	r.UpstreamRoots = g.UpstreamRoots
+	r.globalMTLS = &g.DownstreamMTLS
 }

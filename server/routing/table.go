@@ -140,10 +140,10 @@ func (t *Table) retire(next *Table) {
 	}
 }
 
-// WantsClientCert reports whether an https route on host asks for a
-// client certificate (tls_downstream_client_ca).
+// WantsClientCert reports whether a route on host asks for a client
+// certificate (tls_downstream_client_ca or downstream_mtls).
 func (t *Table) WantsClientCert(host string) bool {
-	for _, rt := range t.http {
+	for _, rt := range t.all {
 		if rt.DownstreamClientCAs != nil && strings.EqualFold(rt.FromURL.Hostname(), host) {
 			return true
 		}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porthole-dev/porthole/server/store"
 )
@@ -178,5 +179,34 @@ func TestOpenOptionErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Open(%+v): %v; want %q in it", tc.o, err, tc.want)
 		}
+	}
+}
+
+// A second process writing the same file (an admin command beside a
+// running server) is noticed by the version poll.
+func TestFileSeesAnotherProcessWrite(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	open := func() store.Store {
+		st, err := store.Open(ctx, store.Options{Type: store.TypeFile, DataDir: dir, Key: key(7), PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	server, admin := open(), open()
+	w := server.Watch(ctx)
+	if err := store.APIUsers.Put(ctx, admin, &store.APIUser{Name: "bot"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w:
+	case <-ctx.Done():
+		t.Fatal("no Watch signal for another opener's write")
+	}
+	if v, err := server.Version(ctx); err != nil || v != 1 {
+		t.Fatalf("version seen by the server: %d, %v; want 1", v, err)
 	}
 }

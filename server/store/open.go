@@ -22,8 +22,9 @@ type Options struct {
 	// Key encrypts secrets at rest (DeriveKey of shared_secret); required
 	// for file and postgres, random for memory when nil.
 	Key []byte
-	// PollInterval is how often PostgreSQL's version is checked besides
-	// LISTEN/NOTIFY (default 1s).
+	// PollInterval is how often the stored version is checked for writes
+	// no notification told of (PostgreSQL: besides LISTEN/NOTIFY; file:
+	// another process's) (default 1s).
 	PollInterval time.Duration
 	Logger       *slog.Logger
 }
@@ -44,16 +45,16 @@ func Open(ctx context.Context, o Options) (Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	poll := o.PollInterval
+	if poll <= 0 {
+		poll = time.Second
+	}
 	switch o.Type {
 	case "", TypeFile:
-		return openFile(ctx, o.DataDir, seal)
+		return openFile(ctx, o.DataDir, seal, poll)
 	case TypePostgres:
 		if o.ConnString == "" {
 			return nil, fmt.Errorf("databroker_storage_type postgres needs databroker_storage_connection_string (postgresql://user:password@host:5432/db)")
-		}
-		poll := o.PollInterval
-		if poll <= 0 {
-			poll = time.Second
 		}
 		return openPostgres(ctx, o.ConnString, seal, poll, log)
 	}

@@ -54,8 +54,11 @@ func openPostgres(ctx context.Context, connString string, seal *sealer, poll tim
 	}
 	bg, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	s.wg.Add(2)
-	go s.pollVersion(bg, poll)
+	if err := s.startPoll(bg, poll); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	s.wg.Add(1)
 	go s.listen(bg, cfg, log)
 	return s, nil
 }

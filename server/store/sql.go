@@ -21,7 +21,8 @@ type sqlStore struct {
 	desc  string
 	clock func() time.Time
 
-	idleConns int // the pool's idle connections (0: a single connection)
+	idleConns int    // the pool's idle connections (0: a single connection)
+	polled    uint64 // the version when the poll started
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -416,11 +417,24 @@ func appendIDs(out []row, rows *sql.Rows, k Kind) ([]row, error) {
 	return out, rows.Err()
 }
 
+// startPoll starts pollVersion from the version now, read before
+// returning so that no write after Open goes unnoticed.
+func (s *sqlStore) startPoll(ctx context.Context, every time.Duration) error {
+	v, err := s.Version(ctx)
+	if err != nil {
+		return err
+	}
+	s.polled = v
+	s.wg.Add(1)
+	go s.pollVersion(ctx, every)
+	return nil
+}
+
 // pollVersion is the safety net under notifications: it compares the
 // stored version every interval and wakes watchers when it moved.
 func (s *sqlStore) pollVersion(ctx context.Context, every time.Duration) {
 	defer s.wg.Done()
-	last, _ := s.Version(ctx)
+	last := s.polled
 	tk := time.NewTicker(every)
 	defer tk.Stop()
 	for {

@@ -23,7 +23,7 @@ var sqliteHeader = []byte("SQLite format 3\x00")
 // openFile opens (creating if needed) the embedded store in dir. A file
 // that is not a readable pomerium-server store stops start-up with its
 // path; it is never modified.
-func openFile(ctx context.Context, dir string, seal *sealer) (Store, error) {
+func openFile(ctx context.Context, dir string, seal *sealer, poll time.Duration) (Store, error) {
 	if dir == "" {
 		return nil, errors.New("no data directory for the embedded store: set data_dir (or --data-dir)")
 	}
@@ -71,9 +71,16 @@ func openFile(ctx context.Context, dir string, seal *sealer) (Store, error) {
 		return nil, fmt.Errorf("embedded store %s: %w", path, err)
 	}
 	conn.Close()
-	s := &sqlStore{db: db, seal: seal, bc: newBroadcaster(), clock: time.Now, stop: func() {},
+	bg, stop := context.WithCancel(context.Background())
+	s := &sqlStore{db: db, seal: seal, bc: newBroadcaster(), clock: time.Now, stop: stop,
 		desc: "file " + path,
 		d:    dialect{rebind: func(q string) string { return q }, unavailable: func(error) bool { return false }},
+	}
+	// Writes of this process wake watchers at once; the poll catches those
+	// of another (`pomerium-server api-user create` beside a running server).
+	if err := s.startPoll(bg, poll); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("embedded store %s: %w", path, err)
 	}
 	return s, nil
 }
