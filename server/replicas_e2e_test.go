@@ -68,6 +68,19 @@ func TestReplicasOnPostgres(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// A route written on A is served by B within a second too.
+	rt := &store.Route{Name: "replica", From: "https://replica.localhost", To: []string{"http://127.0.0.1:9"}}
+	if err := store.Routes.Put(ctx, a.Server().Store(), rt); err != nil {
+		t.Fatal(err)
+	}
+	written := time.Now()
+	for !servesFrom(b, rt.From) {
+		if time.Since(written) > time.Second {
+			t.Fatal("B does not serve a route written on A after 1s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
 	// PostgreSQL goes away: an open tunnel and B's cached session keep
 	// working, sign-in (a write) fails, and works again once it is back.
 	tok2, err := signIn(t, a)
@@ -116,4 +129,13 @@ func TestReplicasOnPostgres(t *testing.T) {
 	if err := echoOnce(tunnel, "after the outage"); err != nil {
 		t.Fatalf("the tunnel opened before the outage, after it: %v", err)
 	}
+}
+
+func servesFrom(d *testutil.DevServer, from string) bool {
+	for _, r := range d.Server().Routes() {
+		if r.From == from {
+			return true
+		}
+	}
+	return false
 }

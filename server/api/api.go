@@ -196,14 +196,45 @@ func (a *API) routes() {
 
 	admin("GET "+org+"/activityLogs", a.listActivityLogs)
 
-	m.Handle("/", a.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		return errorf(http.StatusNotFound, "no API operation %s %s (see the API reference)", r.Method, r.URL.Path)
-	}, false))
 	a.mux = m
 }
 
-// ServeHTTP serves /api/v0/.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+// ServeHTTP serves /api/v0/. An unknown path (404) or a method the path
+// does not take (405, with Allow) gets a JSON message like every error.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := a.mux.Handler(r)
+	if pattern == "" {
+		probe := &headerProbe{h: http.Header{}}
+		h.ServeHTTP(probe, r) // the mux's own 405 (or redirect): learn its status and Allow
+		switch probe.code {
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", probe.h.Get("Allow"))
+			a.writeError(w, r, errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, probe.h.Get("Allow")))
+			return
+		case http.StatusNotFound:
+			a.writeError(w, r, errorf(http.StatusNotFound, "no API operation %s %s (see the API reference)", r.Method, r.URL.Path))
+			return
+		}
+	}
+	a.mux.ServeHTTP(w, r) // (not h: the mux sets the path values)
+}
+
+// headerProbe records a handler's status and headers and drops its body.
+type headerProbe struct {
+	h    http.Header
+	code int
+}
+
+func (p *headerProbe) Header() http.Header { return p.h }
+func (p *headerProbe) WriteHeader(code int) {
+	if p.code == 0 {
+		p.code = code
+	}
+}
+func (p *headerProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
 
 type principalKey struct{}
 

@@ -130,3 +130,14 @@ func TestEnsureTokenFile(t *testing.T) {
 	}
 	e.exchange(strings.TrimSpace(string(tok2)))
 }
+
+// TestUnknownPaths: unknown paths and methods answer JSON errors too.
+func TestUnknownPaths(t *testing.T) {
+	e := newEnv(t)
+	if msg := e.message("GET", "/api/v0/nothing", nil, 404); !strings.Contains(msg, "/api/v0/nothing") {
+		t.Errorf("404 message %q; want the path", msg)
+	}
+	if msg := e.message("PATCH", org+"/routes", nil, 405); !strings.Contains(msg, "GET") || !strings.Contains(msg, "POST") {
+		t.Errorf("405 message %q; want the allowed methods", msg)
+	}
+}
