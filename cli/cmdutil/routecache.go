@@ -117,7 +117,7 @@ func (f *Factory) Routes(ctx context.Context, server *url.URL) ([]portalclient.R
 // LooksLikeRouteName reports whether a destination argument is a route
 // name rather than host:port or a URL.
 func LooksLikeRouteName(s string) bool {
-	return s != "" && !strings.ContainsAny(s, ":/[]")
+	return s != "" && !strings.ContainsAny(s, ":/[]% \t\r\n")
 }
 
 // ResolveRoute finds the route named name (of type typ: "tcp", "udp") on
@@ -125,7 +125,7 @@ func LooksLikeRouteName(s string) bool {
 // starts with it. Several matches are an error listing them; none is an
 // error pointing at `routes list`.
 func (f *Factory) ResolveRoute(ctx context.Context, name, typ string) (portalclient.Route, *url.URL, error) {
-	server, err := f.ResolveServer("", "pomerium-cli login https://proxy.example.com (route names are looked up on the remembered server)")
+	server, err := f.ResolveServer("", "pomerium-cli login https://proxy.example.com (route names are looked up on the remembered server), or give host:port or tcp+https://proxy/host:port")
 	if err != nil {
 		return portalclient.Route{}, nil, err
 	}
