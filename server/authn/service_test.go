@@ -173,3 +173,52 @@ func TestUserCodeShape(t *testing.T) {
 		}
 	}
 }
+
+// TestCookieExpireIsTheBound: a session ends at cookie_expire whatever
+// its tokens, for the cookie and the CLI token alike; a revoked CLI token
+// ends alone.
+func TestCookieExpireIsTheBound(t *testing.T) {
+	s, clk := newTestService(t)
+	tok, err := s.IssueToken(context.Background(), session.Claims{Subject: "u1", Email: "u1@example.com"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := s.cliToken(&Session{ID: mustVerify(t, s, tok).SessionID, UserID: "u1"}, time.Hour)
+	cookie := s.keys.SealCookie(mustVerify(t, s, tok).SessionID, "app.example")
+	authed := func(cookie, tok string) bool {
+		r := httptest.NewRequest("GET", "https://app.example/", nil)
+		if cookie != "" {
+			r.Header.Set("Cookie", SessionCookie+"="+cookie)
+		}
+		if tok != "" {
+			r.Header.Set("Authorization", "Pomerium "+tok)
+		}
+		return s.Authenticate(r).Session != nil
+	}
+	if !authed(cookie, "") || !authed("", tok) || !authed("", other) {
+		t.Fatal("fresh session refused")
+	}
+	if authed(s.keys.SealCookie(mustVerify(t, s, tok).SessionID, "other.example"), "") {
+		t.Error("a cookie sealed for another host was accepted")
+	}
+	r := httptest.NewRequest("POST", "https://app.example"+pathLogoutAPI, nil)
+	r.Header.Set("Authorization", "Pomerium "+other)
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, r)
+	if w.Code != http.StatusNoContent || authed("", other) || !authed("", tok) || !authed(cookie, "") {
+		t.Errorf("logout of one token: got %d; want only that token refused", w.Code)
+	}
+	clk.add(time.Hour)
+	if authed(cookie, "") || authed("", tok) {
+		t.Error("session accepted past cookie_expire")
+	}
+}
+
+func mustVerify(t *testing.T, s *Service, tok string) *session.Claims {
+	t.Helper()
+	c, err := s.keys.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
