@@ -84,7 +84,9 @@ func TestTerminalStreamsAreGuarded(t *testing.T) {
 	got := make([]byte, 0, 256)
 	buf := make([]byte, 256)
 	_ = master.SetReadDeadline(time.Now().Add(30 * time.Second))
-	for !strings.Contains(string(got), "raw") {
+	// Read through the last line's end: the pty may hand over "raw" and
+	// its "\r\n" in separate reads.
+	for !strings.Contains(string(got), "raw\r\n") {
 		n, err := master.Read(buf)
 		got = append(got, buf[:n]...)
 		if err == io.EOF || (err != nil && !os.IsTimeout(err)) {
