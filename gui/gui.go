@@ -16,11 +16,13 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2/app"
 
 	"github.com/porthole-dev/porthole/authflow"
+	"github.com/porthole-dev/porthole/cli/version"
 	"github.com/porthole-dev/porthole/connections"
 )
 
@@ -40,6 +42,7 @@ func Main(args []string) int {
 	noKeyring := fs.Bool("no-keyring", os.Getenv(EnvNoKeyring) == "1", "keep tokens in a 0600 file instead of the OS keyring (env "+EnvNoKeyring+"=1)")
 	browserCmd := fs.String("browser-cmd", "", "`command` that opens sign-in URLs (the URL is its last argument); default: the desktop's browser")
 	noAutostart := fs.Bool("no-autostart", false, "do not start the connections marked \"start at launch\"")
+	showVersion := fs.Bool("version", false, "print the version and commit, then exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -50,16 +53,40 @@ func Main(args []string) int {
 		fmt.Fprintf(os.Stderr, "pomerium-desktop: unexpected argument %q (see -h)\n", fs.Arg(0))
 		return 2
 	}
+	if *showVersion {
+		fmt.Printf("pomerium-desktop %s\n", version.String())
+		return 0
+	}
 	if *store == "" {
 		fmt.Fprintln(os.Stderr, "pomerium-desktop: no user config dir: set $HOME or "+connections.EnvPath)
 		return 1
 	}
 
+	if err := displayProblem(os.Getenv, dialDisplay); err != nil {
+		fmt.Fprintln(os.Stderr, "pomerium-desktop: "+err.Error())
+		return 1
+	}
+	return runApp(*store, *noKeyring, *browserCmd, *noAutostart)
+}
+
+// runApp opens the window and serves until the app quits. A display that
+// vanishes between the check and GLFW's start makes GLFW panic; that
+// becomes the same one-line message, not a stack trace.
+func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			if !strings.Contains(fmt.Sprint(r), "GLFW") && !strings.Contains(fmt.Sprint(r), "X11") {
+				panic(r)
+			}
+			fmt.Fprintf(os.Stderr, "pomerium-desktop: no display: %v (run it inside a desktop session, or use pomerium-cli in a terminal)\n", r)
+			code = 1
+		}
+	}()
 	a := app.NewWithID(AppID)
 	a.SetIcon(iconResource)
 	ctrl := &Controller{
-		Store:  connections.NewStore(*store),
-		Tokens: authflow.NewCache(authflow.CacheOptions{Stderr: os.Stderr, NoKeyring: *noKeyring}),
+		Store:  connections.NewStore(store),
+		Tokens: authflow.NewCache(authflow.CacheOptions{Stderr: os.Stderr, NoKeyring: noKeyring}),
 		OpenURL: func(_ context.Context, signInURL string) error {
 			u, err := url.Parse(signInURL)
 			if err != nil {
@@ -72,13 +99,13 @@ func Main(args []string) int {
 		},
 		Stderr: os.Stderr,
 	}
-	if *browserCmd != "" {
-		ctrl.OpenURL = authflow.CommandOpener(*browserCmd)
+	if browserCmd != "" {
+		ctrl.OpenURL = authflow.CommandOpener(browserCmd)
 	}
 	// Autostart begins once the window is wired to the controller, so a
 	// connection that fails at launch shows in its row and sends a
 	// notification like any other failure.
-	w := NewMainWindow(a, ctrl, Options{Autostart: !*noAutostart})
+	w := NewMainWindow(a, ctrl, Options{Autostart: !noAutostart})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go ctrl.WatchStore(watchCtx, 2*time.Second)

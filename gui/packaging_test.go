@@ -14,17 +14,8 @@ import (
 // AppID, and the installed icons are the ones the app embeds.
 func TestPackaging(t *testing.T) {
 	dir := filepath.Join("..", "packaging")
-	b, err := os.ReadFile(filepath.Join(dir, AppID+".desktop"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	entry := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			entry[k] = v
-		}
-	}
-	for k, want := range map[string]string{"Type": "Application", "Exec": "pomerium-desktop", "Icon": "pomerium-desktop", "Name": "Porthole", "Terminal": "false"} {
+	entry := desktopEntry(t)
+	for k, want := range map[string]string{"Type": "Application", "Exec": "pomerium-desktop", "Icon": "pomerium-desktop", "Name": "Porthole", "Terminal": "false", "StartupWMClass": "Porthole"} {
 		if entry[k] != want {
 			t.Errorf(".desktop %s: got %q; want %q", k, entry[k], want)
 		}
@@ -59,4 +50,20 @@ func TestPackaging(t *testing.T) {
 			t.Errorf("packaging/%s differs from gui/%s: copy it over", pair[0], pair[1])
 		}
 	}
+}
+
+// desktopEntry is packaging/<AppID>.desktop's keys.
+func desktopEntry(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "packaging", AppID+".desktop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			entry[k] = v
+		}
+	}
+	return entry
 }

@@ -92,6 +92,12 @@ func TestDesktopUnderXvfb(t *testing.T) {
 	if err != nil || !strings.Contains(title, "Porthole") {
 		t.Errorf("window title: got %q (%v); want it to contain Porthole", title, err)
 	}
+	// Docks match the window to the .desktop entry by WM_CLASS.
+	xprop := testutil.Require(t, "xprop")
+	class, err := x(xprop, "-id", win, "WM_CLASS")
+	if want := desktopEntry(t)["StartupWMClass"]; err != nil || want == "" || !strings.Contains(class, `"`+want+`"`) {
+		t.Errorf("WM_CLASS: got %q (%v); want the .desktop file's StartupWMClass %q", class, err, want)
+	}
 	// The autostarted connection is listening once its port is in the
 	// kernel's table. (Connecting to it would start a sign-in.)
 	poll(t, exited, "the autostarted echo listener", func() bool { return listening(t, echoPort) })
@@ -137,6 +143,10 @@ func TestDesktopUnderXvfb(t *testing.T) {
 		stopped = true
 		if err != nil {
 			t.Errorf("pomerium-desktop after SIGTERM: got %v; want exit 0", err)
+		}
+		// LANG=C.UTF-8 above: no "Error parsing user locale" (issue 18).
+		if strings.Contains(out.String(), "Fyne error") || strings.Contains(out.String(), "panic") {
+			t.Errorf("pomerium-desktop output has Fyne errors or a panic:\n%s", out.String())
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("pomerium-desktop did not exit within 60s of SIGTERM")

@@ -4,6 +4,9 @@ package main
 import (
 	"os"
 
+	// First: Fyne reads the locale in its init.
+	_ "github.com/porthole-dev/porthole/internal/quietlocale"
+
 	"github.com/porthole-dev/porthole/gui"
 )
 
