@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,10 @@ type TCPOptions struct {
 	Listen      string // "-" means stdin/stdout
 	PomeriumURL string
 	HTTP1       bool
+	// SignInFirst signs in (or checks the cached token with the proxy)
+	// before listening, so the browser does not pop up later when a
+	// client connects. Default: on when stdin and stderr are terminals.
+	SignInFirst bool
 }
 
 // NewCmdTCP builds `tcp <destination>`. runF replaces tcpRun in tests.
@@ -48,6 +53,9 @@ It runs until interrupted (Ctrl-C).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Destination = args[0]
 			opts.Ctx = cmd.Context()
+			if !cmd.Flags().Changed("sign-in-first") {
+				opts.SignInFirst = f.IO.InTTY && f.IO.ErrTTY
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -58,6 +66,7 @@ It runs until interrupted (Ctrl-C).`,
 	fl.StringVar(&opts.Listen, "listen", DefaultListen, "local `address` to listen on, or - for stdin/stdout")
 	fl.StringVar(&opts.PomeriumURL, "pomerium-url", "", "`URL` of the proxy to dial, overriding the destination's")
 	fl.BoolVar(&opts.HTTP1, "http1", false, "use HTTP/1.1 even when the proxy offers HTTP/2")
+	fl.BoolVar(&opts.SignInFirst, "sign-in-first", false, "sign in before listening, not when the first client connects (default: on when a terminal is attached)")
 	return cmd
 }
 
@@ -87,12 +96,18 @@ func tcpRun(opts *TCPOptions) error {
 	if opts.Listen == "-" {
 		return serveStdio(ctx, opts.IO, cfg)
 	}
+	if opts.SignInFirst {
+		if err := signInFirst(ctx, opts.IO, cfg); err != nil {
+			return err
+		}
+	}
 	ln, err := tunnel.Listen(ctx, opts.Listen, cfg)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", opts.Listen, err)
 	}
 	defer ln.Stop()
-	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s\n", termtext.Escape(ln.Addr().String()))
+	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s: connections go to %s through %s\n", termtext.Escape(ln.Addr().String()),
+		termtext.Escape(dst.Authority), termtext.Escape(dst.Proxy.String()))
 	select {
 	case <-ctx.Done():
 		_ = ln.Stop()
@@ -103,6 +118,24 @@ func tcpRun(opts *TCPOptions) error {
 		}
 		return ctx.Err()
 	}
+}
+
+// validator is the part of authflow.Authenticator that checks a cached
+// token with the proxy and signs in when it is missing or refused.
+type validator interface {
+	ValidToken(ctx context.Context, proxy *url.URL, notify func(string)) (string, error)
+}
+
+// signInFirst gets a token the proxy accepts before any client connects.
+func signInFirst(ctx context.Context, ios *cmdutil.IOStreams, cfg tunnel.Config) error {
+	v, ok := cfg.Auth.(validator)
+	if !ok {
+		return nil
+	}
+	if _, err := v.ValidToken(ctx, cfg.Destination.Proxy, nil); err != nil {
+		return fmt.Errorf("signing in to %s before listening (--sign-in-first=false signs in when a client connects): %w", cfg.Destination.Proxy.Host, err)
+	}
+	return nil
 }
 
 // serveStdio carries one connection made of stdin and stdout.
