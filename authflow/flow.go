@@ -29,6 +29,13 @@ type Flow struct {
 	// Device signs in with a device code (RFC 8628, --device): a URL and
 	// a code to enter on any device, no local browser or callback.
 	Device bool
+	// NoTerminal says stdin is not a terminal: nobody is there to copy the
+	// URL, so when OpenURL fails the sign-in fails at once instead of
+	// waiting out the timeout.
+	NoTerminal bool
+	// Spinner, when set, is the raw terminal behind Stderr: the waiting
+	// line becomes a spinner with the time left, redrawn in place.
+	Spinner io.Writer
 }
 
 const donePage = `<!doctype html>
@@ -84,22 +91,98 @@ func (f *Flow) Login(ctx context.Context, proxy *url.URL, notify func(string)) (
 	if notify != nil {
 		notify(signInURL)
 	}
+	// The opener runs beside the wait: a browser command that fails is
+	// reported (or ends the sign-in) while the callback is already up.
+	var opened chan error
 	if f.OpenURL != nil {
-		if err := f.OpenURL(ctx, signInURL); err != nil && f.Stderr != nil {
-			fmt.Fprintf(f.Stderr, "Could not open a browser (%v): open the URL above yourself.\n", err)
-		}
+		opened = make(chan error, 1)
+		go func() { opened <- f.OpenURL(ctx, signInURL) }()
 	}
 
+	deadline := time.Now().Add(timeout)
+	stop := f.waiting(deadline)
+	defer stop()
 	tm := time.NewTimer(timeout)
 	defer tm.Stop()
-	select {
-	case tok := <-tokens:
-		return tok, nil
-	case <-tm.C:
-		return "", fmt.Errorf("no sign-in within %s: the browser did not come back to %s (use --login-timeout to wait longer): %w", timeout, redirect, context.DeadlineExceeded)
-	case <-ctx.Done():
-		return "", fmt.Errorf("sign-in canceled: %w", ctx.Err())
+	for {
+		select {
+		case tok := <-tokens:
+			return tok, nil
+		case err := <-opened:
+			opened = nil
+			if err == nil {
+				continue
+			}
+			if f.NoTerminal {
+				return "", fmt.Errorf("could not open a browser: %w; with no terminal on stdin nobody can open the sign-in URL: fix --browser-cmd, or use --no-browser (print the URL and wait) or --device", err)
+			}
+			stop()
+			if f.Stderr != nil {
+				fmt.Fprintf(f.Stderr, "Could not open a browser (%s): open the URL above yourself.\n", termtext.Escape(err.Error()))
+			}
+			stop = f.waiting(deadline)
+		case <-tm.C:
+			return "", fmt.Errorf("no sign-in within %s: the browser did not come back to %s (use --login-timeout to wait longer): %w", timeout, redirect, context.DeadlineExceeded)
+		case <-ctx.Done():
+			return "", fmt.Errorf("sign-in canceled: %w", ctx.Err())
+		}
 	}
+}
+
+var spinnerFrames = []rune("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
+
+// waiting says the sign-in is awaited: one line on Stderr, or on a
+// terminal a spinner with the time left until deadline. The returned func
+// stops the spinner and clears its line (safe to call twice).
+func (f *Flow) waiting(deadline time.Time) func() {
+	msg := func() string {
+		left := time.Until(deadline).Round(time.Second)
+		if left < 0 {
+			left = 0
+		}
+		return "Waiting for sign-in in your browser (Ctrl-C to cancel, times out in " + shortDuration(left) + ")"
+	}
+	if f.Spinner == nil {
+		if f.Stderr != nil {
+			fmt.Fprintln(f.Stderr, msg())
+		}
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for i := 0; ; i++ {
+			fmt.Fprintf(f.Spinner, "\r%c %s\x1b[K", spinnerFrames[i%len(spinnerFrames)], msg())
+			select {
+			case <-done:
+				fmt.Fprint(f.Spinner, "\r\x1b[K")
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-finished
+		})
+	}
+}
+
+// shortDuration is d without zero units: 5m, 4m59s, 30s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // callbackHandler answers GET /?pomerium_jwt=... once with the done page

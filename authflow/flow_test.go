@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -186,11 +187,71 @@ func TestLoginOpenerFails(t *testing.T) {
 	var stderr testutil.SyncBuffer
 	f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &stderr, Timeout: time.Minute,
 		OpenURL: authflow.CommandOpener("/nonexistent/browser")}
-	tok, err := f.Login(context.Background(), ls.URL, func(u string) { go ls.browse(context.Background(), u) })
+	const want = "Could not open a browser (running --browser-cmd \"/nonexistent/browser\""
+	tok, err := f.Login(context.Background(), ls.URL, func(u string) {
+		// The user copies the URL after reading that no browser came up.
+		go func() {
+			testutil.WaitMatch(t, "stderr", stderr.String, regexp.MustCompile(regexp.QuoteMeta(want)), nil)
+			ls.browse(context.Background(), u)
+		}()
+	})
 	if err != nil || tok == "" {
 		t.Fatalf("Login: got %q, %v; want a token", tok, err)
 	}
-	if want := "Could not open a browser (running --browser-cmd \"/nonexistent/browser\""; !strings.Contains(stderr.String(), want) {
-		t.Fatalf("stderr: got %q; want it to contain %q", stderr.String(), want)
+	if !strings.Contains(stderr.String(), "Waiting for sign-in in your browser (Ctrl-C to cancel, times out in 1m)") {
+		t.Errorf("stderr: got %q; want the waiting line with the timeout", stderr.String())
+	}
+}
+
+// TestLoginOpenerFailsNoTerminal: with nobody at a terminal, a browser
+// that cannot be opened (missing program, non-zero exit) ends the sign-in
+// at once, naming the command, instead of a silent wait.
+func TestLoginOpenerFailsNoTerminal(t *testing.T) {
+	ls := startLoginServer(t)
+	for _, tc := range []struct{ cmd, want string }{
+		{"/nonexistent/browser", `running --browser-cmd "/nonexistent/browser"`},
+		{"/bin/false", `--browser-cmd "/bin/false" failed: exit status 1`},
+		{"sh -c 'echo noisy; exit 3'", `failed: exit status 3`},
+	} {
+		t.Run(tc.cmd, func(t *testing.T) {
+			var stderr testutil.SyncBuffer
+			f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &stderr, Timeout: 10 * time.Minute,
+				OpenURL: authflow.CommandOpener(tc.cmd), NoTerminal: true}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := f.Login(ctx, ls.URL, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "--no-browser") {
+				t.Fatalf("Login: %v; want an error holding %q and the --no-browser hint", err, tc.want)
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("Login waited for the context; want it to fail at once")
+			}
+			if strings.Contains(stderr.String(), "noisy") {
+				t.Errorf("stderr %q holds the opener's own output; want it hidden", stderr.String())
+			}
+		})
+	}
+}
+
+// TestLoginSpinner: on a terminal the waiting line is a spinner redrawn in
+// place with the time left, and its line is cleared when the sign-in ends.
+func TestLoginSpinner(t *testing.T) {
+	ls := startLoginServer(t)
+	var stderr, spin testutil.SyncBuffer
+	f := &authflow.Flow{HTTPClient: ls.srv.Client(), Stderr: &stderr, Spinner: &spin, Timeout: 5 * time.Minute}
+	tok, err := f.Login(context.Background(), ls.URL, func(u string) {
+		go func() {
+			testutil.WaitMatch(t, "spinner", spin.String, regexp.MustCompile(`\r. Waiting for sign-in in your browser \(Ctrl-C to cancel, times out in 4m59s\)\x1b\[K`), nil)
+			ls.browse(context.Background(), u)
+		}()
+	})
+	if err != nil || tok == "" {
+		t.Fatalf("Login: %q, %v", tok, err)
+	}
+	if !strings.HasSuffix(spin.String(), "\r\x1b[K") {
+		t.Errorf("spinner output ends %q; want the line cleared", spin.String())
+	}
+	if strings.Contains(stderr.String(), "Waiting for") {
+		t.Errorf("stderr %q; want the waiting line only as the spinner", stderr.String())
 	}
 }

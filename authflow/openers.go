@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"time"
@@ -36,23 +37,49 @@ func BrowserOpener() func(ctx context.Context, url string) error {
 }
 
 // CommandOpener runs cmdline (--browser-cmd) with the URL as its last
+// argument, its own output discarded. See CommandOpenerTo.
+func CommandOpener(cmdline string) func(ctx context.Context, url string) error {
+	return CommandOpenerTo(cmdline, nil)
+}
+
+// openerGrace is how long a --browser-cmd is watched for a failing exit:
+// a browser that is still running by then is taken as opened (it may
+// outlive the sign-in), and it is reaped in the background.
+const openerGrace = 3 * time.Second
+
+// CommandOpenerTo runs cmdline (--browser-cmd) with the URL as its last
 // argument. cmdline is split like a shell splits a simple command line
 // (spaces, single and double quotes, backslash escapes) and run without a
-// shell. The command is started, not waited for: a browser may outlive
-// the sign-in, and it is reaped in the background. A start failure (no
-// such program) is returned.
-func CommandOpener(cmdline string) func(ctx context.Context, url string) error {
-	return func(_ context.Context, u string) error {
+// shell. The command's stdout and stderr go to noise (nil discards them:
+// an opener's chatter is not ours to show unless --verbose). A start
+// failure (no such program) or a non-zero exit within openerGrace is
+// returned, naming the command.
+func CommandOpenerTo(cmdline string, noise io.Writer) func(ctx context.Context, url string) error {
+	return func(ctx context.Context, u string) error {
 		args, err := SplitCommand(cmdline)
 		if err != nil {
 			return fmt.Errorf("--browser-cmd %q: %w", cmdline, err)
 		}
 		cmd := exec.Command(args[0], append(args[1:], u)...)
+		cmd.Stdout, cmd.Stderr = noise, noise
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("running --browser-cmd %q: %w", cmdline, err)
 		}
-		go func() { _ = cmd.Wait() }()
-		return nil
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		tm := time.NewTimer(openerGrace)
+		defer tm.Stop()
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("--browser-cmd %q failed: %w", cmdline, err)
+			}
+			return nil
+		case <-tm.C:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
 	}
 }
 

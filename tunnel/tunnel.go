@@ -271,6 +271,10 @@ func (t *Tunnel) ServeConn(ctx context.Context, c net.Conn) error {
 			err = fmt.Errorf("connecting to %s via %s: %w", t.cfg.Destination.Authority, t.cfg.Destination.Proxy, context.Cause(ctx))
 		}
 		t.emit(Event{Kind: EventError, ConnID: id, Addr: c.RemoteAddr().String(), Err: err})
+		// The tunnel never opened (proxy down, refused, 403...): a reset,
+		// not an end, or an application that sent a request and reads to
+		// the end would take nothing for a complete, empty answer.
+		resetConn(c)
 		return err
 	}
 	upMu.Lock()

@@ -333,6 +333,8 @@ func (f *Factory) newAuthenticatorLocked(hc *http.Client) (*authflow.Authenticat
 			Stderr:     f.IO.ErrOut,
 			Timeout:    timeout,
 			Device:     f.Opts.Device,
+			NoTerminal: !f.IO.InTTY,
+			Spinner:    f.spinnerOut(),
 		},
 		Store:          f.tokenStoreLocked(),
 		ServiceAccount: sa,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,10 @@ type TCPOptions struct {
 	Listen      string // "-" means stdin/stdout
 	PomeriumURL string
 	HTTP1       bool
+	// SignInFirst signs in (or checks the cached token with the proxy)
+	// before listening, so the browser does not pop up later when a
+	// client connects. Default: on when stdin and stderr are terminals.
+	SignInFirst bool
 }
 
 // NewCmdTCP builds `tcp <destination>`. runF replaces tcpRun in tests.
@@ -38,16 +43,22 @@ func NewCmdTCP(f *cmdutil.Factory, runF func(*TCPOptions) error) *cobra.Command 
 		Long: `Listen locally and carry every connection to the destination through the
 proxy as an HTTP CONNECT, signing in through the browser when needed.
 
-Destinations: host:port, tcp+https://host:port, tcp+https://proxy[:port]/host:port.
+Destinations: a route name (looked up in the remembered server's routes
+list, cached for 5m), host:port, tcp+https://host:port,
+tcp+https://proxy[:port]/host:port.
 With --listen - it carries stdin/stdout instead, for ssh's ProxyCommand.
 It runs until interrupted (Ctrl-C).`,
-		Example: `  pomerium-cli tcp tcp+https://proxy.example.com/db.internal:5432 --listen 127.0.0.1:5432
+		Example: `  pomerium-cli tcp echo --listen 127.0.0.1:7000     # a route of the remembered server, by name
+  pomerium-cli tcp tcp+https://proxy.example.com/db.internal:5432 --listen 127.0.0.1:5432
   pomerium-cli tcp redis.example.com:6379 --pomerium-url https://proxy.example.com:8443
   ssh -o ProxyCommand='pomerium-cli tcp --listen - %h:%p' ssh.example.com`,
 		Args: cmdutil.ExactArgs(1, "destination (host:port or tcp+https://proxy/host:port)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Destination = args[0]
 			opts.Ctx = cmd.Context()
+			if !cmd.Flags().Changed("sign-in-first") {
+				opts.SignInFirst = f.IO.InTTY && f.IO.ErrTTY
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -58,6 +69,7 @@ It runs until interrupted (Ctrl-C).`,
 	fl.StringVar(&opts.Listen, "listen", DefaultListen, "local `address` to listen on, or - for stdin/stdout")
 	fl.StringVar(&opts.PomeriumURL, "pomerium-url", "", "`URL` of the proxy to dial, overriding the destination's")
 	fl.BoolVar(&opts.HTTP1, "http1", false, "use HTTP/1.1 even when the proxy offers HTTP/2")
+	fl.BoolVar(&opts.SignInFirst, "sign-in-first", false, "sign in before listening, not when the first client connects (default: on when a terminal is attached)")
 	return cmd
 }
 
@@ -66,7 +78,11 @@ func tcpRun(opts *TCPOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	dst, err := tunnel.ParseDestination(opts.Destination, opts.PomeriumURL)
+	dest, pomeriumURL, err := cmdutil.RouteDestination(ctx, opts.Factory, opts.IO, opts.Destination, opts.PomeriumURL, "tcp")
+	if err != nil {
+		return err
+	}
+	dst, err := tunnel.ParseDestination(dest, pomeriumURL)
 	if err != nil {
 		return err
 	}
@@ -87,12 +103,18 @@ func tcpRun(opts *TCPOptions) error {
 	if opts.Listen == "-" {
 		return serveStdio(ctx, opts.IO, cfg)
 	}
+	if opts.SignInFirst {
+		if err := signInFirst(ctx, opts.IO, cfg); err != nil {
+			return err
+		}
+	}
 	ln, err := tunnel.Listen(ctx, opts.Listen, cfg)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", opts.Listen, err)
 	}
 	defer ln.Stop()
-	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s\n", termtext.Escape(ln.Addr().String()))
+	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s: connections go to %s through %s\n", termtext.Escape(ln.Addr().String()),
+		termtext.Escape(dst.Authority), termtext.Escape(dst.Proxy.String()))
 	select {
 	case <-ctx.Done():
 		_ = ln.Stop()
@@ -103,6 +125,24 @@ func tcpRun(opts *TCPOptions) error {
 		}
 		return ctx.Err()
 	}
+}
+
+// validator is the part of authflow.Authenticator that checks a cached
+// token with the proxy and signs in when it is missing or refused.
+type validator interface {
+	ValidToken(ctx context.Context, proxy *url.URL, notify func(string)) (string, error)
+}
+
+// signInFirst gets a token the proxy accepts before any client connects.
+func signInFirst(ctx context.Context, ios *cmdutil.IOStreams, cfg tunnel.Config) error {
+	v, ok := cfg.Auth.(validator)
+	if !ok {
+		return nil
+	}
+	if _, err := v.ValidToken(ctx, cfg.Destination.Proxy, nil); err != nil {
+		return fmt.Errorf("signing in to %s before listening (--sign-in-first=false signs in when a client connects): %w", cfg.Destination.Proxy.Host, err)
+	}
+	return nil
 }
 
 // serveStdio carries one connection made of stdin and stdout.
