@@ -3,8 +3,8 @@ package server_test
 import (
 	"bufio"
 	"bytes"
-	"crypto/x509"
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"io"
 	"net/http"

@@ -159,8 +159,9 @@ func TestCookieSmallAndOpaque(t *testing.T) {
 	rc.mu.Lock()
 	cookies := append([]string(nil), rc.setCookies...)
 	rc.mu.Unlock()
-	sessions := 0
+	sessions, largest := 0, 0
 	for _, sc := range cookies {
+		largest = max(largest, len(sc))
 		if len(sc) >= 4096 {
 			t.Errorf("Set-Cookie of %d bytes; want under 4096: %.80s...", len(sc), sc)
 		}
@@ -169,6 +170,7 @@ func TestCookieSmallAndOpaque(t *testing.T) {
 			continue
 		}
 		sessions++
+		t.Logf("session Set-Cookie: %d bytes (value %d)", len(sc), len(val))
 		raw, _ := base64.RawURLEncoding.DecodeString(val)
 		for _, leak := range []string{"groups@example.com", devidp.ManyGroups()[0], "Many Groups"} {
 			if strings.Contains(val, leak) || strings.Contains(string(raw), leak) {
@@ -179,6 +181,7 @@ func TestCookieSmallAndOpaque(t *testing.T) {
 			t.Errorf("session cookie of %d bytes; want a small reference", len(sc))
 		}
 	}
+	t.Logf("%d Set-Cookie headers, the largest %d bytes", len(cookies), largest)
 	if sessions < 2 {
 		t.Errorf("session cookies set: got %d; want the authenticate host's and verify's", sessions)
 	}

@@ -133,7 +133,11 @@ func (f closerFunc) Close() error { return f() }
 
 // resetConn closes c so its peer sees a reset (RST), not an end of stream.
 func resetConn(c net.Conn) {
-	if tc, ok := c.(*net.TCPConn); ok {
+	inner := c
+	if lc, ok := c.(*limitConn); ok {
+		inner = lc.Conn // closed through lc: its slot is released
+	}
+	if tc, ok := inner.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
 	}
 	c.Close()

@@ -82,9 +82,18 @@ routes:
 		t.Errorf("closed events: sent %d received %d; want 12 and 12", sent, received)
 	}
 	echoOnce(a, "again")
-	st := ln.Stats()
-	if st.Total != 3 || st.BytesSent != 17 || st.BytesReceived != 17 {
-		t.Errorf("stats after a new tunnel for a: %+v; want 3 tunnels, 17 bytes each way", st)
+	// The counters move just after the datagram is handed on, so the
+	// echo can reach the peer a moment before they do: poll.
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		st := ln.Stats()
+		if st.Total == 3 && st.BytesSent == 17 && st.BytesReceived == 17 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats after a new tunnel for a: %+v; want 3 tunnels, 17 bytes each way", st)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if got := b.opens.Load(); got != 1 {
 		t.Errorf("sign-ins: got %d; want 1", got)
