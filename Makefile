@@ -6,7 +6,15 @@ PKGS    := ./...
 export PORTHOLE_STRICT := 1
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all deps build test test-short bench fuzz demo vet fmt clean
+.PHONY: all deps build test test-short bench fuzz demo vet fmt clean package install
+
+# Every binary prints VERSION and COMMIT (--version); release builds set
+# VERSION=vX.Y.Z.
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' 2>/dev/null || echo v0.1.0-dev)
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X github.com/porthole-dev/porthole/cli/version.Version=$(VERSION) -X github.com/porthole-dev/porthole/cli/version.Commit=$(COMMIT)
+PREFIX  ?= /usr/local
+DESTDIR ?=
 
 all: build
 
@@ -14,7 +22,18 @@ deps:
 	@scripts/deps.sh
 
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+# `make package`: dist/porthole_*.deb and dist/porthole-*.rpm (nfpm as a
+# library: scripts/pkg, internal/pkgbuild), stripped binaries.
+package:
+	$(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/bin/ ./cmd/...
+	$(GO) run ./scripts/pkg package -bin dist/bin -out dist -version $(VERSION)
+
+# `make install PREFIX=/usr/local [DESTDIR=...]`: binaries, man pages,
+# completions, desktop entry, metainfo and icons.
+install: build
+	$(GO) run ./scripts/pkg install -bin $(BIN) -prefix $(PREFIX) -destdir "$(DESTDIR)" -version $(VERSION)
 
 vet:
 	$(GO) vet $(PKGS)
@@ -52,4 +71,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf $(BIN) artifacts
+	rm -rf $(BIN) artifacts dist

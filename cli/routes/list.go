@@ -102,6 +102,7 @@ func listRun(opts *ListOptions) error {
 	if err := opts.Factory.SaveLastServer(u.String()); err != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", termtext.Escape(err.Error()))
 	}
+	_ = opts.Factory.SaveRoutes(u, routes) // for route names and completion
 	return writeRoutes(opts.IO, opts.Output, routes)
 }
 

@@ -120,6 +120,7 @@ func (r *routeFetcher) Routes(ctx context.Context, notify func(string)) ([]porta
 		return nil, err
 	}
 	_ = r.f.SaveLastServer(r.server.String()) // remembering the server is a convenience
+	_ = r.f.SaveRoutes(r.server, rs)
 	return rs, nil
 }
 

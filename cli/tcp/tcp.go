@@ -43,10 +43,13 @@ func NewCmdTCP(f *cmdutil.Factory, runF func(*TCPOptions) error) *cobra.Command 
 		Long: `Listen locally and carry every connection to the destination through the
 proxy as an HTTP CONNECT, signing in through the browser when needed.
 
-Destinations: host:port, tcp+https://host:port, tcp+https://proxy[:port]/host:port.
+Destinations: a route name (looked up in the remembered server's routes
+list, cached for 5m), host:port, tcp+https://host:port,
+tcp+https://proxy[:port]/host:port.
 With --listen - it carries stdin/stdout instead, for ssh's ProxyCommand.
 It runs until interrupted (Ctrl-C).`,
-		Example: `  pomerium-cli tcp tcp+https://proxy.example.com/db.internal:5432 --listen 127.0.0.1:5432
+		Example: `  pomerium-cli tcp echo --listen 127.0.0.1:7000     # a route of the remembered server, by name
+  pomerium-cli tcp tcp+https://proxy.example.com/db.internal:5432 --listen 127.0.0.1:5432
   pomerium-cli tcp redis.example.com:6379 --pomerium-url https://proxy.example.com:8443
   ssh -o ProxyCommand='pomerium-cli tcp --listen - %h:%p' ssh.example.com`,
 		Args: cmdutil.ExactArgs(1, "destination (host:port or tcp+https://proxy/host:port)"),
@@ -75,7 +78,11 @@ func tcpRun(opts *TCPOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	dst, err := tunnel.ParseDestination(opts.Destination, opts.PomeriumURL)
+	dest, pomeriumURL, err := cmdutil.RouteDestination(ctx, opts.Factory, opts.IO, opts.Destination, opts.PomeriumURL, "tcp")
+	if err != nil {
+		return err
+	}
+	dst, err := tunnel.ParseDestination(dest, pomeriumURL)
 	if err != nil {
 		return err
 	}

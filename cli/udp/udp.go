@@ -72,7 +72,11 @@ func udpRun(opts *UDPOptions) error {
 	if opts.IdleTimeout <= 0 {
 		return cmdutil.Usagef("--idle-timeout must be positive, got %s", opts.IdleTimeout)
 	}
-	dst, err := tunnel.ParseUDPDestination(opts.Destination, opts.PomeriumURL)
+	dest, pomeriumURL, err := cmdutil.RouteDestination(ctx, opts.Factory, opts.IO, opts.Destination, opts.PomeriumURL, "udp")
+	if err != nil {
+		return err
+	}
+	dst, err := tunnel.ParseUDPDestination(dest, pomeriumURL)
 	if err != nil {
 		return err
 	}

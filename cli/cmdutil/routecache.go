@@ -1,0 +1,205 @@
+package cmdutil
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/atomicfile"
+	"github.com/porthole-dev/porthole/internal/bounded"
+	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/portalclient"
+)
+
+// RouteCacheTTL is how long a fetched routes list answers route names
+// without asking the server again. Completion reads the cache at any age.
+const RouteCacheTTL = 5 * time.Minute
+
+// maxRouteCache bounds a cached routes list read back.
+const maxRouteCache = 8 << 20
+
+type routeCacheDoc struct {
+	Server  string               `json:"server"`
+	Fetched time.Time            `json:"fetched"`
+	Routes  []portalclient.Route `json:"routes"`
+}
+
+func (f *Factory) routeCacheDir() (string, error) {
+	if f.CacheDir != "" {
+		return filepath.Join(f.CacheDir, "routes"), nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache dir: %w", err)
+	}
+	return filepath.Join(d, "pomerium-cli", "routes"), nil
+}
+
+// routeCacheName is u's host:port made a safe file name.
+func routeCacheName(u *url.URL) string {
+	var b strings.Builder
+	for _, r := range u.Host {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String() + ".json"
+}
+
+// SaveRoutes caches server's routes list (0600, replaced atomically) for
+// route names and completion.
+func (f *Factory) SaveRoutes(server *url.URL, routes []portalclient.Route) error {
+	d, err := f.routeCacheDir()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(routeCacheDoc{Server: server.String(), Fetched: f.now(), Routes: routes})
+	if err != nil {
+		return fmt.Errorf("caching routes: %w", err)
+	}
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return fmt.Errorf("caching routes: %w", err)
+	}
+	return atomicfile.Write(filepath.Join(d, routeCacheName(server)), b, 0o600)
+}
+
+// CachedRoutes is server's cached routes list and when it was fetched;
+// nil with no error when nothing is cached. It never touches the network.
+func (f *Factory) CachedRoutes(server *url.URL) ([]portalclient.Route, time.Time, error) {
+	d, err := f.routeCacheDir()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := bounded.ReadFile(filepath.Join(d, routeCacheName(server)), maxRouteCache)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, time.Time{}, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("reading cached routes: %w", err)
+	}
+	var doc routeCacheDoc
+	if json.Unmarshal(b, &doc) != nil || doc.Server != server.String() {
+		return nil, time.Time{}, nil // a damaged cache is refetched
+	}
+	return doc.Routes, doc.Fetched, nil
+}
+
+// Routes is server's routes list: the cache when younger than
+// RouteCacheTTL, else fetched (signing in when needed) and cached.
+func (f *Factory) Routes(ctx context.Context, server *url.URL) ([]portalclient.Route, error) {
+	if rs, at, err := f.CachedRoutes(server); err == nil && rs != nil && f.now().Sub(at) < RouteCacheTTL && !at.After(f.now()) {
+		return rs, nil
+	}
+	pc, err := f.PortalClient()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := pc.Routes(ctx, server, nil)
+	if err != nil {
+		return nil, fmt.Errorf("listing routes at %s: %w", server, err)
+	}
+	_ = f.SaveRoutes(server, rs) // the cache is a convenience
+	return rs, nil
+}
+
+// LooksLikeRouteName reports whether a destination argument is a route
+// name rather than host:port or a URL.
+func LooksLikeRouteName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, ":/[]% \t\r\n")
+}
+
+// ResolveRoute finds the route named name (of type typ: "tcp", "udp") on
+// the remembered server: an exact name, else the only one whose name
+// starts with it. Several matches are an error listing them; none is an
+// error pointing at `routes list`.
+func (f *Factory) ResolveRoute(ctx context.Context, name, typ string) (portalclient.Route, *url.URL, error) {
+	server, err := f.ResolveServer("", "pomerium-cli login https://proxy.example.com (route names are looked up on the remembered server), or give host:port or tcp+https://proxy/host:port")
+	if err != nil {
+		return portalclient.Route{}, nil, err
+	}
+	rs, err := f.Routes(ctx, server)
+	if err != nil {
+		return portalclient.Route{}, nil, err
+	}
+	r, err := MatchRoute(rs, name, typ)
+	if err != nil {
+		return portalclient.Route{}, nil, fmt.Errorf("%w (at %s; see pomerium-cli routes list)", err, server)
+	}
+	return r, server, nil
+}
+
+// MatchRoute picks the route named name among rs of type typ.
+func MatchRoute(rs []portalclient.Route, name, typ string) (portalclient.Route, error) {
+	var ofType []portalclient.Route
+	for _, r := range rs {
+		if r.Type == typ {
+			ofType = append(ofType, r)
+		}
+	}
+	for _, pick := range []func(portalclient.Route) bool{
+		func(r portalclient.Route) bool { return r.Name == name },
+		func(r portalclient.Route) bool { return strings.EqualFold(r.Name, name) },
+		func(r portalclient.Route) bool { return strings.HasPrefix(strings.ToLower(r.Name), strings.ToLower(name)) },
+	} {
+		var hits []portalclient.Route
+		for _, r := range ofType {
+			if pick(r) {
+				hits = append(hits, r)
+			}
+		}
+		switch {
+		case len(hits) == 1:
+			return hits[0], nil
+		case len(hits) > 1:
+			return portalclient.Route{}, fmt.Errorf("route name \"%s\" is ambiguous: %s", termtext.Escape(name), candidates(hits))
+		}
+	}
+	if len(ofType) == 0 {
+		return portalclient.Route{}, fmt.Errorf("no %s route named \"%s\": the server offers you no %s routes", typ, termtext.Escape(name), typ)
+	}
+	return portalclient.Route{}, fmt.Errorf("no %s route named \"%s\"; %s routes: %s", typ, termtext.Escape(name), typ, candidates(ofType))
+}
+
+// candidates lists routes as `name (from)`, at most 10.
+func candidates(rs []portalclient.Route) string {
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Name < rs[j].Name })
+	var parts []string
+	for i, r := range rs {
+		if i == 10 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(rs)-10))
+			break
+		}
+		parts = append(parts, termtext.Escape(r.Name)+" ("+termtext.Escape(r.From)+")")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// RouteDestination turns a route name given as a tcp/udp destination into
+// the route's from URL (and, for a host-form route, the server as the
+// proxy to dial); anything else is returned as given.
+func RouteDestination(ctx context.Context, f *Factory, ios *IOStreams, dest, pomeriumURL, typ string) (string, string, error) {
+	if !LooksLikeRouteName(dest) {
+		return dest, pomeriumURL, nil
+	}
+	r, server, err := f.ResolveRoute(ctx, dest, typ)
+	if err != nil {
+		return "", "", err
+	}
+	if pomeriumURL == "" && connections.HostForm(r.From) {
+		pomeriumURL = server.String()
+	}
+	fmt.Fprintf(ios.ErrOut, "Route %s: %s\n", termtext.Escape(r.Name), termtext.Escape(r.From))
+	return r.From, pomeriumURL, nil
+}

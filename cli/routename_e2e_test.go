@@ -1,0 +1,57 @@
+package cli_test
+
+import (
+	"context"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porthole-dev/porthole/internal/testutil"
+)
+
+// TestE2ETCPByRouteName: after one login, `pomerium-cli tcp echo` (a route
+// name, no server, no TLS flags) finds the route on the remembered server
+// and carries bytes; unknown names list the candidates. Real binary.
+func TestE2ETCPByRouteName(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
+	e := newEnv(t, ds)
+	e.useCurl()
+	if code, _, _ := e.runBin("login", ds.URL.String(), "--alternate-ca-path", e.ca, "--browser-cmd", e.browser); code != 0 {
+		t.Fatalf("login: exit %d", code)
+	}
+
+	if code, _, stderr := e.runBin("tcp", "nosuch"); code != 1 || !strings.Contains(stderr, `no tcp route named "nosuch"; tcp routes: admin-echo (`) ||
+		!strings.Contains(stderr, "echo (tcp+https://"+ds.Addr+"/echo.internal:7000)") || !strings.Contains(stderr, "routes list") {
+		t.Errorf("tcp nosuch: exit %d, %q; want 1 listing the tcp routes and the routes list hint", code, stderr)
+	}
+
+	bin := testutil.BuildBinary(t, "pomerium-cli")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "tcp", "echo", "--listen", "127.0.0.1:0")
+	cmd.Env = e.binEnv()
+	var stderr testutil.SyncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	defer func() { _ = cmd.Process.Kill(); <-done }()
+	m := testutil.WaitMatch(t, "tcp echo stderr", stderr.String, regexp.MustCompile(`Listening on (127\.0\.0\.1:\d+): connections go to echo\.internal:7000`), done)
+	if !strings.Contains(stderr.String(), "Route echo: tcp+https://"+ds.Addr+"/echo.internal:7000") {
+		t.Errorf("stderr %q; want the route named with its from URL", stderr.String())
+	}
+	msg := []byte(strings.Repeat("by name ", 2000))
+	if got := roundTrip(t, m[1], msg); string(got) != string(msg) {
+		t.Fatalf("echo through `tcp echo` returned %d bytes; want the %d sent", len(got), len(msg))
+	}
+	if n := e.browserRuns(); n != 1 {
+		t.Errorf("browser ran %d times; want 1 (the login)", n)
+	}
+}
