@@ -125,13 +125,7 @@ func (f *Flow) postForm(ctx context.Context, u string, form url.Values, v any) (
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	hc := http.DefaultClient
-	if f.HTTPClient != nil {
-		hc = f.HTTPClient
-	}
-	noFollow := *hc
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noFollow.Do(req)
+	resp, err := noFollow(f.HTTPClient).Do(req)
 	if err != nil {
 		return 0, err
 	}

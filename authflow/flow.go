@@ -221,13 +221,7 @@ func (f *Flow) signInURL(ctx context.Context, proxy *url.URL, redirect string) (
 		return "", fmt.Errorf("login API %s: %w", api, err)
 	}
 	req.Header.Set("Accept", "text/plain")
-	hc := http.DefaultClient
-	if f.HTTPClient != nil {
-		hc = f.HTTPClient
-	}
-	noFollow := *hc
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noFollow.Do(req)
+	resp, err := noFollow(f.HTTPClient).Do(req)
 	if err != nil {
 		return "", fmt.Errorf("asking %s for a sign-in URL: %w", api, err)
 	}

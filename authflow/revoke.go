@@ -26,12 +26,7 @@ func Revoke(ctx context.Context, hc *http.Client, proxy *url.URL, tok string) er
 		return err
 	}
 	req.Header.Set("Authorization", "Pomerium "+tok)
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	noFollow := *hc
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noFollow.Do(req)
+	resp, err := noFollow(hc).Do(req)
 	if err != nil {
 		return fmt.Errorf("revoking the token at %s: %w", proxy.Host, err)
 	}
@@ -44,4 +39,17 @@ func Revoke(ctx context.Context, hc *http.Client, proxy *url.URL, tok string) er
 		return ErrRevokeUnsupported
 	}
 	return fmt.Errorf("revoking the token at %s: %s", proxy.Host, resp.Status)
+}
+
+// noFollow is a copy of hc (nil: http.DefaultClient) that hands back a
+// redirect instead of following it: the login, device and logout APIs
+// answer themselves, so a redirect is their answer to judge, not a
+// place to go.
+func noFollow(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }

@@ -130,6 +130,26 @@ func strList(dst *[]string, comma bool) fieldFn {
 	}
 }
 
+// decodeList appends each element of the YAML list n (null = none) to
+// dst, decoded by one; an error names the element's index. what names the
+// element form in the error for a node that is not a list.
+func decodeList[T any](n *yaml.Node, dst *[]T, what string, one func(*yaml.Node) (T, error)) error {
+	if yamlnode.IsNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("want a list of %s, got %s", what, yamlnode.KindName(n))
+	}
+	for i, e := range n.Content {
+		v, err := one(yamlnode.Resolve(e))
+		if err != nil {
+			return fmt.Errorf("[%d]: %w", i, err)
+		}
+		*dst = append(*dst, v)
+	}
+	return nil
+}
+
 // duration parses a Go duration ("30s", "5m", "1h30m"); negative values
 // are refused.
 func duration(dst *time.Duration, set *bool) fieldFn {

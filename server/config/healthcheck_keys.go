@@ -19,20 +19,7 @@ const (
 )
 
 func decodeHealthChecks(n *yaml.Node, dst *[]HealthCheck) error {
-	if yamlnode.IsNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		return fmt.Errorf("want a list of health checks, got %s", yamlnode.KindName(n))
-	}
-	for i, e := range n.Content {
-		hc, err := decodeHealthCheck(yamlnode.Resolve(e))
-		if err != nil {
-			return fmt.Errorf("[%d]: %w", i, err)
-		}
-		*dst = append(*dst, hc)
-	}
-	return nil
+	return decodeList(n, dst, "health checks", decodeHealthCheck)
 }
 
 func decodeHealthCheck(n *yaml.Node) (HealthCheck, error) {

@@ -464,26 +464,16 @@ func decodeRedirect(n *yaml.Node, dst **Redirect) error {
 }
 
 func decodeRewriteHeaders(n *yaml.Node, dst *[]RewriteHeader) error {
-	if yamlnode.IsNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		return fmt.Errorf("want a list of {header, prefix, value}, got %s", yamlnode.KindName(n))
-	}
-	for i, e := range n.Content {
+	return decodeList(n, dst, "{header, prefix, value}", func(e *yaml.Node) (RewriteHeader, error) {
 		var h RewriteHeader
-		err := decodeMap(yamlnode.Resolve(e), []string{"header", "prefix", "value"}, map[string]fieldFn{
+		err := decodeMap(e, []string{"header", "prefix", "value"}, map[string]fieldFn{
 			"header": str(&h.Header), "prefix": str(&h.Prefix), "value": str(&h.Value),
 		})
 		if err == nil && h.Header == "" {
 			err = errors.New("header: required")
 		}
-		if err != nil {
-			return fmt.Errorf("[%d]: %w", i, err)
-		}
-		*dst = append(*dst, h)
-	}
-	return nil
+		return h, err
+	})
 }
 
 // strMap decodes a map of header name to string value.

@@ -250,24 +250,14 @@ func claimHeaders(dst *[]string) fieldFn {
 }
 
 func decodeCertPairs(n *yaml.Node, dst *[]CertPair) error {
-	if yamlnode.IsNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		return fmt.Errorf("want a list of {cert: FILE, key: FILE}, got %s", yamlnode.KindName(n))
-	}
-	for i, e := range n.Content {
+	return decodeList(n, dst, "{cert: FILE, key: FILE}", func(e *yaml.Node) (CertPair, error) {
 		var p CertPair
-		err := decodeMap(yamlnode.Resolve(e), []string{"cert", "key"}, map[string]fieldFn{"cert": str(&p.Cert), "key": str(&p.Key)})
+		err := decodeMap(e, []string{"cert", "key"}, map[string]fieldFn{"cert": str(&p.Cert), "key": str(&p.Key)})
 		if err == nil && (p.Cert == "" || p.Key == "") {
 			err = errors.New("cert and key: both required")
 		}
-		if err != nil {
-			return fmt.Errorf("[%d]: %w", i, err)
-		}
-		*dst = append(*dst, p)
-	}
-	return nil
+		return p, err
+	})
 }
 
 var logLevels = []string{"debug", "info", "warn", "error"}
