@@ -360,6 +360,18 @@ func (f *Factory) TunnelConfig(dest tunnel.Destination) (tunnel.Config, error) {
 	return f.TunnelConfigTLS(dest, f.Opts.TLS)
 }
 
+// DestinationTunnelConfig is TunnelConfig for a destination given on the
+// command line (tcp, udp): a proxy it names brings its remembered TLS
+// options first (UseServer; TLS flags still win).
+func (f *Factory) DestinationTunnelConfig(dest tunnel.Destination) (tunnel.Config, error) {
+	if dest.Proxy != nil {
+		if err := f.UseServer(dest.Proxy); err != nil {
+			return tunnel.Config{}, err
+		}
+	}
+	return f.TunnelConfig(dest)
+}
+
 // TunnelConfigTLS is TunnelConfig with TLS options other than the flags
 // (a saved connection's own settings), used for the tunnel and for the
 // sign-in it may need alike.

@@ -86,13 +86,7 @@ func tcpRun(opts *TCPOptions) error {
 	if err != nil {
 		return err
 	}
-	if dst.Proxy != nil {
-		// A known proxy brings its remembered TLS options (flags win).
-		if err := opts.Factory.UseServer(dst.Proxy); err != nil {
-			return err
-		}
-	}
-	cfg, err := opts.Factory.TunnelConfig(dst)
+	cfg, err := opts.Factory.DestinationTunnelConfig(dst)
 	if err != nil {
 		return err
 	}
