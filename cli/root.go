@@ -34,5 +34,6 @@ lists the routes you may use, and opens TCP tunnels through it.`
 		version.NewCmdVersion(f, nil),
 	)
 	addExtraCommands(root, f)
+	addCompletions(root, f)
 	return root
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
@@ -34,8 +35,8 @@ func NewCmdList(f *cmdutil.Factory, sf *storeFlag, runF func(*ListOptions) error
   pomerium-cli connections list --output json | jq -r '.[].name'`,
 		Args: cmdutil.ExactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Output != "table" && opts.Output != "json" {
-				return cmdutil.Usagef("--output %q: want table or json", opts.Output)
+			if opts.Output != "table" && opts.Output != "json" && opts.Output != "yaml" {
+				return cmdutil.Usagef("--output %q: want table, json or yaml", opts.Output)
 			}
 			opts.Store = sf.open(f)
 			if runF != nil {
@@ -45,7 +46,7 @@ func NewCmdList(f *cmdutil.Factory, sf *storeFlag, runF func(*ListOptions) error
 		},
 	}
 	cmd.Flags().StringVar(&opts.Tag, "tag", "", "only connections with this `tag`")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table, json or yaml")
 	return cmd
 }
 
@@ -57,8 +58,11 @@ func listRun(opts *ListOptions) error {
 	if opts.Tag != "" {
 		list = saved.WithTag(list, opts.Tag)
 	}
-	if opts.Output == "json" {
+	switch opts.Output {
+	case "json":
 		return writeJSON(opts.IO.Out, hideKeys(list))
+	case "yaml":
+		return writeYAML(opts.IO.Out, hideKeys(list))
 	}
 	if len(list) == 0 {
 		if opts.Tag != "" {
@@ -97,6 +101,25 @@ func hideKeys(list []saved.Connection) []saved.Connection {
 		out[i] = c
 	}
 	return out
+}
+
+// writeYAML writes v as YAML with its JSON keys (the file's names), as
+// routes list -o yaml does.
+func writeYAML(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding connections: %w", err)
+	}
+	var generic any
+	if err := json.Unmarshal(b, &generic); err != nil {
+		return fmt.Errorf("encoding connections: %w", err)
+	}
+	out, err := yaml.Marshal(generic)
+	if err != nil {
+		return fmt.Errorf("encoding connections: %w", err)
+	}
+	_, err = w.Write(out)
+	return err
 }
 
 func writeJSON(w io.Writer, v any) error {
