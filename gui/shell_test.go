@@ -1,6 +1,9 @@
 package gui
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -10,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/porthole-dev/porthole/cli/version"
+	"github.com/porthole-dev/porthole/connections"
 )
 
 func TestEmptyState(t *testing.T) {
@@ -120,5 +124,40 @@ func TestShortcuts(t *testing.T) {
 	press(fyne.KeyQ)
 	if f.app.quits != 1 {
 		t.Errorf("Ctrl+Q with nothing running: %d quits; want 1", f.app.quits)
+	}
+}
+
+// TestRiskyFileImport: a file whose connection listens on every
+// interface and starts on its own is shown first and saved only on
+// Import; Cancel saves nothing.
+func TestRiskyFileImport(t *testing.T) {
+	f := newFixture(t, nil)
+	path := filepath.Join(t.TempDir(), "risky.json")
+	var buf bytes.Buffer
+	risky := []connections.Connection{{ID: "imp-1", Name: "open-db", Destination: "tcp+https://proxy.example.com/db.internal:5432", ListenAddr: "0.0.0.0:15432", Autostart: true}}
+	if err := connections.Export(&buf, risky, connections.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.files.open = path
+	for _, tc := range []struct {
+		button string
+		want   int
+	}{{"Cancel", 0}, {"Import", 1}} {
+		test.Tap(f.w.importBtn)
+		f.q.drain()
+		if !strings.Contains(f.w.lastInfo, "open-db") || !strings.Contains(f.w.lastInfo, "0.0.0.0") || !strings.Contains(f.w.lastInfo, "starts on its own") {
+			t.Errorf("risky import: shown %q; want the connection's non-loopback listener and autostart", f.w.lastInfo)
+		}
+		if n := len(f.ctrl.Connections()); n != 0 && tc.button == "Cancel" {
+			t.Errorf("before answering: %d connections saved; want none", n)
+		}
+		test.Tap(findButton(t, f.w.win.Canvas(), tc.button))
+		f.q.drain()
+		if n := len(f.ctrl.Connections()); n != tc.want {
+			t.Errorf("after %s: %d connections; want %d", tc.button, n, tc.want)
+		}
 	}
 }
