@@ -323,6 +323,12 @@ func TestFileImportExport(t *testing.T) {
 		f.files.open = path
 		test.Tap(f.w.importBtn)
 		f.q.drain()
+		// Autostart is shown before saving (issue 10 item 12).
+		if !strings.Contains(f.w.lastInfo, "Customers DB: starts on its own") {
+			t.Errorf("risky import: shown %q; want Customers DB's autostart", f.w.lastInfo)
+		}
+		test.Tap(findButton(t, f.w.win.Canvas(), "Import"))
+		f.q.drain()
 		if !strings.Contains(f.w.lastInfo, "3 added") {
 			t.Errorf("import message: got %q; want 3 added", f.w.lastInfo)
 		}

@@ -3,6 +3,7 @@ package gui
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -78,6 +79,47 @@ func (w *MainWindow) importFrom(path string) error {
 	if err != nil {
 		return fmt.Errorf("importing %s: %w", path, err)
 	}
+	home, _ := os.UserHomeDir()
+	risks, err := w.ctrl.Store.ImportRisks(list, home)
+	if err != nil {
+		return fmt.Errorf("importing %s: %w", path, err)
+	}
+	if len(risks) > 0 {
+		w.confirmRiskyImport(path, risks, func() {
+			if err := w.saveImport(path, format, list); err != nil {
+				w.showError(err)
+			}
+		})
+		return nil
+	}
+	return w.saveImport(path, format, list)
+}
+
+// confirmRiskyImport shows what an import newly sets that deserves a
+// look (a listener open to the network, autostart, key files outside
+// home) and runs save only when the user says Import.
+func (w *MainWindow) confirmRiskyImport(path string, risks []connections.NamedRisk, save func()) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s sets things that deserve a look before saving:\n", filepath.Base(path))
+	for _, r := range risks {
+		fmt.Fprintf(&b, "\n• %s: %s", r.Name, r.Risk)
+	}
+	msg := widget.NewLabel(b.String())
+	msg.Wrapping = fyne.TextWrapWord
+	w.lastInfo = b.String()
+	d := dialog.NewCustomConfirm("Look before importing", "Import", "Cancel", msg, func(ok bool) {
+		w.confirm = nil
+		if ok {
+			save()
+		}
+	}, w.win)
+	d.SetConfirmImportance(widget.WarningImportance)
+	w.confirm = d
+	d.Resize(fyne.NewSize(520, 260))
+	d.Show()
+}
+
+func (w *MainWindow) saveImport(path string, format connections.Format, list []connections.Connection) error {
 	res, err := w.ctrl.Store.Import(list)
 	if err != nil {
 		return fmt.Errorf("importing %s: %w", path, err)

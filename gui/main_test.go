@@ -1,6 +1,11 @@
 package gui
 
-import "testing"
+import (
+	"testing"
+
+	// As in cmd/pomerium-desktop: no Fyne locale warning under C.UTF-8.
+	_ "github.com/porthole-dev/porthole/internal/quietlocale"
+)
 
 func TestMainRefusesBadArgs(t *testing.T) {
 	for _, tc := range []struct {

@@ -171,6 +171,7 @@ func newDetailPanel(w *MainWindow) *detailPanel {
 	})
 	d.dupBtn = widget.NewButtonWithIcon("Duplicate", theme.ContentCopyIcon(), func() { w.duplicate(d.id) })
 	d.deleteBtn = widget.NewButtonWithIcon("Delete", theme.DeleteIcon(), func() { w.confirmDelete(d.id) })
+	d.deleteBtn.Importance = widget.DangerImportance
 	d.copyAddrBtn = widget.NewButtonWithIcon("Copy local address", theme.ContentPasteIcon(), func() { w.copyAddress(d.id) })
 	d.exportLogBtn = widget.NewButtonWithIcon("Export log", theme.DocumentSaveIcon(), func() { w.exportLog(d.id) })
 	d.logList = widget.NewList(

@@ -47,6 +47,12 @@ func (w *MainWindow) closeRequested() {
 		w.win.Hide()
 		return
 	}
+	w.quitRequested("There is no system tray to keep Porthole in. ")
+}
+
+// quitRequested quits: at once when nothing runs, else after a
+// confirmation naming what stops (why, if not "", opens the message).
+func (w *MainWindow) quitRequested(why string) {
 	n := w.ctrl.RunningCount()
 	if n == 0 {
 		w.app.Quit()
@@ -56,7 +62,7 @@ func (w *MainWindow) closeRequested() {
 	if n > 1 {
 		what = fmt.Sprintf("%d running connections", n)
 	}
-	msg := widget.NewLabel("There is no system tray to keep Porthole in. Quitting stops " + what + ".")
+	msg := widget.NewLabel(why + "Quitting stops " + what + ".")
 	msg.Wrapping = fyne.TextWrapWord
 	w.confirm = dialog.NewCustomConfirm("Quit Porthole?", "Quit", "Cancel", msg, func(ok bool) {
 		w.confirm = nil

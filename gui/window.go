@@ -55,6 +55,10 @@ type MainWindow struct {
 	shown   []connections.Connection
 	empty   *widget.Label
 
+	emptyBox                    *fyne.Container
+	emptyPortalBtn, emptyAddBtn *widget.Button
+	aboutBtn                    *widget.Button
+
 	addBtn, portalBtn, importBtn, exportBtn *widget.Button
 	connectAllBtn, disconnectAllBtn         *widget.Button
 
@@ -133,15 +137,15 @@ func (w *MainWindow) build() {
 	w.exportBtn = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), w.openExport)
 	w.connectAllBtn = widget.NewButtonWithIcon("Connect all", theme.MediaPlayIcon(), w.connectAll)
 	w.disconnectAllBtn = widget.NewButtonWithIcon("Disconnect all", theme.MediaStopIcon(), w.disconnectAll)
-	toolbar := container.NewHBox(w.addBtn, w.portalBtn, w.importBtn, w.exportBtn, widget.NewSeparator(), w.connectAllBtn, w.disconnectAllBtn)
+	w.aboutBtn = widget.NewButtonWithIcon("", theme.InfoIcon(), w.showAbout)
+	toolbar := container.NewBorder(nil, nil, nil, w.aboutBtn,
+		container.NewHBox(w.addBtn, w.portalBtn, w.importBtn, w.exportBtn, widget.NewSeparator(), w.connectAllBtn, w.disconnectAllBtn))
 
 	heading := widget.NewLabelWithStyle("Groups", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	sidebar := container.NewBorder(container.NewVBox(w.filter, heading), nil, nil, nil, w.groupList)
 
 	w.listBox = container.NewVBox()
-	w.empty = widget.NewLabel("No connections yet: add one, or import from a portal or a file.")
-	w.empty.Wrapping = fyne.TextWrapWord
-	list := container.NewVScroll(container.NewVBox(w.empty, w.listBox))
+	list := container.NewVScroll(container.NewVBox(w.emptyState(), w.listBox))
 
 	w.detail = newDetailPanel(w)
 	right := container.NewHSplit(list, w.detail.box)
@@ -149,6 +153,7 @@ func (w *MainWindow) build() {
 	main := container.NewHSplit(sidebar, right)
 	main.Offset = 0.2
 	w.win.SetContent(container.NewBorder(toolbar, nil, nil, nil, main))
+	w.addShortcuts()
 }
 
 // refresh updates what shows connection id ("" for everything).
@@ -178,6 +183,7 @@ func (w *MainWindow) refresh(id string) {
 	if id == w.selected {
 		w.detail.show(id)
 	}
+	w.updateBulk()
 	w.tray.refresh()
 }
 
@@ -199,9 +205,9 @@ func (w *MainWindow) refreshList() {
 	w.listBox.Objects = objs
 	w.listBox.Refresh()
 	if len(w.ctrl.Connections()) == 0 {
-		w.empty.Show()
+		w.emptyBox.Show()
 	} else {
-		w.empty.Hide()
+		w.emptyBox.Hide()
 	}
 	if _, ok := w.ctrl.Connection(w.selected); !ok {
 		w.selected = ""
@@ -226,6 +232,7 @@ func (w *MainWindow) refreshList() {
 		what = "Connect all in " + w.groupName()
 	}
 	w.connectAllBtn.SetText(what)
+	w.updateBulk()
 }
 
 func (w *MainWindow) groupName() string {
@@ -292,6 +299,7 @@ func (w *MainWindow) confirmDelete(id string) {
 			}
 		}
 	}, w.win)
+	w.confirm.(*dialog.ConfirmDialog).SetConfirmImportance(widget.DangerImportance)
 	w.confirm.Resize(fyne.NewSize(420, 180))
 	w.confirm.Show()
 }

@@ -32,7 +32,7 @@ func TestWindowTitle(t *testing.T) {
 	if got := f.w.Window().Title(); !strings.Contains(got, "Porthole") {
 		t.Errorf("title: got %q; want it to contain Porthole", got)
 	}
-	if !f.w.empty.Visible() {
+	if !f.w.emptyBox.Visible() {
 		t.Errorf("empty store: got no hint; want the 'No connections yet' hint")
 	}
 }

@@ -21,53 +21,70 @@ import (
 // reader buffered past the header belong to the tunnel, so the upstream
 // reads them first.
 func (t *Tunnel) connectH1(ctx context.Context, conn *proxyConn, tok string) (upstream, int, string, error) {
-	d := t.cfg.Destination
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	var b strings.Builder
-	target, err := d.requestTarget()
+	target, err := t.cfg.Destination.requestTarget()
 	if err == nil {
 		err = checkHeaderToken(tok)
 	}
 	if err != nil {
-		stop()
 		conn.Close()
 		return nil, 0, "", err
 	}
-	fmt.Fprintf(&b, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n", target, target)
-	if tok != "" {
-		fmt.Fprintf(&b, "Authorization: Pomerium %s\r\n", tok)
-	}
-	b.WriteString("\r\n")
-	fail := func(what string, err error) (upstream, int, string, error) {
-		stop()
-		conn.Close()
-		return nil, 0, "", fmt.Errorf("%s %s to %s: %w", what, d.Authority, d.Proxy.Host, ctxErr(ctx, err))
-	}
-	if _, err := io.WriteString(conn, b.String()); err != nil {
-		return fail("sending CONNECT", err)
-	}
 	br := bufio.NewReaderSize(conn, 1024)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
-	if err != nil {
-		return fail("reading the answer to CONNECT", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		// The refusal's body is only for messages: never wait long for it.
-		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		stop()
-		conn.Close()
-		return nil, resp.StatusCode, strings.TrimSpace(string(body)), nil
-	}
-	if !stop() {
-		conn.Close()
-		return nil, 0, "", ctx.Err()
+	head := fmt.Sprintf("CONNECT %s HTTP/1.1\r\nHost: %s\r\n", target, target)
+	ok, code, body, err := t.exchangeH1(ctx, conn, br, http.MethodConnect, head, tok, "CONNECT", func(code int) bool {
+		return code == http.StatusOK
+	})
+	if !ok {
+		return nil, code, body, err
 	}
 	u := &h1Upstream{conn: conn}
 	if br.Buffered() > 0 {
 		u.r = br
 	}
 	return u, http.StatusOK, "", nil
+}
+
+// exchangeH1 sends one HTTP/1.1 request on conn (head: the request and
+// header lines; the token's Authorization line and the blank line are
+// added here) and reads the answer's header through br, ctx closing conn
+// meanwhile. It returns true when accepted says yes to the status: the
+// caller then owns conn and br. Otherwise conn is closed and it returns a
+// refusal's status and the start of its body (a message), or an error
+// naming what (e.g. "CONNECT").
+func (t *Tunnel) exchangeH1(ctx context.Context, conn *proxyConn, br *bufio.Reader, method, head, tok, what string, accepted func(code int) bool) (bool, int, string, error) {
+	d := t.cfg.Destination
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	var b strings.Builder
+	b.WriteString(head)
+	if tok != "" {
+		fmt.Fprintf(&b, "Authorization: Pomerium %s\r\n", tok)
+	}
+	b.WriteString("\r\n")
+	fail := func(doing string, err error) (bool, int, string, error) {
+		stop()
+		conn.Close()
+		return false, 0, "", fmt.Errorf("%s %s to %s: %w", doing, d.Authority, d.Proxy.Host, ctxErr(ctx, err))
+	}
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		return fail("sending "+what, err)
+	}
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		return fail("reading the answer to "+what, err)
+	}
+	if !accepted(resp.StatusCode) {
+		// The refusal's body is only for messages: never wait long for it.
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		stop()
+		conn.Close()
+		return false, resp.StatusCode, strings.TrimSpace(string(body)), nil
+	}
+	if !stop() {
+		conn.Close()
+		return false, 0, "", ctx.Err()
+	}
+	return true, 0, "", nil
 }
 
 // proxyConn is a TLS connection to the proxy that knows whether the TCP

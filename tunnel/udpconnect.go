@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/porthole-dev/porthole/internal/masque"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
@@ -97,39 +96,16 @@ func (t *Tunnel) connectUDPH1(ctx context.Context, conn *proxyConn, tok string) 
 		conn.Close()
 		return nil, 0, "", err
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	var b strings.Builder
 	// The Host header names the destination, as pomerium-cli sends it; the
 	// proxy routes by the path.
-	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\nCapsule-Protocol: ?1\r\n", path, d.Authority, masque.Protocol)
-	if tok != "" {
-		fmt.Fprintf(&b, "Authorization: Pomerium %s\r\n", tok)
-	}
-	b.WriteString("\r\n")
-	fail := func(what string, err error) (upstream, int, string, error) {
-		stop()
-		conn.Close()
-		return nil, 0, "", fmt.Errorf("%s %s to %s: %w", what, d.Authority, d.Proxy.Host, ctxErr(ctx, err))
-	}
-	if _, err := io.WriteString(conn, b.String()); err != nil {
-		return fail("sending connect-udp for", err)
-	}
+	head := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\nCapsule-Protocol: ?1\r\n", path, d.Authority, masque.Protocol)
 	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
-	if err != nil {
-		return fail("reading the answer to connect-udp for", err)
-	}
-	// 200 is what Pomerium answers; 101 is RFC 9298's own.
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSwitchingProtocols {
-		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		stop()
-		conn.Close()
-		return nil, resp.StatusCode, strings.TrimSpace(string(body)), nil
-	}
-	if !stop() {
-		conn.Close()
-		return nil, 0, "", ctx.Err()
+	ok, code, body, err := t.exchangeH1(ctx, conn, br, http.MethodGet, head, tok, "connect-udp for", func(code int) bool {
+		// 200 is what Pomerium answers; 101 is RFC 9298's own.
+		return code == http.StatusOK || code == http.StatusSwitchingProtocols
+	})
+	if !ok {
+		return nil, code, body, err
 	}
 	return &h1Upstream{conn: conn, r: br}, http.StatusOK, "", nil
 }

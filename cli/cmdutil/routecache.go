@@ -151,7 +151,9 @@ func MatchRoute(rs []portalclient.Route, name, typ string) (portalclient.Route, 
 	for _, pick := range []func(portalclient.Route) bool{
 		func(r portalclient.Route) bool { return r.Name == name },
 		func(r portalclient.Route) bool { return strings.EqualFold(r.Name, name) },
-		func(r portalclient.Route) bool { return strings.HasPrefix(strings.ToLower(r.Name), strings.ToLower(name)) },
+		func(r portalclient.Route) bool {
+			return strings.HasPrefix(strings.ToLower(r.Name), strings.ToLower(name))
+		},
 	} {
 		var hits []portalclient.Route
 		for _, r := range ofType {
