@@ -150,6 +150,19 @@ func decodeList[T any](n *yaml.Node, dst *[]T, what string, one func(*yaml.Node)
 	return nil
 }
 
+// optBool decodes a boolean whose absence must be told from false: null
+// leaves *dst nil.
+func optBool(dst **bool) fieldFn {
+	return func(n *yaml.Node) error {
+		var b bool
+		if err := boolean(&b)(n); err != nil || yamlnode.IsNull(n) {
+			return err
+		}
+		*dst = &b
+		return nil
+	}
+}
+
 // duration parses a Go duration ("30s", "5m", "1h30m"); negative values
 // are refused.
 func duration(dst *time.Duration, set *bool) fieldFn {

@@ -63,7 +63,6 @@ var lbPolicies = []string{"ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "RING_HASH",
 func (r *Route) settingFields(fields map[string]fieldFn) {
 	s := &r.RouteSettings
 	var id string
-	var showErrors bool
 	var upstreamName string
 	fields["regex"] = str(&s.Regex)
 	fields["regex_priority_order"] = integer64(&s.RegexPriorityOrder)
@@ -84,13 +83,7 @@ func (r *Route) settingFields(fields map[string]fieldFn) {
 	fields["cors_allow_preflight"] = boolean(&s.CORSAllowPreflight)
 	fields["kubernetes_service_account_token"] = str(&s.KubernetesServiceAccountToken)
 	fields["kubernetes_service_account_token_file"] = str(&s.KubernetesServiceAccountTokenFile)
-	fields["show_error_details"] = func(n *yaml.Node) error {
-		if err := boolean(&showErrors)(n); err != nil || yamlnode.IsNull(n) {
-			return err
-		}
-		s.ShowErrorDetails = &showErrors
-		return nil
-	}
+	fields["show_error_details"] = optBool(&s.ShowErrorDetails)
 	fields["enable_google_cloud_serverless_authentication"] = boolean(&s.EnableGoogleCloudServerlessAuthentication)
 	fields["tls_skip_verify"] = boolean(&s.TLSSkipVerify)
 	fields["tls_server_name"] = str(&s.TLSServerName)

@@ -189,14 +189,7 @@ func (c *Config) settingsFields(fields map[string]fieldFn, routesNode **yaml.Nod
 	fields["http_redirect_addr"] = str(&s.HTTPRedirectAddr)
 	fields["codec_type"] = str(&s.CodecType)
 	fields["jwt_claims_headers"] = claimHeaders(&s.JWTClaimsHeaders)
-	fields["pass_identity_headers"] = func(n *yaml.Node) error {
-		var b bool
-		if err := boolean(&b)(n); err != nil || yamlnode.IsNull(n) {
-			return err
-		}
-		s.PassIdentityHeaders = &b
-		return nil
-	}
+	fields["pass_identity_headers"] = optBool(&s.PassIdentityHeaders)
 	fields["set_response_headers"] = strMap(&s.SetResponseHeaders)
 	fields["skip_xff_append"] = boolean(&s.SkipXFFAppend)
 	fields["xff_num_trusted_hops"] = integer64(&s.XFFNumTrustedHops)
