@@ -33,6 +33,15 @@ func notFound(kind, id string) error {
 	return errorf(http.StatusNotFound, "%s %q not found", kind, id)
 }
 
+// notFoundOr is err from reading the kind record id, as the API answers
+// it: a 404 naming the record when the store has none, else err itself.
+func notFoundOr(err error, kind, id string) error {
+	if isNotFound(err) {
+		return notFound(kind, id)
+	}
+	return err
+}
+
 var errUnauthenticated = &Error{Status: http.StatusUnauthorized,
 	Message: "missing, invalid or expired token: send Authorization: Bearer <ID token> (POST /api/v0/token exchanges an API user token for one)"}
 

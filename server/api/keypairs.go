@@ -214,11 +214,8 @@ func (a *API) getKeyPair(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	rec, err := store.KeyPairs.Get(r.Context(), a.st, id)
-	if isNotFound(err) {
-		return notFound("key pair", id)
-	}
 	if err != nil {
-		return err
+		return notFoundOr(err, "key pair", id)
 	}
 	writeJSON(w, http.StatusOK, storedKeyPair(rec).KeyPair)
 	return nil
@@ -271,11 +268,8 @@ func (a *API) putKeyPair(w http.ResponseWriter, r *http.Request, id string) erro
 		activity := "create"
 		if id != "" {
 			old, err := store.KeyPairs.Get(ctx, c.tx, id)
-			if isNotFound(err) {
-				return notFound("key pair", id)
-			}
 			if err != nil {
-				return err
+				return notFoundOr(err, "key pair", id)
 			}
 			rec, activity = old, "update"
 		}
@@ -325,11 +319,8 @@ func (a *API) deleteKeyPair(w http.ResponseWriter, r *http.Request) error {
 	}
 	err := a.change(ctx, func(c *changeTx) error {
 		rec, err := store.KeyPairs.Get(ctx, c.tx, id)
-		if isNotFound(err) {
-			return notFound("key pair", id)
-		}
 		if err != nil {
-			return err
+			return notFoundOr(err, "key pair", id)
 		}
 		routes, err := store.Routes.List(ctx, c.tx, store.Query{})
 		if err != nil {

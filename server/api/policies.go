@@ -111,11 +111,8 @@ func (a *API) getPolicy(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	id := r.PathValue("policyId")
 	p, err := store.Policies.Get(ctx, a.st, id)
-	if isNotFound(err) {
-		return notFound("policy", id)
-	}
 	if err != nil {
-		return err
+		return notFoundOr(err, "policy", id)
 	}
 	routes, err := store.Routes.List(ctx, a.st, store.Query{})
 	if err != nil {
@@ -151,11 +148,8 @@ func (a *API) putPolicy(w http.ResponseWriter, r *http.Request, id string) error
 		activity := "create"
 		if id != "" {
 			old, err := store.Policies.Get(ctx, c.tx, id)
-			if isNotFound(err) {
-				return notFound("policy", id)
-			}
 			if err != nil {
-				return err
+				return notFoundOr(err, "policy", id)
 			}
 			p, activity = old, "update"
 		}
@@ -189,11 +183,8 @@ func (a *API) deletePolicy(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("policyId")
 	err := a.change(ctx, func(c *changeTx) error {
 		p, err := store.Policies.Get(ctx, c.tx, id)
-		if isNotFound(err) {
-			return notFound("policy", id)
-		}
 		if err != nil {
-			return err
+			return notFoundOr(err, "policy", id)
 		}
 		routes, err := store.Routes.List(ctx, c.tx, store.Query{})
 		if err != nil {

@@ -191,11 +191,8 @@ func (a *API) getRoute(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	rec, err := store.Routes.Get(ctx, a.st, id)
-	if isNotFound(err) {
-		return notFound("route", id)
-	}
 	if err != nil {
-		return err
+		return notFoundOr(err, "route", id)
 	}
 	deps, err := loadDeps(ctx, a.st)
 	if err != nil {
@@ -252,11 +249,8 @@ func (a *API) putRoute(w http.ResponseWriter, r *http.Request, id string) error 
 		activity := "create"
 		if id != "" {
 			old, err := store.Routes.Get(ctx, c.tx, id)
-			if isNotFound(err) {
-				return notFound("route", id)
-			}
 			if err != nil {
-				return err
+				return notFoundOr(err, "route", id)
 			}
 			rec, activity = old, "update"
 		}
@@ -293,11 +287,8 @@ func (a *API) deleteRoute(w http.ResponseWriter, r *http.Request) error {
 	}
 	err := a.change(ctx, func(c *changeTx) error {
 		rec, err := store.Routes.Get(ctx, c.tx, id)
-		if isNotFound(err) {
-			return notFound("route", id)
-		}
 		if err != nil {
-			return err
+			return notFoundOr(err, "route", id)
 		}
 		if err := store.Routes.Delete(ctx, c.tx, id); err != nil {
 			return err
@@ -321,11 +312,8 @@ func (a *API) getRouteCertificates(w http.ResponseWriter, r *http.Request) error
 		from = rt.From
 	} else {
 		rec, err := store.Routes.Get(ctx, a.st, id)
-		if isNotFound(err) {
-			return notFound("route", id)
-		}
 		if err != nil {
-			return err
+			return notFoundOr(err, "route", id)
 		}
 		from = rec.From
 	}

@@ -164,11 +164,8 @@ func (a *API) renewAPIUser(w http.ResponseWriter, r *http.Request) error {
 	secret := store.NewSecret()
 	err := a.change(ctx, func(c *changeTx) error {
 		u, err := store.APIUsers.Get(ctx, c.tx, id)
-		if isNotFound(err) {
-			return notFound("API user", id)
-		}
 		if err != nil {
-			return err
+			return notFoundOr(err, "API user", id)
 		}
 		u.SecretHash = store.HashSecret(secret)
 		if err := store.APIUsers.Put(ctx, c.tx, u); err != nil {
@@ -189,11 +186,8 @@ func (a *API) removeUser(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("userId")
 	err := a.change(ctx, func(c *changeTx) error {
 		u, err := store.APIUsers.Get(ctx, c.tx, id)
-		if isNotFound(err) {
-			return notFound("API user", id)
-		}
 		if err != nil {
-			return err
+			return notFoundOr(err, "API user", id)
 		}
 		if err := store.APIUsers.Delete(ctx, c.tx, id); err != nil {
 			return err

@@ -309,12 +309,7 @@ func parseListMatcher(v *yaml.Node) (func([]string) bool, error) {
 			strings.Join(listMatcherNames, ", "), yamlnode.KindName(v))
 	}
 	var ms []func([]string) bool
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		op, arg := v.Content[i].Value, yamlnode.Resolve(v.Content[i+1])
-		want, err := scalar(arg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", op, err)
-		}
+	err := scalarPairs(v, func(op, want string) error {
 		switch op {
 		case "has":
 			ms = append(ms, func(l []string) bool { return slices.Contains(l, want) })
@@ -323,8 +318,12 @@ func parseListMatcher(v *yaml.Node) (func([]string) bool, error) {
 		case "exclude":
 			ms = append(ms, func(l []string) bool { return !slices.Contains(l, want) })
 		default:
-			return nil, fmt.Errorf("unknown list matcher %q; allowed: %s", op, strings.Join(listMatcherNames, ", "))
+			return fmt.Errorf("unknown list matcher %q; allowed: %s", op, strings.Join(listMatcherNames, ", "))
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(ms) == 0 {
 		return nil, errors.New("empty matcher map; want one of " + strings.Join(listMatcherNames, ", "))
@@ -359,4 +358,21 @@ func scalarList(n *yaml.Node) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// scalarPairs calls each with every key of the mapping v and its value,
+// which must be a single value (the error names the key). each's error
+// is returned as it is.
+func scalarPairs(v *yaml.Node, each func(k, s string) error) error {
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, arg := v.Content[i].Value, yamlnode.Resolve(v.Content[i+1])
+		s, err := scalar(arg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		if err := each(k, s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -232,15 +232,10 @@ func parseDate(v *yaml.Node) (func(time.Time) bool, error) {
 		return nil, errors.New(`want {after: "2026-01-02T15:04:05Z"} and/or {before: ...}`)
 	}
 	var after, before time.Time
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, arg := v.Content[i].Value, yamlnode.Resolve(v.Content[i+1])
-		s, err := scalar(arg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
-		}
+	err := scalarPairs(v, func(k, s string) error {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: want an RFC 3339 time like 2026-01-02T15:04:05Z, got %q", k, s)
+			return fmt.Errorf("%s: want an RFC 3339 time like 2026-01-02T15:04:05Z, got %q", k, s)
 		}
 		switch k {
 		case "after":
@@ -248,8 +243,12 @@ func parseDate(v *yaml.Node) (func(time.Time) bool, error) {
 		case "before":
 			before = t
 		default:
-			return nil, fmt.Errorf("unknown date matcher %q; allowed: after, before", k)
+			return fmt.Errorf("unknown date matcher %q; allowed: after, before", k)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return func(now time.Time) bool {
 		return (after.IsZero() || now.After(after)) && (before.IsZero() || now.Before(before))
@@ -264,22 +263,23 @@ func parseDayOfWeek(v *yaml.Node) (func(time.Time) bool, error) {
 	case yaml.ScalarNode:
 		spec = v.Value
 	case yaml.MappingNode:
-		for i := 0; i+1 < len(v.Content); i += 2 {
-			k, arg := v.Content[i].Value, yamlnode.Resolve(v.Content[i+1])
-			s, err := scalar(arg)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
+		err := scalarPairs(v, func(k, s string) error {
 			switch k {
 			case "days", "is":
 				spec = s
 			case "timezone":
-				if loc, err = time.LoadLocation(s); err != nil {
-					return nil, fmt.Errorf("timezone: unknown zone %q (use an IANA name like Europe/Paris)", s)
+				l, err := time.LoadLocation(s)
+				if err != nil {
+					return fmt.Errorf("timezone: unknown zone %q (use an IANA name like Europe/Paris)", s)
 				}
+				loc = l
 			default:
-				return nil, fmt.Errorf("unknown key %q; allowed: days, timezone", k)
+				return fmt.Errorf("unknown key %q; allowed: days, timezone", k)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	default:
 		return nil, errors.New(`want days like "mon-fri" or {days: "mon-fri", timezone: Europe/Paris}`)
@@ -319,17 +319,12 @@ func parseTimeOfDay(v *yaml.Node) (func(time.Time) bool, error) {
 	}
 	after, before := -1, -1
 	loc := time.UTC
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, arg := v.Content[i].Value, yamlnode.Resolve(v.Content[i+1])
-		s, err := scalar(arg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
-		}
+	err := scalarPairs(v, func(k, s string) error {
 		switch k {
 		case "after", "before":
 			m, err := clockMinutes(s)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
+				return fmt.Errorf("%s: %w", k, err)
 			}
 			if k == "after" {
 				after = m
@@ -337,12 +332,18 @@ func parseTimeOfDay(v *yaml.Node) (func(time.Time) bool, error) {
 				before = m
 			}
 		case "timezone":
-			if loc, err = time.LoadLocation(s); err != nil {
-				return nil, fmt.Errorf("timezone: unknown zone %q (use an IANA name like America/New_York)", s)
+			l, err := time.LoadLocation(s)
+			if err != nil {
+				return fmt.Errorf("timezone: unknown zone %q (use an IANA name like America/New_York)", s)
 			}
+			loc = l
 		default:
-			return nil, fmt.Errorf("unknown key %q; allowed: after, before, timezone", k)
+			return fmt.Errorf("unknown key %q; allowed: after, before, timezone", k)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if after < 0 && before < 0 {
 		return nil, errors.New("set after, before or both")
