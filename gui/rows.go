@@ -13,18 +13,24 @@ import (
 	"github.com/porthole-dev/porthole/connections"
 )
 
-// connRow is one connection in the list: name, destination, status and
-// its on/off switch. Tapping it selects it.
+// connRow is one connection on one line: status dot, name, tags,
+// destination shortened from the middle, local address, status and its
+// on/off switch. Tapping it selects it.
 type connRow struct {
 	widget.BaseWidget
-	w      *MainWindow
-	id     string
-	name   *widget.Label
-	dest   *widget.Label
-	status *widget.Label
-	signIn *widget.Hyperlink // replaces the status while a sign-in waits
-	toggle *widget.Check
-	bg     *canvas.Rectangle
+	w       *MainWindow
+	id      string
+	dot     *canvas.Circle
+	kind    string // the dot's kind (dotOff, ...)
+	name    *widget.Label
+	tags    *widget.Label
+	dest    *widget.Label
+	listen  *widget.Label
+	status  *widget.Label
+	cfgAddr string            // the saved local address, shown while off
+	signIn  *widget.Hyperlink // replaces the status while a sign-in waits
+	toggle  *widget.Check
+	bg      *canvas.Rectangle
 	// syncing is set while the switch is moved to match the state, so
 	// that move is not taken for the user's.
 	syncing bool
@@ -33,10 +39,14 @@ type connRow struct {
 func newConnRow(w *MainWindow, id string) *connRow {
 	r := &connRow{w: w, id: id,
 		name:   widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		tags:   widget.NewLabel(""),
 		dest:   widget.NewLabel(""),
+		listen: widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true}),
 		status: widget.NewLabel(""),
 		bg:     canvas.NewRectangle(theme.Color(theme.ColorNameSelection)),
+		dot:    canvas.NewCircle(dotColor(dotOff)),
 	}
+	r.tags.Importance = widget.LowImportance
 	r.dest.Truncation = fyne.TextTruncateEllipsis
 	r.status.Truncation = fyne.TextTruncateEllipsis
 	r.signIn = widget.NewHyperlink("signing in: open the sign-in page", nil)
@@ -46,7 +56,7 @@ func newConnRow(w *MainWindow, id string) *connRow {
 		}
 	}
 	r.signIn.Hide()
-	r.toggle = widget.NewCheck("On", func(on bool) {
+	r.toggle = widget.NewCheck("", func(on bool) {
 		if !r.syncing {
 			w.setRunning(id, on)
 		}
@@ -56,26 +66,45 @@ func newConnRow(w *MainWindow, id string) *connRow {
 }
 
 func (r *connRow) CreateRenderer() fyne.WidgetRenderer {
-	text := container.NewVBox(r.name, r.dest, container.NewStack(r.status, r.signIn))
-	return widget.NewSimpleRenderer(container.NewStack(r.bg, container.NewBorder(nil, nil, nil, container.NewCenter(r.toggle), text)))
+	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(10, 10), r.dot))
+	left := container.NewHBox(dot, r.name, r.tags)
+	status := container.NewGridWrap(fyne.NewSize(130, r.status.MinSize().Height), container.NewStack(r.status, r.signIn))
+	right := container.NewHBox(r.listen, status, r.toggle)
+	line := container.NewBorder(nil, nil, left, right, r.dest)
+	return widget.NewSimpleRenderer(container.NewStack(r.bg, container.NewVBox(line, widget.NewSeparator())))
 }
 
 // Tapped selects the row.
 func (r *connRow) Tapped(*fyne.PointEvent) { r.w.selectConn(r.id) }
 
 func (r *connRow) set(c connections.Connection, s State, selected bool) {
-	name := c.Name
+	r.name.SetText(c.Name)
+	tags := ""
 	if len(c.Tags) > 0 {
-		name += "  [" + strings.Join(c.Tags, ", ") + "]"
+		tags = "#" + strings.Join(c.Tags, " #")
 	}
-	r.name.SetText(name)
-	r.dest.SetText(c.Destination)
+	r.tags.SetText(tags)
+	r.dest.SetText(shortenMiddle(c.Destination, destMaxRunes))
+	r.cfgAddr = c.ListenAddr
 	r.setSelected(selected)
 	r.update(s)
 }
 
 func (r *connRow) update(s State) {
 	r.status.SetText(s.Text())
+	addr := s.Addr
+	if addr == "" {
+		addr = r.cfgAddr
+	}
+	if addr == "" {
+		addr = "auto port"
+	}
+	r.listen.SetText(addr)
+	if k := dotKind(s); k != r.kind {
+		r.kind = k
+		r.dot.FillColor = dotColor(k)
+		r.dot.Refresh()
+	}
 	if u, err := url.Parse(s.SignInURL); s.SignInURL != "" && err == nil {
 		r.signIn.SetURL(u)
 		r.status.Hide()

@@ -149,7 +149,7 @@ func (w *MainWindow) build() {
 
 	w.detail = newDetailPanel(w)
 	right := container.NewHSplit(list, w.detail.box)
-	right.Offset = 0.55
+	right.Offset = 0.62
 	main := container.NewHSplit(sidebar, right)
 	main.Offset = 0.2
 	w.win.SetContent(container.NewBorder(toolbar, nil, nil, nil, main))
