@@ -23,6 +23,16 @@ import (
 // response and, on 200, the tunnel.
 func connectH1(t *testing.T, d *testutil.DevServer, authority, auth string) (*http.Response, net.Conn, *bufio.Reader) {
 	t.Helper()
+	head := "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n"
+	return requestH1(t, d, http.MethodConnect, head, auth, "reading CONNECT response")
+}
+
+// requestH1 sends one HTTP/1.1 request (head: request and header lines;
+// the Authorization line for auth and the blank line are added) on a new
+// TLS connection to d and reads the answer's header; failing to read it
+// fails the test with what.
+func requestH1(t *testing.T, d *testutil.DevServer, method, head, auth, what string) (*http.Response, net.Conn, *bufio.Reader) {
+	t.Helper()
 	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", d.Addr,
 		&tls.Config{RootCAs: d.CAPool, NextProtos: []string{"http/1.1"}})
 	if err != nil {
@@ -30,7 +40,7 @@ func connectH1(t *testing.T, d *testutil.DevServer, authority, auth string) (*ht
 	}
 	t.Cleanup(func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(60 * time.Second))
-	req := "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n"
+	req := head
 	if auth != "" {
 		req += "Authorization: Pomerium " + auth + "\r\n"
 	}
@@ -38,9 +48,9 @@ func connectH1(t *testing.T, d *testutil.DevServer, authority, auth string) (*ht
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
 	if err != nil {
-		t.Fatalf("reading CONNECT response: %v", err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	return resp, conn, br
 }

@@ -23,26 +23,8 @@ import (
 // the answer and the stream.
 func udpH1(t *testing.T, d *testutil.DevServer, path, host, auth string) (*http.Response, net.Conn, *bufio.Reader) {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", d.Addr,
-		&tls.Config{RootCAs: d.CAPool, NextProtos: []string{"http/1.1"}})
-	if err != nil {
-		t.Fatalf("dialing %s: %v", d.Addr, err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(60 * time.Second))
-	req := "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n"
-	if auth != "" {
-		req += "Authorization: Pomerium " + auth + "\r\n"
-	}
-	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
-	if err != nil {
-		t.Fatalf("reading the connect-udp answer: %v", err)
-	}
-	return resp, conn, br
+	head := "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: Upgrade\r\nUpgrade: connect-udp\r\nCapsule-Protocol: ?1\r\n"
+	return requestH1(t, d, http.MethodGet, head, auth, "reading the connect-udp answer")
 }
 
 // udpH2 sends a connect-udp extended CONNECT on cc.

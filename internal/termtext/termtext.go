@@ -36,25 +36,19 @@ func Unsafe(r rune) bool {
 
 // Escape returns s with every unsafe rune spelt out (\x1b, \n, \u202e) and
 // every byte that is not UTF-8 as \xNN: one line, nothing a terminal obeys.
-func Escape(s string) string {
-	if isClean(s, false) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	appendEscaped(&b, s, false)
-	return b.String()
-}
+func Escape(s string) string { return escape(s, false) }
 
 // EscapeKeepLines is Escape that lets \n and \t through, for multi-line
 // text (a server's error body shown under --verbose).
-func EscapeKeepLines(s string) string {
-	if isClean(s, true) {
+func EscapeKeepLines(s string) string { return escape(s, true) }
+
+func escape(s string, keepLines bool) string {
+	if isClean(s, keepLines) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 16)
-	appendEscaped(&b, s, true)
+	appendEscaped(&b, s, keepLines)
 	return b.String()
 }
 
