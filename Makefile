@@ -6,7 +6,7 @@ PKGS    := ./...
 export PORTHOLE_STRICT := 1
 export GOFLAGS := -buildvcs=false
 
-.PHONY: all deps build test test-short bench fuzz demo vet fmt clean package install
+.PHONY: all deps build ldflags test test-short bench fuzz demo vet fmt clean package install
 
 # Every binary prints VERSION and COMMIT (--version); release builds set
 # VERSION=vX.Y.Z.
@@ -23,6 +23,10 @@ deps:
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+
+# The stamp `make build` passes (read by cli's TestMakeBuildStampsVersion).
+ldflags:
+	@echo '$(LDFLAGS)'
 
 # `make package`: dist/porthole_*.deb and dist/porthole-*.rpm (nfpm as a
 # library: scripts/pkg, internal/pkgbuild), stripped binaries.

@@ -91,10 +91,14 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		return ExitInterrupt
 	}
 	if cmdutil.IsUsageError(err) || strings.HasPrefix(err.Error(), "unknown command ") {
-		fmt.Fprintf(w, "Error: %s\n", oneLine(err.Error()))
 		if cmd == nil {
 			cmd = root
 		}
+		msg := err.Error()
+		if i := strings.Index(msg, "\n\nDid you mean"); i >= 0 {
+			msg = msg[:i] // cobra's own multi-line suggestion; ours is one line
+		}
+		fmt.Fprintf(w, "Error: %s\n", oneLine(withSuggestion(msg, suggestFor(cmd, msg))))
 		fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return ExitUsage
 	}

@@ -35,5 +35,7 @@ lists the routes you may use, and opens TCP tunnels through it.`
 	)
 	addExtraCommands(root, f)
 	addCompletions(root, f)
+	addSuggestions(root)
+	setGroupedUsage(root)
 	return root
 }

@@ -220,11 +220,15 @@ func (s *Store) modify(fn func(list []Connection) ([]Connection, error)) error {
 	if err != nil {
 		return err
 	}
+	before := slices.Clone(list)
 	list, err = fn(list)
 	if err != nil {
 		return err
 	}
 	if err := checkUniqueIDs(list); err != nil {
+		return err
+	}
+	if err := checkNewNames(before, list); err != nil {
 		return err
 	}
 	sortConnections(list)

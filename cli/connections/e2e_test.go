@@ -143,9 +143,38 @@ func TestCommandsRoundTrip(t *testing.T) {
 	})
 
 	t.Run("rm ambiguous name lists ids", func(t *testing.T) {
-		other, _ := e.must("add", "--name", "db", "--destination", "other.example.com:5432")
-		other = strings.TrimSpace(other)
-		_, _, err := e.run("rm", "db")
+		// add refuses a second "db", suggesting a free name.
+		_, _, err := e.run("add", "--name", "db", "--destination", "other.example.com:5432")
+		var dup *saved.DuplicateNameError
+		if !errors.As(err, &dup) || !strings.Contains(err.Error(), `e.g. "db-2"`) || len(listJSON(t, e)) != 2 {
+			t.Fatalf("add a second db: %v; want it refused with a rename suggestion, nothing written", err)
+		}
+		// A hand-edited file (or another tool) can still hold two: rm
+		// must not guess.
+		var doc map[string]any
+		b, _ := os.ReadFile(e.store)
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		conns := doc["connections"].([]any)
+		var dbEntry map[string]any
+		for _, c := range conns {
+			if m := c.(map[string]any); m["name"] == "db" {
+				dbEntry = m
+			}
+		}
+		other := "00000000000000aa"
+		cp := map[string]any{}
+		for k, v := range dbEntry {
+			cp[k] = v
+		}
+		cp["id"], cp["destination"] = other, "other.example.com:5432"
+		doc["connections"] = append(conns, cp)
+		b, _ = json.Marshal(doc)
+		if err := os.WriteFile(e.store, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = e.run("rm", "db")
 		var amb *saved.AmbiguousError
 		if !errors.As(err, &amb) || !strings.Contains(err.Error(), id) || !strings.Contains(err.Error(), other) {
 			t.Fatalf("rm db: %v; want an ambiguity error listing %s and %s", err, id, other)

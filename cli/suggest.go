@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/termtext"
+)
+
+// "Did you mean" at every level: a mistyped command (`rotes list`), a
+// mistyped subcommand (`routes lst`) and a mistyped flag (`--alternat-ca-path`)
+// each name the nearest real one, on the error's one line.
+
+// addSuggestions makes every noun (a command with subcommands) answer an
+// unknown subcommand with the nearest ones; a noun run bare keeps what it
+// did (its own usage error, or its help).
+func addSuggestions(root *cobra.Command) {
+	root.SuggestionsMinimumDistance = 2
+	walk(root, func(c *cobra.Command) {
+		if c == root || !c.HasSubCommands() {
+			return
+		}
+		c.SuggestionsMinimumDistance = 2
+		c.Args = cobra.ArbitraryArgs // RunE below judges the words
+		orig := c.RunE
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				if s := suggestCommand(cmd, args[0]); s != "" {
+					return cmdutil.Usagef("unknown command %q for %s; %s", termtext.Escape(args[0]), cmd.CommandPath(), s)
+				}
+			}
+			if orig != nil {
+				return orig(cmd, args)
+			}
+			if len(args) > 0 {
+				return cmdutil.Usagef("unknown command %q for %s: see %s --help", termtext.Escape(args[0]), cmd.CommandPath(), cmd.CommandPath())
+			}
+			return cmd.Help()
+		}
+	})
+}
+
+// suggestCommand is "did you mean ...?" for typo under cmd, or "".
+func suggestCommand(cmd *cobra.Command, typo string) string {
+	s := cmd.SuggestionsFor(typo)
+	if len(s) == 0 {
+		return ""
+	}
+	for i := range s {
+		s[i] = cmd.CommandPath() + " " + s[i]
+	}
+	return "did you mean " + strings.Join(s, " or ") + "?"
+}
+
+var (
+	unknownRootRE = regexp.MustCompile(`^unknown command "([^"]*)" for "`)
+	unknownFlagRE = regexp.MustCompile(`^unknown (?:shorthand )?flag: '?-?-?([^' ]+)`)
+)
+
+// suggestFor adds the nearest command or flag to a usage error cobra
+// raised itself (an unknown command at the root, an unknown flag); "" when
+// there is nothing near.
+func suggestFor(cmd *cobra.Command, msg string) string {
+	if m := unknownRootRE.FindStringSubmatch(msg); m != nil {
+		root := cmd.Root()
+		return suggestCommand(root, m[1])
+	}
+	if m := unknownFlagRE.FindStringSubmatch(msg); m != nil {
+		return suggestFlag(cmd, m[1])
+	}
+	return ""
+}
+
+// suggestFlag names the flags of cmd (its own and inherited) within an
+// edit distance of 2 of typo, or sharing its prefix.
+func suggestFlag(cmd *cobra.Command, typo string) string {
+	typo = strings.TrimLeft(typo, "-")
+	if i := strings.IndexByte(typo, '='); i >= 0 {
+		typo = typo[:i]
+	}
+	var hits []string
+	seen := map[string]bool{}
+	visit := func(fl *pflag.Flag) {
+		if fl.Hidden || seen[fl.Name] {
+			return
+		}
+		seen[fl.Name] = true
+		if levenshtein(typo, fl.Name) <= 2 || len(typo) >= 3 && strings.HasPrefix(fl.Name, typo) {
+			hits = append(hits, "--"+fl.Name)
+		}
+	}
+	cmd.Flags().VisitAll(visit)
+	cmd.InheritedFlags().VisitAll(visit)
+	if len(hits) == 0 || len(hits) > 3 {
+		return ""
+	}
+	return "did you mean " + strings.Join(hits, " or ") + "?"
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// withSuggestion appends s to a one-line message.
+func withSuggestion(msg, s string) string {
+	if s == "" {
+		return msg
+	}
+	return fmt.Sprintf("%s; %s", msg, s)
+}
