@@ -201,7 +201,7 @@ func (s State) Text() string {
 	case s.SignInURL != "":
 		return "signing in"
 	case !s.Running && s.Err != nil:
-		return "error: " + s.Err.Error()
+		return errorText(s.Err)
 	case !s.Running:
 		return "off"
 	case s.Starting:
@@ -209,7 +209,7 @@ func (s State) Text() string {
 	case s.Active > 0:
 		return fmt.Sprintf("%d active", s.Active)
 	case s.Err != nil:
-		return "error: " + s.Err.Error()
+		return errorText(s.Err)
 	}
 	return "listening on " + s.Addr
 }
@@ -459,7 +459,7 @@ func (c *Controller) onEvent(id, name string, r *run, ev tunnel.Event) {
 		r.signInURL = ""
 		if ev.Err != nil {
 			if r.lastErr == nil {
-				title, body = "Connection failed: "+name, ev.Err.Error()
+				title, body = "Connection failed: "+name, notifyText(ev.Err)
 			}
 			r.lastErr = ev.Err
 		}

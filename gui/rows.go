@@ -261,6 +261,9 @@ func (d *detailPanel) show(id string) {
 	}
 	d.source.SetText(src)
 	d.status.SetText(s.Text())
+	if s.Err != nil && strings.HasPrefix(s.Text(), "error: ") {
+		d.status.SetText(errorDetail(s.Err))
+	}
 	if d.toggle.Checked != s.Running {
 		d.syncing = true
 		d.toggle.SetChecked(s.Running)
