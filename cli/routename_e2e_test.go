@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"context"
+	"encoding/json"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -53,5 +54,52 @@ func TestE2ETCPByRouteName(t *testing.T) {
 	}
 	if n := e.browserRuns(); n != 1 {
 		t.Errorf("browser ran %d times; want 1 (the login)", n)
+	}
+}
+
+// TestE2ECopiedConnectCommand: the connect_command routes list shows,
+// pasted as is (plus --listen), works with no TLS flags: the server's
+// remembered profile supplies the CA (issue 17 item 6). Real binary.
+func TestE2ECopiedConnectCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
+	e := newEnv(t, ds)
+	e.useCurl()
+	code, out, _ := e.runBin("routes", "list", ds.URL.String(), "-o", "json", "--alternate-ca-path", e.ca, "--browser-cmd", e.browser)
+	var routes []struct {
+		Name           string `json:"name"`
+		ConnectCommand string `json:"connect_command"`
+	}
+	if err := json.Unmarshal([]byte(out), &routes); code != 0 || err != nil {
+		t.Fatalf("routes list -o json: exit %d, %v", code, err)
+	}
+	var words []string
+	for _, r := range routes {
+		if r.Name == "echo" {
+			words = strings.Fields(r.ConnectCommand)
+		}
+	}
+	if len(words) < 3 || words[0] != "pomerium-cli" {
+		t.Fatalf("echo's connect_command = %q; want pomerium-cli tcp ...", words)
+	}
+	bin := testutil.BuildBinary(t, "pomerium-cli")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append(words[1:], "--listen", "127.0.0.1:0")...)
+	cmd.Env = e.binEnv()
+	var stderr testutil.SyncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	defer func() { _ = cmd.Process.Kill(); <-done }()
+	m := testutil.WaitMatch(t, "pasted command stderr", stderr.String, regexp.MustCompile(`Listening on (127\.0\.0\.1:\d+)`), done)
+	msg := []byte("pasted as shown")
+	if got := roundTrip(t, m[1], msg); string(got) != string(msg) {
+		t.Fatalf("echo = %q; want %q", got, msg)
 	}
 }
