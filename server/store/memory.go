@@ -144,15 +144,11 @@ func page[E any](s []E, q Query) []E {
 }
 
 func (m *memStore) put(ctx context.Context, r row, mode putMode) (out row, err error) {
-	err = m.Update(ctx, func(tx Tx) error {
-		out, err = tx.put(ctx, r, mode)
-		return err
-	})
-	return out, err
+	return putInTx(ctx, m, r, mode)
 }
 
 func (m *memStore) del(ctx context.Context, k Kind, id string) error {
-	return m.Update(ctx, func(tx Tx) error { return tx.del(ctx, k, id) })
+	return delInTx(ctx, m, k, id)
 }
 
 // memTx writes straight into the maps under the store's write lock and

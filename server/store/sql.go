@@ -162,15 +162,11 @@ func (s *sqlStore) retry(fn func() error) error {
 }
 
 func (s *sqlStore) put(ctx context.Context, r row, mode putMode) (out row, err error) {
-	err = s.Update(ctx, func(tx Tx) error {
-		out, err = tx.put(ctx, r, mode)
-		return err
-	})
-	return out, err
+	return putInTx(ctx, s, r, mode)
 }
 
 func (s *sqlStore) del(ctx context.Context, k Kind, id string) error {
-	return s.Update(ctx, func(tx Tx) error { return tx.del(ctx, k, id) })
+	return delInTx(ctx, s, k, id)
 }
 
 func (s *sqlStore) Version(ctx context.Context) (v uint64, err error) {
