@@ -42,7 +42,7 @@ func TestE2ETCP64MiB(t *testing.T) {
 			}
 			defer c.Close()
 			testutil.EchoCheck(t, c, size)
-			testutil.WaitMatch(t, "tcp stderr", errOut.String, regexp.MustCompile(`closed: sent 64\.0 MiB, received 64\.0 MiB`), done)
+			testutil.WaitMatch(t, "tcp stderr", errOut.String, regexp.MustCompile(`closed: sent 64 MiB, received 64 MiB`), done)
 			cancel()
 			<-done
 			if *code != cli.ExitInterrupt {

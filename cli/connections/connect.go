@@ -121,7 +121,7 @@ func (p *eventPrinter) print(e tunnel.Event) {
 	case tunnel.EventConnected:
 		line = fmt.Sprintf("[#%d] connected to %s", e.ConnID, p.authority)
 	case tunnel.EventClosed:
-		line = fmt.Sprintf("[#%d] closed: sent %d B, received %d B", e.ConnID, e.BytesSent, e.BytesReceived)
+		line = fmt.Sprintf("[#%d] closed: sent %s, received %s", e.ConnID, cmdutil.Bytes(e.BytesSent), cmdutil.Bytes(e.BytesReceived))
 	case tunnel.EventError:
 		line = fmt.Sprintf("[#%d] error: %v", e.ConnID, e.Err)
 	default:

@@ -376,7 +376,7 @@ func TestE2EConnect(t *testing.T) {
 		}
 		_ = c.Close()
 	}
-	waitMatch(t, "connect", errOut.String, regexp.MustCompile(`echo: \[#\d+\] closed: sent 5000 B, received 5000 B`))
+	waitMatch(t, "connect", errOut.String, regexp.MustCompile(`echo: \[#\d+\] closed: sent 4\.9 KiB, received 4\.9 KiB`))
 	if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
 		t.Errorf("connect ended with %v; want nil or context.Canceled", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -70,7 +71,7 @@ func (p *eventPrinter) format(e tunnel.Event) string {
 	case tunnel.EventConnected:
 		return fmt.Sprintf("%sconnected to %s", id, p.dest.Authority)
 	case tunnel.EventClosed:
-		s := fmt.Sprintf("%sclosed: sent %s, received %s", id, bytes(e.BytesSent), bytes(e.BytesReceived))
+		s := fmt.Sprintf("%sclosed: sent %s, received %s", id, cmdutil.Bytes(e.BytesSent), cmdutil.Bytes(e.BytesReceived))
 		if p.verbose {
 			s += fmt.Sprintf(" in %s", e.Duration.Round(time.Millisecond))
 		}
@@ -88,16 +89,4 @@ func (p *eventPrinter) format(e tunnel.Event) string {
 		return id + e.String()
 	}
 	return ""
-}
-
-func bytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -8,7 +8,6 @@ package tui
 import (
 	"context"
 	"io"
-	"sort"
 	"strings"
 	"sync"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/sahilm/fuzzy"
 )
 
 // DefaultListen is the prompt's pre-filled address when --listen is unset.
@@ -335,26 +333,14 @@ func (m *Model) items() []Item {
 }
 
 // refilter recomputes the visible rows: all in order without a filter, else
-// fuzzy matches best first (an exact name first of all).
+// the matches ranked by rankItems.
 func (m *Model) refilter() {
 	all := m.items()
 	q := strings.TrimSpace(m.filter.Value())
 	if q == "" {
 		m.visible = all
 	} else {
-		src := make([]string, len(all))
-		for i, it := range all {
-			src[i] = it.Name + " " + it.From + " " + it.Description
-		}
-		matches := fuzzy.Find(q, src)
-		vis := make([]Item, 0, len(matches))
-		for _, mt := range matches {
-			vis = append(vis, all[mt.Index])
-		}
-		sort.SliceStable(vis, func(i, j int) bool {
-			return strings.EqualFold(vis[i].Name, q) && !strings.EqualFold(vis[j].Name, q)
-		})
-		m.visible = vis
+		m.visible = rankItems(all, q)
 	}
 	if m.cursor >= len(m.visible) {
 		m.cursor = len(m.visible) - 1

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
@@ -171,7 +172,7 @@ func (m *Model) viewPanel() []string {
 		"Local address:  " + esc(p.addr),
 		"State:          " + state,
 		fmt.Sprintf("Connections:    %d active, %d total", p.stats.Active, p.stats.Total),
-		fmt.Sprintf("Bytes:          %s sent, %s received", humanBytes(p.stats.BytesSent), humanBytes(p.stats.BytesReceived)),
+		fmt.Sprintf("Bytes:          %s sent, %s received", cmdutil.Bytes(p.stats.BytesSent), cmdutil.Bytes(p.stats.BytesReceived)),
 		"",
 		dimStyle.Render("Recent events"),
 	}
