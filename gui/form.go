@@ -28,6 +28,7 @@ type connForm struct {
 	save, cancel                                  *widget.Button
 	dlg                                           dialog.Dialog
 	advanced                                      *widget.Accordion
+	browseBtns                                    []*widget.Button // CA file, client cert, client key
 }
 
 // Protocol choices of the form.
@@ -99,10 +100,10 @@ func (w *MainWindow) openForm(c connections.Connection, title string) {
 	)
 	advanced := widget.NewForm(
 		widget.NewFormItem("Pomerium URL", field(connections.FieldPomeriumURL, f.pomeriumURL)),
-		widget.NewFormItem("CA file", field(connections.FieldTLS, f.caFile)),
+		widget.NewFormItem("CA file", field(connections.FieldTLS, f.browse(f.caFile))),
 		widget.NewFormItem("CA certificate", field(fieldCACert, f.caPEM)),
-		widget.NewFormItem("Client certificate", field(fieldClientCert, f.clientCertFile)),
-		widget.NewFormItem("Client key", field(fieldClientKey, f.clientKeyFile)),
+		widget.NewFormItem("Client certificate", field(fieldClientCert, f.browse(f.clientCertFile))),
+		widget.NewFormItem("Client key", field(fieldClientKey, f.browse(f.clientKeyFile))),
 		widget.NewFormItem("", f.skipVerify),
 	)
 	f.advanced = widget.NewAccordion(widget.NewAccordionItem("Advanced: TLS, Pomerium URL", advanced))
@@ -225,3 +226,17 @@ func splitTags(s string) []string {
 
 // advancedField: the fields under Advanced.
 var advancedField = map[string]bool{connections.FieldPomeriumURL: true, connections.FieldTLS: true, fieldCACert: true, fieldClientCert: true, fieldClientKey: true}
+
+// browse puts a Browse… button beside a file entry; the chosen path
+// replaces the entry's text (and validates like typing).
+func (f *connForm) browse(e *widget.Entry) fyne.CanvasObject {
+	b := widget.NewButton("Browse…", func() {
+		f.w.files.Open(f.w.win, func(path string) {
+			if path != "" {
+				e.SetText(path)
+			}
+		})
+	})
+	f.browseBtns = append(f.browseBtns, b)
+	return container.NewBorder(nil, nil, nil, b, e)
+}
