@@ -124,3 +124,25 @@ func TestFormTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestFormAdvancedFolded: a new connection's form shows the essentials
+// with TLS folded; editing one with TLS settings, or a TLS mistake,
+// opens Advanced.
+func TestFormAdvancedFolded(t *testing.T) {
+	f := newFixture(t, nil)
+	test.Tap(f.w.addBtn)
+	if f.w.form.advanced.Items[0].Open {
+		t.Errorf("add form: Advanced open; want it folded")
+	}
+	test.Type(f.w.form.clientCertFile, "/nonexistent/cert.pem")
+	f.w.form.submit()
+	if !f.w.form.advanced.Items[0].Open {
+		t.Errorf("TLS mistake: Advanced still folded; want it open to show the message")
+	}
+	f.w.form.close()
+	withTLS := newFixture(t, []connections.Connection{{Name: "pg", Destination: "tcp+https://proxy.example.com/pg.internal:5432", PomeriumURL: "https://proxy.example.com"}})
+	withTLS.w.openForm(withTLS.byName("pg"), "Edit connection")
+	if !withTLS.w.form.advanced.Items[0].Open {
+		t.Errorf("editing a connection with a Pomerium URL: Advanced folded; want it open")
+	}
+}
