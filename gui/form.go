@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/tlsconfig"
 )
 
 // connForm is the add/edit dialog. Each field has its message right
@@ -26,6 +27,8 @@ type connForm struct {
 	touched                                       map[string]bool
 	save, cancel                                  *widget.Button
 	dlg                                           dialog.Dialog
+	advanced                                      *widget.Accordion
+	browseBtns                                    []*widget.Button // CA file, client cert, client key
 }
 
 // Protocol choices of the form.
@@ -85,20 +88,29 @@ func (w *MainWindow) openForm(c connections.Connection, title string) {
 		f.errs[name] = l
 		return container.NewVBox(e, l)
 	}
-	form := widget.NewForm(
+	// Essentials first; TLS and the Pomerium URL fold under Advanced,
+	// open when the connection uses them or one of them is wrong.
+	essentials := widget.NewForm(
 		widget.NewFormItem("Name", field(connections.FieldName, f.name)),
 		widget.NewFormItem("Protocol", field(connections.FieldProtocol, f.protocol)),
 		widget.NewFormItem("Destination", field(connections.FieldDestination, f.dest)),
 		widget.NewFormItem("Local address", field(connections.FieldListenAddr, f.listen)),
-		widget.NewFormItem("Pomerium URL", field(connections.FieldPomeriumURL, f.pomeriumURL)),
 		widget.NewFormItem("Tags", f.tags),
-		widget.NewFormItem("CA file", field(connections.FieldTLS, f.caFile)),
-		widget.NewFormItem("CA certificate", field(fieldCACert, f.caPEM)),
-		widget.NewFormItem("Client certificate", field(fieldClientCert, f.clientCertFile)),
-		widget.NewFormItem("Client key", field(fieldClientKey, f.clientKeyFile)),
-		widget.NewFormItem("", f.skipVerify),
 		widget.NewFormItem("", f.autostart),
 	)
+	advanced := widget.NewForm(
+		widget.NewFormItem("Pomerium URL", field(connections.FieldPomeriumURL, f.pomeriumURL)),
+		widget.NewFormItem("CA file", field(connections.FieldTLS, f.browse(f.caFile))),
+		widget.NewFormItem("CA certificate", field(fieldCACert, f.caPEM)),
+		widget.NewFormItem("Client certificate", field(fieldClientCert, f.browse(f.clientCertFile))),
+		widget.NewFormItem("Client key", field(fieldClientKey, f.browse(f.clientKeyFile))),
+		widget.NewFormItem("", f.skipVerify),
+	)
+	f.advanced = widget.NewAccordion(widget.NewAccordionItem("Advanced: TLS, Pomerium URL", advanced))
+	if c.PomeriumURL != "" || c.TLS != (tlsconfig.Options{}) {
+		f.advanced.Open(0)
+	}
+	form := container.NewVBox(essentials, f.advanced)
 	f.save = widget.NewButton("Save", f.submit)
 	f.save.Importance = widget.HighImportance
 	f.cancel = widget.NewButton("Cancel", func() { f.close() })
@@ -162,6 +174,9 @@ func (f *connForm) showErr(err error, all bool) {
 		if l := f.errs[fe.Field]; l != nil && (all || f.touched[fe.Field] || f.base.ID != "") {
 			l.SetText(fe.Err.Error())
 			l.Show()
+			if advancedField[fe.Field] && f.advanced != nil {
+				f.advanced.Open(0)
+			}
 		}
 	}
 }
@@ -207,4 +222,21 @@ func (f *connForm) close() {
 
 func splitTags(s string) []string {
 	return connections.NormalizeTags(strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' }))
+}
+
+// advancedField: the fields under Advanced.
+var advancedField = map[string]bool{connections.FieldPomeriumURL: true, connections.FieldTLS: true, fieldCACert: true, fieldClientCert: true, fieldClientKey: true}
+
+// browse puts a Browse… button beside a file entry; the chosen path
+// replaces the entry's text (and validates like typing).
+func (f *connForm) browse(e *widget.Entry) fyne.CanvasObject {
+	b := widget.NewButton("Browse…", func() {
+		f.w.files.Open(f.w.win, func(path string) {
+			if path != "" {
+				e.SetText(path)
+			}
+		})
+	})
+	f.browseBtns = append(f.browseBtns, b)
+	return container.NewBorder(nil, nil, nil, b, e)
 }

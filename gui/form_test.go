@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/porthole-dev/porthole/connections"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
@@ -122,5 +124,45 @@ func TestFormTLS(t *testing.T) {
 				t.Errorf("store after a refused save: got %d connections; want 0", len(list))
 			}
 		})
+	}
+}
+
+// TestFormAdvancedFolded: a new connection's form shows the essentials
+// with TLS folded; editing one with TLS settings, or a TLS mistake,
+// opens Advanced.
+func TestFormAdvancedFolded(t *testing.T) {
+	f := newFixture(t, nil)
+	test.Tap(f.w.addBtn)
+	if f.w.form.advanced.Items[0].Open {
+		t.Errorf("add form: Advanced open; want it folded")
+	}
+	test.Type(f.w.form.clientCertFile, "/nonexistent/cert.pem")
+	f.w.form.submit()
+	if !f.w.form.advanced.Items[0].Open {
+		t.Errorf("TLS mistake: Advanced still folded; want it open to show the message")
+	}
+	f.w.form.close()
+	withTLS := newFixture(t, []connections.Connection{{Name: "pg", Destination: "tcp+https://proxy.example.com/pg.internal:5432", PomeriumURL: "https://proxy.example.com"}})
+	withTLS.w.openForm(withTLS.byName("pg"), "Edit connection")
+	if !withTLS.w.form.advanced.Items[0].Open {
+		t.Errorf("editing a connection with a Pomerium URL: Advanced folded; want it open")
+	}
+}
+
+// TestFormBrowse: the CA, certificate and key entries have Browse
+// buttons that fill in the picked file.
+func TestFormBrowse(t *testing.T) {
+	f := newFixture(t, nil)
+	test.Tap(f.w.addBtn)
+	form := f.w.form
+	if len(form.browseBtns) != 3 {
+		t.Fatalf("Browse buttons: got %d; want 3 (CA file, client certificate, client key)", len(form.browseBtns))
+	}
+	for i, e := range []*widget.Entry{form.caFile, form.clientCertFile, form.clientKeyFile} {
+		f.files.open = fmt.Sprintf("/picked/%d.pem", i)
+		test.Tap(form.browseBtns[i])
+		if e.Text != f.files.open {
+			t.Errorf("Browse %d: entry %q; want %q", i, e.Text, f.files.open)
+		}
 	}
 }

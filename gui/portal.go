@@ -115,6 +115,7 @@ func (w *MainWindow) openPortalImport() {
 	)
 	top := container.NewVBox(form, container.NewHBox(p.fetchBtn), p.status, p.signIn)
 	bottom := container.NewVBox(p.preview, p.removeCheck, container.NewHBox(layoutSpacer(), p.cancelBtn, p.importBtn))
+	p.prefill()
 	p.dlg = dialog.NewCustomWithoutButtons("Import from portal", container.NewBorder(top, bottom, nil, nil, container.NewVScroll(p.routeBox)), w.win)
 	p.dlg.Resize(fyne.NewSize(720, 720))
 	w.importer = p

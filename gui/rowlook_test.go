@@ -83,3 +83,26 @@ func TestRowOneLine(t *testing.T) {
 		t.Errorf("dot colour not updated")
 	}
 }
+
+// TestLogTimeOnly: log lines show the time, the heading the date, and
+// selecting a line shows it whole.
+func TestLogTimeOnly(t *testing.T) {
+	fl := &fakeListens{}
+	f := newFixture(t, sample(), fl.opt())
+	id := f.w.selected
+	f.w.setRunning(id, true)
+	f.eventually("a log line", func() bool { return len(f.w.detail.entries) > 0 })
+	e := f.w.detail.entries[0]
+	if want := "Log, " + e.Time.Format("Mon 2 Jan 2006"); !strings.HasPrefix(f.w.detail.logHead.Text, want) {
+		t.Errorf("log heading: got %q; want it to start %q", f.w.detail.logHead.Text, want)
+	}
+	item := f.w.detail.logList.CreateItem()
+	f.w.detail.logList.UpdateItem(0, item)
+	if got := item.(*widget.Label).Text; got != e.Time.Format("15:04:05")+"  "+e.Text {
+		t.Errorf("log line: got %q; want the time only before the text", got)
+	}
+	f.w.detail.logList.Select(0)
+	if f.w.lastInfo != e.String() {
+		t.Errorf("selected log line: shown %q; want %q", f.w.lastInfo, e.String())
+	}
+}

@@ -160,6 +160,7 @@ type detailPanel struct {
 	exportLogBtn                            *widget.Button
 
 	logList *widget.List
+	logHead *widget.Label // "Log, DATE (newest first)": lines show the time only
 	entries []LogEntry
 
 	box  fyne.CanvasObject
@@ -212,9 +213,17 @@ func newDetailPanel(w *MainWindow) *detailPanel {
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i < len(d.entries) {
-				o.(*widget.Label).SetText(d.entries[i].String())
+				o.(*widget.Label).SetText(d.entries[i].Time.Format("15:04:05") + "  " + d.entries[i].Text)
 			}
 		})
+	// A long line is cut in the list; selecting it shows it whole.
+	d.logList.OnSelected = func(i widget.ListItemID) {
+		if i < len(d.entries) {
+			w.showInfo("Log line", d.entries[i].String())
+		}
+		d.logList.UnselectAll()
+	}
+	d.logHead = widget.NewLabelWithStyle("Log (newest first)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 
 	form := widget.NewForm(
 		widget.NewFormItem("Destination", d.dest),
@@ -225,7 +234,7 @@ func newDetailPanel(w *MainWindow) *detailPanel {
 	)
 	actions := container.NewGridWithColumns(2, d.editBtn, d.dupBtn, d.copyAddrBtn, d.deleteBtn)
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewCenter(d.toggle), d.title), form, d.signInBox, actions,
-		container.NewBorder(nil, nil, widget.NewLabelWithStyle("Log (newest first)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), d.exportLogBtn))
+		container.NewBorder(nil, nil, d.logHead, d.exportLogBtn))
 	d.body = container.NewBorder(top, nil, nil, nil, d.logList)
 	d.box = container.NewStack(d.none, d.body)
 	d.body.Hide()
@@ -278,6 +287,11 @@ func (d *detailPanel) show(id string) {
 		d.signInBox.Hide()
 	}
 	d.entries = d.w.ctrl.Log(id)
+	head := "Log (newest first)"
+	if len(d.entries) > 0 {
+		head = "Log, " + d.entries[0].Time.Format("Mon 2 Jan 2006") + " (newest first)"
+	}
+	d.logHead.SetText(head)
 	d.logList.Refresh()
 }
 

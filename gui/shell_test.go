@@ -2,6 +2,8 @@ package gui
 
 import (
 	"bytes"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/cli/version"
 	"github.com/porthole-dev/porthole/connections"
 )
@@ -159,5 +162,30 @@ func TestRiskyFileImport(t *testing.T) {
 		if n := len(f.ctrl.Connections()); n != tc.want {
 			t.Errorf("after %s: %d connections; want %d", tc.button, n, tc.want)
 		}
+	}
+}
+
+// TestPortalImportPrefill: the portal import starts from the server
+// pomerium-cli used last (servers.json written by the CLI's own code).
+func TestPortalImportPrefill(t *testing.T) {
+	f := newFixture(t, nil)
+	cf := &cmdutil.Factory{IO: cmdutil.NewIOStreams(strings.NewReader(""), io.Discard, io.Discard), ConfigDir: f.w.serversDir}
+	for _, s := range []string{"https://old.example.com", "https://portal.example.com"} {
+		u, _ := url.Parse(s)
+		if err := cf.RememberServer(u, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	test.Tap(f.w.portalBtn)
+	if f.w.importer == nil {
+		t.Fatal("no portal import opened")
+	}
+	if got := f.w.importer.portalURL.Text; got != "https://portal.example.com" {
+		t.Errorf("portal URL: got %q; want the last used server", got)
+	}
+	empty := newFixture(t, nil)
+	test.Tap(empty.w.portalBtn)
+	if got := empty.w.importer.portalURL.Text; got != "" {
+		t.Errorf("no remembered server: got %q; want empty", got)
 	}
 }

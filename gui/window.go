@@ -32,6 +32,9 @@ type Options struct {
 	// the desktop (on Linux, the session bus). Closing the window hides it
 	// to the tray only where there is one.
 	TrayHost func() bool
+	// ServersDir holds pomerium-cli's remembered servers (servers.json),
+	// which pre-fill the portal import; "" is pomerium-cli's config dir.
+	ServersDir string
 }
 
 // MainWindow is the "Porthole" window: tag groups and a filter on the
@@ -76,12 +79,14 @@ type MainWindow struct {
 
 	tray     *trayMenu
 	trayHost func() bool // whether closing can hide to a tray
+
+	serversDir string
 }
 
 // NewMainWindow builds the window for ctrl (which it wires to itself) and
 // loads the store. Show it with Window().Show().
 func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
-	w := &MainWindow{app: a, ctrl: ctrl, do: opts.Do, files: opts.Files, portal: opts.Portal, rows: map[string]*connRow{}}
+	w := &MainWindow{app: a, ctrl: ctrl, do: opts.Do, files: opts.Files, portal: opts.Portal, rows: map[string]*connRow{}, serversDir: opts.ServersDir}
 	if w.do == nil {
 		w.do = fyne.Do
 	}

@@ -234,7 +234,7 @@ func baseSettings(s *Server, cfg *config.Config, level string) api.Settings {
 	if len(cfg.JWTClaimsHeaders) > 0 {
 		set.JWTClaimsHeaders = map[string]string{}
 		for _, c := range cfg.JWTClaimsHeaders {
-			set.JWTClaimsHeaders["x-pomerium-claim-"+c] = c
+			set.JWTClaimsHeaders[c.Header] = c.Claim
 		}
 	}
 	return set

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/porthole-dev/porthole/server/config"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -157,7 +158,13 @@ func (s *Server) errorPage(w http.ResponseWriter, rt *routing.Route, status int,
 	}
 }
 
-func setIdentityHeaders(h http.Header, c *session.Claims, extra []string) {
+func setIdentityHeaders(h http.Header, c *session.Claims, extra []config.ClaimHeader) {
+	// A client's own copy of a claim header (in any spelling a CGI
+	// upstream would read as it) never passes, even when the claim is
+	// missing and the proxy sets nothing.
+	for _, e := range extra {
+		delHeaderSpellings(h, e.Header)
+	}
 	if c == nil {
 		return
 	}
@@ -167,9 +174,9 @@ func setIdentityHeaders(h http.Header, c *session.Claims, extra []string) {
 		h.Set("X-Pomerium-Claim-Groups", strings.Join(c.Groups, ","))
 	}
 	// jwt_claims_headers: any other ID token claim, lists comma-joined.
-	for _, name := range extra {
+	for _, e := range extra {
 		var v string
-		switch t := c.Claims[name].(type) {
+		switch t := c.Claims[e.Claim].(type) {
 		case nil:
 			continue
 		case []any:
@@ -184,7 +191,18 @@ func setIdentityHeaders(h http.Header, c *session.Claims, extra []string) {
 		if strings.ContainsAny(v, "\r\n\x00") {
 			continue
 		}
-		h.Set("X-Pomerium-Claim-"+name, v)
+		h.Set(e.Header, v)
+	}
+}
+
+// delHeaderSpellings removes name and every header that reads as name
+// once underscores are taken for dashes, in any case.
+func delHeaderSpellings(h http.Header, name string) {
+	want := strings.ToLower(name)
+	for k := range h {
+		if strings.ReplaceAll(strings.ToLower(k), "_", "-") == want {
+			h.Del(k)
+		}
 	}
 }
 

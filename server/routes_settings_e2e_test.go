@@ -94,7 +94,7 @@ func TestRouteSettingsHTTP(t *testing.T) {
   - from: https://weighted.localhost
     to: [http://` + a + `/w/, http://` + b + `/w/]
     allow_public_unauthenticated_access: true
-jwt_claims_headers: [department]
+jwt_claims_headers: {X-Pomerium-Claim-Department: department, X-Dept: department, X-Missing: no_such_claim}
 `
 	e := startRoutes(t, yml)
 	tok := "Pomerium " + e.token("dev@example.com", "admins")
@@ -194,12 +194,18 @@ jwt_claims_headers: [department]
 					t.Errorf("rewrite_response_headers: got %q; want http://frontend/one/some/path/", got)
 				}
 			}},
-		{"pass_identity_headers and jwt_claims_headers", "GET", "id.localhost", "/", hdr("Authorization", tok), 200, func(t *testing.T, _ *http.Response, s seen, _ string) {
+		{"pass_identity_headers and jwt_claims_headers", "GET", "id.localhost", "/", hdr("Authorization", tok, "X_Dept", "forged", "X-Missing", "forged"), 200, func(t *testing.T, _ *http.Response, s seen, _ string) {
 			if s.Header.Get("X-Pomerium-Jwt-Assertion") == "" || s.Header.Get("X-Pomerium-Claim-Email") != "dev@example.com" {
 				t.Errorf("identity headers: got assertion %q, email %q", s.Header.Get("X-Pomerium-Jwt-Assertion"), s.Header.Get("X-Pomerium-Claim-Email"))
 			}
 			if got := s.Header.Get("X-Pomerium-Claim-Department"); got != "eng" {
 				t.Errorf("jwt_claims_headers department: got %q; want eng", got)
+			}
+			if got := s.Header.Values("X-Dept"); len(got) != 1 || got[0] != "eng" || s.Header.Get("X_Dept") != "" {
+				t.Errorf("jwt_claims_headers map form X-Dept: got %q (X_Dept %q); want [eng] and no client copy", got, s.Header.Get("X_Dept"))
+			}
+			if got := s.Header.Get("X-Missing"); got != "" {
+				t.Errorf("a client's copy of a claim header passed: X-Missing %q", got)
 			}
 		}},
 		{"no identity headers without pass_identity_headers", "GET", "k8s.localhost", "/", hdr("Authorization", tok, "Impersonate-Group", "system:masters"), 200,

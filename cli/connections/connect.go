@@ -2,7 +2,6 @@ package connections
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -103,16 +102,9 @@ func connectRun(opts *ConnectOptions) error {
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())
 	}
-	select {
-	case <-ctx.Done():
-		_ = ln.Stop()
-		return ctx.Err()
-	case <-ln.Done():
-		if err := ln.Err(); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("connection %s: listener stopped: %w", c.Name, err)
-		}
-		return ctx.Err()
-	}
+	return cmdutil.WaitListener(ctx, ln, func(err error) error {
+		return fmt.Errorf("connection %s: listener stopped: %w", c.Name, err)
+	})
 }
 
 // eventPrinter writes one stderr line per connect, close and error.

@@ -4,7 +4,6 @@ package tcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 
@@ -109,16 +108,9 @@ func tcpRun(opts *TCPOptions) error {
 	defer ln.Stop()
 	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s: connections go to %s through %s\n", termtext.Escape(ln.Addr().String()),
 		termtext.Escape(dst.Authority), termtext.Escape(dst.Proxy.String()))
-	select {
-	case <-ctx.Done():
-		_ = ln.Stop()
-		return ctx.Err()
-	case <-ln.Done():
-		if err := ln.Err(); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("listener on %s stopped: %w", ln.Addr(), err)
-		}
-		return ctx.Err()
-	}
+	return cmdutil.WaitListener(ctx, ln, func(err error) error {
+		return fmt.Errorf("listener on %s stopped: %w", ln.Addr(), err)
+	})
 }
 
 // validator is the part of authflow.Authenticator that checks a cached

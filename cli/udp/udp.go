@@ -4,7 +4,6 @@ package udp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -92,14 +91,7 @@ func udpRun(opts *UDPOptions) error {
 	}
 	defer ln.Stop()
 	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s\n", ln.Addr())
-	select {
-	case <-ctx.Done():
-		_ = ln.Stop()
-		return ctx.Err()
-	case <-ln.Done():
-		if err := ln.Err(); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("udp listener on %s stopped: %w", ln.Addr(), err)
-		}
-		return ctx.Err()
-	}
+	return cmdutil.WaitListener(ctx, ln, func(err error) error {
+		return fmt.Errorf("udp listener on %s stopped: %w", ln.Addr(), err)
+	})
 }

@@ -172,7 +172,7 @@ func TestEveryTopKey(t *testing.T) {
 		"default_upstream_timeout":   {"default_upstream_timeout: 1m", "default_upstream_timeout: later", "duration"},
 		"http_redirect_addr":         {"http_redirect_addr: :80", "http_redirect_addr: eighty", "http_redirect_addr"},
 		"codec_type":                 {"codec_type: http1", "codec_type: http3", "auto, http1 or http2"},
-		"jwt_claims_headers":         {"jwt_claims_headers: [department, employee_id]", "jwt_claims_headers: {X-Other: email}", "X-Pomerium-Claim"},
+		"jwt_claims_headers":         {"jwt_claims_headers: {X-Email: email}", "jwt_claims_headers: {'X Email': email}", "not a valid header name"},
 		"pass_identity_headers":      {"pass_identity_headers: true", "pass_identity_headers: x", "true or false"},
 		"set_response_headers":       {"set_response_headers: {Strict-Transport-Security: max-age=1}", "set_response_headers: {'a b': c}", "not a valid header name"},
 		"skip_xff_append":            {"skip_xff_append: true", "skip_xff_append: x", "true or false"},
@@ -247,5 +247,27 @@ func TestHealthCheckKindPerRouteType(t *testing.T) {
 	}
 	if _, err := Parse([]byte("routes:\n  - from: tcp+https://db.example.com:5432\n    to: tcp://10.0.0.5:5432\n    health_checks: [{tcp_health_check: {}}]\n")); err != nil {
 		t.Errorf("tcp check on a tcp route: %v", err)
+	}
+}
+
+// TestJWTClaimsHeadersForms: Pomerium's list form names claims sent as
+// X-Pomerium-Claim-<name>; its map form names the header for each claim.
+func TestJWTClaimsHeadersForms(t *testing.T) {
+	for _, tc := range []struct {
+		yml  string
+		want []ClaimHeader
+	}{
+		{"jwt_claims_headers: [department, employee_id]", []ClaimHeader{{"X-Pomerium-Claim-department", "department"}, {"X-Pomerium-Claim-employee_id", "employee_id"}}},
+		{"jwt_claims_headers: department,email", []ClaimHeader{{"X-Pomerium-Claim-department", "department"}, {"X-Pomerium-Claim-email", "email"}}},
+		{"jwt_claims_headers: {X-Email: email}", []ClaimHeader{{"X-Email", "email"}}},
+	} {
+		cfg, err := Parse([]byte(tc.yml + "\n"))
+		if err != nil {
+			t.Errorf("%q: %v", tc.yml, err)
+			continue
+		}
+		if !slices.Equal(cfg.JWTClaimsHeaders, tc.want) {
+			t.Errorf("%q: got %v; want %v", tc.yml, cfg.JWTClaimsHeaders, tc.want)
+		}
 	}
 }

@@ -53,7 +53,7 @@ type RouteSettings struct {
 	HealthChecks []HealthCheck
 
 	// Copied from the top-level settings by Parse.
-	JWTClaimsHeaders  []string
+	JWTClaimsHeaders  []ClaimHeader
 	SkipXFFAppend     bool
 	XFFNumTrustedHops int
 	UpstreamRoots     []byte // PEM: certificate_authority, trusted with the system roots

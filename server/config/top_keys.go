@@ -39,7 +39,7 @@ type Settings struct {
 	HTTPRedirectAddr       string
 	CodecType              string // auto (default), http1, http2
 
-	JWTClaimsHeaders    []string
+	JWTClaimsHeaders    []ClaimHeader
 	PassIdentityHeaders *bool
 	SetResponseHeaders  map[string]string
 	SkipXFFAppend       bool
@@ -222,21 +222,32 @@ func (c *Config) settingsFields(fields map[string]fieldFn, routesNode **yaml.Nod
 	}
 }
 
-// claimHeaders accepts jwt_claims_headers as a list of claim names (the
-// header is X-Pomerium-Claim-<name>) or a comma string, or Pomerium's
-// map form header: claim (only X-Pomerium-Claim-<claim> headers).
-func claimHeaders(dst *[]string) fieldFn {
-	list := strList(dst, true)
+// ClaimHeader is one jwt_claims_headers entry: the upstream request
+// header that carries an ID token claim.
+type ClaimHeader struct{ Header, Claim string }
+
+// claimHeaders accepts jwt_claims_headers in Pomerium's two forms: a list
+// of claim names (or a comma string), each sent as X-Pomerium-Claim-<name>,
+// or a map of header name to claim name (X-Email: email).
+func claimHeaders(dst *[]ClaimHeader) fieldFn {
+	var names []string
+	list := strList(&names, true)
 	return func(n *yaml.Node) error {
 		if n.Kind != yaml.MappingNode {
-			return list(n)
+			if err := list(n); err != nil {
+				return err
+			}
+			for _, c := range names {
+				*dst = append(*dst, ClaimHeader{Header: "X-Pomerium-Claim-" + c, Claim: c})
+			}
+			return nil
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			h, v := n.Content[i].Value, yamlnode.Resolve(n.Content[i+1])
-			if v.Kind != yaml.ScalarNode || !strings.EqualFold(h, "x-pomerium-claim-"+v.Value) {
-				return fmt.Errorf("the map form is supported for X-Pomerium-Claim-<claim>: <claim> only, got %s: %s", oneLine(h), oneLine(v.Value))
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				return fmt.Errorf("%s: want a claim name, e.g. X-Email: email", oneLine(h))
 			}
-			*dst = append(*dst, v.Value)
+			*dst = append(*dst, ClaimHeader{Header: h, Claim: v.Value})
 		}
 		return nil
 	}
@@ -348,8 +359,8 @@ func (c *Config) validateSettings() error {
 			return err
 		}
 	}
-	for i, h := range s.JWTClaimsHeaders {
-		if err := checkHeaderName(fmt.Sprintf("jwt_claims_headers[%d]", i), "X-Pomerium-Claim-"+h, false); err != nil {
+	for _, h := range s.JWTClaimsHeaders {
+		if err := checkHeaderName("jwt_claims_headers", h.Header, true); err != nil {
 			return err
 		}
 	}
