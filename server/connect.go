@@ -72,6 +72,17 @@ func (s *Server) tunnelSignIn(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusFound)
 }
 
+// admitTunnel is what every tunnel (CONNECT, connect-udp) passes before
+// its upstream is dialed: the route's client CA, then its policy, with a
+// stale or missing token sent to sign in.
+func (s *Server) admitTunnel(w http.ResponseWriter, r *http.Request, rt *routing.Route) (auth, bool) {
+	r, ok := s.checkClientCert(w, r, rt)
+	if !ok {
+		return auth{}, false
+	}
+	return s.authorize(w, r, rt, func() { s.tunnelSignIn(w, r) }, true)
+}
+
 func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	rt := s.table.Load().MatchTCP(r.Host)
 	if rt == nil {
@@ -79,11 +90,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no route for "+r.Host, http.StatusNotFound)
 		return
 	}
-	r, ok := s.checkClientCert(w, r, rt)
-	if !ok {
-		return
-	}
-	a, ok := s.authorize(w, r, rt, func() { s.tunnelSignIn(w, r) }, true)
+	a, ok := s.admitTunnel(w, r, rt)
 	if !ok {
 		return
 	}

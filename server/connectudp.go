@@ -54,7 +54,7 @@ func (s *Server) handleConnectUDP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no route for "+authority, http.StatusNotFound)
 		return
 	}
-	a, ok := s.authorize(w, r, rt, func() { s.tunnelSignIn(w, r) }, true)
+	a, ok := s.admitTunnel(w, r, rt)
 	if !ok {
 		return
 	}

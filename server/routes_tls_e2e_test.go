@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUpstreamTLS: an https upstream with a private CA (and one that
@@ -246,5 +247,49 @@ func TestDownstreamMTLS(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConnectUDPClientCertificate: connect-udp is held to the client CA
+// as CONNECT and http routes are (downstream_mtls applies to every route).
+func TestConnectUDPClientCertificate(t *testing.T) {
+	users := newPKI(t, "users CA")
+	alice := users.issue("alice", nil, true)
+	stranger := newPKI(t, "other CA").issue("mallory", nil, true)
+	e := startRoutes(t, "downstream_mtls: {ca: "+b64(users.PEM)+", enforcement: policy_with_default_deny}\n"+
+		"routes:\n  - from: udp+https://dns.internal:53\n    to: udp://"+deadAddr(t)+"\n    allow_public_unauthenticated_access: true\n")
+	status := func(cert *tls.Certificate) int {
+		t.Helper()
+		tc := &tls.Config{RootCAs: e.pki.pool()}
+		if cert != nil {
+			tc.Certificates = []tls.Certificate{*cert}
+		}
+		// HTTP/1.1 only: the Upgrade form of connect-udp.
+		tr := &http.Transport{TLSClientConfig: tc, DialContext: dialLoopback,
+			TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}}
+		defer tr.CloseIdleConnections()
+		req, err := http.NewRequest(http.MethodGet, e.url("localhost", "/.well-known/masque/udp/dns.internal/53/"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "dns.internal:53"
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "connect-udp")
+		req.Header.Set("Capsule-Protocol", "?1")
+		resp, err := (&http.Client{Transport: tr, Timeout: 20 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatalf("connect-udp: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(nil); got != 495 {
+		t.Errorf("connect-udp without a client certificate: got %d; want 495", got)
+	}
+	if got := status(&stranger); got != 495 {
+		t.Errorf("connect-udp with a certificate from another CA: got %d; want 495", got)
+	}
+	if got := status(&alice); got != http.StatusOK {
+		t.Errorf("connect-udp with a certificate from the CA: got %d; want 200", got)
 	}
 }
