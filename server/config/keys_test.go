@@ -178,11 +178,15 @@ func TestEveryTopKey(t *testing.T) {
 		"skip_xff_append":            {"skip_xff_append: true", "skip_xff_append: x", "true or false"},
 		"xff_num_trusted_hops":       {"xff_num_trusted_hops: 1", "xff_num_trusted_hops: 99", "0-32"},
 		"google_cloud_serverless_authentication_service_account": {"google_cloud_serverless_authentication_service_account: e30=", "google_cloud_serverless_authentication_service_account: [x]", "want a string"},
-		"services":        {"services: all", "services: proxy", "only all"},
-		"downstream_mtls": {"downstream_mtls: {ca: " + b(certPEM) + ", enforcement: policy, max_verify_depth: 2}", "downstream_mtls: {ca: " + b(certPEM) + ", enforcement: sometimes}", "enforcement: want policy_with_default_deny"},
-		"client_ca":       {"client_ca: " + b(certPEM), "client_ca: " + b([]byte("not pem")), "does not hold PEM"},
-		"client_ca_file":  {"client_ca_file: " + cf, "client_ca_file: " + filepath.Join(dir, "none"), "no such file"},
-		"policy":          {"policy: [{from: 'https://a.example.com', to: 'http://b', allow_public_unauthenticated_access: true}]", "policy: []\nroutes: []", "not both"},
+		"cookie_name":      {"cookie_name: _pomerium", "cookie_name: _mycookie", "not supported by pomerium-server: cookie_name _mycookie (the session cookie is always _pomerium)"},
+		"cookie_secure":    {"cookie_secure: true", "cookie_secure: false", "not supported by pomerium-server: cookie_secure false"},
+		"cookie_http_only": {"cookie_http_only: true", "cookie_http_only: false", "not supported by pomerium-server: cookie_http_only false"},
+		"cookie_same_site": {"cookie_same_site: Lax", "cookie_same_site: none", "not supported by pomerium-server: cookie_same_site none"},
+		"services":         {"services: all", "services: proxy", "only all"},
+		"downstream_mtls":  {"downstream_mtls: {ca: " + b(certPEM) + ", enforcement: policy, max_verify_depth: 2}", "downstream_mtls: {ca: " + b(certPEM) + ", enforcement: sometimes}", "enforcement: want policy_with_default_deny"},
+		"client_ca":        {"client_ca: " + b(certPEM), "client_ca: " + b([]byte("not pem")), "does not hold PEM"},
+		"client_ca_file":   {"client_ca_file: " + cf, "client_ca_file: " + filepath.Join(dir, "none"), "no such file"},
+		"policy":           {"policy: [{from: 'https://a.example.com', to: 'http://b', allow_public_unauthenticated_access: true}]", "policy: []\nroutes: []", "not both"},
 	}
 	for _, k := range settingsTopKeys {
 		if _, ok := cases[k]; !ok {

@@ -84,6 +84,31 @@ var settingsTopKeys = []string{
 	"jwt_claims_headers", "pass_identity_headers", "set_response_headers", "skip_xff_append", "xff_num_trusted_hops",
 	"google_cloud_serverless_authentication_service_account", "services", "policy",
 	"downstream_mtls", "client_ca", "client_ca_file",
+	"cookie_name", "cookie_secure", "cookie_http_only", "cookie_same_site",
+}
+
+// fixedCookieKeys are Pomerium cookie settings whose behaviour is fixed
+// here: a config that states the value we always use loads (many real
+// configs spell out the defaults); any other value is refused with why.
+var fixedCookieKeys = map[string][2]string{
+	"cookie_name":      {"_pomerium", "the session cookie is always _pomerium"},
+	"cookie_secure":    {"true", "session cookies are always Secure"},
+	"cookie_http_only": {"true", "session cookies are always HttpOnly"},
+	"cookie_same_site": {"lax", "session cookies are always SameSite=Lax"},
+}
+
+// fixedValue accepts key only with the value want (any case).
+func fixedValue(key, want, why string) fieldFn {
+	return func(n *yaml.Node) error {
+		var v string
+		if err := str(&v)(n); err != nil {
+			return err
+		}
+		if v != "" && !strings.EqualFold(strings.TrimSpace(v), want) {
+			return fmt.Errorf("not supported by pomerium-server: %s %s (%s)", key, oneLine(v), why)
+		}
+		return nil
+	}
 }
 
 // unsupportedTopKeys are Pomerium keys refused with why.
@@ -137,11 +162,7 @@ var unsupportedTopKeys = map[string]string{
 	"headers":                            "renamed set_response_headers in Pomerium",
 	"access_log_fields":                  "the access log's fields are fixed (method, host, path, proto, status, duration)",
 	"authorize_log_fields":               "the authorization log's fields are fixed",
-	"cookie_name":                        "the session cookie is always _pomerium",
 	"cookie_domain":                      "session cookies are host-only",
-	"cookie_secure":                      "session cookies are always Secure",
-	"cookie_http_only":                   "session cookies are always HttpOnly",
-	"cookie_same_site":                   "session cookies are always SameSite=Lax",
 	"installation_id":                    "only meaningful to Pomerium Enterprise",
 	"runtime_flags":                      "Pomerium's runtime flags toggle Envoy features",
 	"bearer_token_format":                "bearer tokens are always Pomerium session tokens",
@@ -181,6 +202,9 @@ func (c *Config) settingsFields(fields map[string]fieldFn, routesNode **yaml.Nod
 	fields["idp_client_secret_file"] = fileInto(&clientSecretFile, &c.IdpClientSecret, "idp_client_secret")
 	fields["shared_secret_file"] = fileInto(&sharedFile, &c.SharedSecret, "shared_secret")
 	fields["cookie_secret_file"] = fileInto(&cookieFile, &c.CookieSecret, "cookie_secret")
+	for k, fv := range fixedCookieKeys {
+		fields[k] = fixedValue(k, fv[0], fv[1])
+	}
 	fields["log_level"] = str(&s.LogLevel)
 	fields["proxy_log_level"] = str(&s.ProxyLogLevel)
 	fields["metrics_address"] = str(&s.MetricsAddress)
