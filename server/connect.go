@@ -74,13 +74,31 @@ func (s *Server) tunnelSignIn(w http.ResponseWriter, r *http.Request) {
 
 // admitTunnel is what every tunnel (CONNECT, connect-udp) passes before
 // its upstream is dialed: the route's client CA, then its policy, with a
-// stale or missing token sent to sign in.
+// stale or missing token sent to sign in, then an upstream to dial.
 func (s *Server) admitTunnel(w http.ResponseWriter, r *http.Request, rt *routing.Route) (auth, bool) {
 	r, ok := s.checkClientCert(w, r, rt)
 	if !ok {
 		return auth{}, false
 	}
-	return s.authorize(w, r, rt, func() { s.tunnelSignIn(w, r) }, true)
+	a, ok := s.authorize(w, r, rt, func() { s.tunnelSignIn(w, r) }, true)
+	if !ok {
+		return auth{}, false
+	}
+	if len(rt.To) == 0 {
+		// 503, never 502: pomerium-cli deletes its token on a 502.
+		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusServiceUnavailable)
+		return auth{}, false
+	}
+	return a, true
+}
+
+// tunnelDialTimeout bounds a tunnel's upstream dial, even when the
+// route's timeout is unlimited (0) for long-lived streams.
+func tunnelDialTimeout(rt *routing.Route) time.Duration {
+	if t := rt.EffectiveTimeout(); t > 0 {
+		return t
+	}
+	return defaultDialTimeout
 }
 
 func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
@@ -94,18 +112,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if len(rt.To) == 0 {
-		// 503, never 502: pomerium-cli deletes its token on a 502.
-		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusServiceUnavailable)
-		return
-	}
-	// The dial is always bounded, even when the route's timeout is
-	// unlimited (0) for long-lived streams.
-	timeout := rt.EffectiveTimeout()
-	if timeout <= 0 {
-		timeout = defaultDialTimeout
-	}
-	up, _, err := rt.Pool.DialTCP(r.Context(), clientIP(r), timeout)
+	up, _, err := rt.Pool.DialTCP(r.Context(), clientIP(r), tunnelDialTimeout(rt))
 	if err != nil {
 		logErr(s.log, "connect: dialing upstream", err, "route", rt.Name)
 		http.Error(w, "upstream of "+rt.Name+" is unreachable", http.StatusServiceUnavailable)

@@ -58,14 +58,6 @@ func (s *Server) handleConnectUDP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if len(rt.To) == 0 {
-		http.Error(w, "route "+rt.Name+" has no upstream", http.StatusServiceUnavailable)
-		return
-	}
-	timeout := rt.EffectiveTimeout()
-	if timeout <= 0 {
-		timeout = defaultDialTimeout
-	}
 	// A UDP "dial" only resolves and binds; an unreachable upstream shows
 	// later as errors on the socket, which end the tunnel.
 	u := rt.Pool.Pick(clientIP(r), nil)
@@ -74,7 +66,7 @@ func (s *Server) handleConnectUDP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer u.Begin()()
-	up, err := (&net.Dialer{Timeout: timeout}).DialContext(r.Context(), "udp", u.URL.Host)
+	up, err := (&net.Dialer{Timeout: tunnelDialTimeout(rt)}).DialContext(r.Context(), "udp", u.URL.Host)
 	if err != nil {
 		rt.Pool.Fail(u, err)
 		logErr(s.log, "connect-udp: dialing upstream", err, "route", rt.Name)
