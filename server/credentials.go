@@ -92,7 +92,7 @@ func stripCredentials(h http.Header, u *url.URL) {
 // (X-Pomerium-*) in any case, with "_" for "-" as CGI, WSGI and PHP
 // upstreams read it, and with stray spaces.
 func isProxyHeader(name string) bool {
-	n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "_", "-"))
+	n := headerAsRead(name)
 	return strings.HasPrefix(n, "x-pomerium-") || n == "x-pomerium"
 }
 
@@ -104,8 +104,13 @@ func isForwardedSpelling(name string) bool {
 	if !strings.Contains(name, "_") {
 		return false
 	}
-	n := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "_", "-"))
-	return strings.HasPrefix(n, "x-forwarded-")
+	return strings.HasPrefix(headerAsRead(name), "x-forwarded-")
+}
+
+// headerAsRead is a header name as the most lenient upstream reads it:
+// lower case, "_" for "-" (CGI, WSGI, PHP), stray spaces trimmed.
+func headerAsRead(name string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "_", "-"))
 }
 
 // isProxyCookie reports whether a cookie name, as some parser may see

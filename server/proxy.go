@@ -198,9 +198,9 @@ func setIdentityHeaders(h http.Header, c *session.Claims, extra []config.ClaimHe
 // delHeaderSpellings removes name and every header that reads as name
 // once underscores are taken for dashes, in any case.
 func delHeaderSpellings(h http.Header, name string) {
-	want := strings.ToLower(name)
+	want := headerAsRead(name)
 	for k := range h {
-		if strings.ReplaceAll(strings.ToLower(k), "_", "-") == want {
+		if headerAsRead(k) == want {
 			h.Del(k)
 		}
 	}
