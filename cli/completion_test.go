@@ -82,6 +82,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"tcp", ""}, []string{"echo\tTCP echo", "admin-echo\ttcp+https://p/admin:1", "hostile\t" + `bad\x1b]0;x\x07`}, []string{"dns", "web", "evil"}},
 		{[]string{"udp", ""}, []string{"dns\tudp+https://p/dns:53"}, []string{"echo"}},
 		{[]string{"tcp", "echo", ""}, nil, []string{"echo", "admin-echo"}},
+		{[]string{"connections", "add", "--route", ""}, []string{"echo\tTCP echo", "admin-echo\t", "dns\tudp+https://p/dns:53"}, []string{"web", "evil"}},
 		{[]string{"routes", "list", ""}, []string{server + "\tlast used "}, nil},
 		{[]string{"status", ""}, []string{server}, nil},
 		{[]string{"login", ""}, []string{server}, nil},

@@ -120,7 +120,8 @@ func LooksLikeRouteName(s string) bool {
 	return s != "" && !strings.ContainsAny(s, ":/[]% \t\r\n")
 }
 
-// ResolveRoute finds the route named name (of type typ: "tcp", "udp") on
+// ResolveRoute finds the route named name (of type typ: "tcp", "udp", ""
+// for either) on
 // the remembered server: an exact name, else the only one whose name
 // starts with it. Several matches are an error listing them; none is an
 // error pointing at `routes list`.
@@ -140,13 +141,26 @@ func (f *Factory) ResolveRoute(ctx context.Context, name, typ string) (portalcli
 	return r, server, nil
 }
 
-// MatchRoute picks the route named name among rs of type typ.
+// RouteOfType reports whether a route of type t is wanted: typ "tcp" or
+// "udp", or "" for either (a saved connection may be both).
+func RouteOfType(t, typ string) bool {
+	if typ == "" {
+		return t == "tcp" || t == "udp"
+	}
+	return t == typ
+}
+
+// MatchRoute picks the route named name among rs of type typ ("" = tcp
+// or udp).
 func MatchRoute(rs []portalclient.Route, name, typ string) (portalclient.Route, error) {
 	var ofType []portalclient.Route
 	for _, r := range rs {
-		if r.Type == typ {
+		if RouteOfType(r.Type, typ) {
 			ofType = append(ofType, r)
 		}
+	}
+	if typ == "" {
+		typ = "tcp or udp"
 	}
 	for _, pick := range []func(portalclient.Route) bool{
 		func(r portalclient.Route) bool { return r.Name == name },
