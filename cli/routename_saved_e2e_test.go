@@ -19,6 +19,7 @@ func TestE2ERouteNamesUDPAndSaved(t *testing.T) {
 		t.Skip("end-to-end")
 	}
 	echo := testutil.StartUDPEcho(t)
+	tcpEcho := startTCPEcho(t)
 	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"), testutil.WithConfig(`
 routes:
   - from: udp+https://dns.internal:53
@@ -26,7 +27,7 @@ routes:
     allowed_users: [dev@example.com]
   - from: tcp+https://db-primary.internal:5432
     name: db-primary
-    to: tcp://127.0.0.1:1
+    to: tcp://`+tcpEcho+`
     allow_any_authenticated_user: true
   - from: tcp+https://db-replica.internal:5432
     name: db-replica
@@ -100,9 +101,38 @@ routes:
 		t.Errorf("dns = %+v; want a udp connection through %s with its CA", dc, server)
 	}
 
+	// A host-form route's connect command, pasted as routes list shows it
+	// (args split, no shell): db-primary.internal resolves nowhere, the
+	// remembered server that listed it is the proxy, its CA is remembered.
+	code, out, _ = e.runBin("routes", "list", "-o", "json")
+	var routes []struct {
+		Name           string `json:"name"`
+		ConnectCommand string `json:"connect_command"`
+	}
+	if err := json.Unmarshal([]byte(out), &routes); code != 0 || err != nil {
+		t.Fatalf("routes list -o json: exit %d, %v", code, err)
+	}
+	var words []string
+	for _, r := range routes {
+		if r.Name == "db-primary" {
+			words = strings.Fields(r.ConnectCommand)
+		}
+	}
+	if len(words) != 3 || words[0] != "pomerium-cli" || words[2] != "db-primary.internal:5432" {
+		t.Fatalf("db-primary's connect_command = %q; want pomerium-cli tcp db-primary.internal:5432", words)
+	}
+	_, stderr, done = startBinary(t, e, append(words[1:], "--listen", "127.0.0.1:0")...)
+	m := testutil.WaitMatch(t, "pasted host-form command", stderr.String, listeningRE, done)
+	if !strings.Contains(stderr.String(), "Route db-primary: tcp+https://db-primary.internal:5432 (through "+server+")") {
+		t.Errorf("stderr %q; want the route and the server it goes through", stderr.String())
+	}
+	if got := roundTrip(t, m[1], []byte("pasted host form")); string(got) != "pasted host form" {
+		t.Fatalf("echo through the pasted command = %q", got)
+	}
+
 	// The saved connection works as saved: no TLS flags, no server.
 	_, stderr, done = startBinary(t, e, "connections", "connect", "echo", "--listen", "127.0.0.1:0")
-	m := testutil.WaitMatch(t, "connect stderr", stderr.String, regexp.MustCompile(`echo: listening on (127\.0\.0\.1:\d+)`), done)
+	m = testutil.WaitMatch(t, "connect stderr", stderr.String, regexp.MustCompile(`echo: listening on (127\.0\.0\.1:\d+)`), done)
 	msg := []byte(strings.Repeat("saved by route name ", 500))
 	if got := roundTrip(t, m[1], msg); string(got) != string(msg) {
 		t.Fatalf("echo through the saved connection returned %d bytes; want the %d sent", len(got), len(msg))
@@ -111,3 +141,4 @@ routes:
 		t.Errorf("browser ran %d times; want 1 (the login)", n)
 	}
 }
+
