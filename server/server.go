@@ -506,6 +506,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Host = stripHostDot(r.Host)
 		if isConnectUDP(r) {
 			s.handleConnectUDP(w, r)
 			return
