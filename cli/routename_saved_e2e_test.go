@@ -141,4 +141,3 @@ routes:
 		t.Errorf("browser ran %d times; want 1 (the login)", n)
 	}
 }
-
