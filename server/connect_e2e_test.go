@@ -113,7 +113,7 @@ func TestConnectHTTP1EchoesBytes(t *testing.T) {
 func TestConnectHTTP2EchoesBytes(t *testing.T) {
 	d := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	tok := loginToken(t, d)
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", d.Addr,
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Minute}, "tcp", d.Addr,
 		&tls.Config{RootCAs: d.CAPool, NextProtos: []string{"h2"}})
 	if err != nil {
 		t.Fatal(err)
