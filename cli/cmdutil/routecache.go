@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -120,7 +121,8 @@ func LooksLikeRouteName(s string) bool {
 	return s != "" && !strings.ContainsAny(s, ":/[]% \t\r\n")
 }
 
-// ResolveRoute finds the route named name (of type typ: "tcp", "udp") on
+// ResolveRoute finds the route named name (of type typ: "tcp", "udp", ""
+// for either) on
 // the remembered server: an exact name, else the only one whose name
 // starts with it. Several matches are an error listing them; none is an
 // error pointing at `routes list`.
@@ -140,13 +142,26 @@ func (f *Factory) ResolveRoute(ctx context.Context, name, typ string) (portalcli
 	return r, server, nil
 }
 
-// MatchRoute picks the route named name among rs of type typ.
+// RouteOfType reports whether a route of type t is wanted: typ "tcp" or
+// "udp", or "" for either (a saved connection may be both).
+func RouteOfType(t, typ string) bool {
+	if typ == "" {
+		return t == "tcp" || t == "udp"
+	}
+	return t == typ
+}
+
+// MatchRoute picks the route named name among rs of type typ ("" = tcp
+// or udp).
 func MatchRoute(rs []portalclient.Route, name, typ string) (portalclient.Route, error) {
 	var ofType []portalclient.Route
 	for _, r := range rs {
-		if r.Type == typ {
+		if RouteOfType(r.Type, typ) {
 			ofType = append(ofType, r)
 		}
+	}
+	if typ == "" {
+		typ = "tcp or udp"
 	}
 	for _, pick := range []func(portalclient.Route) bool{
 		func(r portalclient.Route) bool { return r.Name == name },
@@ -193,6 +208,12 @@ func candidates(rs []portalclient.Route) string {
 // proxy to dial); anything else is returned as given.
 func RouteDestination(ctx context.Context, f *Factory, ios *IOStreams, dest, pomeriumURL, typ string) (string, string, error) {
 	if !LooksLikeRouteName(dest) {
+		if pomeriumURL == "" {
+			if r, server, ok := f.cachedHostFormRoute(dest, typ); ok {
+				fmt.Fprintf(ios.ErrOut, "Route %s: %s (through %s)\n", termtext.Escape(r.Name), termtext.Escape(r.From), termtext.Escape(server))
+				return dest, server, nil
+			}
+		}
 		return dest, pomeriumURL, nil
 	}
 	r, server, err := f.ResolveRoute(ctx, dest, typ)
@@ -204,4 +225,63 @@ func RouteDestination(ctx context.Context, f *Factory, ios *IOStreams, dest, pom
 	}
 	fmt.Fprintf(ios.ErrOut, "Route %s: %s\n", termtext.Escape(r.Name), termtext.Escape(r.From))
 	return r.From, pomeriumURL, nil
+}
+
+// cachedHostFormRoute finds dest (host:port, or a host-form from URL) among
+// the host-form routes of the remembered servers' cached routes lists. Such
+// a route's host only names the route: the remembered server is the proxy
+// that serves it, so the connect command its portal shows
+// (`pomerium-cli tcp db.example.com:5432`) works pasted even where that
+// name does not resolve to the proxy. Only the caches are read.
+func (f *Factory) cachedHostFormRoute(dest, typ string) (portalclient.Route, string, bool) {
+	want := hostFormAuthority(dest, typ)
+	if want == "" {
+		return portalclient.Route{}, "", false
+	}
+	// The default server first, then the others most recently used first.
+	var servers []string
+	if last, err := f.LastServer(); err == nil && last != "" {
+		servers = append(servers, last)
+	}
+	if ps, err := f.Profiles(); err == nil {
+		for _, p := range ps {
+			servers = append(servers, p.URL)
+		}
+	}
+	for _, s := range servers {
+		server, err := ParseServerURL(s)
+		if err != nil {
+			continue
+		}
+		rs, _, err := f.CachedRoutes(server)
+		if err != nil {
+			continue
+		}
+		for _, r := range rs {
+			if r.Type == typ && connections.HostForm(r.From) && hostFormAuthority(r.From, typ) == want {
+				return r, server.String(), true
+			}
+		}
+	}
+	return portalclient.Route{}, "", false
+}
+
+// hostFormAuthority is the lower-cased host:port of dest given as
+// host:port or as a host-form typ+https URL; "" for anything else.
+func hostFormAuthority(dest, typ string) string {
+	d := strings.TrimSpace(dest)
+	if scheme, rest, ok := strings.Cut(d, "://"); ok {
+		if !strings.EqualFold(scheme, typ+"+https") {
+			return ""
+		}
+		d = strings.TrimSuffix(rest, "/")
+	}
+	if strings.ContainsAny(d, "/?#@") {
+		return "" // a path form names its proxy itself
+	}
+	host, port, err := net.SplitHostPort(d)
+	if err != nil || host == "" || port == "" {
+		return ""
+	}
+	return strings.ToLower(net.JoinHostPort(host, port))
 }
