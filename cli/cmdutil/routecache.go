@@ -228,31 +228,39 @@ func RouteDestination(ctx context.Context, f *Factory, ios *IOStreams, dest, pom
 }
 
 // cachedHostFormRoute finds dest (host:port, or a host-form from URL) among
-// the host-form routes of the remembered server's cached routes list. Such
+// the host-form routes of the remembered servers' cached routes lists. Such
 // a route's host only names the route: the remembered server is the proxy
 // that serves it, so the connect command its portal shows
 // (`pomerium-cli tcp db.example.com:5432`) works pasted even where that
-// name does not resolve to the proxy. Only the cache is read.
+// name does not resolve to the proxy. Only the caches are read.
 func (f *Factory) cachedHostFormRoute(dest, typ string) (portalclient.Route, string, bool) {
 	want := hostFormAuthority(dest, typ)
 	if want == "" {
 		return portalclient.Route{}, "", false
 	}
-	last, err := f.LastServer()
-	if err != nil || last == "" {
-		return portalclient.Route{}, "", false
+	// The default server first, then the others most recently used first.
+	var servers []string
+	if last, err := f.LastServer(); err == nil && last != "" {
+		servers = append(servers, last)
 	}
-	server, err := ParseServerURL(last)
-	if err != nil {
-		return portalclient.Route{}, "", false
+	if ps, err := f.Profiles(); err == nil {
+		for _, p := range ps {
+			servers = append(servers, p.URL)
+		}
 	}
-	rs, _, err := f.CachedRoutes(server)
-	if err != nil {
-		return portalclient.Route{}, "", false
-	}
-	for _, r := range rs {
-		if r.Type == typ && connections.HostForm(r.From) && hostFormAuthority(r.From, typ) == want {
-			return r, server.String(), true
+	for _, s := range servers {
+		server, err := ParseServerURL(s)
+		if err != nil {
+			continue
+		}
+		rs, _, err := f.CachedRoutes(server)
+		if err != nil {
+			continue
+		}
+		for _, r := range rs {
+			if r.Type == typ && connections.HostForm(r.From) && hostFormAuthority(r.From, typ) == want {
+				return r, server.String(), true
+			}
 		}
 	}
 	return portalclient.Route{}, "", false

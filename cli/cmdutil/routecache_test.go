@@ -131,6 +131,20 @@ func TestCachedHostFormRoute(t *testing.T) {
 			}
 		})
 	}
+	// Another remembered server, not the default, listed a route too.
+	other, _ := ParseServerURL("https://other.example.com")
+	if err := f.RememberServer(other, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveRoutes(other, []portalclient.Route{{Name: "cache", Type: "tcp", From: "tcp+https://redis.example.com:6379"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, s, ok := f.cachedHostFormRoute("redis.example.com:6379", "tcp"); !ok || r.Name != "cache" || s != other.String() {
+		t.Errorf("redis via another remembered server: %+v via %q (%v); want cache via %s", r, s, ok, other)
+	}
+	if _, s, ok := f.cachedHostFormRoute("db.example.com:5432", "tcp"); !ok || s != server {
+		t.Errorf("db: via %q (%v); want the default server %s first", s, ok, server)
+	}
 	// Nothing remembered: nothing found, nothing fetched.
 	empty := &Factory{ConfigDir: t.TempDir(), CacheDir: t.TempDir()}
 	if _, _, ok := empty.cachedHostFormRoute("db.example.com:5432", "tcp"); ok {
