@@ -16,9 +16,12 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"github.com/porthole-dev/porthole/authflow"
@@ -69,6 +72,18 @@ func Main(args []string) int {
 	return runApp(*store, *noKeyring, *browserCmd, *noAutostart)
 }
 
+// quitOnSignal quits the app on SIGINT/SIGTERM from the start: Fyne's
+// driver catches them too, but only once its loop runs, and a signal
+// before that killed the app without stopping its listeners.
+func quitOnSignal(a fyne.App) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fyne.Do(a.Quit)
+	}()
+}
+
 // runApp opens the window and serves until the app quits. A display that
 // vanishes between the check and GLFW's start makes GLFW panic; that
 // becomes the same one-line message, not a stack trace.
@@ -82,6 +97,7 @@ func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (
 			code = 1
 		}
 	}()
+	repairUserPreferences() // before Fyne reads it
 	a := app.NewWithID(AppID)
 	a.SetIcon(iconResource)
 	ctrl := &Controller{
@@ -110,6 +126,7 @@ func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (
 	defer stopWatch()
 	go ctrl.WatchStore(watchCtx, 2*time.Second)
 	w.Window().SetMaster()
+	quitOnSignal(a)
 	w.Window().Show()
 	a.Run()
 	ctrl.StopAll()
