@@ -325,3 +325,9 @@ func (fl *fakeListens) get(authority string) *fakeListener {
 }
 
 type widgetEntry = widget.Entry
+
+// rowListening reports whether row r shows a connection listening on
+// addr (its counters may follow the status).
+func rowListening(r *connRow, addr string) bool {
+	return addr != "" && r.listen.Text == addr && (r.status.Text == "listening" || strings.HasPrefix(r.status.Text, "listening · "))
+}
