@@ -498,6 +498,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/.well-known/pomerium/jwks.json", s.handleJWKS)
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
 	mux.HandleFunc("/.pomerium/routes", s.handleRoutesPage)
+	mux.HandleFunc("/.pomerium/user", s.handleUserInfo)
 	mux.HandleFunc("/.pomerium/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/.pomerium/routes", http.StatusFound)
 	})
@@ -505,6 +506,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Host = stripHostDot(r.Host)
 		if isConnectUDP(r) {
 			s.handleConnectUDP(w, r)
 			return

@@ -84,6 +84,9 @@ func connectRun(opts *ConnectOptions) error {
 		return fmt.Errorf("connection %s: %w", c.Name, err)
 	}
 	ev := &eventPrinter{w: opts.IO.ErrOut, name: c.Name, authority: dst.Authority}
+	if dst.Proxy != nil {
+		ev.server = dst.Proxy.String()
+	}
 	cfg.OnEvent = ev.print
 
 	addr := c.ListenAddr
@@ -113,6 +116,7 @@ type eventPrinter struct {
 	w         io.Writer
 	name      string
 	authority string
+	server    string // the proxy, named in hints
 }
 
 func (p *eventPrinter) print(e tunnel.Event) {
@@ -123,7 +127,7 @@ func (p *eventPrinter) print(e tunnel.Event) {
 	case tunnel.EventClosed:
 		line = fmt.Sprintf("[#%d] closed: sent %s, received %s", e.ConnID, cmdutil.Bytes(e.BytesSent), cmdutil.Bytes(e.BytesReceived))
 	case tunnel.EventError:
-		line = fmt.Sprintf("[#%d] error: %v", e.ConnID, e.Err)
+		line = fmt.Sprintf("[#%d] error: %s", e.ConnID, cmdutil.ExplainLine(e.Err, p.server))
 	default:
 		return
 	}
