@@ -64,7 +64,7 @@ func (w *MainWindow) closeRequested() {
 func (w *MainWindow) quitRequested(why string) {
 	n := w.ctrl.RunningCount()
 	if n == 0 {
-		w.app.Quit()
+		w.quit()
 		return
 	}
 	what := "1 running connection"
@@ -76,7 +76,7 @@ func (w *MainWindow) quitRequested(why string) {
 	w.confirm = dialog.NewCustomConfirm("Quit Porthole?", "Quit", "Cancel", msg, func(ok bool) {
 		w.confirm = nil
 		if ok {
-			w.app.Quit()
+			w.quit()
 		}
 	}, w.win)
 	w.confirm.Resize(fyne.NewSize(420, 180))
@@ -115,4 +115,12 @@ func (t *trayMenu) refresh() {
 	t.last = key.String()
 	t.menu = fyne.NewMenu("Porthole", items...)
 	t.app.SetSystemTrayMenu(t.menu)
+}
+
+// quit asks the app to quit, telling BeforeQuit first.
+func (w *MainWindow) quit() {
+	if w.beforeQuit != nil {
+		w.beforeQuit()
+	}
+	w.app.Quit()
 }

@@ -36,6 +36,9 @@ type Options struct {
 	// ServersDir holds pomerium-cli's remembered servers (servers.json),
 	// which pre-fill the portal import; "" is pomerium-cli's config dir.
 	ServersDir string
+	// BeforeQuit is called before the app is asked to quit (from the
+	// window, a shortcut or the tray); nil does nothing.
+	BeforeQuit func()
 	// StatsInterval is how often running connections' counters are
 	// looked at; 0 is DefaultStatsInterval.
 	StatsInterval time.Duration
@@ -86,12 +89,13 @@ type MainWindow struct {
 
 	serversDir string
 	stats      *statsWatch
+	beforeQuit func()
 }
 
 // NewMainWindow builds the window for ctrl (which it wires to itself) and
 // loads the store. Show it with Window().Show().
 func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
-	w := &MainWindow{app: a, ctrl: ctrl, do: opts.Do, files: opts.Files, portal: opts.Portal, rows: map[string]*connRow{}, serversDir: opts.ServersDir}
+	w := &MainWindow{app: a, ctrl: ctrl, do: opts.Do, files: opts.Files, portal: opts.Portal, rows: map[string]*connRow{}, serversDir: opts.ServersDir, beforeQuit: opts.BeforeQuit}
 	if w.do == nil {
 		w.do = fyne.Do
 	}
