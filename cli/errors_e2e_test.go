@@ -32,7 +32,18 @@ func TestE2EErrorHints(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
+	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"), testutil.WithConfig(`
+routes:
+  - from: tcp+https://oncall.internal:7000
+    to: tcp://127.0.0.1:1
+    policy:
+      - allow:
+          or:
+            - email:
+                is: oncall@example.com
+        explanation: only the on-call engineer may open this
+        remediation: "ask in #oncall for access"
+`))
 	e := newEnv(t, ds)
 	e.useCurl()
 	// nosuch-.invalid is no valid DNS name (a dash ends a label), so Go's
@@ -52,6 +63,9 @@ func TestE2EErrorHints(t *testing.T) {
 		{"no such route", e.args("tcp", "tcp+https://"+ds.Addr+"/nosuch.internal:7000", "--listen", "-"),
 			"Error: tunnel to nosuch.internal:7000: no route for nosuch.internal:7000 on " + server + " (404)",
 			"Hint: see the routes you may use: pomerium-cli routes list " + server},
+		{"denied, with the policy's words", e.args("tcp", "tcp+https://"+ds.Addr+"/oncall.internal:7000", "--listen", "-"),
+			"Error: tunnel to oncall.internal:7000: access denied to oncall.internal:7000 by " + server + ": the proxy's policy does not allow you (403)",
+			"Hint: the policy says: only the on-call engineer may open this; ask in #oncall for access"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

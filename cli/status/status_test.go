@@ -142,3 +142,42 @@ func TestParseTokenInfoBounds(t *testing.T) {
 		t.Errorf("groups not a list: %+v %v; want the email and no groups", ti, ok)
 	}
 }
+
+// /.pomerium/user is server data: hostile names and emails are shown
+// escaped, and an endless answer is cut off, not read whole.
+func TestStatusHostileUserInfo(t *testing.T) {
+	var body string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.pomerium/user" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	u, _ := cmdutil.ParseServerURL(srv.URL)
+	run := func() string {
+		ios, _, out, _ := cmdutil.TestIO()
+		f := &cmdutil.Factory{IO: ios, ConfigDir: t.TempDir(), Tokens: memStore{u.Host: jwt(map[string]any{"sub": "u1", "exp": time.Now().Add(time.Hour).Unix()})}}
+		root := f.NewRootCommand()
+		root.AddCommand(NewCmdStatus(f, nil))
+		root.SetArgs([]string{"status", srv.URL, "--ca-cert", ca})
+		if err := root.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	for _, s := range termtext.Samples {
+		b, _ := json.Marshal(map[string]any{"sub": s, "user": s, "email": s, "name": s, "groups": []string{s}})
+		body = string(b)
+		if err := termtext.Check(run(), false); err != nil {
+			t.Errorf("user info %q: %v", s, err)
+		}
+	}
+	body = `{"name":"` + strings.Repeat("x", 2<<20) + `"}`
+	if out := run(); !strings.Contains(out, "is over 1048576 bytes") || strings.Contains(out, "xxxxxxxxxx") {
+		t.Errorf("a 2 MiB answer: %q; want it refused as too big", out[:min(len(out), 300)])
+	}
+}
