@@ -56,7 +56,8 @@ routes:
 
 	// Ambiguous: one line listing the candidates; nothing saved.
 	code, _, errOut := e.runBin("connections", "add", "--route", "db")
-	if code != 1 || !strings.Contains(errOut, `route name "db" is ambiguous: db-primary (tcp+https://db-primary.internal:5432), db-replica (tcp+https://db-replica.internal:5432)`) {
+	if code != 1 || !strings.Contains(errOut, `route name "db" is ambiguous: db-primary (tcp+https://db-primary.internal:5432), db-replica (tcp+https://db-replica.internal:5432)`) ||
+		!strings.Contains(errOut, "\nHint: see the routes you may use: pomerium-cli routes list "+server+"\n") {
 		t.Errorf("add --route db: exit %d, %q; want 1 listing both candidates", code, errOut)
 	}
 	if code, _, errOut := e.runBin("connections", "add", "--route", "nosuch"); code != 1 || !strings.Contains(errOut, `no tcp or udp route named "nosuch"; tcp or udp routes: `) {

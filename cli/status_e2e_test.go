@@ -31,7 +31,7 @@ func TestE2EStatus(t *testing.T) {
 		t.Fatalf("login: exit %d, stderr %q; want Signed in to %s as dev@example.com", code, stderr, ds.Addr)
 	}
 	code, out, _ := e.runBin("status")
-	for _, want := range []string{url + "\n", "Signed in as dev@example.com (Dev User), 1 groups", "Session expires ", "Token store: file " + e.cache, "Server accepts the token: yes"} {
+	for _, want := range []string{url + "\n", "Signed in as dev@example.com (Dev User), 1 group", "Session expires ", "Token store: file " + e.cache, "Server accepts the token: yes"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("status: exit %d, out %q; want it to hold %q", code, out, want)
 		}

@@ -64,6 +64,7 @@ var hints = []func(err error, server string) string{
 	hintUnreachable,
 	hintTimeout,
 	hintNoRoute,
+	hintRouteName,
 	hintDenied,
 	hintUpstream,
 	hintNoPortal,
@@ -147,6 +148,17 @@ func hintNoRoute(err error, server string) string {
 	}
 	if se := statusError(err); se != nil && se.Proxy != "" {
 		server = se.Proxy
+	}
+	return "see the routes you may use: pomerium-cli routes list " + server
+}
+
+func hintRouteName(err error, server string) string {
+	var rne *RouteNameError
+	if !errors.As(err, &rne) {
+		return ""
+	}
+	if rne.Server != "" {
+		server = rne.Server
 	}
 	return "see the routes you may use: pomerium-cli routes list " + server
 }

@@ -66,6 +66,8 @@ func TestExplain(t *testing.T) {
 		{name: "sign-in timeout keeps its own advice", err: fmt.Errorf("no sign-in within 5m (use --login-timeout to wait longer): %w", context.DeadlineExceeded), wantHint: ""},
 		{name: "CONNECT 404", err: fmt.Errorf("tunnel: %w", &tunnel.StatusError{Proxy: "https://q.example.com", Authority: "nosuch:1", StatusCode: 404}),
 			wantLine: "no route for nosuch:1 on https://q.example.com (404)", wantHint: "see the routes you may use: pomerium-cli routes list https://q.example.com"},
+		{name: "route name", err: &RouteNameError{Server: "https://q.example.com", msg: `no tcp route named "x"; tcp routes: echo (tcp+https://q/echo:1)`},
+			wantLine: `no tcp route named "x"; tcp routes: echo (tcp+https://q/echo:1) (at https://q.example.com)`, wantHint: "see the routes you may use: pomerium-cli routes list https://q.example.com"},
 		{name: "CONNECT 403 with the policy's words", err: denied, wantLine: "access denied to db:5432", wantHint: "the policy says: only the DBA team; ask in #db-access"},
 		{name: "CONNECT 403 bare", err: &tunnel.StatusError{Proxy: server, Authority: "db:1", StatusCode: 403}, wantHint: "the route's policy does not allow this user; see who you are signed in as: pomerium-cli status " + server},
 		{name: "CONNECT 503", err: &tunnel.StatusError{Proxy: server, Authority: "db:1", StatusCode: 503}, hintHolds: "could not reach the service behind the route"},

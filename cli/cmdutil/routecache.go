@@ -137,7 +137,11 @@ func (f *Factory) ResolveRoute(ctx context.Context, name, typ string) (portalcli
 	}
 	r, err := MatchRoute(rs, name, typ)
 	if err != nil {
-		return portalclient.Route{}, nil, fmt.Errorf("%w (at %s; see pomerium-cli routes list)", err, server)
+		var rne *RouteNameError
+		if errors.As(err, &rne) {
+			rne.Server = server.String()
+		}
+		return portalclient.Route{}, nil, err
 	}
 	return r, server, nil
 }
@@ -180,13 +184,28 @@ func MatchRoute(rs []portalclient.Route, name, typ string) (portalclient.Route, 
 		case len(hits) == 1:
 			return hits[0], nil
 		case len(hits) > 1:
-			return portalclient.Route{}, fmt.Errorf("route name \"%s\" is ambiguous: %s", termtext.Escape(name), candidates(hits))
+			return portalclient.Route{}, &RouteNameError{msg: fmt.Sprintf("route name \"%s\" is ambiguous: %s", termtext.Escape(name), candidates(hits))}
 		}
 	}
 	if len(ofType) == 0 {
-		return portalclient.Route{}, fmt.Errorf("no %s route named \"%s\": the server offers you no %s routes", typ, termtext.Escape(name), typ)
+		return portalclient.Route{}, &RouteNameError{msg: fmt.Sprintf("no %s route named \"%s\": the server offers you no %s routes", typ, termtext.Escape(name), typ)}
 	}
-	return portalclient.Route{}, fmt.Errorf("no %s route named \"%s\"; %s routes: %s", typ, termtext.Escape(name), typ, candidates(ofType))
+	return portalclient.Route{}, &RouteNameError{msg: fmt.Sprintf("no %s route named \"%s\"; %s routes: %s", typ, termtext.Escape(name), typ, candidates(ofType))}
+}
+
+// RouteNameError is a route name that names no route of the server, or
+// several: its message lists the candidates, and cmdutil.Explain's hint
+// points at the server's routes list.
+type RouteNameError struct {
+	Server string // the server asked, when known
+	msg    string
+}
+
+func (e *RouteNameError) Error() string {
+	if e.Server == "" {
+		return e.msg
+	}
+	return e.msg + " (at " + termtext.Escape(e.Server) + ")"
 }
 
 // candidates lists routes as `name (from)`, at most 10.

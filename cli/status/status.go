@@ -247,7 +247,11 @@ func writeText(w io.Writer, list []ServerStatus, now time.Time) error {
 				line += " (" + e(s.Name) + ")"
 			}
 			if s.Groups != nil {
-				line += fmt.Sprintf(", %d groups", *s.Groups)
+				if *s.Groups == 1 {
+					line += ", 1 group"
+				} else {
+					line += fmt.Sprintf(", %d groups", *s.Groups)
+				}
 			}
 			fmt.Fprintln(&b, line)
 			if s.Expires != nil {
