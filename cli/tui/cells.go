@@ -130,6 +130,11 @@ func fitMiddle(cs []cell, w, a, b int) []cell {
 	if a >= b {
 		return truncEnd(cs, w)
 	}
+	// A path-form destination keeps the slash before it when there is
+	// room for it and an ellipsis: tcp+https://pr…/db:5432.
+	if a > 1 && cs[a-1].s == "/" && cs[a-2].s != "/" && cellsWidth(cs[a:b])+2 <= w {
+		a--
+	}
 	pre, keep, post := cs[:a], cs[a:b], cs[b:]
 	kw, pw := cellsWidth(keep), cellsWidth(pre)
 	if pw+kw < w { // only what follows is cut
@@ -217,8 +222,8 @@ func cellIndex(cs []cell, off int) int {
 }
 
 // destSpan is where the destination sits in a from value, in bytes: the
-// last path segment of a path-form route with its slash
-// (tcp+https://proxy/db:5432 -> /db:5432), else the authority
+// last path segment of a path-form route (tcp+https://proxy/db:5432 ->
+// db:5432), else the authority
 // (tcp+https://db.example.com:5432, https://grafana.example.com/x ->
 // the host:port). a == b when nothing looks like one.
 func destSpan(from string) (a, b int) {
@@ -236,7 +241,7 @@ func destSpan(from string) (a, b int) {
 	if slash >= 0 && isTunnelScheme(from) {
 		path := strings.TrimRight(rest[slash:], "/")
 		if j := strings.LastIndexByte(path, '/'); j >= 0 && j < len(path)-1 {
-			return off + slash + j, len(from) // with any trailing slash
+			return off + slash + j + 1, len(from) // with any trailing slash
 		}
 	}
 	if at := strings.LastIndexByte(auth, '@'); at >= 0 { // userinfo is not the destination

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -20,7 +21,7 @@ type column struct {
 	prio int  // lower is dropped later on a narrow terminal
 	dest bool // a from value: cut in the middle, room for the destination first
 	// need is what the column asks for before any other grows: the
-	// destination (and an ellipsis) for a from column, else min.
+	// destination (and an ellipsis) for a from column, else at least min.
 	need int
 }
 
@@ -48,15 +49,15 @@ func (c column) capAt(avail int) int { // the first round's limit
 // prio first, so the name and the destination stay longest.
 var (
 	routeColumns = []column{
-		{title: "NAME", f: fName, min: 8, soft: share(25, 28), prio: 0},
+		{title: "NAME", f: fName, min: 8, need: 12, soft: share(25, 28), prio: 0},
 		{title: "TYPE", f: fType, min: 4, soft: fixed(4), prio: 2},
 		{title: "FROM", f: fFrom, min: 12, soft: share(45, 0), prio: 1, dest: true},
 		{title: "DESCRIPTION", f: fDesc, min: 11, prio: 3},
 	}
 	savedColumns = []column{
-		{title: "NAME", f: fName, min: 8, soft: share(25, 28), prio: 0},
+		{title: "NAME", f: fName, min: 8, need: 12, soft: share(25, 28), prio: 0},
 		{title: "TYPE", f: fType, min: 4, soft: fixed(4), prio: 4},
-		{title: "LISTEN ADDRESS", f: fListen, min: 14, soft: fixed(22), prio: 2},
+		{title: "LISTEN ADDRESS", f: fListen, min: 14, need: 21, soft: fixed(22), prio: 2},
 		{title: "DESTINATION", f: fFrom, min: 12, soft: share(40, 0), prio: 1, dest: true},
 		{title: "TAGS", f: fTags, min: 6, prio: 3},
 	}
@@ -76,25 +77,29 @@ const maxDestMin = 40
 // one space apart, for rows items. Columns that cannot have their minimum
 // are dropped, least important (highest prio) first, and so are those less
 // important than FROM while its destinations do not fit. Then the widths
-// grow by priority: FROM to its destinations, each within its soft cap,
-// and each to its widest cell with what is left.
+// grow: FROM to most of its destinations, the others to what they need,
+// then by priority each within its soft cap, and each to its widest cell
+// with what is left.
 func layout(cols []column, avail int, items []Item) []placed {
 	var ps []placed
 	for _, c := range cols {
 		want := ansi.StringWidth(c.title)
-		destW := 0
+		var dests []int
 		for _, it := range items {
 			t := it.text(c.f)
 			want = max(want, ansi.StringWidth(termtext.Escape(t)))
 			if c.dest {
 				a, b := destSpan(t)
-				destW = max(destW, ansi.StringWidth(termtext.Escape(t[a:b])))
+				dests = append(dests, ansi.StringWidth(termtext.Escape(t[a:b])))
 			}
 		}
 		c.min = min(c.min, want)
-		c.need = c.min
-		if c.dest {
-			c.need = min(max(c.min, destW+1), maxDestMin, want)
+		c.need = min(max(c.need, c.min), want)
+		if c.dest && len(dests) > 0 {
+			// Room for most rows' destinations with the ellipsis and slash
+			// before them; one odd long one is cut, not every other column.
+			sort.Ints(dests)
+			c.need = min(max(c.min, dests[len(dests)*3/4]+2), maxDestMin, want)
 		}
 		ps = append(ps, placed{column: c, w: want})
 	}
@@ -137,8 +142,14 @@ func layout(cols []column, avail int, items []Item) []placed {
 	}
 	left := avail - sum(ps, mins)
 	order := byPrio(ps)
+	destFirst := append([]int{}, order...)
+	sort.SliceStable(destFirst, func(i, j int) bool { return ps[destFirst[i]].dest && !ps[destFirst[j]].dest })
 	for round := 0; round < 3 && left > 0; round++ {
-		for _, i := range order {
+		o := order // within the soft caps, by priority
+		if round != 1 {
+			o = destFirst
+		}
+		for _, i := range o {
 			limit := wants[i]
 			switch round {
 			case 0:
@@ -197,7 +208,7 @@ func row(ps []placed, it Item, m *match, base, hit lipgloss.Style) string {
 			a, b := destSpan(t)
 			cs = fitMiddle(cs, p.w, cellIndex(cs, a), cellIndex(cs, b))
 		} else {
-			cs = truncEnd(cs, p.w)
+			cs = fitAround(cs, p.w)
 		}
 		s := renderCells(cs, base, hit)
 		if i < len(ps)-1 {
@@ -206,4 +217,23 @@ func row(ps []placed, it Item, m *match, base, hit lipgloss.Style) string {
 		parts[i] = s
 	}
 	return strings.TrimRight(strings.Join(parts, " "), " ")
+}
+
+// fitAround is truncEnd, unless that would cut away every character the
+// filter matched: then the text is cut before them too, so the match
+// shows ("…the db replica").
+func fitAround(cs []cell, w int) []cell {
+	out := truncEnd(cs, w)
+	first := -1
+	for i, c := range cs {
+		if c.hit {
+			first = i
+			break
+		}
+	}
+	if first < 0 || first < len(out)-1 || len(out) == len(cs) {
+		return out
+	}
+	start := max(first-1, 0) // a character of context before the match
+	return truncEnd(append([]cell{ellipsisCell}, cs[start:]...), w)
 }

@@ -62,8 +62,8 @@ func TestColumnsAtWidths(t *testing.T) {
 		{200, "NAME TYPE FROM DESCRIPTION", regexp.MustCompile(`^  echo +tcp +tcp\+https://proxy\.test/echo\.internal:7000 +echo service$`)},
 		{120, "NAME TYPE FROM DESCRIPTION", regexp.MustCompile(`^  echo +tcp +tcp\+https://proxy\.test/echo\.internal:7000 +echo service$`)},
 		{80, "NAME TYPE FROM DESCRIPTION", regexp.MustCompile(`^  echo {16}tcp  tcp\+https://pro…/echo\.internal:7000 echo service$`)},
-		{60, "NAME TYPE FROM DESCRIPTION", regexp.MustCompile(`^  echo {9}tcp  tcp\+http…/echo\.internal:7000 echo servi…$`)},
-		{40, "NAME FROM", regexp.MustCompile(`^  echo {6}tcp\+http…/echo\.internal:7000$`)},
+		{60, "NAME TYPE FROM DESCRIPTION", regexp.MustCompile(`^  echo {11}tcp  tcp\+ht…/echo\.internal:7000 echo servi…$`)},
+		{40, "NAME FROM", regexp.MustCompile(`^  echo {9}tcp\+h…/echo\.internal:7000$`)},
 		{30, "NAME FROM", regexp.MustCompile(`^  echo {5}…echo\.internal:7000$`)},
 		{20, "NAME", regexp.MustCompile(`^  echo$`)},
 	}
@@ -164,6 +164,19 @@ func TestHighlightInView(t *testing.T) {
 	}
 	if got := underlined(line); got != "dashb" {
 		t.Errorf("grafana row %q: underlined %q; want dashb", line, got)
+	}
+	// A match past the column's width: the text is cut before it too.
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 30})
+	m.routes[0].Description = "one two three four fifth word here"
+	m.filter.SetValue("fifth")
+	m.refilter()
+	for _, l := range strings.Split(m.View(), "\n") {
+		if strings.HasPrefix(ansi.Strip(l), "> ") {
+			line = l
+		}
+	}
+	if got := underlined(line); got != "fifth" || !strings.Contains(ansi.Strip(line), "…") {
+		t.Errorf("row %q: underlined %q; want fifth, shown after an ellipsis", ansi.Strip(line), got)
 	}
 }
 

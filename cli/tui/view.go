@@ -3,14 +3,12 @@ package tui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/internal/termtext"
-	"github.com/porthole-dev/porthole/tunnel"
 )
 
 // styles are the picker's colours, from the renderer of its terminal:
@@ -198,25 +196,9 @@ func (m *Model) viewPanel(st styles) []string {
 		ev = ev[len(ev)-n:]
 	}
 	for _, e := range ev {
-		out = append(out, "  "+esc(eventLine(e)))
+		out = append(out, "  "+esc(e.String()))
 	}
 	return out
-}
-
-// eventLine is a tunnel event as the panel lists it, with byte counts in
-// the one format of pomerium-cli (cmdutil.Bytes).
-func eventLine(e tunnel.Event) string {
-	if e.Kind != tunnel.EventClosed {
-		return e.String()
-	}
-	s := e.Time.Format(time.TimeOnly) + " " + string(e.Kind)
-	if e.ConnID != 0 {
-		s += fmt.Sprintf(" #%d", e.ConnID)
-	}
-	if e.Addr != "" {
-		s += " " + e.Addr
-	}
-	return s + fmt.Sprintf(": sent %s, received %s in %s", cmdutil.Bytes(e.BytesSent), cmdutil.Bytes(e.BytesReceived), e.Duration.Round(time.Millisecond))
 }
 
 // esc is the one way data reaches the screen: route and connection fields,
