@@ -201,6 +201,13 @@ func (c *h2Client) unreserve() {
 	c.mu.Unlock()
 }
 
+// failed is why the connection ended (nil while it runs).
+func (c *h2Client) failed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
 // Close drops the connection and fails every stream on it.
 func (c *h2Client) Close() error {
 	c.fail(net.ErrClosed)
@@ -274,7 +281,9 @@ func (c *h2Client) checkIdle() {
 		return
 	}
 	c.pingSent.Store(now.UnixNano())
-	if err := c.control(func(fr *http2.Framer) error { return fr.WritePing(false, [8]byte{'p', 'o', 'r', 't', 'h', 'o', 'l', 'e'}) }); err != nil {
+	if err := c.control(func(fr *http2.Framer) error {
+		return fr.WritePing(false, [8]byte{'p', 'o', 'r', 't', 'h', 'o', 'l', 'e'})
+	}); err != nil {
 		return
 	}
 	c.idleTm.Reset(h2PingTimeout)

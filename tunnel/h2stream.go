@@ -627,6 +627,13 @@ func (s *h2Stream) ended(err error) {
 	}
 }
 
+// failure is why the stream failed (nil if it has not).
+func (s *h2Stream) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
 // finished reports whether both sides ended the stream in order.
 func (s *h2Stream) finished() bool {
 	c := s.c
