@@ -259,7 +259,9 @@ func TestH2SendFlowControl(t *testing.T) {
 	}
 	// The connection window (65535) bounds all streams: a 2nd stream's
 	// large write stops at it until a connection WINDOW_UPDATE.
-	p.write(func(fr *http2.Framer) error { return fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 20}) })
+	p.write(func(fr *http2.Framer) error {
+		return fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 20})
+	})
 	big := make([]byte, 100_000)
 	go func() { _, err := s.Write(big); wrote <- err }()
 	total := len(got)
@@ -393,7 +395,9 @@ func TestH2HostileFrames(t *testing.T) {
 		connEnds  bool
 	}{
 		{name: "oversize frame", send: func(p *h2Peer, id uint32) {
-			p.write(func(fr *http2.Framer) error { return fr.WriteRawFrame(http2.FrameData, 0, id, make([]byte, h2MaxFrameRead+1)) })
+			p.write(func(fr *http2.Framer) error {
+				return fr.WriteRawFrame(http2.FrameData, 0, id, make([]byte, h2MaxFrameRead+1))
+			})
 		}, connEnds: true, conn: http2.ErrCodeFrameSize},
 		{name: "DATA on stream 0", send: raw(http2.FrameData, 0, 0, []byte("x")), connEnds: true, conn: http2.ErrCodeProtocol},
 		{name: "DATA on an idle stream", send: raw(http2.FrameData, 0, 99, []byte("x")), connEnds: true, conn: http2.ErrCodeProtocol},
