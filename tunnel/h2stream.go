@@ -298,7 +298,7 @@ func (s *h2Stream) dropPending() {
 
 // copyDown writes what the proxy sends to local until the stream ends:
 // it is pipe's download, instead of a copy loop over Read.
-func (s *h2Stream) copyDown(local net.Conn, progress func(int)) streamcopy.Result {
+func (s *h2Stream) copyDown(local net.Conn, progress func(int)) (res streamcopy.Result) {
 	var raw syscall.RawConn
 	if tc, ok := local.(*net.TCPConn); ok {
 		raw, _ = tc.SyscallConn()
@@ -308,7 +308,6 @@ func (s *h2Stream) copyDown(local net.Conn, progress func(int)) streamcopy.Resul
 	if s.downN > 0 && progress != nil {
 		progress(int(s.downN))
 	}
-	var res streamcopy.Result
 	defer func() {
 		s.parked, s.raw, s.progress = false, nil, nil
 		res.N = s.downN
