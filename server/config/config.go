@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"os"
 	"slices"
 	"time"
 
@@ -59,6 +58,8 @@ type Config struct {
 	Storage  Storage // data_dir, databroker_storage_*
 	Limits   Limits  // timeout_*, max_connections, max_header_bytes
 	Authn            // authn.go: authenticate_service_url, signout_redirect_url
+
+	raw map[string]string // top-level values as written (ChangedKeys)
 }
 
 // Upstream is one `to` entry.
@@ -158,9 +159,9 @@ func (r *Route) EffectivePolicy() policy.Policy {
 
 // Load reads and validates the YAML file at path.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, err
 	}
 	cfg, err := Parse(data)
 	if err != nil {

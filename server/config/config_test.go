@@ -1,10 +1,13 @@
 package config
 
 import (
+	"bytes"
+	"encoding/base64"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -235,8 +238,8 @@ func TestParseErrors(t *testing.T) {
 		yaml string
 		want string // the whole error, or a distinctive part of it
 	}{
-		{"unknown top key", "adress: :443\n", `unknown key "adress"; allowed: address, certificate_file, certificate_key_file, idp_provider_url`},
-		{"unknown route key", route("from: https://a.example.com", "to: http://a", "polcy: {}"), `routes[0] (from https://a.example.com): unknown key "polcy"; allowed: from, to, name, description, logo_url, prefix, path, policy,`},
+		{"unknown top key", "adress: :443\n", `unknown key "adress" at line 1; did you mean "address"? (allowed: address, certificate_file, certificate_key_file, idp_provider_url`},
+		{"unknown route key", route("from: https://a.example.com", "to: http://a", "polcy: {}"), `routes[0] (from https://a.example.com): unknown key "polcy" at line 4; did you mean "policy"? (allowed: from, to, name, description, logo_url, prefix, path, policy,`},
 		{"unknown key in second route", route("from: https://a", "to: http://a") + route("from: https://b", "to: http://b", "allowed_groups: [x]")[len("routes:\n"):], `routes[1] (from https://b): not supported by pomerium-server: allowed_groups (removed from Pomerium`},
 		{"from without scheme", route("from: db.example.com", "to: http://x"), `routes[0] (from db.example.com): from: scheme must be https, tcp+https or udp+https, got ""`},
 		{"tcp route with http upstream", route("from: tcp+https://db:5432", "to: http://x:1"), `routes[0] (from tcp+https://db:5432): to: scheme must be tcp for a tcp+https route, got "http://x:1"`},
@@ -283,10 +286,10 @@ func TestParseErrors(t *testing.T) {
 		{"claim set twice", route("from: https://a", "to: http://a", "allowed_idp_claims: {g: a, g: b}"), `key "g" set twice`},
 		{"top key set twice", "address: :1\naddress: :2\n", `line 2: key "address" set twice`},
 		{"routes not a list", "routes: {from: https://a}\n", `routes: want a list of routes`},
-		{"route not a map", "routes: [https://a]\n", `routes[0]: want a map of settings, got "https://a"`},
-		{"top level list", "- a\n", `want a map of settings, got a list`},
+		{"route not a map", "routes: [https://a]\n", `routes[0]: want a map of settings (key: value lines), got "https://a"`},
+		{"top level list", "- a\n", `want a map of settings (key: value lines), got a list`},
 		{"two documents", "address: :443\n---\naddress: :444\n", `more than one YAML document`},
-		{"bad YAML", "routes: [\n", `parsing YAML`},
+		{"bad YAML", "routes: [\n", `not valid YAML: line 1: did not find expected node content (a quote, bracket or brace is not closed)`},
 		{"bad address", "address: localhost\n", `address: want host:port, got "localhost"`},
 		{"cert without key", "certificate_file: /c.pem\n", `certificate_file and certificate_key_file: set both or neither`},
 		{"http idp", "idp_provider_url: http://idp.example.com\nidp_client_id: x\n", `idp_provider_url: scheme must be https (http only for a loopback host)`},
@@ -532,4 +535,49 @@ func TestCheckRoutes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "routes[2] (from tcp+https://echo.internal:7000): from: the same tcp host:port (echo.internal:7000) as routes[0]") {
 		t.Errorf("CheckRoutes(clash) = %v; want the duplicate named", err)
 	}
+}
+
+func TestChangedKeys(t *testing.T) {
+	secret := func(b byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32)) }
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	parse := func(yml string, env map[string]string) *Config {
+		t.Helper()
+		cfg, err := ParseEnv([]byte(yml), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if err != nil {
+			t.Fatalf("%q: %v", yml, err)
+		}
+		return cfg
+	}
+	if err := os.WriteFile(secretFile, []byte(secret(1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := parse("idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: "+secretFile+"\n", nil)
+	for _, tc := range []struct {
+		name string
+		yml  string
+		env  map[string]string
+		want []string
+	}{
+		{"same", "idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: " + secretFile + "\n", nil, nil},
+		{"same, other spelling", "idp_client_id: \"a\"\ncookie_expire: 1h\nidp_scopes:\n  - openid\n  - email\nshared_secret_file: " + secretFile + "\n", nil, nil},
+		{"changed and removed", "idp_client_id: b\nidp_scopes: [openid]\nshared_secret_file: " + secretFile + "\n", nil, []string{"cookie_expire", "idp_client_id", "idp_scopes"}},
+		{"added", "idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: " + secretFile + "\nlog_level: debug\n", nil, []string{"log_level"}},
+		{"from the environment", "idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: " + secretFile + "\n", map[string]string{"IDP_CLIENT_ID": "env"}, []string{"idp_client_id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ChangedKeys(a, parse(tc.yml, tc.env)); !slices.Equal(got, tc.want) {
+				t.Errorf("ChangedKeys = %v; want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("secret file contents", func(t *testing.T) {
+		if err := os.WriteFile(secretFile, []byte(secret(2)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b := parse("idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: "+secretFile+"\n", nil)
+		if got, want := ChangedKeys(a, b), []string{"shared_secret_file"}; !slices.Equal(got, want) {
+			t.Errorf("ChangedKeys = %v; want %v", got, want)
+		}
+	})
 }
