@@ -7,6 +7,12 @@
 //	ctrl := &gui.Controller{Store: connections.NewStore(path), Tokens: cache}
 //	w := gui.NewMainWindow(app.NewWithID(gui.AppID), ctrl, gui.Options{})
 //	w.Window().ShowAndRun()
+//
+// For tests only, PORTHOLE_DESKTOP_INSPECT=<socket path> (EnvInspect)
+// makes the app answer "tree" on that 0600 unix socket, in a directory
+// private to the user, with the visible widgets as JSON (InspectTree):
+// the Xvfb tests drive the real window with xdotool and find text and
+// positions there. Unset, nothing is opened.
 package gui
 
 import (
@@ -82,6 +88,11 @@ func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (
 			code = 1
 		}
 	}()
+	inspectLn, err := openInspect(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pomerium-desktop: "+err.Error())
+		return 1
+	}
 	a := app.NewWithID(AppID)
 	a.SetIcon(iconResource)
 	ctrl := &Controller{
@@ -109,6 +120,9 @@ func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go ctrl.WatchStore(watchCtx, 2*time.Second)
+	if inspectLn != nil {
+		defer inspectWindow(watchCtx, inspectLn, w)()
+	}
 	w.Window().SetMaster()
 	w.Window().Show()
 	a.Run()
