@@ -116,6 +116,11 @@ func Inspect(c fyne.Canvas, title string, abs func(fyne.CanvasObject) fyne.Posit
 
 func (iw *inspectWalk) rectOf(o fyne.CanvasObject) rect {
 	p, s := iw.abs(o), o.Size()
+	if l, ok := o.(*widget.Label); ok && l.Text != "" && (s.Width == 0 || s.Height == 0) {
+		// A dialog's title is never resized by its layout; Fyne draws it
+		// at its minimum size.
+		s = l.MinSize()
+	}
 	return rect{p.X, p.Y, s.Width, s.Height}
 }
 
