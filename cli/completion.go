@@ -58,6 +58,11 @@ func addCompletions(root *cobra.Command, f *Factory) {
 				return savedTags(f), cobra.ShellCompDirectiveNoFileComp
 			})
 		}
+		if c.Flags().Lookup("route") != nil {
+			_ = c.RegisterFlagCompletionFunc("route", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+				return routeNames(f, ""), cobra.ShellCompDirectiveNoFileComp
+			})
+		}
 		if c.Flags().Lookup("pomerium-url") != nil {
 			_ = c.RegisterFlagCompletionFunc("pomerium-url", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 				return serverURLs(f), cobra.ShellCompDirectiveNoFileComp
@@ -122,7 +127,8 @@ func serverURLs(f *cmdutil.Factory) []string {
 	return out
 }
 
-// routeNames are the cached route names of the remembered server.
+// routeNames are the cached route names of the remembered server, of
+// type typ ("" = tcp and udp).
 func routeNames(f *cmdutil.Factory, typ string) []string {
 	last, err := f.LastServer()
 	if err != nil || last == "" {
@@ -135,7 +141,7 @@ func routeNames(f *cmdutil.Factory, typ string) []string {
 	rs, _, _ := f.CachedRoutes(u)
 	var out []string
 	for _, r := range rs {
-		if r.Type != typ || !cmdutil.LooksLikeRouteName(r.Name) {
+		if !cmdutil.RouteOfType(r.Type, typ) || !cmdutil.LooksLikeRouteName(r.Name) {
 			continue
 		}
 		desc := r.Description

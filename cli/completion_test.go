@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/porthole-dev/porthole/cli"
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
@@ -82,6 +84,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"tcp", ""}, []string{"echo\tTCP echo", "admin-echo\ttcp+https://p/admin:1", "hostile\t" + `bad\x1b]0;x\x07`}, []string{"dns", "web", "evil"}},
 		{[]string{"udp", ""}, []string{"dns\tudp+https://p/dns:53"}, []string{"echo"}},
 		{[]string{"tcp", "echo", ""}, nil, []string{"echo", "admin-echo"}},
+		{[]string{"connections", "add", "--route", ""}, []string{"echo\tTCP echo", "admin-echo\t", "dns\tudp+https://p/dns:53"}, []string{"web", "evil"}},
 		{[]string{"routes", "list", ""}, []string{server + "\tlast used "}, nil},
 		{[]string{"status", ""}, []string{server}, nil},
 		{[]string{"login", ""}, []string{server}, nil},
@@ -91,6 +94,8 @@ func TestCompletion(t *testing.T) {
 		{[]string{"connections", "list", "--tag", ""}, []string{"dev", "prod"}, nil},
 		{[]string{"connections", "list", "-o", ""}, []string{"table", "json", "yaml"}, nil},
 		{[]string{"routes", "list", "-o", ""}, []string{"table", "json", "yaml", "block"}, nil},
+		{[]string{"status", "-o", ""}, []string{"text", "json", "yaml"}, nil},
+		{[]string{"servers", "list", "-o", ""}, []string{"table", "json", "yaml"}, nil},
 		{[]string{"servers", "forget", ""}, []string{server}, nil},
 	}
 	for _, tt := range tests {
@@ -129,5 +134,43 @@ func TestCompletion(t *testing.T) {
 	case <-accepted:
 		t.Error("a completion connected to the server; want caches only")
 	default:
+	}
+}
+
+// Every command with --output completes its values (none falls back to
+// file names).
+func TestCompletionEveryOutputFlag(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(out *bytes.Buffer) *cli.Factory {
+		f := cli.NewFactory(strings.NewReader(""), out, &bytes.Buffer{})
+		f.ConfigDir, f.CacheDir = filepath.Join(dir, "config"), filepath.Join(dir, "cache")
+		return f
+	}
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		if c.Flags().Lookup("output") != nil {
+			paths = append(paths, path)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub, append(append([]string{}, path...), sub.Name()))
+		}
+	}
+	walk(cli.NewCmdRoot(mk(&bytes.Buffer{})), nil)
+	if len(paths) < 4 {
+		t.Fatalf("found --output on %d commands (%v); want at least routes list, connections list, status, servers list", len(paths), paths)
+	}
+	for _, p := range paths {
+		t.Run(strings.Join(p, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			args := append(append([]string{"__complete"}, p...), "--output", "")
+			if code := cli.Run(context.Background(), mk(&out), args); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			if len(lines) < 2 || !strings.HasSuffix(out.String(), ":4\n") || !strings.Contains(out.String(), "json") {
+				t.Errorf("completions %q; want the output formats (json among them) and no file names", out.String())
+			}
+		})
 	}
 }

@@ -47,6 +47,10 @@ func TestE2EKeyring(t *testing.T) {
 	if e.cacheHolds(tok) {
 		t.Errorf("the token is in a file under %s; want it only in the keyring", e.cache)
 	}
+	if code, out, _ := e.run(e.args("status", url)...); code != 0 || !strings.Contains(out, "Token store: keyring\n") ||
+		!strings.Contains(out, "Signed in as dev@example.com (Dev User)") || !strings.Contains(out, "Server accepts the token: yes") {
+		t.Errorf("status: exit %d, %q; want the keyring named as the token store", code, out)
+	}
 	if code, _, _ := e.run(e.args("logout", url)...); code != 0 {
 		t.Fatalf("logout: exit %d", code)
 	}

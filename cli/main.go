@@ -8,12 +8,9 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -24,8 +21,6 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/internal/termtext"
-	"github.com/porthole-dev/porthole/portalclient"
-	"github.com/porthole-dev/porthole/tunnel"
 )
 
 // Exit codes.
@@ -102,62 +97,15 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		fmt.Fprintf(w, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return ExitUsage
 	}
-	fmt.Fprintf(w, "Error: %s\n", oneLine(err.Error()))
-	if h := Hint(err, f.Target); h != "" {
-		fmt.Fprintf(w, "Hint: %s\n", termtext.Escape(h))
+	line, hint := cmdutil.Explain(err, f.Target)
+	fmt.Fprintf(w, "Error: %s\n", line)
+	if hint != "" {
+		fmt.Fprintf(w, "Hint: %s\n", hint)
 	}
 	if f.Opts.Verbose {
 		printChain(w, err)
 	}
 	return ExitError
-}
-
-// Hint suggests a fix for well-known failures; server names the proxy the
-// command talked to ("" when unknown).
-func Hint(err error, server string) string {
-	if server == "" {
-		server = "URL"
-	}
-	var unknownCA x509.UnknownAuthorityError
-	var certErr *tls.CertificateVerificationError
-	var hostErr x509.HostnameError
-	var opErr *net.OpError
-	msg := strings.ToLower(err.Error())
-	switch {
-	case isUnauthorized(err):
-		return "sign in again with: pomerium-cli login " + server
-	case errors.As(err, &unknownCA) || strings.Contains(msg, "certificate signed by unknown authority"):
-		return "if the proxy uses a private CA, pass --alternate-ca-path FILE"
-	case errors.As(err, &hostErr):
-		return "the proxy's certificate does not name this host; check the URL"
-	case errors.As(err, &certErr):
-		return "the proxy's certificate did not verify; pass --alternate-ca-path FILE for a private CA"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		host := server
-		if errors.As(err, &opErr) && opErr.Addr != nil {
-			host = opErr.Addr.String()
-		}
-		return "is the proxy running at " + host + "?"
-	}
-	return ""
-}
-
-// isUnauthorized recognises a sign-in the proxy still wants: the
-// libraries' typed errors, or an Unauthorized/StatusCode method.
-func isUnauthorized(err error) bool {
-	if portalclient.IsUnauthorized(err) {
-		return true
-	}
-	var se *tunnel.StatusError
-	if errors.As(err, &se) && se.StatusCode == 401 {
-		return true
-	}
-	var u interface{ Unauthorized() bool }
-	if errors.As(err, &u) && u.Unauthorized() {
-		return true
-	}
-	var s interface{ StatusCode() int }
-	return errors.As(err, &s) && s.StatusCode() == 401
 }
 
 // oneLine keeps an error to one line: the user sees one clear line, and

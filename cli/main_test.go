@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -80,32 +79,6 @@ func TestRunExitCodes(t *testing.T) {
 			}
 			if code != 0 && strings.Count(stderr, "Error:") != 1 {
 				t.Errorf("stderr has %d Error: lines; want exactly 1:\n%s", strings.Count(stderr, "Error:"), stderr)
-			}
-		})
-	}
-}
-
-type unauthorizedErr struct{}
-
-func (unauthorizedErr) Error() string      { return "proxy answered 401 Unauthorized" }
-func (unauthorizedErr) Unauthorized() bool { return true }
-
-func TestHint(t *testing.T) {
-	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
-	tests := []struct {
-		name string
-		err  error
-		want string
-	}{
-		{name: "unauthorized", err: fmt.Errorf("listing routes: %w", unauthorizedErr{}), want: "sign in again with: pomerium-cli login https://p.example.com"},
-		{name: "unknown authority", err: fmt.Errorf("dial: %w", x509.UnknownAuthorityError{}), want: "if the proxy uses a private CA, pass --alternate-ca-path FILE"},
-		{name: "connection refused", err: fmt.Errorf("dialing proxy: %w", refused), want: "is the proxy running at 127.0.0.1:9?"},
-		{name: "other", err: errors.New("boom"), want: ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := Hint(tt.err, "https://p.example.com"); got != tt.want {
-				t.Errorf("Hint(%v) = %q; want %q", tt.err, got, tt.want)
 			}
 		})
 	}

@@ -10,8 +10,10 @@ import (
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
-// TestE2EStatus: login names the user; status shows user, expiry, token
-// store and the server's verdict, as text and JSON, with the real binary.
+// TestE2EStatus: login names the user; status shows the user (email and
+// name, groups count: from the server's /.pomerium/user), expiry, token
+// store and the server's verdict, as text, JSON and YAML, with the real
+// binary.
 func TestE2EStatus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -29,7 +31,7 @@ func TestE2EStatus(t *testing.T) {
 		t.Fatalf("login: exit %d, stderr %q; want Signed in to %s as dev@example.com", code, stderr, ds.Addr)
 	}
 	code, out, _ := e.runBin("status")
-	for _, want := range []string{url + "\n", "Signed in as dev@example.com", "Session expires ", "Token store: file " + e.cache, "Server accepts the token: yes"} {
+	for _, want := range []string{url + "\n", "Signed in as dev@example.com (Dev User), 1 group", "Session expires ", "Token store: file " + e.cache, "Server accepts the token: yes"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("status: exit %d, out %q; want it to hold %q", code, out, want)
 		}
@@ -39,6 +41,8 @@ func TestE2EStatus(t *testing.T) {
 		Server     string    `json:"server"`
 		SignedIn   bool      `json:"signed_in"`
 		Email      string    `json:"email"`
+		Name       string    `json:"name"`
+		Groups     *int      `json:"groups"`
 		Expires    time.Time `json:"expires"`
 		TokenStore string    `json:"token_store"`
 		TokenPath  string    `json:"token_path"`
@@ -48,14 +52,14 @@ func TestE2EStatus(t *testing.T) {
 		t.Fatalf("status -o json: exit %d, %v, %q", code, err, out)
 	}
 	s := st[0]
-	if s.Server != url || !s.SignedIn || s.Email != "dev@example.com" || s.TokenStore != "file" || s.Accepted == nil || !*s.Accepted ||
+	if s.Server != url || !s.SignedIn || s.Email != "dev@example.com" || s.Name != "Dev User" || s.Groups == nil || *s.Groups != 1 || s.TokenStore != "file" || s.Accepted == nil || !*s.Accepted ||
 		time.Until(s.Expires) <= 0 {
-		t.Errorf("status -o json = %+v; want signed in as dev@example.com, accepted, expiring later", s)
+		t.Errorf("status -o json = %+v; want signed in as dev@example.com (Dev User, 1 group), accepted, expiring later", s)
 	}
 	if fi, err := os.Stat(s.TokenPath); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("token_path %q: %v; want the 0600 token file", s.TokenPath, err)
 	}
-	if code, out, _ := e.runBin("status", "-o", "yaml"); code != 0 || !strings.Contains(out, "email: dev@example.com") {
+	if code, out, _ := e.runBin("status", "-o", "yaml"); code != 0 || !strings.Contains(out, "email: dev@example.com") || !strings.Contains(out, "name: Dev User") {
 		t.Errorf("status -o yaml: exit %d, %q", code, out)
 	}
 	if b, err := os.ReadFile(s.TokenPath); err == nil && strings.Contains(out, strings.TrimSpace(string(b))) {

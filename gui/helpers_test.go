@@ -146,7 +146,7 @@ func (f *fixture) eventually(what string, cond func() bool) {
 // latest one either way, for the caller to check.
 func (f *fixture) notification(prefix string) *fyne.Notification {
 	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		f.q.drain()
 		n := f.app.lastNotification()

@@ -25,6 +25,16 @@ const devAdmin = "dev@example.com"
 // apiTokenFile is the --dev API user token, in the dev dir.
 const apiTokenFile = "api-user-token"
 
+// apiAdmins are who may call the API: api_admins, and dev@example.com
+// in --dev.
+func (s *Server) apiAdmins(cfg *config.Config) []string {
+	admins := slices.Clone(cfg.APIAdmins)
+	if s.dev {
+		admins = append(admins, devAdmin)
+	}
+	return admins
+}
+
 // setupAPI builds the management API over the store and serves the
 // routes made through it as the route table's "api" source. Nothing here
 // is on the per-request path: requests read the compiled table, rebuilt
@@ -35,10 +45,7 @@ func (s *Server) setupAPI(ctx context.Context, opts Options, cfg *config.Config)
 		return nil
 	}
 	st := s.storage.st
-	admins := slices.Clone(cfg.APIAdmins)
-	if opts.Dev {
-		admins = append(admins, devAdmin)
-	}
+	admins := s.apiAdmins(cfg)
 	level := "info"
 	if s.logLevel != nil {
 		level = levelName(s.logLevel.Level())
@@ -217,7 +224,7 @@ func baseSettings(s *Server, cfg *config.Config, level string) api.Settings {
 	set := api.Settings{
 		LogLevel: level, ProxyLogLevel: cfg.ProxyLogLevel, Address: s.address, HTTPRedirectAddr: cfg.HTTPRedirectAddr,
 		TimeoutRead: dur(s.limits.TimeoutRead), TimeoutWrite: dur(s.limits.TimeoutWrite), TimeoutIdle: dur(s.limits.TimeoutIdle),
-		CookieName: sessionCookie, CookieHTTPOnly: true, CookieExpire: s.cookieExpire.String(), CookieSameSite: "lax",
+		CookieName: sessionCookie, CookieHTTPOnly: true, CookieExpire: s.signInOpts().CookieExpire.String(), CookieSameSite: "lax",
 		SetResponseHeaders: cfg.SetResponseHeaders, DefaultUpstreamTimeout: config.DefaultTimeout.String(),
 		MetricsAddress: cfg.MetricsAddress, SkipXffAppend: cfg.SkipXFFAppend,
 		GoogleCloudServerlessAuthServiceAcc: cfg.GoogleCloudServerlessAuthenticationServiceAccount,

@@ -60,7 +60,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt *routing.R
 			user = a.session.Email
 		}
 		s.log.Info("refused: policy denies", "route", rt.Name, "user", user)
-		forbidden(w, rt)
+		forbidden(w, r, rt)
 	}
 	return a, false
 }

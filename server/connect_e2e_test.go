@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -33,26 +34,39 @@ func connectH1(t *testing.T, d *testutil.DevServer, authority, auth string) (*ht
 // fails the test with what.
 func requestH1(t *testing.T, d *testutil.DevServer, method, head, auth, what string) (*http.Response, net.Conn, *bufio.Reader) {
 	t.Helper()
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", d.Addr,
-		&tls.Config{RootCAs: d.CAPool, NextProtos: []string{"http/1.1"}})
+	resp, conn, br, err := tryRequestH1(d, method, head, auth, what)
 	if err != nil {
-		t.Fatalf("dialing %s: %v", d.Addr, err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	return resp, conn, br
+}
+
+// tryRequestH1 is requestH1 returning its error (the caller closes conn),
+// for tests that set a request up again when a deliberately short server
+// timeout cut it on a loaded machine.
+func tryRequestH1(d *testutil.DevServer, method, head, auth, what string) (*http.Response, net.Conn, *bufio.Reader, error) {
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Minute}, "tcp", d.Addr,
+		&tls.Config{RootCAs: d.CAPool, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("dialing %s: %w", d.Addr, err)
+	}
 	conn.SetDeadline(time.Now().Add(60 * time.Second))
 	req := head
 	if auth != "" {
 		req += "Authorization: Pomerium " + auth + "\r\n"
 	}
 	if _, err := io.WriteString(conn, req+"\r\n"); err != nil {
-		t.Fatal(err)
+		conn.Close()
+		return nil, nil, nil, err
 	}
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, &http.Request{Method: method})
 	if err != nil {
-		t.Fatalf("%s: %v", what, err)
+		conn.Close()
+		return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return resp, conn, br
+	return resp, conn, br, nil
 }
 
 func randomBytes(t *testing.T, n int) []byte {
@@ -99,7 +113,7 @@ func TestConnectHTTP1EchoesBytes(t *testing.T) {
 func TestConnectHTTP2EchoesBytes(t *testing.T) {
 	d := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
 	tok := loginToken(t, d)
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", d.Addr,
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Minute}, "tcp", d.Addr,
 		&tls.Config{RootCAs: d.CAPool, NextProtos: []string{"h2"}})
 	if err != nil {
 		t.Fatal(err)

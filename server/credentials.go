@@ -33,7 +33,7 @@ func (a auth) identity() *policy.Identity { return authn.Auth{Session: a.session
 
 // authenticate verifies whatever token r carries against the store.
 func (s *Server) authenticate(r *http.Request) auth {
-	a := s.authn.Authenticate(r)
+	a := s.auth().Authenticate(r)
 	return auth{source: a.Source, session: a.Session, token: a.Token}
 }
 

@@ -32,7 +32,7 @@ routes:
 	tok := issue(t, s, "dev@example.com", time.Hour)
 	open := func(t *testing.T, host, auth string) (*http.Response, *io.PipeWriter) {
 		t.Helper()
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", ds.Addr,
+		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Minute}, "tcp", ds.Addr,
 			&tls.Config{RootCAs: s.CAPool(), ServerName: host, NextProtos: []string{"h2"}})
 		if err != nil {
 			t.Fatal(err)

@@ -24,7 +24,7 @@ func dialLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
 	if err == nil && strings.HasSuffix(host, ".localhost") {
 		addr = net.JoinHostPort("127.0.0.1", port)
 	}
-	return (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
+	return (&net.Dialer{Timeout: time.Minute}).DialContext(ctx, network, addr)
 }
 
 // browser is an http.Client with a cookie jar that trusts the dev CA and

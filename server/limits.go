@@ -87,14 +87,14 @@ func (s *Server) routeDeadlines(w http.ResponseWriter, timeout time.Duration) (r
 // was refused, and a flood cannot park connections in the accept queue.
 type limitListener struct {
 	net.Listener
-	max      int64
+	max      *atomic.Int64 // shared with the server: a reload may change it
 	open     atomic.Int64
 	log      *slog.Logger
 	lastWarn atomic.Int64 // unix nanos of the last "at the limit" warning
 }
 
-func newLimitListener(ln net.Listener, max int, log *slog.Logger) *limitListener {
-	return &limitListener{Listener: ln, max: int64(max), log: log}
+func newLimitListener(ln net.Listener, max *atomic.Int64, log *slog.Logger) *limitListener {
+	return &limitListener{Listener: ln, max: max, log: log}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -103,7 +103,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.open.Add(1) > l.max {
+		if l.open.Add(1) > l.max.Load() {
 			l.open.Add(-1)
 			l.refuse(c)
 			continue
@@ -122,7 +122,7 @@ func (l *limitListener) refuse(c net.Conn) {
 	now := time.Now().UnixNano()
 	last := l.lastWarn.Load()
 	if now-last >= int64(limitWarnInterval) && l.lastWarn.CompareAndSwap(last, now) {
-		l.log.Warn("max_connections reached: refusing new connections", "max_connections", l.max, "remote", c.RemoteAddr().String())
+		l.log.Warn("max_connections reached: refusing new connections", "max_connections", l.max.Load(), "remote", c.RemoteAddr().String())
 	}
 }
 

@@ -23,10 +23,9 @@ func misdirected(r *http.Request) bool {
 	return !strings.EqualFold(normalHost(hostOnly(r.Host)), normalHost(r.TLS.ServerName))
 }
 
-// normalHost drops the trailing dot of a fully qualified name and IPv6
-// brackets, which name the same host.
+// normalHost drops IPv6 brackets, which SNI never has. The Host's
+// trailing dot is gone already (stripHostDot, at the top of the handler).
 func normalHost(h string) string {
-	h = strings.TrimSuffix(h, ".")
 	return strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 }
 

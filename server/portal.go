@@ -72,7 +72,7 @@ func (s *Server) handleRoutesPage(w http.ResponseWriter, r *http.Request) {
 	// It then redirects to the same page without the token, keeping it
 	// out of the browser history and the address bar.
 	if a.source == credQuery {
-		s.authn.SetCookieFor(w, r, a.token)
+		s.auth().SetCookieFor(w, r, a.token)
 		u := *r.URL
 		stripCredentials(http.Header{}, &u)
 		http.Redirect(w, r, u.RequestURI(), http.StatusFound)

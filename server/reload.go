@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,15 +25,19 @@ import (
 const reloadDebounce = 100 * time.Millisecond
 
 // Reload re-reads the config file and applies what changed: routes and
-// policies, certificates, the listen address and the metrics listener.
-// A config that does not load (or whose routes clash) is refused whole:
+// policies, certificates, the listen address, the metrics listener,
+// sign-in (identity provider, authenticate_service_url, cookie_expire,
+// ...), api_admins, log_level and max_connections; see liveKeys. A
+// config that does not load (or whose routes clash) is refused whole:
 // the running configuration stays, and the error says what is wrong.
-// Identity provider, secret and cookie settings need a restart; a
-// change to them is logged.
+// The few keys that need a restart (restartKeys: secrets, storage,
+// timeouts) are named in one warning when they change.
 func (s *Server) Reload(ctx context.Context) error {
 	if s.configFile == "" {
 		return errors.New("no config file to reload (started without --config)")
 	}
+	s.configMu.Lock()
+	defer s.configMu.Unlock()
 	err := s.reload(ctx)
 	if err != nil {
 		s.metrics.Reload(false)
@@ -58,6 +64,12 @@ func (s *Server) reload(ctx context.Context) error {
 		return fmt.Errorf("%s: no server certificate (certificates, certificate_file or certificate)", s.configFile)
 	}
 	old := s.cfg.Load()
+	changed := config.ChangedKeys(old, cfg)
+	// Built before anything is applied: a failure refuses the reload whole.
+	si, err := s.newSignIn(cfg, changed)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.configFile, err)
+	}
 	if err := s.table.Replace(ctx, "config", routing.Static(cfg.Routes)); err != nil {
 		return fmt.Errorf("%s: %w", s.configFile, err)
 	}
@@ -67,9 +79,12 @@ func (s *Server) reload(ctx context.Context) error {
 	if !s.dev {
 		s.setCerts(cfg.TLSCertificates, cfg.CodecType == "http1")
 	}
-	for _, k := range restartOnly(old, cfg) {
-		s.log.Warn("config: this setting applies on restart only", "key", k)
+	if si != nil {
+		s.useSignIn(si)
+		s.log.Info("config: sign-in settings applied", "keys", strings.Join(intersect(changed, signInKeys), ","))
 	}
+	s.applyLiveSettings(old, cfg, changed)
+	s.reportRestartKeys(cfg)
 	if !s.dev && s.addressFromConfig && cfg.Address != old.Address {
 		addr := cfg.Address
 		if addr == "" {
@@ -91,23 +106,82 @@ func (s *Server) reload(ctx context.Context) error {
 	return nil
 }
 
-// restartOnly names the changed keys that apply on restart only.
-func restartOnly(a, b *config.Config) []string {
+// liveKeys apply on reload. A test holds every accepted key to be in
+// exactly one of liveKeys and restartKeys.
+var liveKeys = append([]string{
+	"address", "routes", "policy",
+	"certificate_file", "certificate_key_file", "certificate", "certificate_key", "certificates", "codec_type",
+	"metrics_address", "metrics_basic_auth",
+	// Route defaults: copied into every route, which the reload rebuilds.
+	"default_upstream_timeout", "jwt_claims_headers", "pass_identity_headers", "set_response_headers",
+	"skip_xff_append", "xff_num_trusted_hops", "google_cloud_serverless_authentication_service_account",
+	// Read per connection or request.
+	"downstream_mtls", "client_ca", "client_ca_file",
+	"api_admins", "log_level", "proxy_log_level", "max_connections",
+	// Accepted only with the one value the server has: nothing to apply.
+	"services", "cookie_name", "cookie_secure", "cookie_http_only", "cookie_same_site",
+}, signInKeys...)
+
+// restartKeys apply on restart only: the secrets seal sessions, tokens
+// and the store's secrets at rest (a live change would strand them),
+// the store is opened once, and the timeouts and header limit are fixed
+// in the HTTP server for the life of its listener.
+var restartKeys = []string{
+	"shared_secret", "shared_secret_file", "cookie_secret", "cookie_secret_file",
+	"data_dir", "databroker_storage_type", "databroker_storage_connection_string",
+	"timeout_read", "timeout_write", "timeout_idle", "timeout_read_header", "max_header_bytes",
+	"http_redirect_addr",
+}
+
+// devRestartKeys are the sign-in keys a --dev server reads at start
+// (its provider is built in around them).
+var devRestartKeys = []string{"authenticate_service_url", "signout_redirect_url", "cookie_expire"}
+
+// applyLiveSettings applies the settings that are neither routes,
+// certificates nor listeners.
+func (s *Server) applyLiveSettings(old, cfg *config.Config, changed []string) {
+	if s.api != nil && slices.Contains(changed, "api_admins") {
+		s.api.SetAdmins(s.apiAdmins(cfg))
+	}
+	if s.logLevel != nil && s.logLevelFromConfig && slices.Contains(changed, "log_level") {
+		var l slog.Level // "" (removed): info
+		l.UnmarshalText([]byte(cfg.LogLevel))
+		s.logLevel.Set(l)
+	}
+	if m := cfg.Limits.Effective().MaxConnections; m != old.Limits.Effective().MaxConnections {
+		s.maxConns.Store(int64(m))
+	}
+}
+
+// reportRestartKeys warns, once per change of the set, which keys
+// differ from the running server's start and so wait for a restart.
+// Reverting them clears the warning.
+func (s *Server) reportRestartKeys(cfg *config.Config) {
+	wait := intersect(config.ChangedKeys(s.startCfg, cfg), restartKeys)
+	if s.dev {
+		wait = append(wait, intersect(config.ChangedKeys(s.startCfg, cfg), devRestartKeys)...)
+		slices.Sort(wait)
+	}
+	if slices.Equal(wait, s.restartKeys) {
+		return
+	}
+	s.restartKeys = wait
+	if len(wait) == 0 {
+		s.log.Info("config: every setting in the file is applied; no restart needed")
+		return
+	}
+	s.log.Warn("config: these changed settings apply on restart only; restart pomerium-server to apply them (the rest of the file is applied)",
+		"keys", strings.Join(wait, ","))
+}
+
+// intersect is the keys of a that are in b, in a's order.
+func intersect(a, b []string) []string {
 	var out []string
-	add := func(k string, changed bool) {
-		if changed {
+	for _, k := range a {
+		if slices.Contains(b, k) {
 			out = append(out, k)
 		}
 	}
-	add("idp_provider_url", a.IdpProviderURL != b.IdpProviderURL)
-	add("idp_client_id", a.IdpClientID != b.IdpClientID)
-	add("idp_client_secret", a.IdpClientSecret != b.IdpClientSecret)
-	add("idp_scopes", !slices.Equal(a.IdpScopes, b.IdpScopes))
-	add("shared_secret", a.SharedSecret != b.SharedSecret)
-	add("cookie_secret", a.CookieSecret != b.CookieSecret)
-	add("cookie_expire", a.CookieExpire != b.CookieExpire)
-	add("programmatic_redirect_domain_whitelist", !slices.Equal(a.ProgrammaticRedirectDomainWhitelist, b.ProgrammaticRedirectDomainWhitelist))
-	add("timeout_read/timeout_write/timeout_idle/max_*", a.Limits != b.Limits)
 	return out
 }
 
@@ -120,7 +194,6 @@ func (s *Server) relisten(addr string) error {
 	}
 	s.mu.Lock()
 	srv, old := s.httpSrv, s.ln
-	maxConns := s.limits.MaxConnections
 	if srv == nil || s.closing {
 		s.mu.Unlock()
 		ln.Close()
@@ -129,7 +202,7 @@ func (s *Server) relisten(addr string) error {
 	s.ln = ln
 	s.moved = append(s.moved, old)
 	s.mu.Unlock()
-	go srv.ServeTLS(newLimitListener(ln, maxConns, s.log), "", "")
+	go srv.ServeTLS(newLimitListener(ln, &s.maxConns, s.log), "", "")
 	s.log.Info("listener moved", "from", old.Addr().String(), "to", ln.Addr().String())
 	old.Close()
 	return nil

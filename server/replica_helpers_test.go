@@ -77,7 +77,7 @@ func signIn(tb testing.TB, d *testutil.DevServer) (string, error) {
 // dialConnect opens a TLS connection to addr and sends CONNECT authority
 // with tok; on 200 the returned conn is the tunnel.
 func dialConnect(addr string, pool *x509.CertPool, authority, tok string) (int, net.Conn, error) {
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr,
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Minute}, "tcp", addr,
 		&tls.Config{RootCAs: pool, NextProtos: []string{"http/1.1"}})
 	if err != nil {
 		return 0, nil, err
@@ -109,7 +109,7 @@ func dialConnect(addr string, pool *x509.CertPool, authority, tok string) (int, 
 // echoOnce writes msg through a tunnel to the echo upstream and reads it
 // back.
 func echoOnce(conn net.Conn, msg string) error {
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	conn.SetDeadline(time.Now().Add(time.Minute))
 	defer conn.SetDeadline(time.Time{})
 	if _, err := io.WriteString(conn, msg); err != nil {
 		return err

@@ -65,11 +65,11 @@ func TestPomeriumAllInOneExample(t *testing.T) {
 		t.Fatalf("serving %d routes; want 12", n)
 	}
 	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
+		return (&net.Dialer{Timeout: time.Minute}).DialContext(ctx, network, addr)
 	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool()}, DialContext: dial, ForceAttemptHTTP2: true}
 	t.Cleanup(tr.CloseIdleConnections)
-	c := &http.Client{Transport: tr, Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{Transport: tr, Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	e := &routeEnv{t: t, srv: s}
 	tok := "Pomerium " + e.token("dev@corp.example.com", "engineering")
 	u := func(host, path string) string { return "https://" + host + ":" + port + path }

@@ -221,7 +221,7 @@ func (e *routeEnv) newClient(cert *tls.Certificate) *http.Client {
 	}
 	tr := &http.Transport{TLSClientConfig: tc, DialContext: dialLoopback, ForceAttemptHTTP2: true}
 	e.t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 20 * time.Second,
+	return &http.Client{Transport: tr, Timeout: 2 * time.Minute,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 

@@ -83,14 +83,14 @@ func TestLoadBalancing(t *testing.T) {
 	// Active HTTP health check: c fails it and gets no traffic; back
 	// when it passes again.
 	bSick.Store(true)
-	pollUntil(t, 10*time.Second, func() string {
+	pollUntil(t, 2*time.Minute, func() string {
 		if got := e.upstreamCounts(t, "health.localhost", 6); got["a"] != 6 {
 			return "c still gets traffic while failing its health check"
 		}
 		return ""
 	})
 	bSick.Store(false)
-	pollUntil(t, 10*time.Second, func() string {
+	pollUntil(t, 2*time.Minute, func() string {
 		if got := e.upstreamCounts(t, "health.localhost", 6); got["c"] == 0 {
 			return "c gets no traffic after passing its health check again"
 		}

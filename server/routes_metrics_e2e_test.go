@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
@@ -53,7 +54,7 @@ func TestMetrics(t *testing.T) {
 	// metrics:s3cret
 	e := startRoutes(t, "metrics_address: 127.0.0.1:0\nmetrics_basic_auth: "+b64([]byte("metrics:s3cret"))+"\n"+routes)
 	var addr string
-	pollUntil(t, 5e9, func() string {
+	pollUntil(t, 2*time.Minute, func() string {
 		if addr = e.srv.MetricsAddr(); addr == "" {
 			return "no metrics listener"
 		}
@@ -95,7 +96,7 @@ func TestMetrics(t *testing.T) {
 	if err := os.WriteFile(e.file, append(data, []byte("  - from: https://new.localhost\n    to: http://"+a+"\n    allow_public_unauthenticated_access: true\n")...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pollUntil(t, 5e9, func() string {
+	pollUntil(t, 2*time.Minute, func() string {
 		_, after := scrape(t, addr, "metrics", "s3cret")
 		for name, want := range map[string]float64{
 			`porthole_proxy_requests_total{code="2xx",route="web"}`:      3,

@@ -30,7 +30,7 @@ func TestReloadCertificateAddressAndInFlight(t *testing.T) {
 		}
 		select {
 		case <-release:
-		case <-time.After(20 * time.Second):
+		case <-time.After(5 * time.Minute):
 		}
 		io.WriteString(w, "finished")
 	}), nil)
@@ -108,12 +108,12 @@ func TestReloadCertificateAddressAndInFlight(t *testing.T) {
 	}()
 	select {
 	case <-arrived: // the request is at the upstream: reload under it
-	case <-time.After(10 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("the request never reached the upstream")
 	}
 	os.WriteFile(file+".tmp", []byte(cfgText(addr2, newCert, newKey)), 0o600)
 	os.Rename(file+".tmp", file)
-	pollUntil(t, 5*time.Second, func() string {
+	pollUntil(t, 2*time.Minute, func() string {
 		cn, err := certCN(addr2)
 		if err != nil {
 			return "new address: " + err.Error()
@@ -132,7 +132,7 @@ func TestReloadCertificateAddressAndInFlight(t *testing.T) {
 		if got != "200 OK finished" {
 			t.Errorf("request in flight across the reload: got %q; want 200 OK finished", got)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("the request in flight never finished")
 	}
 }

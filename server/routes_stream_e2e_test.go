@@ -46,7 +46,12 @@ func TestRedirectRoutes(t *testing.T) {
 
 // TestTimeouts: timeout answers 504 when the upstream is slower;
 // idle_timeout is time without bytes, not the response's length.
+//
+// The trickle's gaps (100ms) are far below its route's idle_timeout (3s)
+// and its whole length (4s) above it: a loaded machine stretches a gap by
+// far less than 3s.
 func TestTimeouts(t *testing.T) {
+	const trickleBytes = 40
 	slow, _ := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
@@ -55,7 +60,7 @@ func TestTimeouts(t *testing.T) {
 	}), nil)
 	trickle, _ := upstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
-		for i := 0; i < 8; i++ {
+		for i := 0; i < trickleBytes; i++ {
 			io.WriteString(w, "x")
 			rc.Flush()
 			select {
@@ -71,7 +76,7 @@ func TestTimeouts(t *testing.T) {
 	e := startRoutes(t, "routes:\n"+
 		route("timeout.localhost", slow, "    timeout: 300ms\n")+
 		route("idle.localhost", slow, "    idle_timeout: 300ms\n")+
-		route("trickle.localhost", trickle, "    idle_timeout: 400ms\n")+
+		route("trickle.localhost", trickle, "    idle_timeout: 3s\n")+
 		route("short.localhost", trickle, "    timeout: 300ms\n"))
 	for _, tc := range []struct {
 		host  string
@@ -80,10 +85,10 @@ func TestTimeouts(t *testing.T) {
 	}{
 		{"timeout.localhost", http.StatusGatewayTimeout, nil},
 		{"idle.localhost", http.StatusGatewayTimeout, nil},
-		// 800ms in all, never 400ms without a byte: idle_timeout lets it be.
+		// 4s in all, never 3s without a byte: idle_timeout lets it be.
 		{"trickle.localhost", 200, func(t *testing.T, body string) {
-			if body != "xxxxxxxx" {
-				t.Errorf("body: got %q; want 8 x (the whole trickle)", body)
+			if body != strings.Repeat("x", trickleBytes) {
+				t.Errorf("body: got %q; want %d x (the whole trickle)", body, trickleBytes)
 			}
 		}},
 	} {
@@ -106,8 +111,8 @@ func TestTimeouts(t *testing.T) {
 		}
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if err == nil && len(b) == 8 {
-			t.Errorf("got the whole 800ms response through a 300ms timeout")
+		if err == nil && len(b) == trickleBytes {
+			t.Errorf("got the whole 4s response through a 300ms timeout")
 		}
 	})
 }
@@ -160,7 +165,7 @@ func TestWebsocketsAndSPDY(t *testing.T) {
 		return "  - from: https://" + host + "\n    to: http://" + echo + "\n    allow_public_unauthenticated_access: true\n" + extra
 	}
 	e := startRoutes(t, "routes:\n"+
-		route("ws.localhost", "    allow_websockets: true\n    idle_timeout: 500ms\n")+
+		route("ws.localhost", "    allow_websockets: true\n    idle_timeout: 2s\n")+
 		route("nows.localhost", "")+
 		route("spdy.localhost", "    allow_spdy: true\n")+
 		route("wslife.localhost", "    allow_websockets: true\n    timeout: 400ms\n    idle_timeout: 0s\n"))
@@ -182,11 +187,12 @@ func TestWebsocketsAndSPDY(t *testing.T) {
 			if code != 101 {
 				return
 			}
-			// Bytes flow for longer than idle_timeout in all, with gaps
-			// shorter than it.
-			for i := 0; i < 4; i++ {
+			// Bytes flow for longer than idle_timeout (2s) in all, with
+			// gaps far shorter than it (200ms, and whatever a loaded
+			// machine adds).
+			for i := 0; i < 15; i++ {
 				io.WriteString(conn, "ping\n")
-				conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+				conn.SetReadDeadline(time.Now().Add(time.Minute))
 				line, err := br.ReadString('\n')
 				if err != nil || line != "ping\n" {
 					t.Fatalf("echo %d: got %q, %v", i, line, err)
@@ -200,14 +206,14 @@ func TestWebsocketsAndSPDY(t *testing.T) {
 		if code != 101 {
 			t.Fatalf("got %d; want 101", code)
 		}
-		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		conn.SetReadDeadline(time.Now().Add(time.Minute))
 		start := time.Now()
 		_, err := br.ReadString('\n')
 		if err == nil || strings.Contains(err.Error(), "timeout") {
 			t.Fatalf("read: got %v; want the proxy to close the silent socket", err)
 		}
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("closed after %v; want about idle_timeout (500ms)", d)
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("closed after %v; want about idle_timeout (2s)", d)
 		}
 	})
 	t.Run("explicit timeout bounds a websocket", func(t *testing.T) {
@@ -215,8 +221,8 @@ func TestWebsocketsAndSPDY(t *testing.T) {
 		if code != 101 {
 			t.Fatalf("got %d; want 101", code)
 		}
-		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		deadline := time.Now().Add(5 * time.Second)
+		conn.SetReadDeadline(time.Now().Add(time.Minute))
+		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
 			if _, err := io.WriteString(conn, "x\n"); err != nil {
 				return
@@ -226,6 +232,6 @@ func TestWebsocketsAndSPDY(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		t.Error("the websocket was still open 5s into a 400ms timeout")
+		t.Error("the websocket was still open 30s into a 400ms timeout")
 	})
 }

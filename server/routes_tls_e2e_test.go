@@ -276,7 +276,7 @@ func TestConnectUDPClientCertificate(t *testing.T) {
 		req.Header.Set("Connection", "Upgrade")
 		req.Header.Set("Upgrade", "connect-udp")
 		req.Header.Set("Capsule-Protocol", "?1")
-		resp, err := (&http.Client{Transport: tr, Timeout: 20 * time.Second}).Do(req)
+		resp, err := (&http.Client{Transport: tr, Timeout: 2 * time.Minute}).Do(req)
 		if err != nil {
 			t.Fatalf("connect-udp: %v", err)
 		}

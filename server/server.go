@@ -85,6 +85,9 @@ type Options struct {
 
 	// LogLevel, when set, is the level the API's logLevel setting changes.
 	LogLevel *slog.LevelVar
+	// LogLevelFromConfig: no --log-level flag, so a reload that changes
+	// log_level sets LogLevel.
+	LogLevelFromConfig bool
 
 	Logger *slog.Logger // nil: discard
 	// Banner receives the dev-mode start-up notes (CA path, portal URL).
@@ -97,22 +100,26 @@ type Server struct {
 	address string
 	storage *storage
 	// table is the live route table: every request loads it once.
-	table        *routing.Live
-	keys         *session.Keys
-	cookieExpire time.Duration
-	whitelist    []string
-	certs        atomic.Pointer[certSet]
-	metrics      *metrics.Metrics
-	configFile   string
-	cfg          atomic.Pointer[config.Config] // the file's config as last applied
-	lastConfig   atomic.Pointer[[]byte]        // its bytes
-	dev          bool
+	table       *routing.Live
+	keys        *session.Keys
+	certs       atomic.Pointer[certSet]
+	metrics     *metrics.Metrics
+	configFile  string
+	cfg         atomic.Pointer[config.Config] // the file's config as last applied
+	startCfg    *config.Config                // the config at start (restart-only keys)
+	restartKeys []string                      // restart-only keys last reported (reload.go)
+	lastConfig  atomic.Pointer[[]byte]        // its bytes
+	dev         bool
 	// addressFromConfig: the listen address is the config's (no
 	// --address), so a reload may move it.
 	addressFromConfig bool
-	authn             *authn.Service
-	authnOpts         authn.Options
-	limits            config.Limits // effective: defaults filled in
+	// signin is the sign-in service in use; a reload that changes sign-in
+	// settings swaps in a new one (signin_live.go).
+	signin    atomic.Pointer[signIn]
+	authnOpts authn.Options // New's draft of the first one's options
+	idpClient *http.Client  // Options.IdPClient
+	limits    config.Limits // effective: defaults filled in
+	maxConns  atomic.Int64  // max_connections, live (reload.go)
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
@@ -123,7 +130,10 @@ type Server struct {
 	// table's "api" source.
 	api      *api.API
 	logLevel *slog.LevelVar
-	reloadMu sync.Mutex
+	// logLevelFromConfig: log_level changes apply on reload (no flag).
+	logLevelFromConfig bool
+	reloadMu           sync.Mutex
+	configMu           sync.Mutex // one config file reload at a time (reload.go)
 
 	mu         sync.Mutex
 	httpSrv    *http.Server
@@ -139,12 +149,13 @@ type Server struct {
 	doneOnce   sync.Once
 	tunnels    map[*tunnelHandle]struct{}
 	stopBG     context.CancelFunc // background work: IdP discovery
+	bg         context.Context    // its context (nil before Serve)
 }
 
 // New builds the server: keys, TLS, identity provider client and, in
 // dev mode, the CA, built-in provider, sample upstreams and routes.
 func New(opts Options) (*Server, error) {
-	s := &Server{log: opts.Logger, address: opts.Address, cookieExpire: config.DefaultCookieExpire, done: make(chan struct{})}
+	s := &Server{log: opts.Logger, address: opts.Address, done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -158,15 +169,14 @@ func New(opts Options) (*Server, error) {
 	if s.address == "" {
 		s.address = cfg.Address
 	}
-	if cfg.CookieExpire > 0 {
-		s.cookieExpire = cfg.CookieExpire
-	}
-	s.whitelist = cfg.ProgrammaticRedirectDomainWhitelist
 	s.limits = cfg.Limits.Effective()
+	s.maxConns.Store(int64(s.limits.MaxConnections))
 	s.table = routing.NewLive(s.log)
 	s.metrics = metrics.New()
 	s.configFile = opts.ConfigFile
 	s.cfg.Store(cfg)
+	s.startCfg = cfg
+	s.logLevelFromConfig = opts.LogLevelFromConfig
 	s.dev = opts.Dev
 	s.addressFromConfig = opts.AddressFromConfig
 	if s.configFile != "" {
@@ -182,16 +192,8 @@ func New(opts Options) (*Server, error) {
 	if s.keys, err = Keys(cfg); err != nil {
 		return nil, err
 	}
-	s.authnOpts = authn.Options{
-		Keys: s.keys, CookieExpire: s.cookieExpire, Logger: s.log,
-		ProgrammaticWhitelist: cfg.ProgrammaticRedirectDomainWhitelist,
-		SignOutRedirectURL:    cfg.SignoutRedirectURL,
-		KnownHost:             s.servesHost,
-	}
-	if cfg.AuthenticateServiceURL != "" {
-		u, _ := url.Parse(cfg.AuthenticateServiceURL) // checked by config
-		s.authnOpts.AuthenticateURL = &url.URL{Scheme: "https", Host: u.Host}
-	}
+	s.idpClient = opts.IdPClient
+	s.authnOpts = s.signInOptions(cfg)
 
 	if opts.Dev {
 		if err := s.setupDev(opts); err != nil {
@@ -219,29 +221,13 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("no server certificate: set certificates, certificate_file/certificate_key_file or certificate/certificate_key (or run with --dev for a local CA)")
 	}
 	s.setCerts(cfg.TLSCertificates, cfg.CodecType == "http1")
-	if cfg.IdpProviderURL == "" || cfg.IdpClientID == "" {
-		return nil, errors.New("idp_provider_url and idp_client_id are required (or run with --dev for the built-in provider)")
-	}
-	client := opts.IdPClient
-	if client == nil {
-		client = outboundClient(nil)
-		if len(cfg.UpstreamRoots) > 0 {
-			// certificate_authority(_file) is trusted for the IdP too.
-			pool, err := x509.SystemCertPool()
-			if err != nil || pool == nil {
-				pool = x509.NewCertPool()
-			}
-			pool.AppendCertsFromPEM(cfg.UpstreamRoots)
-			client = outboundClient(pool)
-		}
+	if err := checkIdP(cfg); err != nil {
+		return nil, err
 	}
 	if s.authnOpts.AuthenticateURL == nil {
 		s.log.Warn("authenticate_service_url is not set: every host signs in for itself, so the identity provider needs https://<each host>/oauth2/callback as a redirect URI")
 	}
-	s.authnOpts.IdP = authn.IdPConfig{
-		Provider: cfg.IdpProvider, Issuer: cfg.IdpProviderURL, ClientID: cfg.IdpClientID,
-		ClientSecret: cfg.IdpClientSecret, Scopes: cfg.IdpScopes, RequestParams: cfg.IdpRequestParams, HTTPClient: client,
-	}
+	s.authnOpts.IdP = s.idpConfig(cfg)
 	return s.finish(opts, cfg)
 }
 
@@ -259,11 +245,12 @@ func (s *Server) finish(opts Options, cfg *config.Config) (*Server, error) {
 	default: // Check: nothing is opened
 		s.authnOpts.Store = authn.NewMemoryStore()
 	}
-	var err error
-	if s.authn, err = authn.New(s.authnOpts); err != nil {
+	svc, err := authn.New(s.authnOpts)
+	if err != nil {
 		s.closeParts()
 		return nil, err
 	}
+	s.signin.Store(&signIn{svc: svc, opts: s.authnOpts})
 	return s, nil
 }
 
@@ -344,7 +331,7 @@ func (s *Server) Keys() *session.Keys { return s.keys }
 // IssueToken stores a session for c, valid for ttl, and returns a CLI
 // token for it, as a sign-in would (tests).
 func (s *Server) IssueToken(c session.Claims, ttl time.Duration) (string, error) {
-	return s.authn.IssueToken(context.Background(), c, ttl)
+	return s.auth().IssueToken(context.Background(), c, ttl)
 }
 
 // DevIdP is the built-in provider (nil outside dev mode): tests disable
@@ -364,9 +351,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.httpSrv = srv
 	s.ln = ln
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	s.stopBG = stopBG
+	s.stopBG, s.bg = stopBG, bg
 	s.mu.Unlock()
-	s.authn.Start(bg)
+	s.startSignIn(s.signin.Load())
 	if cfg.MetricsAddress != "" {
 		if err := s.serveMetrics(cfg.MetricsAddress, cfg.MetricsBasicAuth); err != nil {
 			return fmt.Errorf("metrics_address %s: %w", cfg.MetricsAddress, err)
@@ -396,7 +383,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopHeartbeat()
 	go s.replicaHeartbeat(hbCtx)
 	s.log.Info("serving", "address", ln.Addr().String())
-	err := srv.ServeTLS(newLimitListener(ln, s.limits.MaxConnections, s.log), "", "")
+	err := srv.ServeTLS(newLimitListener(ln, &s.maxConns, s.log), "", "")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -498,6 +485,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/.well-known/pomerium/jwks.json", s.handleJWKS)
 	mux.HandleFunc("/.pomerium/api/v1/routes", s.handleRoutesAPI)
 	mux.HandleFunc("/.pomerium/routes", s.handleRoutesPage)
+	mux.HandleFunc("/.pomerium/user", s.handleUserInfo)
 	mux.HandleFunc("/.pomerium/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/.pomerium/routes", http.StatusFound)
 	})
@@ -505,6 +493,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/.pomerium/dev-idp/", s.idp.Handler())
 	}
 	return s.accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Host = stripHostDot(r.Host)
 		if isConnectUDP(r) {
 			s.handleConnectUDP(w, r)
 			return
@@ -524,12 +513,12 @@ func (s *Server) Handler() http.Handler {
 			s.api.ServeHTTP(w, r)
 			return
 		}
-		if s.authn.Owns(r) {
+		if svc := s.auth(); svc.Owns(r) {
 			if r.URL.Path == authn.PathOAuth2Callback {
-				s.countSignIns(s.authn.Handler().ServeHTTP)(w, r)
+				s.countSignIns(svc.Handler().ServeHTTP)(w, r)
 				return
 			}
-			s.authn.Handler().ServeHTTP(w, r)
+			svc.Handler().ServeHTTP(w, r)
 			return
 		}
 		if isOwnPath(r.URL.Path) {
@@ -589,7 +578,7 @@ func (s *Server) servesHost(hostport string) bool {
 	if s.isPortalHost(r) {
 		return true
 	}
-	if a := s.authnOpts.AuthenticateURL; a != nil && strings.EqualFold(a.Host, hostport) {
+	if a := s.signInOpts().AuthenticateURL; a != nil && strings.EqualFold(a.Host, hostport) {
 		return true
 	}
 	host, port, err := net.SplitHostPort(hostport)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -120,7 +121,8 @@ func LooksLikeRouteName(s string) bool {
 	return s != "" && !strings.ContainsAny(s, ":/[]% \t\r\n")
 }
 
-// ResolveRoute finds the route named name (of type typ: "tcp", "udp") on
+// ResolveRoute finds the route named name (of type typ: "tcp", "udp", ""
+// for either) on
 // the remembered server: an exact name, else the only one whose name
 // starts with it. Several matches are an error listing them; none is an
 // error pointing at `routes list`.
@@ -135,18 +137,35 @@ func (f *Factory) ResolveRoute(ctx context.Context, name, typ string) (portalcli
 	}
 	r, err := MatchRoute(rs, name, typ)
 	if err != nil {
-		return portalclient.Route{}, nil, fmt.Errorf("%w (at %s; see pomerium-cli routes list)", err, server)
+		var rne *RouteNameError
+		if errors.As(err, &rne) {
+			rne.Server = server.String()
+		}
+		return portalclient.Route{}, nil, err
 	}
 	return r, server, nil
 }
 
-// MatchRoute picks the route named name among rs of type typ.
+// RouteOfType reports whether a route of type t is wanted: typ "tcp" or
+// "udp", or "" for either (a saved connection may be both).
+func RouteOfType(t, typ string) bool {
+	if typ == "" {
+		return t == "tcp" || t == "udp"
+	}
+	return t == typ
+}
+
+// MatchRoute picks the route named name among rs of type typ ("" = tcp
+// or udp).
 func MatchRoute(rs []portalclient.Route, name, typ string) (portalclient.Route, error) {
 	var ofType []portalclient.Route
 	for _, r := range rs {
-		if r.Type == typ {
+		if RouteOfType(r.Type, typ) {
 			ofType = append(ofType, r)
 		}
+	}
+	if typ == "" {
+		typ = "tcp or udp"
 	}
 	for _, pick := range []func(portalclient.Route) bool{
 		func(r portalclient.Route) bool { return r.Name == name },
@@ -165,13 +184,28 @@ func MatchRoute(rs []portalclient.Route, name, typ string) (portalclient.Route, 
 		case len(hits) == 1:
 			return hits[0], nil
 		case len(hits) > 1:
-			return portalclient.Route{}, fmt.Errorf("route name \"%s\" is ambiguous: %s", termtext.Escape(name), candidates(hits))
+			return portalclient.Route{}, &RouteNameError{msg: fmt.Sprintf("route name \"%s\" is ambiguous: %s", termtext.Escape(name), candidates(hits))}
 		}
 	}
 	if len(ofType) == 0 {
-		return portalclient.Route{}, fmt.Errorf("no %s route named \"%s\": the server offers you no %s routes", typ, termtext.Escape(name), typ)
+		return portalclient.Route{}, &RouteNameError{msg: fmt.Sprintf("no %s route named \"%s\": the server offers you no %s routes", typ, termtext.Escape(name), typ)}
 	}
-	return portalclient.Route{}, fmt.Errorf("no %s route named \"%s\"; %s routes: %s", typ, termtext.Escape(name), typ, candidates(ofType))
+	return portalclient.Route{}, &RouteNameError{msg: fmt.Sprintf("no %s route named \"%s\"; %s routes: %s", typ, termtext.Escape(name), typ, candidates(ofType))}
+}
+
+// RouteNameError is a route name that names no route of the server, or
+// several: its message lists the candidates, and cmdutil.Explain's hint
+// points at the server's routes list.
+type RouteNameError struct {
+	Server string // the server asked, when known
+	msg    string
+}
+
+func (e *RouteNameError) Error() string {
+	if e.Server == "" {
+		return e.msg
+	}
+	return e.msg + " (at " + termtext.Escape(e.Server) + ")"
 }
 
 // candidates lists routes as `name (from)`, at most 10.
@@ -193,6 +227,12 @@ func candidates(rs []portalclient.Route) string {
 // proxy to dial); anything else is returned as given.
 func RouteDestination(ctx context.Context, f *Factory, ios *IOStreams, dest, pomeriumURL, typ string) (string, string, error) {
 	if !LooksLikeRouteName(dest) {
+		if pomeriumURL == "" {
+			if r, server, ok := f.cachedHostFormRoute(dest, typ); ok {
+				fmt.Fprintf(ios.ErrOut, "Route %s: %s (through %s)\n", termtext.Escape(r.Name), termtext.Escape(r.From), termtext.Escape(server))
+				return dest, server, nil
+			}
+		}
 		return dest, pomeriumURL, nil
 	}
 	r, server, err := f.ResolveRoute(ctx, dest, typ)
@@ -204,4 +244,63 @@ func RouteDestination(ctx context.Context, f *Factory, ios *IOStreams, dest, pom
 	}
 	fmt.Fprintf(ios.ErrOut, "Route %s: %s\n", termtext.Escape(r.Name), termtext.Escape(r.From))
 	return r.From, pomeriumURL, nil
+}
+
+// cachedHostFormRoute finds dest (host:port, or a host-form from URL) among
+// the host-form routes of the remembered servers' cached routes lists. Such
+// a route's host only names the route: the remembered server is the proxy
+// that serves it, so the connect command its portal shows
+// (`pomerium-cli tcp db.example.com:5432`) works pasted even where that
+// name does not resolve to the proxy. Only the caches are read.
+func (f *Factory) cachedHostFormRoute(dest, typ string) (portalclient.Route, string, bool) {
+	want := hostFormAuthority(dest, typ)
+	if want == "" {
+		return portalclient.Route{}, "", false
+	}
+	// The default server first, then the others most recently used first.
+	var servers []string
+	if last, err := f.LastServer(); err == nil && last != "" {
+		servers = append(servers, last)
+	}
+	if ps, err := f.Profiles(); err == nil {
+		for _, p := range ps {
+			servers = append(servers, p.URL)
+		}
+	}
+	for _, s := range servers {
+		server, err := ParseServerURL(s)
+		if err != nil {
+			continue
+		}
+		rs, _, err := f.CachedRoutes(server)
+		if err != nil {
+			continue
+		}
+		for _, r := range rs {
+			if r.Type == typ && connections.HostForm(r.From) && hostFormAuthority(r.From, typ) == want {
+				return r, server.String(), true
+			}
+		}
+	}
+	return portalclient.Route{}, "", false
+}
+
+// hostFormAuthority is the lower-cased host:port of dest given as
+// host:port or as a host-form typ+https URL; "" for anything else.
+func hostFormAuthority(dest, typ string) string {
+	d := strings.TrimSpace(dest)
+	if scheme, rest, ok := strings.Cut(d, "://"); ok {
+		if !strings.EqualFold(scheme, typ+"+https") {
+			return ""
+		}
+		d = strings.TrimSuffix(rest, "/")
+	}
+	if strings.ContainsAny(d, "/?#@") {
+		return "" // a path form names its proxy itself
+	}
+	host, port, err := net.SplitHostPort(d)
+	if err != nil || host == "" || port == "" {
+		return ""
+	}
+	return strings.ToLower(net.JoinHostPort(host, port))
 }

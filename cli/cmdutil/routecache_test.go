@@ -33,6 +33,9 @@ func TestMatchRoute(t *testing.T) {
 		{"dns", "udp", "udp+https://p/dns:53", ""},
 		{"echo", "udp", "", `no udp route named "echo"; udp routes: dns (udp+https://p/dns:53)`},
 		{"x\x1b]0;evil\a", "tcp", "", `"x\x1b]0;evil\x07"`},
+		{"dns", "", "udp+https://p/dns:53", ""},
+		{"echo", "", "tcp+https://p/echo:1", ""},
+		{"web", "", "", `no tcp or udp route named "web"; tcp or udp routes: admin-echo`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"/"+tt.typ, func(t *testing.T) {
@@ -79,5 +82,72 @@ func TestRouteCacheTTL(t *testing.T) {
 	}
 	if rs, at, err := f.CachedRoutes(u); err != nil || len(rs) != 1 || !at.Equal(now.Add(-RouteCacheTTL-time.Second)) {
 		t.Errorf("CachedRoutes = %v, %v, %v; want the list at any age", rs, at, err)
+	}
+}
+
+// A host-form route's connect command (`tcp db.example.com:5432`) goes
+// through the remembered server that listed it, from the cache alone.
+func TestCachedHostFormRoute(t *testing.T) {
+	f := &Factory{ConfigDir: t.TempDir(), CacheDir: t.TempDir()}
+	server := "https://proxy.example.com:8443"
+	if err := f.SaveLastServer(server); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := ParseServerURL(server)
+	if err := f.SaveRoutes(u, []portalclient.Route{
+		{Name: "db", Type: "tcp", From: "tcp+https://db.example.com:5432"},
+		{Name: "path", Type: "tcp", From: "tcp+https://other.example.com/path.internal:1"},
+		{Name: "dns", Type: "udp", From: "udp+https://dns.example.com:53"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		dest, typ string
+		want      string // route name, "" = none
+	}{
+		{"db.example.com:5432", "tcp", "db"},
+		{"DB.example.com:5432", "tcp", "db"},
+		{"tcp+https://db.example.com:5432", "tcp", "db"},
+		{"tcp+https://db.example.com:5432/", "tcp", "db"},
+		{"db.example.com:5433", "tcp", ""},
+		{"db.example.com:5432", "udp", ""},
+		{"udp+https://db.example.com:5432", "tcp", ""},
+		{"dns.example.com:53", "udp", "dns"},
+		{"path.internal:1", "tcp", ""},
+		{"tcp+https://other.example.com/path.internal:1", "tcp", ""},
+		{"tcp+https://user@db.example.com:5432", "tcp", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dest+"/"+tt.typ, func(t *testing.T) {
+			r, s, ok := f.cachedHostFormRoute(tt.dest, tt.typ)
+			if tt.want == "" {
+				if ok {
+					t.Fatalf("found %+v via %s; want none", r, s)
+				}
+				return
+			}
+			if !ok || r.Name != tt.want || s != server {
+				t.Fatalf("got %+v via %q (%v); want %s via %s", r, s, ok, tt.want, server)
+			}
+		})
+	}
+	// Another remembered server, not the default, listed a route too.
+	other, _ := ParseServerURL("https://other.example.com")
+	if err := f.RememberServer(other, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SaveRoutes(other, []portalclient.Route{{Name: "cache", Type: "tcp", From: "tcp+https://redis.example.com:6379"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, s, ok := f.cachedHostFormRoute("redis.example.com:6379", "tcp"); !ok || r.Name != "cache" || s != other.String() {
+		t.Errorf("redis via another remembered server: %+v via %q (%v); want cache via %s", r, s, ok, other)
+	}
+	if _, s, ok := f.cachedHostFormRoute("db.example.com:5432", "tcp"); !ok || s != server {
+		t.Errorf("db: via %q (%v); want the default server %s first", s, ok, server)
+	}
+	// Nothing remembered: nothing found, nothing fetched.
+	empty := &Factory{ConfigDir: t.TempDir(), CacheDir: t.TempDir()}
+	if _, _, ok := empty.cachedHostFormRoute("db.example.com:5432", "tcp"); ok {
+		t.Error("found a route with no server remembered")
 	}
 }

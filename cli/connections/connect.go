@@ -36,8 +36,8 @@ func NewCmdConnect(f *cmdutil.Factory, sf *storeFlag, runF func(*ConnectOptions)
 		Short: "Open a saved connection's tunnel until interrupted (Ctrl-C)",
 		Long: `Listen on the connection's address (a free loopback port when it has none)
 and carry every connection through the proxy, signing in when needed, like
-` + "`pomerium-cli tcp`" + `. The connection's own TLS options apply; TLS flags given
-here replace them for this run.`,
+` + "`pomerium-cli tcp`" + `. The connection's own TLS options apply (with none, the remembered
+server's); TLS flags given here replace them for this run.`,
 		Example: `  pomerium-cli connections connect db
   pomerium-cli connections connect db --listen 127.0.0.1:0`,
 		Args: cmdutil.ExactArgs(1, "the id or name of a connection"),
@@ -75,15 +75,28 @@ func connectRun(opts *ConnectOptions) error {
 	}
 	// The saved TLS options apply to the sign-in as well as the tunnel;
 	// TLS flags given on this command line win.
+	// A connection with none of its own falls back on the remembered
+	// server's profile, as tcp does.
 	tlsOpts := c.TLS
 	if flags := opts.Factory.TLSOptions(); flags != (tlsconfig.Options{}) {
 		tlsOpts = flags
+	} else if tlsOpts == (tlsconfig.Options{}) && dst.Proxy != nil {
+		p, ok, err := opts.Factory.Profile(dst.Proxy)
+		if err != nil {
+			return err
+		}
+		if ok {
+			tlsOpts = p.TLS()
+		}
 	}
 	cfg, err := opts.Factory.TunnelConfigTLS(dst, tlsOpts)
 	if err != nil {
 		return fmt.Errorf("connection %s: %w", c.Name, err)
 	}
 	ev := &eventPrinter{w: opts.IO.ErrOut, name: c.Name, authority: dst.Authority}
+	if dst.Proxy != nil {
+		ev.server = dst.Proxy.String()
+	}
 	cfg.OnEvent = ev.print
 
 	addr := c.ListenAddr
@@ -113,6 +126,7 @@ type eventPrinter struct {
 	w         io.Writer
 	name      string
 	authority string
+	server    string // the proxy, named in hints
 }
 
 func (p *eventPrinter) print(e tunnel.Event) {
@@ -123,7 +137,7 @@ func (p *eventPrinter) print(e tunnel.Event) {
 	case tunnel.EventClosed:
 		line = fmt.Sprintf("[#%d] closed: sent %s, received %s", e.ConnID, cmdutil.Bytes(e.BytesSent), cmdutil.Bytes(e.BytesReceived))
 	case tunnel.EventError:
-		line = fmt.Sprintf("[#%d] error: %v", e.ConnID, e.Err)
+		line = fmt.Sprintf("[#%d] error: %s", e.ConnID, cmdutil.ExplainLine(e.Err, p.server))
 	default:
 		return
 	}

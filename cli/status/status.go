@@ -58,9 +58,10 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Use:   "status [server-url]",
 		Short: "Show who you are signed in as, per server, and whether the server accepts it",
 		Long: `For the server named, or every remembered server: the signed-in user
-(email, name and groups count when the token carries them), when the session
+(email, name and groups count, as the server reports them), when the session
 expires, where the token is kept (keyring, or a 0600 file with its path), and
-whether the server still accepts the token (one request to its /healthz).
+whether the server still accepts the token: one request to its
+/.pomerium/user (as Pomerium serves it; /healthz on servers without it).
 Nothing here signs in or opens a browser.`,
 		Example: `  pomerium-cli status
   pomerium-cli status https://proxy.example.com -o json`,
@@ -183,13 +184,44 @@ func serverStatus(ctx context.Context, f *cmdutil.Factory, t target) ServerStatu
 			st.Expires = &e
 		}
 	}
-	ok, err := a.Accepted(ctx, t.u, tok)
+	// One request says both who the server takes the token for and
+	// whether it takes it at all; a server without /.pomerium/user is
+	// asked /healthz, and the token's own claims stand.
+	info, ok, err := a.FetchUserInfo(ctx, t.u, tok)
+	if errors.Is(err, authflow.ErrNoUserInfo) {
+		ok, err = a.Accepted(ctx, t.u, tok)
+	}
 	if err != nil {
 		st.Error = err.Error()
 		return st
 	}
 	st.Accepted = &ok
+	if info != nil {
+		applyUserInfo(&st, info)
+	}
 	return st
+}
+
+// applyUserInfo prefers what the server says about the user over what
+// the token carries.
+func applyUserInfo(st *ServerStatus, info *authflow.UserInfo) {
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
+		{&st.Email, info.Email}, {&st.Name, info.Name}, {&st.User, info.User},
+	} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	if st.User == "" {
+		st.User = info.Subject
+	}
+	if info.Groups != nil {
+		n := len(info.Groups)
+		st.Groups = &n
+	}
 }
 
 func writeText(w io.Writer, list []ServerStatus, now time.Time) error {
@@ -215,7 +247,11 @@ func writeText(w io.Writer, list []ServerStatus, now time.Time) error {
 				line += " (" + e(s.Name) + ")"
 			}
 			if s.Groups != nil {
-				line += fmt.Sprintf(", %d groups", *s.Groups)
+				if *s.Groups == 1 {
+					line += ", 1 group"
+				} else {
+					line += fmt.Sprintf(", %d groups", *s.Groups)
+				}
 			}
 			fmt.Fprintln(&b, line)
 			if s.Expires != nil {

@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,31 +41,54 @@ func jwt(claims map[string]any) string {
 }
 
 func TestStatus(t *testing.T) {
-	accept := true
+	var (
+		accept   bool
+		old      bool // a server without /.pomerium/user
+		requests atomic.Int32
+	)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/healthz" || !accept {
-			w.WriteHeader(http.StatusUnauthorized)
+		requests.Add(1)
+		switch {
+		case r.URL.Path == "/.pomerium/user" && !old:
+			if !accept {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"sub":"u1","user":"u1","email":"srv@example.com","name":"Server Name","groups":["a","b","c"],"sid":"s1"}`)
+		case r.URL.Path == "/healthz":
+			if !accept {
+				w.WriteHeader(http.StatusUnauthorized)
+			}
+		default:
+			http.NotFound(w, r)
 		}
 	}))
 	defer srv.Close()
 	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
 	u, _ := cmdutil.ParseServerURL(srv.URL)
 	exp := time.Now().Add(2 * time.Hour).Unix()
+	thin := jwt(map[string]any{"sub": "u1", "email": "a@example.com", "exp": exp}) // what our CLI tokens carry
 
 	tests := []struct {
-		name   string
-		token  string
-		accept bool
-		args   []string
-		want   []string
+		name         string
+		token        string
+		accept, old  bool
+		args         []string
+		want         []string
+		wantRequests int32
 	}{
-		{"signed in", jwt(map[string]any{"sub": "u1", "email": "a@example.com", "name": "Ann", "groups": []string{"g1", "g2"}, "exp": exp}), true,
-			nil, []string{"Signed in as a@example.com (Ann), 2 groups", "Session expires ", "(in 2h0m0s)", "Token store: file", "Server accepts the token: yes"}},
-		{"refused", jwt(map[string]any{"sub": "u1", "exp": exp}), false,
-			nil, []string{"Signed in as u1\n", "Server accepts the token: no (sign in again: pomerium-cli login " + u.String() + ")"}},
-		{"no token", "", true, nil, []string{"Not signed in: run pomerium-cli login " + u.String()}},
-		{"json", jwt(map[string]any{"email": "a@example.com", "groups": []string{"g"}, "exp": exp}), true,
-			[]string{"-o", "json"}, []string{`"email": "a@example.com"`, `"groups": 1`, `"accepted": true`, `"signed_in": true`}},
+		{"server names the user", thin, true, false, nil, []string{"Signed in as srv@example.com (Server Name), 3 groups", "Session expires ", "(in 2h0m0s)", "Token store: file", "Server accepts the token: yes"}, 1},
+		{"older server: token claims and /healthz", jwt(map[string]any{"sub": "u1", "email": "a@example.com", "name": "Ann", "groups": []string{"g1", "g2"}, "exp": exp}), true, true,
+			nil, []string{"Signed in as a@example.com (Ann), 2 groups", "Server accepts the token: yes"}, 2},
+		{"refused", jwt(map[string]any{"sub": "u1", "exp": exp}), false, false,
+			nil, []string{"Signed in as u1\n", "Server accepts the token: no (sign in again: pomerium-cli login " + u.String() + ")"}, 1},
+		{"refused by an older server", thin, false, true, nil, []string{"Server accepts the token: no"}, 2},
+		{"no token", "", true, false, nil, []string{"Not signed in: run pomerium-cli login " + u.String()}, 0},
+		{"json", thin, true, false,
+			[]string{"-o", "json"}, []string{`"email": "srv@example.com"`, `"name": "Server Name"`, `"groups": 3`, `"accepted": true`, `"signed_in": true`}, 1},
+		{"yaml", thin, true, false,
+			[]string{"-o", "yaml"}, []string{"email: srv@example.com", "name: Server Name", "groups: 3", "accepted: true", "token_store: file"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +98,8 @@ func TestStatus(t *testing.T) {
 				store[u.Host] = tt.token
 			}
 			f := &cmdutil.Factory{IO: ios, ConfigDir: t.TempDir(), Tokens: store}
-			accept = tt.accept
+			accept, old = tt.accept, tt.old
+			requests.Store(0)
 			root := f.NewRootCommand()
 			root.AddCommand(NewCmdStatus(f, nil))
 			root.SetArgs(append([]string{"status", srv.URL, "--ca-cert", ca}, tt.args...))
@@ -84,6 +110,9 @@ func TestStatus(t *testing.T) {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("status output %q; want it to hold %q", out, w)
 				}
+			}
+			if n := requests.Load(); n != tt.wantRequests {
+				t.Errorf("status made %d requests; want %d", n, tt.wantRequests)
 			}
 		})
 	}
@@ -111,5 +140,44 @@ func TestParseTokenInfoBounds(t *testing.T) {
 	}
 	if ti, ok := cmdutil.ParseTokenInfo(jwt(map[string]any{"email": "x@y", "groups": "notalist"})); !ok || ti.HasGroups || ti.Email != "x@y" {
 		t.Errorf("groups not a list: %+v %v; want the email and no groups", ti, ok)
+	}
+}
+
+// /.pomerium/user is server data: hostile names and emails are shown
+// escaped, and an endless answer is cut off, not read whole.
+func TestStatusHostileUserInfo(t *testing.T) {
+	var body string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.pomerium/user" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	u, _ := cmdutil.ParseServerURL(srv.URL)
+	run := func() string {
+		ios, _, out, _ := cmdutil.TestIO()
+		f := &cmdutil.Factory{IO: ios, ConfigDir: t.TempDir(), Tokens: memStore{u.Host: jwt(map[string]any{"sub": "u1", "exp": time.Now().Add(time.Hour).Unix()})}}
+		root := f.NewRootCommand()
+		root.AddCommand(NewCmdStatus(f, nil))
+		root.SetArgs([]string{"status", srv.URL, "--ca-cert", ca})
+		if err := root.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	for _, s := range termtext.Samples {
+		b, _ := json.Marshal(map[string]any{"sub": s, "user": s, "email": s, "name": s, "groups": []string{s}})
+		body = string(b)
+		if err := termtext.Check(run(), false); err != nil {
+			t.Errorf("user info %q: %v", s, err)
+		}
+	}
+	body = `{"name":"` + strings.Repeat("x", 2<<20) + `"}`
+	if out := run(); !strings.Contains(out, "is over 1048576 bytes") || strings.Contains(out, "xxxxxxxxxx") {
+		t.Errorf("a 2 MiB answer: %q; want it refused as too big", out[:min(len(out), 300)])
 	}
 }

@@ -83,7 +83,11 @@ func (p *eventPrinter) format(e tunnel.Event) string {
 		if e.Err == nil {
 			return fmt.Sprintf("%serror", id)
 		}
-		return fmt.Sprintf("%serror: %v", id, e.Err)
+		server := ""
+		if p.dest.Proxy != nil {
+			server = p.dest.Proxy.String()
+		}
+		return fmt.Sprintf("%serror: %s", id, cmdutil.ExplainLine(e.Err, server))
 	}
 	if p.verbose {
 		return id + e.String()

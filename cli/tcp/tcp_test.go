@@ -75,6 +75,9 @@ func TestEventFormat(t *testing.T) {
 	}{
 		{name: "closed", got: p.format(evClosed()), want: "[#3] closed: sent 5 B, received 2.0 MiB"},
 		{name: "error", got: p.format(evError()), want: "[#3] error: access denied"},
+		{name: "error with a hint", got: p.format(tunnel.Event{Kind: tunnel.EventError, ConnID: 4,
+			Err: &tunnel.StatusError{Proxy: "https://p:8443", Authority: "nosuch:1", StatusCode: 404}}),
+			want: "[#4] error: no route for nosuch:1 on https://p:8443 (404); hint: see the routes you may use: pomerium-cli routes list https://p:8443"},
 		{name: "connecting", got: p.format(evConnecting()), want: "[#3] connecting to echo.internal:7000"},
 		{name: "connecting verbose", got: pv.format(evConnecting()), want: "[#3] connecting to echo.internal:7000 via https://p:8443 from 127.0.0.1:5555"},
 		{name: "closed verbose", got: pv.format(evClosed()), want: "[#3] closed: sent 5 B, received 2.0 MiB in 1.5s"},

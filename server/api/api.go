@@ -22,7 +22,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/porthole-dev/porthole/server/config"
@@ -90,6 +92,15 @@ type API struct {
 	// started stands in for the creation time of what has none stored:
 	// YAML routes, settings never changed.
 	started time.Time
+	// admins is Options.Admins as last set (SetAdmins: a config reload).
+	admins atomic.Pointer[[]string]
+}
+
+// SetAdmins replaces the admins (api_admins changed in a reloaded
+// config); requests from then on are judged by the new list.
+func (a *API) SetAdmins(admins []string) {
+	l := slices.Clone(admins)
+	a.admins.Store(&l)
 }
 
 // The single organization, cluster and namespace of a server. Fixed ids
@@ -117,6 +128,7 @@ func New(ctx context.Context, opts Options) (*API, error) {
 		a.now = time.Now
 	}
 	a.started = a.now()
+	a.SetAdmins(opts.Admins)
 	if err := ensureNamespace(ctx, a.st); err != nil {
 		return nil, err
 	}

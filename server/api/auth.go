@@ -118,7 +118,7 @@ func (a *API) authenticate(r *http.Request) (principal, error) {
 }
 
 func (a *API) isAdmin(id *Identity) bool {
-	for _, adm := range a.opts.Admins {
+	for _, adm := range *a.admins.Load() {
 		if adm == "" {
 			continue
 		}

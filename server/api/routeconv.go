@@ -199,6 +199,12 @@ func routePolicy(s *RouteSpec, deps routeDeps) ([]any, error) {
 		} else if v != nil {
 			rules = append(rules, v)
 		}
+		// The record's explanation and remediation travel as PPL's own
+		// keys (a rule-less list item), so the 403 page shows them as it
+		// shows a YAML policy's.
+		if texts := policyTexts(p); texts != nil {
+			rules = append(rules, texts)
+		}
 		return nil
 	}
 	for i, id := range s.PolicyIDs {
@@ -218,6 +224,22 @@ func routePolicy(s *RouteSpec, deps routeDeps) ([]any, error) {
 		}
 	}
 	return rules, nil
+}
+
+// policyTexts is {explanation, remediation} of p (the ones it has), or
+// nil when it has neither.
+func policyTexts(p *store.Policy) map[string]any {
+	m := map[string]any{}
+	if strings.TrimSpace(p.Explanation) != "" {
+		m["explanation"] = p.Explanation
+	}
+	if strings.TrimSpace(p.Remediation) != "" {
+		m["remediation"] = p.Remediation
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // routeParseError reports a config parser error under the API's field

@@ -59,6 +59,8 @@ type Config struct {
 	Storage  Storage // data_dir, databroker_storage_*
 	Limits   Limits  // timeout_*, max_connections, max_header_bytes
 	Authn            // authn.go: authenticate_service_url, signout_redirect_url
+
+	raw map[string]string // top-level values as written (ChangedKeys)
 }
 
 // Upstream is one `to` entry.

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"bytes"
+	"encoding/base64"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -532,4 +535,49 @@ func TestCheckRoutes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "routes[2] (from tcp+https://echo.internal:7000): from: the same tcp host:port (echo.internal:7000) as routes[0]") {
 		t.Errorf("CheckRoutes(clash) = %v; want the duplicate named", err)
 	}
+}
+
+func TestChangedKeys(t *testing.T) {
+	secret := func(b byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32)) }
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	parse := func(yml string, env map[string]string) *Config {
+		t.Helper()
+		cfg, err := ParseEnv([]byte(yml), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		if err != nil {
+			t.Fatalf("%q: %v", yml, err)
+		}
+		return cfg
+	}
+	if err := os.WriteFile(secretFile, []byte(secret(1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := parse("idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: "+secretFile+"\n", nil)
+	for _, tc := range []struct {
+		name string
+		yml  string
+		env  map[string]string
+		want []string
+	}{
+		{"same", "idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: " + secretFile + "\n", nil, nil},
+		{"same, other spelling", "idp_client_id: \"a\"\ncookie_expire: 1h\nidp_scopes:\n  - openid\n  - email\nshared_secret_file: " + secretFile + "\n", nil, nil},
+		{"changed and removed", "idp_client_id: b\nidp_scopes: [openid]\nshared_secret_file: " + secretFile + "\n", nil, []string{"cookie_expire", "idp_client_id", "idp_scopes"}},
+		{"added", "idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: " + secretFile + "\nlog_level: debug\n", nil, []string{"log_level"}},
+		{"from the environment", "idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: " + secretFile + "\n", map[string]string{"IDP_CLIENT_ID": "env"}, []string{"idp_client_id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ChangedKeys(a, parse(tc.yml, tc.env)); !slices.Equal(got, tc.want) {
+				t.Errorf("ChangedKeys = %v; want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("secret file contents", func(t *testing.T) {
+		if err := os.WriteFile(secretFile, []byte(secret(2)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b := parse("idp_client_id: a\ncookie_expire: 1h\nidp_scopes: [openid, email]\nshared_secret_file: "+secretFile+"\n", nil)
+		if got, want := ChangedKeys(a, b), []string{"shared_secret_file"}; !slices.Equal(got, want) {
+			t.Errorf("ChangedKeys = %v; want %v", got, want)
+		}
+	})
 }

@@ -66,6 +66,7 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 	if root.Kind == yaml.MappingNode {
 		applyEnv(root, env)
 	}
+	cfg.raw = rawValues(root)
 	if err := decodeMapWith(root, keys, fields, unsupportedTopKeys); err != nil {
 		return nil, err
 	}

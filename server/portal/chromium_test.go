@@ -3,6 +3,10 @@ package portal_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,22 +58,32 @@ routes:
 	}
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "routes.html")
-	if err := os.WriteFile(plain, page.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(plain, withReporter(page.Bytes(), ""), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// A copy with a test script appended that types into the filter and
 	// clicks a copy button the way a user would, through the page's own
 	// event handlers, and records what it saw in attributes of <body>.
+	// The button answers when the clipboard does (a promise, however slow
+	// the machine), so the driver records the first label other than
+	// "Copy" as it changes (before the page's timer puts "Copy" back) and
+	// holds the report until then (data-pending).
 	driver := `<script>
+document.body.setAttribute("data-pending", "copy label");
 var f = document.getElementById("filter");
 f.value = "verify.localhost";
 f.dispatchEvent(new Event("input"));
 var b = document.querySelector("button.copy");
+new MutationObserver(function (ms, obs) {
+  if (b.textContent === "Copy") { return; }
+  obs.disconnect();
+  document.body.setAttribute("data-copy-label", b.textContent);
+  document.body.removeAttribute("data-pending");
+}).observe(b, {childList: true, characterData: true, subtree: true});
 b.click();
-setTimeout(function () { document.body.setAttribute("data-copy-label", b.textContent); }, 100);
 </script>`
 	driven := filepath.Join(dir, "driven.html")
-	if err := os.WriteFile(driven, bytes.Replace(page.Bytes(), []byte("</body>"), []byte(driver+"</body>"), 1), 0o600); err != nil {
+	if err := os.WriteFile(driven, withReporter(bytes.Replace(page.Bytes(), []byte("</body>"), []byte(driver+"</body>"), 1), ""), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -140,7 +154,7 @@ setTimeout(function () { document.body.setAttribute("data-copy-label", b.textCon
 		// An injected script without the nonce must not run.
 		b = bytes.Replace(b, []byte("</body>"), []byte(`<script>document.body.setAttribute("data-injected", "ran")</script></body>`), 1)
 		f := filepath.Join(dir, "csp.html")
-		if err := os.WriteFile(f, b, 0o600); err != nil {
+		if err := os.WriteFile(f, withReporter(b, nonce), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		doc := dumpDOM(t, chrome, dir, "file://"+f+"?q=echo")
@@ -179,9 +193,9 @@ setTimeout(function () { document.body.setAttribute("data-copy-label", b.textCon
 	})
 
 	t.Run("readable without JavaScript", func(t *testing.T) {
-		// Chromium's --dump-dom prints nothing when scripts are disabled,
-		// so the page's script is cut out instead: the same as a browser
-		// that does not run it.
+		// The page reports its DOM with a script of the test's, so the
+		// page's own script is cut out instead of disabling scripts: the
+		// same as a browser that does not run it.
 		start := bytes.Index(page.Bytes(), []byte("<script"))
 		end := bytes.Index(page.Bytes(), []byte("</script>"))
 		if start < 0 || end < start {
@@ -189,7 +203,7 @@ setTimeout(function () { document.body.setAttribute("data-copy-label", b.textCon
 		}
 		noJS := filepath.Join(dir, "nojs.html")
 		stripped := append(append([]byte{}, page.Bytes()[:start]...), page.Bytes()[end+len("</script>"):]...)
-		if err := os.WriteFile(noJS, stripped, 0o600); err != nil {
+		if err := os.WriteFile(noJS, withReporter(stripped, ""), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		doc := dumpDOM(t, chrome, dir, "file://"+noJS+"?q=zzz-nothing")
@@ -208,32 +222,83 @@ setTimeout(function () { document.body.setAttribute("data-copy-label", b.textCon
 	})
 }
 
-// dumpDOM runs headless Chromium on url and parses the DOM it serialises
-// after load.
+// reporter is appended to every page the test loads: once the page has
+// loaded (its own script has run, failed logos were replaced) and nothing
+// holds the report (data-pending on <body>), it navigates to the report
+// URL given in the address's fragment with the serialised DOM. The test
+// waits for that report instead of a --dump-dom, which Chromium takes
+// when its virtual time runs out, however far the page got on a loaded
+// machine. A navigation is not a fetch, so the page's CSP allows it.
+const reporter = `<script%s>
+(function () {
+  var to = location.hash.slice(1);
+  function report() {
+    if (document.body.hasAttribute("data-pending")) { setTimeout(report, 20); return; }
+    location.replace(to + "?dom=" + encodeURIComponent(document.documentElement.outerHTML));
+  }
+  window.addEventListener("load", function () { setTimeout(report, 0); });
+})();
+</script>`
+
+// withReporter appends the reporter (with the page's CSP nonce, if any).
+func withReporter(page []byte, nonce string) []byte {
+	attr := ""
+	if nonce != "" {
+		attr = ` nonce="` + nonce + `"`
+	}
+	return bytes.Replace(page, []byte("</body>"), []byte(fmt.Sprintf(reporter, attr)+"</body>"), 1)
+}
+
+// dumpDOM runs headless Chromium on url (a page carrying the reporter)
+// and parses the DOM the page reports.
 func dumpDOM(t *testing.T, chrome, dir, url string) *html.Node {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	reports := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case reports <- r.URL.Query().Get("dom"):
+		default:
+		}
+		io.WriteString(w, "reported")
+	}))
+	defer srv.Close()
 	profile, err := os.MkdirTemp(dir, "profile-")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// --remote-debugging-port keeps headless Chromium on the page until
+	// the test is done with it.
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + profile, "--virtual-time-budget=3000"}
-	args = append(args, "--dump-dom", url)
-	var stdout, stderr bytes.Buffer
+		"--user-data-dir=" + profile, "--remote-debugging-port=0", url + "#" + srv.URL + "/report"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, chrome, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium --dump-dom %s: %v\n%s", url, err, lastLines(stderr.String(), 20))
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("chromium: %v", err)
 	}
-	doc, err := html.Parse(&stdout)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var dom string
+	select {
+	case dom = <-reports:
+		cancel()
+		<-exited
+	case err := <-exited:
+		t.Fatalf("chromium exited before %s reported its DOM: %v\n%s", url, err, lastLines(stderr.String(), 20))
+	case <-time.After(2 * time.Minute):
+		cancel()
+		<-exited
+		t.Fatalf("no DOM reported by %s in 2m\nstderr:\n%s", url, lastLines(stderr.String(), 20))
+	}
+	doc, err := html.Parse(strings.NewReader(dom))
 	if err != nil {
 		t.Fatalf("parsing Chromium's DOM: %v", err)
 	}
 	if byID(doc, "routes") == nil && byID(doc, "empty") == nil {
-		t.Fatalf("Chromium's DOM has no routes list:\n%s\nstderr:\n%s", stdout.String(), lastLines(stderr.String(), 20))
+		t.Fatalf("Chromium's DOM has no routes list:\n%s\nstderr:\n%s", dom, lastLines(stderr.String(), 20))
 	}
 	return doc
 }

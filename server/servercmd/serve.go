@@ -93,6 +93,7 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 		if cfg.LogLevel != "" && !o.logLevelSet {
 			level.UnmarshalText([]byte(cfg.LogLevel))
 		}
+		opts.LogLevelFromConfig = !o.logLevelSet
 	}
 	// A LevelVar, so that the management API's logLevel setting applies live.
 	lv := new(slog.LevelVar)

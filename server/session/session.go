@@ -246,12 +246,9 @@ func (k *Keys) Assertion(issuer, audience string, c *Claims, ttl time.Duration) 
 		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(ttl).Unix(),
 	}
 	if c != nil {
-		claims["sub"], claims["user"], claims["email"] = c.Subject, c.Subject, c.Email
-		groups := c.Groups
-		if groups == nil {
-			groups = []string{}
+		for k, v := range c.UserInfo() {
+			claims[k] = v
 		}
-		claims["groups"] = groups
 	}
 	tok, err := jwt.Signed(k.assertion).Claims(claims).Serialize()
 	if err != nil {
