@@ -192,11 +192,23 @@ type State struct {
 	Active    int    // open client connections
 	SignInURL string // set while a sign-in waits for the browser
 	Err       error  // why it stopped, or the last failed connection
+	// Traffic are the listener's live counters while it runs (bytes each
+	// way, connections in all); zero for a listener without counters.
+	Traffic tunnel.Stats
 }
 
 // Text is the status line: off, listening on ADDR, signing in, N active,
-// error: reason.
+// error: reason; with the bytes each way once some flowed.
 func (s State) Text() string {
+	if s.Running && !s.Starting && s.Active == 0 && s.SignInURL == "" && s.Err == nil {
+		return "listening on " + s.Addr + s.trafficSuffix()
+	}
+	return s.Short()
+}
+
+// Short is Text without the local address, for the row (which shows the
+// address in a column of its own): "2 active · ↑1.2 MiB ↓40 KiB".
+func (s State) Short() string {
 	switch {
 	case s.SignInURL != "":
 		return "signing in"
@@ -207,11 +219,11 @@ func (s State) Text() string {
 	case s.Starting:
 		return "starting"
 	case s.Active > 0:
-		return fmt.Sprintf("%d active", s.Active)
+		return fmt.Sprintf("%d active", s.Active) + s.trafficSuffix()
 	case s.Err != nil:
 		return errorText(s.Err)
 	}
-	return "listening on " + s.Addr
+	return "listening" + s.trafficSuffix()
 }
 
 // State returns the current state of connection id.
@@ -222,7 +234,7 @@ func (c *Controller) State(id string) State {
 	if r == nil {
 		return State{Err: c.failed[id]}
 	}
-	return State{Running: true, Starting: r.ln == nil, Addr: r.addr, Active: len(r.active), SignInURL: r.signInURL, Err: r.lastErr}
+	return State{Running: true, Starting: r.ln == nil, Addr: r.addr, Active: len(r.active), SignInURL: r.signInURL, Err: r.lastErr, Traffic: statsOf(r.ln)}
 }
 
 // LogEntry is one line of a connection's log.

@@ -85,7 +85,7 @@ func (w *MainWindow) importFrom(path string) error {
 		return fmt.Errorf("importing %s: %w", path, err)
 	}
 	if len(risks) > 0 {
-		w.confirmRiskyImport(path, risks, func() {
+		w.confirmRiskyImport(filepath.Base(path), risks, func() {
 			if err := w.saveImport(path, format, list); err != nil {
 				w.showError(err)
 			}
@@ -98,9 +98,9 @@ func (w *MainWindow) importFrom(path string) error {
 // confirmRiskyImport shows what an import newly sets that deserves a
 // look (a listener open to the network, autostart, key files outside
 // home) and runs save only when the user says Import.
-func (w *MainWindow) confirmRiskyImport(path string, risks []connections.NamedRisk, save func()) {
+func (w *MainWindow) confirmRiskyImport(what string, risks []connections.NamedRisk, save func()) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s sets things that deserve a look before saving:\n", filepath.Base(path))
+	fmt.Fprintf(&b, "%s sets things that deserve a look before saving:\n", what)
 	for _, r := range risks {
 		fmt.Fprintf(&b, "\n• %s: %s", r.Name, r.Risk)
 	}

@@ -66,7 +66,7 @@ routes:
 	var addr string
 	f.eventually("listening", func() bool {
 		addr = f.ctrl.State(f.byName("dns").ID).Addr
-		return addr != "" && r.status.Text == "listening on "+addr
+		return addr != "" && rowListening(r, addr)
 	})
 	c, err := net.Dial("udp", addr)
 	if err != nil {

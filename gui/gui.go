@@ -20,11 +20,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log"
 	"net/url"
 	"os"
+	"os/signal"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"github.com/porthole-dev/porthole/authflow"
@@ -75,12 +81,35 @@ func Main(args []string) int {
 	return runApp(*store, *noKeyring, *browserCmd, *noAutostart)
 }
 
+// quitOnSignal quits the app on SIGINT/SIGTERM from the start: Fyne's
+// driver catches them too, but only once its loop runs, and a signal
+// before that killed the app without stopping its listeners.
+func quitOnSignal(a fyne.App, quitting *atomic.Bool) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sig
+		quitting.Store(true)
+		fyne.Do(a.Quit)
+	}()
+}
+
 // runApp opens the window and serves until the app quits. A display that
 // vanishes between the check and GLFW's start makes GLFW panic; that
 // becomes the same one-line message, not a stack trace.
 func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (code int) {
+	var ctrl *Controller
+	var quitting atomic.Bool
 	defer func() {
 		if r := recover(); r != nil {
+			// Fyne 2.7's loop can still hand a mouse move to a window it
+			// is closing (nil GLFW window) while the app quits: the quit
+			// was asked for, so finish it rather than show a stack.
+			if _, ok := r.(runtime.Error); ok && quitting.Load() {
+				ctrl.StopAll()
+				code = 0
+				return
+			}
 			if !strings.Contains(fmt.Sprint(r), "GLFW") && !strings.Contains(fmt.Sprint(r), "X11") {
 				panic(r)
 			}
@@ -93,9 +122,11 @@ func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (
 		fmt.Fprintln(os.Stderr, "pomerium-desktop: "+err.Error())
 		return 1
 	}
+	repairUserPreferences() // before Fyne reads it
+	log.SetOutput(&fyneNoise{w: os.Stderr})
 	a := app.NewWithID(AppID)
 	a.SetIcon(iconResource)
-	ctrl := &Controller{
+	ctrl = &Controller{
 		Store:  connections.NewStore(store),
 		Tokens: authflow.NewCache(authflow.CacheOptions{Stderr: os.Stderr, NoKeyring: noKeyring}),
 		OpenURL: func(_ context.Context, signInURL string) error {
@@ -116,7 +147,7 @@ func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (
 	// Autostart begins once the window is wired to the controller, so a
 	// connection that fails at launch shows in its row and sends a
 	// notification like any other failure.
-	w := NewMainWindow(a, ctrl, Options{Autostart: !noAutostart})
+	w := NewMainWindow(a, ctrl, Options{Autostart: !noAutostart, BeforeQuit: func() { quitting.Store(true) }})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go ctrl.WatchStore(watchCtx, 2*time.Second)
@@ -124,6 +155,7 @@ func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (
 		defer inspectWindow(watchCtx, inspectLn, w)()
 	}
 	w.Window().SetMaster()
+	quitOnSignal(a, &quitting)
 	w.Window().Show()
 	a.Run()
 	ctrl.StopAll()

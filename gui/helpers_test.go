@@ -110,7 +110,7 @@ func newFixture(t *testing.T, seed []connections.Connection, opts ...fixtureOpt)
 	q := &uiQueue{}
 	files := &fakeFiles{}
 	ctrl := &Controller{Store: store, Tokens: authflow.NewCache(authflow.CacheOptions{NoKeyring: true, Dir: filepath.Join(dir, "cache"), Stderr: io.Discard})}
-	o := Options{Do: q.Do, Files: files, ServersDir: filepath.Join(dir, "pomerium-cli")}
+	o := Options{Do: q.Do, Files: files, ServersDir: filepath.Join(dir, "pomerium-cli"), TrayHost: func() bool { return true }}
 	for _, f := range opts {
 		f(ctrl, &o)
 	}
@@ -325,3 +325,9 @@ func (fl *fakeListens) get(authority string) *fakeListener {
 }
 
 type widgetEntry = widget.Entry
+
+// rowListening reports whether row r shows a connection listening on
+// addr (its counters may follow the status).
+func rowListening(r *connRow, addr string) bool {
+	return addr != "" && r.listen.Text == addr && (r.status.Text == "listening" || strings.HasPrefix(r.status.Text, "listening · "))
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -284,17 +286,39 @@ func names(list []connections.Connection) string {
 	return strings.Join(ns, ", ")
 }
 
-// apply saves the plan; removals only when their box is ticked.
+// apply saves the plan; removals only when their box is ticked. What the
+// plan newly sets that deserves a look (as for a file import: a listener
+// other machines reach, autostart, key files outside home) is shown
+// first and saved only on Import. Today's portal routes carry none of
+// that, but the check does not trust the portal to stay so.
 func (p *portalImport) apply() {
-	remove := p.removeCheck.Checked
-	if err := connections.ApplyImport(p.w.ctrl.Store, p.plan, remove); err != nil {
+	incoming := slices.Clone(p.plan.Add)
+	for _, ch := range p.plan.Update {
+		incoming = append(incoming, ch.New)
+	}
+	home, _ := os.UserHomeDir()
+	risks, err := p.w.ctrl.Store.ImportRisks(incoming, home)
+	if err != nil {
+		p.status.SetText("Import failed: " + err.Error())
+		return
+	}
+	if len(risks) > 0 {
+		plan, remove := p.plan, p.removeCheck.Checked
+		p.w.confirmRiskyImport("The import from "+p.portal, risks, func() { p.save(plan, remove) })
+		return
+	}
+	p.save(p.plan, p.removeCheck.Checked)
+}
+
+func (p *portalImport) save(plan connections.Plan, remove bool) {
+	if err := connections.ApplyImport(p.w.ctrl.Store, plan, remove); err != nil {
 		p.status.SetText("Import failed: " + err.Error())
 		return
 	}
 	removed := 0
 	if remove {
-		removed = len(p.plan.Remove)
-		for _, c := range p.plan.Remove {
+		removed = len(plan.Remove)
+		for _, c := range plan.Remove {
 			p.w.ctrl.Stop(c.ID)
 		}
 	}
@@ -302,7 +326,7 @@ func (p *portalImport) apply() {
 		p.w.showError(err)
 	}
 	p.close()
-	p.w.lastInfo = fmt.Sprintf("Imported from %s: %d added, %d updated, %d removed.", p.portal, len(p.plan.Add), len(p.plan.Update), removed)
+	p.w.lastInfo = fmt.Sprintf("Imported from %s: %d added, %d updated, %d removed.", plan.PortalURL, len(plan.Add), len(plan.Update), removed)
 }
 
 func (p *portalImport) close() {

@@ -47,18 +47,5 @@ func dotColor(kind string) color.Color {
 	return theme.Color(name)
 }
 
-// shortenMiddle keeps s to at most max runes by cutting its middle, so
-// both the proxy host and the route's port stay readable:
-// "tcp+https://proxy.example.com/…-db.internal:5432".
-func shortenMiddle(s string, max int) string {
-	r := []rune(s)
-	if len(r) <= max || max < 5 {
-		return s
-	}
-	head := (max - 1) / 2
-	tail := max - 1 - head
-	return string(r[:head]) + "…" + string(r[len(r)-tail:])
-}
-
 // destMaxRunes is how much of a destination a row shows.
 const destMaxRunes = 44

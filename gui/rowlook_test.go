@@ -4,30 +4,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
-
-func TestShortenMiddle(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		max  int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"0123456789", 10, "0123456789"},
-		{"0123456789abc", 10, "0123…89abc"},
-		{"tcp+https://proxy.example.com/very-long-database-name.internal:5432", 44, "tcp+https://proxy.exa…ase-name.internal:5432"},
-		{"äöüäöüäöüäöü", 5, "äö…öü"},
-	} {
-		got := shortenMiddle(tc.in, tc.max)
-		if got != tc.want || utf8.RuneCountInString(got) > tc.max && len(tc.in) > tc.max {
-			t.Errorf("shortenMiddle(%q, %d): got %q; want %q", tc.in, tc.max, got, tc.want)
-		}
-	}
-}
 
 func TestDotKind(t *testing.T) {
 	boom := errors.New("boom")
@@ -68,8 +51,8 @@ func TestRowOneLine(t *testing.T) {
 	if got := r.dest.Text; utf8.RuneCountInString(got) > destMaxRunes || !strings.HasPrefix(got, "tcp+https://proxy.") || !strings.HasSuffix(got, ".internal:5432") || !strings.Contains(got, "…") {
 		t.Errorf("destination: got %q; want it shortened in the middle to %d runes", got, destMaxRunes)
 	}
-	if r.tags.Text != "#db #prod" {
-		t.Errorf("tags: got %q; want #db #prod", r.tags.Text)
+	if got := r.tagNames(); strings.Join(got, ",") != "db,prod" {
+		t.Errorf("tag chips: got %q; want db, prod", got)
 	}
 	if r.listen.Text != "127.0.0.1:15432" || r.kind != dotOff {
 		t.Errorf("off: listen %q dot %q; want the saved address and an off dot", r.listen.Text, r.kind)
@@ -84,25 +67,92 @@ func TestRowOneLine(t *testing.T) {
 	}
 }
 
-// TestLogTimeOnly: log lines show the time, the heading the date, and
-// selecting a line shows it whole.
-func TestLogTimeOnly(t *testing.T) {
+// TestLogView: lines show the time only and whole (wrapped, the row as
+// tall as it needs), under a heading each time the day changes.
+func TestLogView(t *testing.T) {
 	fl := &fakeListens{}
 	f := newFixture(t, sample(), fl.opt())
 	id := f.w.selected
-	f.w.setRunning(id, true)
-	f.eventually("a log line", func() bool { return len(f.w.detail.entries) > 0 })
-	e := f.w.detail.entries[0]
-	if want := "Log, " + e.Time.Format("Mon 2 Jan 2006"); !strings.HasPrefix(f.w.detail.logHead.Text, want) {
-		t.Errorf("log heading: got %q; want it to start %q", f.w.detail.logHead.Text, want)
+	day1 := time.Date(2026, 11, 30, 23, 59, 58, 0, time.Local)
+	day2 := day1.Add(3 * time.Second)
+	long := "error: " + strings.Repeat("a long cause that does not fit on one line ", 8)
+	f.ctrl.mu.Lock()
+	f.ctrl.logAtLocked(id, day1, "starting")
+	f.ctrl.logAtLocked(id, day2, "listening")
+	f.ctrl.logAtLocked(id, day2.Add(time.Second), long)
+	f.ctrl.mu.Unlock()
+	f.w.detail.show(id)
+	f.w.Window().Resize(fyne.NewSize(1100, 700))
+
+	v := f.w.detail.log
+	var got []string
+	for _, it := range v.items {
+		got = append(got, it.text())
 	}
-	item := f.w.detail.logList.CreateItem()
-	f.w.detail.logList.UpdateItem(0, item)
-	if got := item.(*widget.Label).Text; got != e.Time.Format("15:04:05")+"  "+e.Text {
-		t.Errorf("log line: got %q; want the time only before the text", got)
+	want := []string{
+		"Tue 1 Dec 2026", "00:00:02  " + long, "00:00:01  listening",
+		"Mon 30 Nov 2026", "23:59:58  starting",
 	}
-	f.w.detail.logList.Select(0)
-	if f.w.lastInfo != e.String() {
-		t.Errorf("selected log line: shown %q; want %q", f.w.lastInfo, e.String())
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("log items:\ngot  %q\nwant %q", got, want)
+	}
+	item := v.CreateItem()
+	v.UpdateItem(1, item)
+	l := item.(*widget.Label)
+	if l.Text != want[1] || l.Truncation != fyne.TextTruncateOff || l.Wrapping != fyne.TextWrapWord {
+		t.Errorf("long line: got %q (truncation %v, wrapping %v); want it whole and wrapped", l.Text, l.Truncation, l.Wrapping)
+	}
+	v.UpdateItem(0, item)
+	if !item.(*widget.Label).TextStyle.Bold {
+		t.Errorf("day heading: not bold")
+	}
+	if v.width <= 0 || len(v.heights) != len(want) {
+		t.Fatalf("log rows not measured: width %v, %d heights", v.width, len(v.heights))
+	}
+	if v.heights[1] < 2*v.heights[2] {
+		t.Errorf("long line's row: height %v; want at least two lines (a short line is %v)", v.heights[1], v.heights[2])
+	}
+}
+
+// TestRowHoverAndSelection: the mouse over a row lights it, the selected
+// row shows the selection colour instead, and only one row is selected.
+func TestRowHoverAndSelection(t *testing.T) {
+	f := newFixture(t, sample())
+	a, b := f.row("pg-prod"), f.row("pg-staging")
+	test.Tap(b)
+	if !b.bg.Visible() || a.bg.Visible() {
+		t.Fatalf("after tapping pg-staging: selected shown on pg-prod %v, pg-staging %v; want pg-staging only", a.bg.Visible(), b.bg.Visible())
+	}
+	a.MouseIn(nil)
+	if !a.hoverBg.Visible() {
+		t.Errorf("mouse over pg-prod: no hover light")
+	}
+	b.MouseIn(nil)
+	if b.hoverBg.Visible() {
+		t.Errorf("mouse over the selected row: hover light shown over the selection")
+	}
+	a.MouseOut()
+	if a.hoverBg.Visible() {
+		t.Errorf("mouse left pg-prod: hover light still on")
+	}
+	test.Tap(a)
+	if !a.bg.Visible() || b.bg.Visible() || f.w.detail.title.Text != "pg-prod" {
+		t.Errorf("after tapping pg-prod: selection pg-prod %v, pg-staging %v, detail %q", a.bg.Visible(), b.bg.Visible(), f.w.detail.title.Text)
+	}
+}
+
+// TestOneSwitch: the row's switch is the only one; the detail pane has
+// none (issue 18: a second "Connected" checkbox).
+func TestOneSwitch(t *testing.T) {
+	fl := &fakeListens{}
+	f := newFixture(t, sample(), fl.opt())
+	checks := 0
+	for _, o := range test.LaidOutObjects(f.w.detail.box) {
+		if _, ok := o.(*widget.Check); ok {
+			checks++
+		}
+	}
+	if checks != 0 {
+		t.Errorf("detail pane: %d checkboxes; want none (the row's switch is the one)", checks)
 	}
 }

@@ -21,6 +21,10 @@ type trayMenu struct {
 	app  trayApp
 	menu *fyne.Menu
 	last string // the labels shown, to skip rebuilding an unchanged menu
+	// installed is set once the menu is handed to the desktop. That waits
+	// for a tray host: without one Fyne's tray logs "systray error:
+	// failed to register" on every start and shows nothing.
+	installed bool
 }
 
 func newTrayMenu(a fyne.App, w *MainWindow, host func() bool) *trayMenu {
@@ -34,6 +38,7 @@ func newTrayMenu(a fyne.App, w *MainWindow, host func() bool) *trayMenu {
 	t := &trayMenu{w: w, app: ta}
 	w.trayHost = host
 	w.win.SetCloseIntercept(w.closeRequested)
+	t.installed = host()
 	t.refresh()
 	return t
 }
@@ -43,7 +48,11 @@ func newTrayMenu(a fyne.App, w *MainWindow, host func() bool) *trayMenu {
 // could not be brought back, so closing quits: at once when nothing
 // runs, after a confirmation naming what stops when something does.
 func (w *MainWindow) closeRequested() {
-	if w.trayHost != nil && w.trayHost() {
+	if w.trayHost != nil && w.trayHost() && w.tray != nil {
+		if !w.tray.installed { // a tray host that came after the start
+			w.tray.installed = true
+			w.tray.refresh()
+		}
 		w.win.Hide()
 		return
 	}
@@ -55,7 +64,7 @@ func (w *MainWindow) closeRequested() {
 func (w *MainWindow) quitRequested(why string) {
 	n := w.ctrl.RunningCount()
 	if n == 0 {
-		w.app.Quit()
+		w.quit()
 		return
 	}
 	what := "1 running connection"
@@ -67,7 +76,7 @@ func (w *MainWindow) quitRequested(why string) {
 	w.confirm = dialog.NewCustomConfirm("Quit Porthole?", "Quit", "Cancel", msg, func(ok bool) {
 		w.confirm = nil
 		if ok {
-			w.app.Quit()
+			w.quit()
 		}
 	}, w.win)
 	w.confirm.Resize(fyne.NewSize(420, 180))
@@ -76,7 +85,7 @@ func (w *MainWindow) quitRequested(why string) {
 
 // refresh rebuilds the menu from the current states.
 func (t *trayMenu) refresh() {
-	if t == nil {
+	if t == nil || !t.installed {
 		return
 	}
 	show := fyne.NewMenuItem("Show Porthole", func() {
@@ -106,4 +115,12 @@ func (t *trayMenu) refresh() {
 	t.last = key.String()
 	t.menu = fyne.NewMenu("Porthole", items...)
 	t.app.SetSystemTrayMenu(t.menu)
+}
+
+// quit asks the app to quit, telling BeforeQuit first.
+func (w *MainWindow) quit() {
+	if w.beforeQuit != nil {
+		w.beforeQuit()
+	}
+	w.app.Quit()
 }

@@ -45,7 +45,7 @@ func TestCloseIntercept(t *testing.T) {
 			if tc.running {
 				f.row("pg-prod").toggle.SetChecked(true)
 				f.eventually("pg-prod listening", func() bool {
-					return strings.HasPrefix(f.row("pg-prod").status.Text, "listening on ")
+					return strings.HasPrefix(f.row("pg-prod").status.Text, "listening")
 				})
 			}
 			rec := &hideRecorder{Window: f.w.win}

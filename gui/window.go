@@ -2,6 +2,7 @@ package gui
 
 import (
 	"fmt"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -35,6 +36,12 @@ type Options struct {
 	// ServersDir holds pomerium-cli's remembered servers (servers.json),
 	// which pre-fill the portal import; "" is pomerium-cli's config dir.
 	ServersDir string
+	// BeforeQuit is called before the app is asked to quit (from the
+	// window, a shortcut or the tray); nil does nothing.
+	BeforeQuit func()
+	// StatsInterval is how often running connections' counters are
+	// looked at; 0 is DefaultStatsInterval.
+	StatsInterval time.Duration
 }
 
 // MainWindow is the "Porthole" window: tag groups and a filter on the
@@ -81,12 +88,14 @@ type MainWindow struct {
 	trayHost func() bool // whether closing can hide to a tray
 
 	serversDir string
+	stats      *statsWatch
+	beforeQuit func()
 }
 
 // NewMainWindow builds the window for ctrl (which it wires to itself) and
 // loads the store. Show it with Window().Show().
 func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
-	w := &MainWindow{app: a, ctrl: ctrl, do: opts.Do, files: opts.Files, portal: opts.Portal, rows: map[string]*connRow{}, serversDir: opts.ServersDir}
+	w := &MainWindow{app: a, ctrl: ctrl, do: opts.Do, files: opts.Files, portal: opts.Portal, rows: map[string]*connRow{}, serversDir: opts.ServersDir, beforeQuit: opts.BeforeQuit}
 	if w.do == nil {
 		w.do = fyne.Do
 	}
@@ -95,6 +104,10 @@ func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
 	}
 	if w.portal == nil {
 		w.portal = &portalFetcher{ctrl: ctrl}
+	}
+	w.stats = &statsWatch{w: w, interval: opts.StatsInterval}
+	if w.stats.interval <= 0 {
+		w.stats.interval = DefaultStatsInterval
 	}
 	w.win = a.NewWindow(WindowTitle)
 	ctrl.OnChange = func(id string) { w.do(func() { w.refresh(id) }) }
@@ -163,6 +176,7 @@ func (w *MainWindow) build() {
 
 // refresh updates what shows connection id ("" for everything).
 func (w *MainWindow) refresh(id string) {
+	w.stats.ensure()
 	if id == "" {
 		w.groups = groupsOf(w.ctrl.Connections())
 		sel := 0
