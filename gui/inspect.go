@@ -65,13 +65,18 @@ type InspectNode struct {
 }
 
 // inspectable is one of our own widgets, whose parts live in its renderer
-// where the walk cannot see them.
+// where the walk cannot see them; row names the connection row it is
+// ("" inside one).
 type inspectable interface {
 	inspectChildren() (row string, children []fyne.CanvasObject)
 }
 
 func (r *connRow) inspectChildren() (string, []fyne.CanvasObject) {
 	return r.name.Text, []fyne.CanvasObject{r.dot, r.name, r.tags, r.dest, r.listen, r.status, r.signIn, r.toggle}
+}
+
+func (c *tagChip) inspectChildren() (string, []fyne.CanvasObject) {
+	return "", []fyne.CanvasObject{c.text}
 }
 
 type rect struct{ x, y, w, h float32 }
@@ -160,7 +165,9 @@ func (iw *inspectWalk) walk(o fyne.CanvasObject, ctx walkCtx) {
 		}
 	case inspectable:
 		row, children := v.inspectChildren()
-		ctx.row = row
+		if row != "" {
+			ctx.row = row
+		}
 		for _, ch := range children {
 			iw.walk(ch, ctx)
 		}
