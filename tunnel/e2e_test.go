@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/tunnel"
@@ -68,9 +69,17 @@ func testEcho(t *testing.T, d target, size int64) {
 			if gotH2 != (tc.proto == "h2") {
 				t.Fatalf("negotiated protocols: %q; want only %s", keys(&protos), tc.proto)
 			}
-			st := ln.Stats()
-			if st.BytesSent != size || st.BytesReceived != size || st.Total != 1 {
-				t.Fatalf("stats: got %+v; want %d bytes each way, 1 connection", st, size)
+			// The counters move just after each chunk is written on, so the
+			// last echoed bytes can reach the reader a moment before the
+			// count does: poll.
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+				st := ln.Stats()
+				if st.BytesSent == size && st.BytesReceived == size && st.Total == 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("stats: got %+v; want %d bytes each way, 1 connection", st, size)
+				}
 			}
 		})
 	}

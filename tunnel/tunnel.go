@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"github.com/porthole-dev/porthole/internal/bytesize"
 )
 
 // Destination says where to dial and what to ask for.
@@ -107,7 +109,7 @@ func (e Event) String() string {
 	case EventSignIn:
 		s += " " + e.SignInURL
 	case EventClosed:
-		s += fmt.Sprintf(" sent=%d received=%d after %s", e.BytesSent, e.BytesReceived, e.Duration.Round(time.Millisecond))
+		s += fmt.Sprintf(" sent %s, received %s after %s", bytesize.Format(e.BytesSent), bytesize.Format(e.BytesReceived), e.Duration.Round(time.Millisecond))
 	case EventError:
 		if e.Err != nil {
 			s += ": " + e.Err.Error()
