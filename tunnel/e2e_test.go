@@ -46,7 +46,9 @@ func testEcho(t *testing.T, d target, size int64) {
 		t.Run(tc.name, func(t *testing.T) {
 			var dials atomic.Int64
 			var protos sync.Map
+			events := &eventLog{}
 			cfg := tunnel.Config{
+				OnEvent:      events.add,
 				Destination:  echoDest(t, d, "echo.internal:7000"),
 				TLSConfig:    &tls.Config{RootCAs: d.CAPool, VerifyConnection: func(cs tls.ConnectionState) error { protos.Store(cs.NegotiatedProtocol, true); return nil }},
 				Auth:         auth,
@@ -79,6 +81,14 @@ func testEcho(t *testing.T, d target, size int64) {
 				}
 				if time.Now().After(deadline) {
 					t.Fatalf("stats: got %+v; want %d bytes each way, 1 connection", st, size)
+				}
+			}
+			// The closed event counts every byte too (the tunnel ends once the
+			// echo's half-close has reached the local side).
+			waitFor(t, "closed event", func() bool { return events.count(tunnel.EventClosed) == 1 })
+			for _, e := range events.all() {
+				if e.Kind == tunnel.EventClosed && (e.BytesSent != size || e.BytesReceived != size) {
+					t.Fatalf("closed event: sent %d, received %d; want %d each way", e.BytesSent, e.BytesReceived, size)
 				}
 			}
 		})

@@ -22,8 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/net/http2"
-
 	"github.com/porthole-dev/porthole/internal/bytesize"
 )
 
@@ -125,7 +123,6 @@ type Tunnel struct {
 	// Per protocol offer, cloned once: their session cache resumes TLS
 	// sessions, so an HTTP/1.1 tunnel skips the full handshake.
 	tlsH1, tlsH2 *tls.Config
-	h2t          *http2.Transport
 
 	ids                          atomic.Uint64
 	active, total, sent, receivd atomic.Int64
@@ -166,14 +163,6 @@ func New(cfg Config) (*Tunnel, error) {
 	t.tlsH1, t.tlsH2 = tc.Clone(), tc.Clone()
 	t.tlsH1.NextProtos = []string{"http/1.1"}
 	t.tlsH2.NextProtos = []string{"h2", "http/1.1"}
-	t.h2t = &http2.Transport{
-		TLSClientConfig: tc,
-		// Pings find a dead shared connection before a new tunnel waits on it.
-		ReadIdleTimeout: 30 * time.Second,
-		PingTimeout:     15 * time.Second,
-		// Larger frames from the proxy: fewer headers and wakeups per byte.
-		MaxReadFrameSize: 1 << 20,
-	}
 	return t, nil
 }
 
