@@ -503,7 +503,9 @@ func (m *Model) open() tea.Cmd {
 			addr = DefaultListen
 		}
 		m.promptItem = it
-		m.prompt.SetValue(addr)
+		// A listen address from a connections file is data: the prompt
+		// shows (and would try) it escaped, never raw.
+		m.prompt.SetValue(termtext.Escape(addr))
 		m.prompt.CursorEnd()
 		m.screen = screenPrompt
 		return m.prompt.Focus()
