@@ -84,6 +84,8 @@ type Model struct {
 	filtering bool
 	visible   []Item
 	marks     []match // why each visible row matched the filter
+	layout    []placed
+	layoutKey layoutKey
 	cursor    int
 
 	prompt     textinput.Model
