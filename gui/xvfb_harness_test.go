@@ -102,7 +102,7 @@ func startXApp(t *testing.T, home, caFile string) *xApp {
 		"DISPLAY="+a.display, "LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), EnvNoKeyring+"=1", connections.EnvPath+"=",
-		"LANG=C.UTF-8", EnvInspect+"="+a.sock, envBrowserCA+"="+caFile)
+		"LANG=C.UTF-8", EnvInspect+"="+a.sock, envBrowserCA+"="+caFile, "DBUS_SESSION_BUS_ADDRESS="+sessionBus(t))
 	cmd.Stdout, cmd.Stderr = a.out, a.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
