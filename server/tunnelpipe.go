@@ -83,7 +83,7 @@ func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.
 		}
 		done <- res
 	}()
-	down := streamcopy.Copy(flushWriter{w, rc}, up, act.progress)
+	down := streamcopy.CopyLarge(flushWriter{w, rc}, up, act.progress)
 	// The response stream can only end as a whole: once the upstream is
 	// done, so is the tunnel.
 	r.Body.Close()
