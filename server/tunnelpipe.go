@@ -75,7 +75,7 @@ func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.
 	defer act.stop()
 	done := make(chan streamcopy.Result, 1)
 	go func() {
-		res := streamcopy.Copy(up, r.Body, act.progress)
+		res := streamcopy.CopyLarge(up, r.Body, act.progress)
 		if res.Err() != nil && !act.fired() {
 			resetConn(up) // the client reset its stream
 		} else {

@@ -58,7 +58,7 @@ func copyWith(dst io.Writer, src io.Reader, progress func(int), bufs *sync.Pool)
 			return copyFD(dst, rc, progress, bufs)
 		}
 	}
-	return copySmallFirst(dst, src, progress)
+	return copySmallFirst(dst, src, progress, bufs)
 }
 
 // copyFD waits for the socket to be readable without a buffer and reads
@@ -114,7 +114,7 @@ func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *sync.Po
 
 // copySmallFirst blocks on a small buffer and borrows a pooled one only
 // when the small one fills (more is very likely waiting).
-func copySmallFirst(dst io.Writer, src io.Reader, progress func(int)) Result {
+func copySmallFirst(dst io.Writer, src io.Reader, progress func(int), pool *sync.Pool) Result {
 	var res Result
 	small := make([]byte, smallSize)
 	for {
