@@ -369,7 +369,10 @@ func (s *h2Stream) Read(p []byte) (int, error) {
 	for len(s.pending) == 0 && !s.end && s.err == nil {
 		s.cond.Wait()
 	}
-	if s.err != nil {
+	// What came before END_STREAM is whole: a proxy's RST_STREAM after
+	// it (Go's server stops the upload of a refused CONNECT that way)
+	// must not drop the refusal's body.
+	if s.err != nil && (len(s.pending) == 0 || !s.end) {
 		err := s.err
 		s.dropPending()
 		s.mu.Unlock()
