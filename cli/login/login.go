@@ -22,7 +22,7 @@ type LoginOptions struct {
 	ServerURL string
 }
 
-// NewCmdLogin builds `login <server-url>`. runF replaces loginRun in tests.
+// NewCmdLogin builds `login [server-url]`. runF replaces loginRun in tests.
 func NewCmdLogin(f *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Command {
 	opts := &LoginOptions{IO: f.IO, Factory: f}
 	return &cobra.Command{
