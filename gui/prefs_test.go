@@ -92,6 +92,12 @@ func TestQuietStart(t *testing.T) {
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
+		run := run
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("run %d output:\nstdout: %s\nstderr: %s", run, stdout.String(), stderr.String())
+			}
+		})
 		poll(t, exited, "the Porthole window", func() bool {
 			c := exec.Command(xdotool, "search", "--name", "Porthole")
 			c.Env = append(os.Environ(), "DISPLAY="+display)
