@@ -138,6 +138,16 @@ routes:
 	if got := roundTrip(t, m[1], msg); string(got) != string(msg) {
 		t.Fatalf("echo through the saved connection returned %d bytes; want the %d sent", len(got), len(msg))
 	}
+	// A connection saved by hand with no TLS settings of its own dials
+	// its proxy with the remembered server's CA.
+	if code, _, errOut := e.runBin("connections", "add", "--name", "by-hand", "--destination", "tcp+https://"+ds.Addr+"/echo.internal:7000"); code != 0 {
+		t.Fatalf("add by hand: exit %d, %q", code, errOut)
+	}
+	_, stderr, done = startBinary(t, e, "connections", "connect", "by-hand", "--listen", "127.0.0.1:0")
+	m = testutil.WaitMatch(t, "connect by-hand stderr", stderr.String, regexp.MustCompile(`by-hand: listening on (127\.0\.0\.1:\d+)`), done)
+	if got := roundTrip(t, m[1], []byte("profile CA")); string(got) != "profile CA" {
+		t.Fatalf("echo through by-hand = %q", got)
+	}
 	if n := e.browserRuns(); n != 1 {
 		t.Errorf("browser ran %d times; want 1 (the login)", n)
 	}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: start pomerium-server --dev, sign in through the CLI's login
-# flow, list the routes, open a TCP tunnel to the echo route and push bytes
-# through it. Needs bin/ from `make build`; everything is torn down on exit.
+# flow, list the routes, open a TCP tunnel to the echo route by its name
+# (server and CA remembered) and push bytes through it, show the status. Needs bin/ from `make build`; everything is torn down on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -51,9 +51,8 @@ step "pomerium-cli routes list https://$addr --alternate-ca-path $ca"
 "$BIN/pomerium-cli" routes list "https://$addr" --alternate-ca-path "$ca" --browser-cmd "$work/browser"
 
 lport=$("$helper" freeport)
-dest="tcp+https://$addr/echo.internal:7000"
-step "pomerium-cli tcp $dest --listen 127.0.0.1:$lport"
-"$BIN/pomerium-cli" tcp "$dest" --listen "127.0.0.1:$lport" --alternate-ca-path "$ca" --browser-cmd "$work/browser" \
+step "pomerium-cli tcp echo --listen 127.0.0.1:$lport (a route name: no URL, no TLS flags, the server is remembered)"
+"$BIN/pomerium-cli" tcp echo --listen "127.0.0.1:$lport" --browser-cmd "$work/browser" \
   >"$work/tcp.log" 2>&1 &
 pids+=($!)
 
@@ -65,6 +64,9 @@ if ! got=$("$helper" echo "127.0.0.1:$lport" "$msg"); then
   exit 1
 fi
 echo "got back: $got"
+
+step "pomerium-cli status (who is signed in where, until when, and does the server accept it)"
+"$BIN/pomerium-cli" status
 
 # The management API (Zero API shape): --dev wrote an API user token.
 base="https://$addr/api/v0"

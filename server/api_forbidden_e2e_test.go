@@ -98,7 +98,7 @@ func TestAPIPolicyTextsOn403(t *testing.T) {
 		pol["explanation"], pol["remediation"] = "Ops only since the audit.", ""
 		z.do("PUT", "/organizations/"+org+"/policies/"+created["id"].(string), pol, 200, nil)
 		var body string
-		within(t, 30*time.Second, "the new explanation on the 403 page", func() bool {
+		within(t, 2*time.Minute, "the new explanation on the 403 page", func() bool {
 			_, body = page("*/*")
 			return strings.Contains(body, "why: Ops only since the audit.\n")
 		})

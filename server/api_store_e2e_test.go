@@ -59,8 +59,9 @@ func echoesThrough(t *testing.T, d *testutil.DevServer, authority, tok string) {
 }
 
 // TestAPIReplicasOnPostgres: two servers on one PostgreSQL database; a
-// route created through replica A is served by replica B within a
-// second, and its deletion too.
+// route created through replica A is served by replica B, and its
+// deletion too. (How soon is logged, not asserted: a loaded machine is
+// no measure of speed.)
 func TestAPIReplicasOnPostgres(t *testing.T) {
 	c := pgtest.Start(t)
 	dsn := c.NewDatabase(t)
@@ -73,7 +74,7 @@ func TestAPIReplicasOnPostgres(t *testing.T) {
 	// Both replicas' dev samples use the same path-form names, so the
 	// route names the authority only once: it is served on either address.
 	rid := createEchoRoute(t, newZero(t, a), a, "replicated.internal:7200", "")
-	took := within(t, time.Second, "route created on A in B's portal", func() bool { return portalHas(t, b, tokB, "replicated.internal:7200") })
+	took := within(t, 2*time.Minute, "route created on A in B's portal", func() bool { return portalHas(t, b, tokB, "replicated.internal:7200") })
 	t.Logf("route created on A served by B after %v", took)
 	echoesThrough(t, b, "replicated.internal:7200", tokB)
 
@@ -83,7 +84,7 @@ func TestAPIReplicasOnPostgres(t *testing.T) {
 	var got map[string]any
 	zb.do("GET", "/organizations/"+org+"/routes/"+rid, nil, 200, &got)
 	// The cluster is both replicas, from their heartbeats in the store.
-	within(t, 10*time.Second, "both replicas in the cluster view", func() bool {
+	within(t, 2*time.Minute, "both replicas in the cluster view", func() bool {
 		var reps []map[string]any
 		zb.do("GET", "/organizations/"+org+"/clusters/default/replicas", nil, 200, &reps)
 		addrs := map[any]bool{}
@@ -97,7 +98,7 @@ func TestAPIReplicasOnPostgres(t *testing.T) {
 	za := newZero(t, a)
 	guideLogin(t, za, a)
 	za.do("DELETE", "/organizations/"+org+"/routes/"+rid, nil, 204, nil)
-	within(t, time.Second, "route deleted on A gone from B", func() bool { return !portalHas(t, b, tokB, "replicated.internal:7200") })
+	within(t, 2*time.Minute, "route deleted on A gone from B", func() bool { return !portalHas(t, b, tokB, "replicated.internal:7200") })
 }
 
 // TestAPIPersistsAcrossRestart runs the real binary with --dev (the

@@ -81,7 +81,9 @@ routes:
     to: tcp://`+echo+`
     allow_any_authenticated_user: true
 `)
-	if took := time.Since(start); took > 5*time.Second {
+	// Generous for a loaded machine; waiting for the provider would be
+	// for ever (it never comes up) or its retries' growing backoff.
+	if took := time.Since(start); took > 30*time.Second {
 		t.Errorf("start-up took %v with the provider down; want no wait for it", took)
 	}
 	resp, body := get(t, browser(t, d), hostURL(d, "public.localhost")+"/", nil)
@@ -100,7 +102,7 @@ routes:
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("sign-in with the provider down: got %d %q; want 503", resp.StatusCode, body)
 	}
-	within(t, 10*time.Second, "discovery failure logged", func() bool {
+	within(t, 2*time.Minute, "discovery failure logged", func() bool {
 		return strings.Contains(logs.String(), "identity provider discovery failed") && strings.Contains(logs.String(), deadAddr)
 	})
 }
@@ -134,7 +136,7 @@ func TestIssuerMismatchReportedAtStart(t *testing.T) {
 	go idpSrv.ServeTLS(idpLn, "", "")
 	defer idpSrv.Close()
 	_, _, logs := startConfigured(t, ca, dir, "idp_provider_url: "+issuer+"/\nidp_client_id: porthole\ncertificate_authority_file: "+ca.CertFile+"\n")
-	within(t, 10*time.Second, "issuer mismatch logged with both values", func() bool {
+	within(t, 2*time.Minute, "issuer mismatch logged with both values", func() bool {
 		l := logs.String()
 		return strings.Contains(l, "issuer mismatch") && strings.Contains(l, issuer+`/\"`) && strings.Contains(l, issuer+`\"`)
 	})

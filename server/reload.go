@@ -49,7 +49,7 @@ func (s *Server) Reload(ctx context.Context) error {
 }
 
 func (s *Server) reload(ctx context.Context) error {
-	data, err := os.ReadFile(s.configFile)
+	data, err := config.ReadFile(s.configFile)
 	if err != nil {
 		return fmt.Errorf("reading config: %w", err)
 	}
@@ -269,7 +269,7 @@ func (s *Server) watchConfig(ctx context.Context, hup chan os.Signal) {
 			debounce = time.After(reloadDebounce)
 		case <-debounce:
 			debounce = nil
-			data, err := os.ReadFile(s.configFile)
+			data, err := config.ReadFile(s.configFile)
 			if last := s.lastConfig.Load(); err == nil && last != nil && bytes.Equal(*last, data) {
 				continue
 			}

@@ -22,7 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
+
 	"slices"
 	"strings"
 	"sync"
@@ -180,7 +180,7 @@ func New(opts Options) (*Server, error) {
 	s.dev = opts.Dev
 	s.addressFromConfig = opts.AddressFromConfig
 	if s.configFile != "" {
-		if data, err := os.ReadFile(s.configFile); err == nil {
+		if data, err := config.ReadFile(s.configFile); err == nil {
 			s.lastConfig.Store(&data)
 		}
 		s.startWatch()

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/tunnel"
@@ -45,7 +46,9 @@ func testEcho(t *testing.T, d target, size int64) {
 		t.Run(tc.name, func(t *testing.T) {
 			var dials atomic.Int64
 			var protos sync.Map
+			events := &eventLog{}
 			cfg := tunnel.Config{
+				OnEvent:      events.add,
 				Destination:  echoDest(t, d, "echo.internal:7000"),
 				TLSConfig:    &tls.Config{RootCAs: d.CAPool, VerifyConnection: func(cs tls.ConnectionState) error { protos.Store(cs.NegotiatedProtocol, true); return nil }},
 				Auth:         auth,
@@ -68,9 +71,25 @@ func testEcho(t *testing.T, d target, size int64) {
 			if gotH2 != (tc.proto == "h2") {
 				t.Fatalf("negotiated protocols: %q; want only %s", keys(&protos), tc.proto)
 			}
-			st := ln.Stats()
-			if st.BytesSent != size || st.BytesReceived != size || st.Total != 1 {
-				t.Fatalf("stats: got %+v; want %d bytes each way, 1 connection", st, size)
+			// The counters move just after each chunk is written on, so the
+			// last echoed bytes can reach the reader a moment before the
+			// count does: poll.
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+				st := ln.Stats()
+				if st.BytesSent == size && st.BytesReceived == size && st.Total == 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("stats: got %+v; want %d bytes each way, 1 connection", st, size)
+				}
+			}
+			// The closed event counts every byte too (the tunnel ends once the
+			// echo's half-close has reached the local side).
+			waitFor(t, "closed event", func() bool { return events.count(tunnel.EventClosed) == 1 })
+			for _, e := range events.all() {
+				if e.Kind == tunnel.EventClosed && (e.BytesSent != size || e.BytesReceived != size) {
+					t.Fatalf("closed event: sent %d, received %d; want %d each way", e.BytesSent, e.BytesReceived, size)
+				}
 			}
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
@@ -28,7 +28,7 @@ const (
 
 // h2Conn is one shared HTTP/2 connection and the tunnels on it.
 type h2Conn struct {
-	cc      *http2.ClientConn
+	cc      *h2Client
 	streams atomic.Int32
 }
 
@@ -45,7 +45,7 @@ type dialCall struct {
 func (t *Tunnel) pickH2() (best *h2Conn, grow bool) {
 	live := t.h2[:0]
 	for _, c := range t.h2 {
-		if st := c.cc.State(); !st.Closed && !st.Closing {
+		if c.cc.usable() {
 			live = append(live, c)
 		}
 	}
@@ -53,9 +53,7 @@ func (t *Tunnel) pickH2() (best *h2Conn, grow bool) {
 	t.h2 = live
 	for _, c := range t.h2 {
 		if best == nil || c.streams.Load() < best.streams.Load() {
-			if c.cc.CanTakeNewRequest() {
-				best = c
-			}
+			best = c
 		}
 	}
 	limit := min(h2MaxConns, max(2, runtime.GOMAXPROCS(0)))
@@ -77,7 +75,7 @@ func (t *Tunnel) getH2(ctx context.Context) (*h2Conn, *proxyConn, error) {
 			return nil, nil, nil
 		}
 		best, grow := t.pickH2()
-		if best != nil && best.cc.ReserveNewRequest() {
+		if best != nil && best.cc.reserve() {
 			best.streams.Add(1)
 			if grow && t.h2dial == nil && !t.closed {
 				d := &dialCall{done: make(chan struct{})}
@@ -114,13 +112,9 @@ func (t *Tunnel) getH2(ctx context.Context) (*h2Conn, *proxyConn, error) {
 // returns the TLS connection when the proxy did not offer h2.
 func (t *Tunnel) dialH2(ctx context.Context, d *dialCall) *proxyConn {
 	conn, err := t.dialProxy(ctx, true)
-	var cc *http2.ClientConn
+	var cc *h2Client
 	if err == nil && conn.ConnectionState().NegotiatedProtocol == "h2" {
-		cc, err = t.h2t.NewClientConn(conn)
-		if err != nil {
-			conn.Close()
-			err = fmt.Errorf("starting HTTP/2 with %s: %w", t.cfg.Destination.Proxy.Host, err)
-		}
+		cc, err = newH2Client(conn, t.cfg.Destination.Proxy.Host)
 	}
 	var h1 *proxyConn
 	t.mu.Lock()
@@ -144,49 +138,57 @@ func (t *Tunnel) dialH2(ctx context.Context, d *dialCall) *proxyConn {
 	return h1
 }
 
-// connectH2 opens a CONNECT stream on c: the request body carries the
-// local bytes up (read by the transport's writer straight from the local
-// connection), the response body brings the upstream's down.
+// connectH2 opens a CONNECT stream on c (RFC 9113 §8.5): the upload
+// reads the local connection straight into DATA frames, starting before
+// the answer with early data; the download is copyDown.
 func (t *Tunnel) connectH2(ctx context.Context, c *h2Conn, tok string, ed *earlyData) (upstream, int, string, error) {
 	d := t.cfg.Destination
 	if _, err := d.requestTarget(); err != nil {
+		c.cc.unreserve()
 		c.streams.Add(-1)
 		return nil, 0, "", err
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	if tok == "" {
 		ed = nil // a refusal is certain: nothing to send early
 	}
-	body := newReqBody(ed)
-	req := (&http.Request{
-		Method:        http.MethodConnect,
-		URL:           &url.URL{Host: d.Authority},
-		Host:          d.Authority,
-		Header:        http.Header{},
-		Body:          body,
-		ContentLength: -1,
-	}).WithContext(ctx)
+	hdrs := []hpack.HeaderField{{Name: ":method", Value: http.MethodConnect}, {Name: ":authority", Value: d.Authority}}
 	if tok != "" {
-		req.Header.Set("Authorization", "Pomerium "+tok)
+		if err := checkHeaderToken(tok); err != nil {
+			c.cc.unreserve()
+			c.streams.Add(-1)
+			return nil, 0, "", err
+		}
+		hdrs = append(hdrs, hpack.HeaderField{Name: "authorization", Value: "Pomerium " + tok, Sensitive: true})
 	}
-	u := &h2Upstream{conn: c, body: body, cancel: cancel}
-	resp, err := c.cc.RoundTrip(req)
+	body := newReqBody(ed)
+	u := &h2Upstream{conn: c, body: body}
+	s, err := c.cc.open(ctx, hdrs, body)
 	if err != nil {
-		// ctxErr before cancel: after it, every error would read "canceled".
+		// ctxErr before the stream's own cause: it reads better.
 		err = fmt.Errorf("CONNECT %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
 		body.stopEarly()
-		u.Abort()
+		u.release()
 		return nil, 0, "", err
 	}
-	u.resp = resp.Body
-	if resp.StatusCode != http.StatusOK {
+	u.s = s
+	if s.status != http.StatusOK {
 		body.stopEarly()
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		code := s.status
+		msg := readRefusal(ctx, s)
 		u.Abort()
-		return nil, resp.StatusCode, strings.TrimSpace(string(msg)), nil
+		return nil, code, msg, nil
 	}
 	body.confirm()
 	return u, http.StatusOK, "", nil
+}
+
+// readRefusal is the start of a refusal's body (bounded in size and by
+// ctx).
+func readRefusal(ctx context.Context, s *h2Stream) string {
+	stop := context.AfterFunc(ctx, func() { s.reset(http2.ErrCodeCancel, ctx.Err()) })
+	defer stop()
+	msg, _ := io.ReadAll(io.LimitReader(s, 512))
+	return strings.TrimSpace(string(msg))
 }
 
 // reqBody is a CONNECT stream's request body. The transport's writer
@@ -229,7 +231,12 @@ func (b *reqBody) Read(p []byte) (int, error) {
 	if b.src == nil {
 		return 0, io.EOF
 	}
-	n, err := b.src.Read(p)
+	return b.account(b.src.Read(p))
+}
+
+// account counts a read of the local connection and ends the upload on
+// its end or failure (the stream is then half-closed or reset).
+func (b *reqBody) account(n int, err error) (int, error) {
 	b.mu.Lock()
 	b.countLocked(n)
 	var after func()
@@ -237,7 +244,6 @@ func (b *reqBody) Read(p []byte) (int, error) {
 	case err == io.EOF:
 		after = b.endLocked(nil)
 	case err != nil:
-		// The transport resets the stream: the proxy sees a failure.
 		after = b.endLocked(err)
 	}
 	b.mu.Unlock()
@@ -245,6 +251,23 @@ func (b *reqBody) Read(p []byte) (int, error) {
 		after()
 	}
 	return n, err
+}
+
+// direct is the local TCP connection once the upload may read it
+// straight (opened, early data all sent), else nil.
+func (b *reqBody) direct() *net.TCPConn {
+	select {
+	case <-b.gate:
+	default:
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ended || b.ed != nil && (!b.confirmed || b.replayPos < len(b.ed.replay) || b.ed.eof) {
+		return nil
+	}
+	tc, _ := b.src.(*net.TCPConn)
+	return tc
 }
 
 func (b *reqBody) countLocked(n int) {
@@ -335,12 +358,15 @@ func (b *reqBody) open(local net.Conn, progress func(int), done func(streamcopy.
 type h2Upstream struct {
 	conn     *h2Conn
 	body     *reqBody
-	resp     io.ReadCloser
-	cancel   context.CancelFunc
+	s        *h2Stream
 	released sync.Once
 }
 
-func (u *h2Upstream) Read(p []byte) (int, error) { return u.resp.Read(p) }
+func (u *h2Upstream) Read(p []byte) (int, error) { return u.s.Read(p) }
+
+func (u *h2Upstream) copyDown(local net.Conn, progress func(int)) streamcopy.Result {
+	return u.s.copyDown(local, progress)
+}
 
 func (u *h2Upstream) carry(local net.Conn, progress func(int), done func(streamcopy.Result)) {
 	if _, ok := local.(*net.TCPConn); ok {
@@ -367,28 +393,25 @@ type pipeConn struct {
 func (c pipeConn) Read(p []byte) (int, error)      { return c.r.Read(p) }
 func (c pipeConn) SetReadDeadline(time.Time) error { return c.r.Close() }
 
-// Close ends the stream after both sides ended it in order.
+// Close ends the stream; one not yet ended both ways in order is reset.
 func (u *h2Upstream) Close() error {
-	var err error
-	if u.resp != nil {
-		err = u.resp.Close()
+	if u.s != nil && !u.s.finished() {
+		u.s.reset(http2.ErrCodeCancel, fmt.Errorf("%w: tunnel closed", net.ErrClosed))
 	}
 	u.release()
-	return err
+	return nil
 }
 
 // Abort resets the stream (RST_STREAM CANCEL).
 func (u *h2Upstream) Abort() {
-	u.cancel()
-	if u.resp != nil {
-		u.resp.Close()
+	if u.s != nil {
+		u.s.reset(http2.ErrCodeCancel, fmt.Errorf("%w: tunnel aborted", net.ErrClosed))
 	}
 	u.release()
 }
 
 func (u *h2Upstream) release() {
 	u.released.Do(func() {
-		u.cancel()
 		u.body.open(nil, nil, nil)
 		u.conn.streams.Add(-1)
 	})

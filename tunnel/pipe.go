@@ -24,6 +24,13 @@ type upstream interface {
 	Abort()
 }
 
+// downloader is an upstream that writes to the local connection itself
+// (HTTP/2: straight from the frame reader when it can) instead of being
+// Read. ReadErr is the proxy side's failure, WriteErr the local one's.
+type downloader interface {
+	copyDown(local net.Conn, progress func(int)) streamcopy.Result
+}
+
 // ErrProxyEnded wraps how the proxy side of a tunnel failed: it reset the
 // stream, went away, or closed without TLS close_notify. The local
 // connection is then reset, so the application does not take truncated
@@ -60,7 +67,13 @@ func (t *Tunnel) pipe(local net.Conn, up upstream) (sent, received int64, err er
 		}
 		close(upDone)
 	})
-	down := streamcopy.Copy(local, up, func(n int) { t.receivd.Add(int64(n)) })
+	progress := func(n int) { t.receivd.Add(int64(n)) }
+	var down streamcopy.Result
+	if d, ok := up.(downloader); ok {
+		down = d.copyDown(local, progress)
+	} else {
+		down = streamcopy.Copy(local, up, progress)
+	}
 	received = down.N
 	switch {
 	case down.ReadErr != nil:

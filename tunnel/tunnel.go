@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/net/http2"
+	"github.com/porthole-dev/porthole/internal/bytesize"
 )
 
 // Destination says where to dial and what to ask for.
@@ -107,7 +107,7 @@ func (e Event) String() string {
 	case EventSignIn:
 		s += " " + e.SignInURL
 	case EventClosed:
-		s += fmt.Sprintf(" sent=%d received=%d after %s", e.BytesSent, e.BytesReceived, e.Duration.Round(time.Millisecond))
+		s += fmt.Sprintf(" sent %s, received %s after %s", bytesize.Format(e.BytesSent), bytesize.Format(e.BytesReceived), e.Duration.Round(time.Millisecond))
 	case EventError:
 		if e.Err != nil {
 			s += ": " + e.Err.Error()
@@ -123,7 +123,6 @@ type Tunnel struct {
 	// Per protocol offer, cloned once: their session cache resumes TLS
 	// sessions, so an HTTP/1.1 tunnel skips the full handshake.
 	tlsH1, tlsH2 *tls.Config
-	h2t          *http2.Transport
 
 	ids                          atomic.Uint64
 	active, total, sent, receivd atomic.Int64
@@ -164,14 +163,6 @@ func New(cfg Config) (*Tunnel, error) {
 	t.tlsH1, t.tlsH2 = tc.Clone(), tc.Clone()
 	t.tlsH1.NextProtos = []string{"http/1.1"}
 	t.tlsH2.NextProtos = []string{"h2", "http/1.1"}
-	t.h2t = &http2.Transport{
-		TLSClientConfig: tc,
-		// Pings find a dead shared connection before a new tunnel waits on it.
-		ReadIdleTimeout: 30 * time.Second,
-		PingTimeout:     15 * time.Second,
-		// Larger frames from the proxy: fewer headers and wakeups per byte.
-		MaxReadFrameSize: 1 << 20,
-	}
 	return t, nil
 }
 

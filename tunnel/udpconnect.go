@@ -5,12 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 
 	"github.com/porthole-dev/porthole/internal/masque"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
@@ -112,45 +113,53 @@ func (t *Tunnel) connectUDPH1(ctx context.Context, conn *proxyConn, tok string) 
 
 func (t *Tunnel) connectUDPH2(ctx context.Context, c *h2Conn, tok string) (upstream, int, string, error) {
 	d := t.cfg.Destination
-	if _, err := d.requestTarget(); err != nil {
+	fail := func(err error) (upstream, int, string, error) {
+		c.cc.unreserve()
+		c.streams.Add(-1)
 		return nil, 0, "", err
+	}
+	if _, err := d.requestTarget(); err != nil {
+		return fail(err)
 	}
 	path, err := udpPath(d.Authority)
 	if err != nil {
-		c.streams.Add(-1)
-		return nil, 0, "", err
+		return fail(err)
 	}
-	u, err := url.Parse(path)
-	if err != nil {
-		c.streams.Add(-1)
-		return nil, 0, "", err
+	if err := checkHeaderToken(tok); err != nil {
+		return fail(err)
 	}
-	u.Scheme, u.Host = "https", d.Authority
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(ctx)
-	req := (&http.Request{
-		Method:        http.MethodConnect,
-		URL:           u,
-		Host:          d.Authority,
-		Header:        http.Header{":protocol": {masque.Protocol}, "Capsule-Protocol": {"?1"}},
-		Body:          pr,
-		ContentLength: -1,
-	}).WithContext(ctx)
+	// Extended CONNECT needs the proxy's settings first (RFC 8441 §3).
+	select {
+	case <-c.cc.settings:
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	}
+	c.cc.mu.Lock()
+	ext := c.cc.extConnect
+	c.cc.mu.Unlock()
+	if !ext {
+		return fail(errors.New("extended connect not supported by the proxy"))
+	}
+	hdrs := []hpack.HeaderField{
+		{Name: ":method", Value: http.MethodConnect}, {Name: ":protocol", Value: masque.Protocol},
+		{Name: ":scheme", Value: "https"}, {Name: ":path", Value: path}, {Name: ":authority", Value: d.Authority},
+		{Name: "capsule-protocol", Value: "?1"},
+	}
 	if tok != "" {
-		req.Header.Set("Authorization", "Pomerium "+tok)
+		hdrs = append(hdrs, hpack.HeaderField{Name: "authorization", Value: "Pomerium " + tok, Sensitive: true})
 	}
-	up := &udpH2Upstream{conn: c, pw: pw, cancel: cancel}
-	resp, err := c.cc.RoundTrip(req)
+	up := &udpH2Upstream{conn: c}
+	s, err := c.cc.open(ctx, hdrs, nil)
 	if err != nil {
-		err = fmt.Errorf("connect-udp %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
-		up.Close()
-		return nil, 0, "", err
+		up.Abort()
+		return nil, 0, "", fmt.Errorf("connect-udp %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
 	}
-	up.body = resp.Body
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		up.Close()
-		return nil, resp.StatusCode, strings.TrimSpace(string(body)), nil
+	up.s = s
+	if s.status != http.StatusOK {
+		code := s.status
+		msg := readRefusal(ctx, s)
+		up.Abort()
+		return nil, code, msg, nil
 	}
 	return up, http.StatusOK, "", nil
 }
@@ -158,36 +167,30 @@ func (t *Tunnel) connectUDPH2(ctx context.Context, c *h2Conn, tok string) (upstr
 // Write sends capsules on an HTTP/1.1 connect-udp tunnel.
 func (u *h1Upstream) Write(p []byte) (int, error) { return u.conn.Write(p) }
 
-// udpH2Upstream is a connect-udp stream: capsules are written whole
-// through a pipe into the request body.
+// udpH2Upstream is a connect-udp stream: capsules are written whole as
+// DATA.
 type udpH2Upstream struct {
 	conn     *h2Conn
-	pw       *io.PipeWriter
-	body     io.ReadCloser
-	cancel   context.CancelFunc
+	s        *h2Stream
 	released sync.Once
 }
 
-func (u *udpH2Upstream) Read(p []byte) (int, error)  { return u.body.Read(p) }
-func (u *udpH2Upstream) Write(p []byte) (int, error) { return u.pw.Write(p) }
+func (u *udpH2Upstream) Read(p []byte) (int, error)  { return u.s.Read(p) }
+func (u *udpH2Upstream) Write(p []byte) (int, error) { return u.s.Write(p) }
 
 // carry is unused for datagrams (they are written as capsules).
 func (u *udpH2Upstream) carry(net.Conn, func(int), func(streamcopy.Result)) {}
 
 func (u *udpH2Upstream) Close() error {
-	u.pw.Close()
-	var err error
-	if u.body != nil {
-		err = u.body.Close()
-	}
 	u.Abort()
-	return err
+	return nil
 }
 
 func (u *udpH2Upstream) Abort() {
 	u.released.Do(func() {
-		u.pw.CloseWithError(net.ErrClosed)
-		u.cancel()
+		if u.s != nil {
+			u.s.reset(http2.ErrCodeCancel, fmt.Errorf("%w: connect-udp closed", net.ErrClosed))
+		}
 		u.conn.streams.Add(-1)
 	})
 }

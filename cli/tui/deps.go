@@ -45,8 +45,9 @@ type Item struct {
 	Type        string // "tcp", "http", "udp"; saved connections are "tcp" or "udp"
 	From        string
 	Description string
-	Command     string // what `c` copies
-	ListenAddr  string // a saved connection's own listen address
+	Tags        []string // a saved connection's tags
+	Command     string   // what `c` copies
+	ListenAddr  string   // a saved connection's own listen address
 
 	Route *portalclient.Route
 	Saved *connections.Connection
@@ -67,13 +68,12 @@ func RouteItem(r portalclient.Route) Item {
 
 // SavedItem builds the row for a saved connection.
 func SavedItem(c connections.Connection) Item {
-	desc := strings.Join(c.Tags, ", ")
 	typ := "tcp"
 	if c.UDP() {
 		typ = "udp"
 	}
 	return Item{
-		Name: c.Name, Type: typ, From: c.Destination, Description: desc,
+		Name: c.Name, Type: typ, From: c.Destination, Tags: c.Tags,
 		Command:    "pomerium-cli connections connect " + shellQuote(c.Name),
 		ListenAddr: c.ListenAddr, Saved: &c,
 	}

@@ -15,7 +15,11 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // DefaultListen is the prompt's pre-filled address when --listen is unset.
@@ -35,6 +39,8 @@ type Options struct {
 	Notices chan string
 	// Clipboard receives the OSC 52 sequence of `c` (the terminal).
 	Clipboard io.Writer
+	// Renderer draws the styles for the terminal (nil: lipgloss's default).
+	Renderer *lipgloss.Renderer
 }
 
 type screen int
@@ -43,6 +49,7 @@ const (
 	screenList screen = iota
 	screenPrompt
 	screenPanel
+	screenMessage
 )
 
 type tab int
@@ -60,9 +67,14 @@ type Model struct {
 
 	width, height int
 	screen        screen
+	back          screen // where the message view returns to
+	st            styles
 	help          help.Model
 	lkeys         listKeys
 	pkeys         promptKeys
+	mkeys         messageKeys
+	msgView       viewport.Model
+	copyNote      string
 
 	tab       tab
 	routes    []Item
@@ -71,6 +83,7 @@ type Model struct {
 	filter    textinput.Model
 	filtering bool
 	visible   []Item
+	marks     []match // why each visible row matched the filter
 	cursor    int
 
 	prompt     textinput.Model
@@ -107,7 +120,8 @@ func New(opts Options) *Model {
 	m := &Model{
 		opts: opts, ctx: ctx, cancel: cancel,
 		width: 80, height: 24,
-		help: help.New(), lkeys: newListKeys(), pkeys: newPromptKeys(),
+		help: help.New(), lkeys: newListKeys(), pkeys: newPromptKeys(), mkeys: newMessageKeys(),
+		st:     newStyles(opts.Renderer),
 		filter: f, prompt: p, loading: true,
 	}
 	if m.opts.Notices == nil {
@@ -237,6 +251,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.Width = msg.Width
+		if m.screen == screenMessage {
+			m.sizeMessage()
+		}
 		return m, nil
 	case routesMsg:
 		m.loading = false
@@ -272,11 +289,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tunnelStarted, tunnelEventMsg, tunnelDoneMsg, tunnelStopped, tickMsg:
 		return m, m.updatePanel(msg)
 	case tea.KeyMsg:
-		if key.Matches(msg, m.lkeys.Help) && !(m.screen == screenList && m.filtering) && m.screen != screenPrompt {
+		if key.Matches(msg, m.lkeys.Help) && !(m.screen == screenList && m.filtering) && m.screen != screenPrompt && m.screen != screenMessage {
 			m.help.ShowAll = !m.help.ShowAll
 			return m, nil
 		}
 		switch m.screen {
+		case screenMessage:
+			return m, m.updateMessage(msg)
 		case screenPrompt:
 			return m, m.updatePrompt(msg)
 		case screenPanel:
@@ -315,15 +334,10 @@ func findURL(s string) string {
 	return ""
 }
 
+// The status keeps its whole text: the screen wraps and caps it, the
+// message view (m) shows and copies all of it.
 func (m *Model) setStatus(s string) { m.status, m.statusErr = s, false }
-func (m *Model) setError(s string)  { m.status, m.statusErr = firstLine(s), true }
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
+func (m *Model) setError(s string)  { m.status, m.statusErr = s, true }
 
 func (m *Model) items() []Item {
 	if m.tab == tabSaved {
@@ -338,9 +352,9 @@ func (m *Model) refilter() {
 	all := m.items()
 	q := strings.TrimSpace(m.filter.Value())
 	if q == "" {
-		m.visible = all
+		m.visible, m.marks = all, nil
 	} else {
-		m.visible = rankItems(all, q)
+		m.visible, m.marks = rankItems(all, q)
 	}
 	if m.cursor >= len(m.visible) {
 		m.cursor = len(m.visible) - 1
@@ -405,6 +419,10 @@ func (m *Model) updateList(msg tea.KeyMsg) tea.Cmd {
 		return tea.Quit
 	case key.Matches(msg, k.Copy):
 		return m.copy()
+	case key.Matches(msg, k.Message):
+		m.copyNote = ""
+		m.openMessage()
+		return nil
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
 		return m.filter.Focus()
@@ -438,15 +456,26 @@ func (m *Model) copy() tea.Cmd {
 	return nil
 }
 
+// copyText copies s, a command or an address, escaped: a portal's
+// connect command with a newline in it must not run when pasted.
 func (m *Model) copyText(s string) {
+	s = termtext.Escape(s)
 	m.copied = append(m.copied, s)
-	if w := m.opts.Clipboard; w != nil {
-		if _, err := osc52.New(s).WriteTo(w); err != nil {
-			m.setError("copying: " + err.Error())
-			return
-		}
+	if err := m.clipboard(s); err != nil {
+		m.setError("copying: " + err.Error())
+		return
 	}
 	m.setStatus("copied: " + s)
+}
+
+// clipboard sets the terminal's clipboard with OSC 52.
+func (m *Model) clipboard(s string) error {
+	if w := m.opts.Clipboard; w != nil {
+		if _, err := osc52.New(s).WriteTo(w); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // open acts on the selected row: an http route opens in the browser, a

@@ -155,7 +155,8 @@ func TestFilter(t *testing.T) {
 		wantFirst string
 		wantCount string
 	}{
-		{"exact name first", "echo", "echo", "3 of 7 routes"},
+		{"exact name first", "echo", "echo", "2 of 7 routes"},
+		{"name prefix before other fields", "d", "dns", "6 of 7 routes"},
 		{"fuzzy", "grf", "grafana", "1 of 7 routes"},
 		{"by description", "dashb", "grafana", "1 of 7 routes"},
 		{"none", "zzzz", "", "0 of 7 routes"},
@@ -207,7 +208,7 @@ func TestTunnelPanel(t *testing.T) {
 	tm, _ := newTest(t, Options{Tunnels: st, Listen: "127.0.0.1:0"})
 	waitScreen(t, tm, "7 of 7 routes")
 	tm.Type("echo")
-	waitScreen(t, tm, "3 of 7 routes")
+	waitScreen(t, tm, "2 of 7 routes")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
 	waitScreen(t, tm, "listen on:", "127.0.0.1:0")
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})

@@ -147,6 +147,9 @@ func (m *Model) updatePanel(msg tea.Msg) tea.Cmd {
 			if p.tun != nil {
 				m.copyText(p.addr)
 			}
+		case key.Matches(msg, p.keys.Message):
+			m.copyNote = ""
+			m.openMessage()
 		}
 	}
 	return nil

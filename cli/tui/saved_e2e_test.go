@@ -66,7 +66,8 @@ func pickSaved(t *testing.T, bin, curl string, ds *testutil.DevServer, flags fun
 	p.waitFor("routes tab settled", startup)
 
 	p.keys("Tab")
-	p.waitFor("saved tab", regexp.MustCompile(`(?m)1 of 1 saved connections[\s\S]*^> saved-echo +tcp +tcp\+https://.*e2e-tag`))
+	// The Saved tab's own columns, each headed by what it shows.
+	p.waitFor("saved tab", regexp.MustCompile(`(?m)1 of 1 saved connections\n  NAME +TYPE +LISTEN ADDRESS +DESTINATION +TAGS\n> saved-echo +tcp +auto +tcp\+https://.*/echo\.internal:7000 +e2e-tag$`))
 	if screen := p.capture(); strings.Contains(screen, "admin-echo") {
 		t.Errorf("saved tab shows a portal route:\n%s", screen)
 	}

@@ -11,54 +11,58 @@ import (
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
-// Styles degrade on their own: lipgloss drops colours the terminal lacks
-// (none at all for TERM=dumb or when not a terminal).
-var (
-	titleStyle    = lipgloss.NewStyle().Bold(true)
-	tabActive     = lipgloss.NewStyle().Bold(true).Underline(true)
-	tabInactive   = lipgloss.NewStyle().Faint(true)
-	selectedStyle = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#B9A5FF"})
-	dimStyle      = lipgloss.NewStyle().Faint(true)
-	errStyle      = lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("9"))
-	okStyle       = lipgloss.NewStyle().Foreground(lipgloss.Color("10"))
-)
+// styles are the picker's colours, from the renderer of its terminal:
+// lipgloss drops what the terminal lacks (everything for TERM=dumb).
+type styles struct {
+	title, tabActive, tabInactive, selected, dim, err, ok, hit lipgloss.Style
+}
 
-// View renders the current screen to fit width x height.
+func newStyles(r *lipgloss.Renderer) styles {
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	return styles{
+		title:       r.NewStyle().Bold(true),
+		tabActive:   r.NewStyle().Bold(true).Underline(true),
+		tabInactive: r.NewStyle().Faint(true),
+		selected:    r.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#B9A5FF"}),
+		dim:         r.NewStyle().Faint(true),
+		err:         r.NewStyle().Bold(true).Foreground(lipgloss.Color("9")),
+		ok:          r.NewStyle().Foreground(lipgloss.Color("10")),
+		// Matched characters: underlined as well as coloured, so they show
+		// without colours too.
+		hit: r.NewStyle().Underline(true).Foreground(lipgloss.AdaptiveColor{Light: "#B35C00", Dark: "#FFB86C"}),
+	}
+}
+
+// View renders the current screen to fit width x height. No line is wider
+// than the screen: a row that wrapped would push the list off it.
 func (m *Model) View() string {
-	var top []string
+	st := m.st
 	title := "pomerium-cli routes pick"
 	if m.opts.Server != "" {
 		title += " · " + esc(m.opts.Server)
 	}
-	top = append(top, titleStyle.Render(title))
+	top := []string{st.title.Render(title)}
 
-	var body []string
-	switch m.screen {
-	case screenPrompt:
-		body = m.viewPrompt()
-	case screenPanel:
-		body = m.viewPanel()
-	default:
-		body = m.viewList()
-	}
-
-	var bottom []string
-	if m.signIn != "" {
-		bottom = append(bottom, "Sign in to continue: "+esc(m.signIn))
-	}
-	if m.status != "" {
-		if m.statusErr {
-			bottom = append(bottom, errStyle.Render("error: "+esc(m.status)))
-		} else {
-			bottom = append(bottom, esc(m.status))
+	var body, bottom []string
+	if m.screen == screenMessage {
+		body = m.viewMessage(st)
+	} else {
+		bottom, _ = m.bottomLines(st)
+		switch m.screen {
+		case screenPrompt:
+			body = m.viewPrompt(st)
+		case screenPanel:
+			body = m.viewPanel(st)
+		default:
+			room := m.height - len(top) - len(bottom) - m.helpHeight()
+			body = m.viewList(st, room)
 		}
 	}
 	bottom = append(bottom, strings.Split(m.helpView(), "\n")...)
 
-	room := m.height - len(top) - len(bottom)
-	if room < 1 {
-		room = 1
-	}
+	room := max(m.height-len(top)-len(bottom), 1)
 	if len(body) > room {
 		body = body[:room]
 	}
@@ -70,34 +74,49 @@ func (m *Model) View() string {
 		lines = lines[:m.height]
 	}
 	for i, l := range lines {
-		// A long sign-in URL wraps rather than being cut: it must be usable.
-		if strings.HasPrefix(l, "Sign in to continue: ") {
-			continue
-		}
 		lines[i] = ansi.Truncate(l, m.width, "…")
 	}
 	return strings.Join(lines, "\n")
 }
 
+func (m *Model) helpHeight() int { return strings.Count(m.helpView(), "\n") + 1 }
+
 func (m *Model) helpView() string {
 	switch m.screen {
 	case screenPrompt:
 		return m.help.View(m.pkeys)
+	case screenMessage:
+		return m.help.View(m.mkeys)
 	case screenPanel:
 		if m.panel != nil {
-			return m.help.View(m.panel.keys)
+			k := m.panel.keys
+			k.Message.SetEnabled(m.signIn != "" || m.status != "")
+			return m.help.View(k)
 		}
 	}
-	return m.help.View(m.lkeys)
+	k := m.lkeys
+	k.Message.SetEnabled(m.signIn != "" || m.status != "")
+	return m.help.View(k)
 }
 
-func (m *Model) viewList() []string {
+// columns are the current tab's columns sized to the screen.
+func (m *Model) columns() []placed {
+	cols := routeColumns
+	if m.tab == tabSaved {
+		cols = savedColumns
+	}
+	return layout(cols, max(m.width-2, 1), m.items())
+}
+
+// viewList draws the tabs, the filter and as many rows as room allows,
+// scrolled to keep the cursor in view.
+func (m *Model) viewList(st styles, room int) []string {
 	var out []string
 	rt, sv := "Routes", "Saved"
 	if m.tab == tabRoutes {
-		out = append(out, tabActive.Render(rt)+"  "+tabInactive.Render(sv))
+		out = append(out, st.tabActive.Render(rt)+"  "+st.tabInactive.Render(sv))
 	} else {
-		out = append(out, tabInactive.Render(rt)+"  "+tabActive.Render(sv))
+		out = append(out, st.tabInactive.Render(rt)+"  "+st.tabActive.Render(sv))
 	}
 	noun := "routes"
 	if m.tab == tabSaved {
@@ -108,53 +127,47 @@ func (m *Model) viewList() []string {
 		count = "loading routes…"
 	}
 	if m.filtering || m.filter.Value() != "" {
-		out = append(out, m.filter.View()+"  "+dimStyle.Render(count))
+		out = append(out, m.filter.View()+"  "+st.dim.Render(count))
 	} else {
-		out = append(out, dimStyle.Render(count))
+		out = append(out, st.dim.Render(count))
 	}
-	nameW, typeW := 18, 5
-	fromW := (m.width - nameW - typeW - 8) / 2
-	if fromW < 10 {
-		fromW = 10
-	}
-	out = append(out, dimStyle.Render(fmt.Sprintf("  %-*s %-*s %-*s %s", nameW, "NAME", typeW, "TYPE", fromW, "FROM", "DESCRIPTION")))
-	rows := m.height - 4 - len(out) - 2
-	if rows < 1 {
-		rows = 1
-	}
+	ps := m.columns()
+	out = append(out, st.dim.Render("  "+header(ps)))
+	rows := max(room-len(out), 1)
 	start := 0
 	if m.cursor >= rows {
 		start = m.cursor - rows + 1
 	}
 	for i := start; i < len(m.visible) && i < start+rows; i++ {
-		it := m.visible[i]
-		line := fmt.Sprintf("%-*s %-*s %-*s %s", nameW, ansi.Truncate(esc(it.Name), nameW, "…"), typeW, esc(it.Type),
-			fromW, ansi.Truncate(esc(it.From), fromW, "…"), esc(it.Description))
+		var mt *match
+		if i < len(m.marks) {
+			mt = &m.marks[i]
+		}
 		if i == m.cursor {
-			out = append(out, selectedStyle.Render("> "+line))
+			out = append(out, st.selected.Render("> ")+row(ps, m.visible[i], mt, st.selected, st.hit))
 		} else {
-			out = append(out, "  "+line)
+			out = append(out, "  "+row(ps, m.visible[i], mt, lipgloss.Style{}, st.hit))
 		}
 	}
 	if len(m.visible) == 0 && !m.loading {
-		out = append(out, dimStyle.Render("  nothing matches"))
+		out = append(out, st.dim.Render("  nothing matches"))
 	}
 	return out
 }
 
-func (m *Model) viewPrompt() []string {
+func (m *Model) viewPrompt(st styles) []string {
 	it := m.promptItem
 	return []string{
 		"",
-		"Open a tunnel to " + titleStyle.Render(esc(it.Name)) + " (" + esc(it.From) + ")",
+		"Open a tunnel to " + st.title.Render(esc(it.Name)) + " (" + ShortenFrom(it.From, max(m.width-len("Open a tunnel to ")-ansi.StringWidth(esc(it.Name))-3, 12)) + ")",
 		"",
 		m.prompt.View(),
 		"",
-		dimStyle.Render("127.0.0.1:0 picks a free port"),
+		st.dim.Render("127.0.0.1:0 picks a free port"),
 	}
 }
 
-func (m *Model) viewPanel() []string {
+func (m *Model) viewPanel(st styles) []string {
 	p := m.panel
 	if p == nil {
 		return nil
@@ -162,24 +175,22 @@ func (m *Model) viewPanel() []string {
 	state := p.state
 	switch state {
 	case "listening":
-		state = okStyle.Render(state)
+		state = st.ok.Render(state)
 	case "failed":
-		state = errStyle.Render(state)
+		state = st.err.Render(state)
 	}
+	nameW := ansi.StringWidth(esc(p.item.Name))
 	out := []string{
 		"",
-		"Tunnel  " + titleStyle.Render(esc(p.item.Name)) + "  " + esc(p.item.From),
+		"Tunnel  " + st.title.Render(esc(p.item.Name)) + "  " + ShortenFrom(p.item.From, max(m.width-10-nameW, 12)),
 		"Local address:  " + esc(p.addr),
 		"State:          " + state,
 		fmt.Sprintf("Connections:    %d active, %d total", p.stats.Active, p.stats.Total),
 		fmt.Sprintf("Bytes:          %s sent, %s received", cmdutil.Bytes(p.stats.BytesSent), cmdutil.Bytes(p.stats.BytesReceived)),
 		"",
-		dimStyle.Render("Recent events"),
+		st.dim.Render("Recent events"),
 	}
-	n := m.height - 6 - len(out)
-	if n < 1 {
-		n = 1
-	}
+	n := max(m.height-6-len(out), 1)
 	ev := p.events
 	if len(ev) > n {
 		ev = ev[len(ev)-n:]
@@ -194,3 +205,10 @@ func (m *Model) viewPanel() []string {
 // notices, errors and events come from a server, a file or the network,
 // and only the styles above may put escapes around them.
 func esc(s string) string { return termtext.Escape(s) }
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -111,9 +111,9 @@ func startRunning(t testing.TB, d *DevServer, o devOptions) (*running, error) {
 }
 
 func waitHealthy(u string, pool *x509.CertPool, done <-chan error) error {
-	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	defer c.CloseIdleConnections()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	var last error
@@ -133,11 +133,11 @@ func waitHealthy(u string, pool *x509.CertPool, done <-chan error) error {
 		case <-tick.C:
 		}
 	}
-	return fmt.Errorf("dev server not healthy at %s within 60s: %w", u, last)
+	return fmt.Errorf("dev server not healthy at %s within 2m: %w", u, last)
 }
 
 func (r *running) stop() {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	r.srv.Shutdown(ctx)
 	r.cancel()

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
-	"os"
 	"slices"
 	"time"
 
@@ -160,9 +159,9 @@ func (r *Route) EffectivePolicy() policy.Policy {
 
 // Load reads and validates the YAML file at path.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, err
 	}
 	cfg, err := Parse(data)
 	if err != nil {

@@ -238,8 +238,8 @@ func TestParseErrors(t *testing.T) {
 		yaml string
 		want string // the whole error, or a distinctive part of it
 	}{
-		{"unknown top key", "adress: :443\n", `unknown key "adress"; allowed: address, certificate_file, certificate_key_file, idp_provider_url`},
-		{"unknown route key", route("from: https://a.example.com", "to: http://a", "polcy: {}"), `routes[0] (from https://a.example.com): unknown key "polcy"; allowed: from, to, name, description, logo_url, prefix, path, policy,`},
+		{"unknown top key", "adress: :443\n", `unknown key "adress" at line 1; did you mean "address"? (allowed: address, certificate_file, certificate_key_file, idp_provider_url`},
+		{"unknown route key", route("from: https://a.example.com", "to: http://a", "polcy: {}"), `routes[0] (from https://a.example.com): unknown key "polcy" at line 4; did you mean "policy"? (allowed: from, to, name, description, logo_url, prefix, path, policy,`},
 		{"unknown key in second route", route("from: https://a", "to: http://a") + route("from: https://b", "to: http://b", "allowed_groups: [x]")[len("routes:\n"):], `routes[1] (from https://b): not supported by pomerium-server: allowed_groups (removed from Pomerium`},
 		{"from without scheme", route("from: db.example.com", "to: http://x"), `routes[0] (from db.example.com): from: scheme must be https, tcp+https or udp+https, got ""`},
 		{"tcp route with http upstream", route("from: tcp+https://db:5432", "to: http://x:1"), `routes[0] (from tcp+https://db:5432): to: scheme must be tcp for a tcp+https route, got "http://x:1"`},
@@ -286,10 +286,10 @@ func TestParseErrors(t *testing.T) {
 		{"claim set twice", route("from: https://a", "to: http://a", "allowed_idp_claims: {g: a, g: b}"), `key "g" set twice`},
 		{"top key set twice", "address: :1\naddress: :2\n", `line 2: key "address" set twice`},
 		{"routes not a list", "routes: {from: https://a}\n", `routes: want a list of routes`},
-		{"route not a map", "routes: [https://a]\n", `routes[0]: want a map of settings, got "https://a"`},
-		{"top level list", "- a\n", `want a map of settings, got a list`},
+		{"route not a map", "routes: [https://a]\n", `routes[0]: want a map of settings (key: value lines), got "https://a"`},
+		{"top level list", "- a\n", `want a map of settings (key: value lines), got a list`},
 		{"two documents", "address: :443\n---\naddress: :444\n", `more than one YAML document`},
-		{"bad YAML", "routes: [\n", `parsing YAML`},
+		{"bad YAML", "routes: [\n", `not valid YAML: line 1: did not find expected node content (a quote, bracket or brace is not closed)`},
 		{"bad address", "address: localhost\n", `address: want host:port, got "localhost"`},
 		{"cert without key", "certificate_file: /c.pem\n", `certificate_file and certificate_key_file: set both or neither`},
 		{"http idp", "idp_provider_url: http://idp.example.com\nidp_client_id: x\n", `idp_provider_url: scheme must be https (http only for a loopback host)`},

@@ -25,7 +25,7 @@ func decodeMap(n *yaml.Node, order []string, fields map[string]fieldFn) error {
 // this server cannot honour) are refused with their reason.
 func decodeMapWith(n *yaml.Node, order []string, fields map[string]fieldFn, unsupported map[string]string) error {
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("want a map of settings, got %s", yamlnode.KindName(n))
+		return fmt.Errorf("want a map of settings (key: value lines), got %s", yamlnode.KindName(n))
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -38,7 +38,10 @@ func decodeMapWith(n *yaml.Node, order []string, fields map[string]fieldFn, unsu
 			return fmt.Errorf("not supported by pomerium-server: %s (%s)", k.Value, why)
 		}
 		if !ok {
-			return fmt.Errorf("unknown key %q; allowed: %s", k.Value, strings.Join(order, ", "))
+			if near := nearestKey(k.Value, order); near != "" {
+				return fmt.Errorf("unknown key %q at line %d; did you mean %q? (allowed: %s)", k.Value, k.Line, near, strings.Join(order, ", "))
+			}
+			return fmt.Errorf("unknown key %q at line %d; allowed: %s", k.Value, k.Line, strings.Join(order, ", "))
 		}
 		if seen[k.Value] {
 			return fmt.Errorf("%s: set twice (line %d)", k.Value, k.Line)
@@ -227,4 +230,46 @@ func claimMap(dst *map[string][]any) fieldFn {
 		*dst = out
 		return nil
 	}
+}
+
+// nearestKey is the allowed key closest to a mistyped one (a typo, a
+// dash for an underscore, another case), or "" when none is close.
+func nearestKey(k string, allowed []string) string {
+	norm := strings.ToLower(strings.ReplaceAll(k, "-", "_"))
+	best, bestD := "", 0
+	for _, a := range allowed {
+		if a == norm {
+			return a
+		}
+		d := editDistance(norm, a)
+		if max := max(1, min(3, len(a)/4)); d <= max && (best == "" || d < bestD) {
+			best, bestD = a, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes; keys are
+// ASCII), bounded in cost by the keys' short lengths.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

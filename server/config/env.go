@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -17,9 +16,9 @@ type LookupEnv func(key string) (string, bool)
 // comma-separated value (IDP_SCOPES=openid,email). lookup nil: no
 // overrides.
 func LoadEnv(path string, lookup LookupEnv) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, err
 	}
 	cfg, err := ParseEnv(data, lookup)
 	if err != nil {

@@ -98,7 +98,7 @@ func TestEveryRouteKey(t *testing.T) {
 		"tls_custom_ca":                    {"tls_custom_ca: " + b(certPEM), "tls_custom_ca: not-base64!", "base64"},
 		"tls_custom_ca_file":               {"tls_custom_ca_file: " + ca, "tls_custom_ca_file: " + kf, "no CERTIFICATE"},
 		"tls_client_cert":                  {"tls_client_cert: " + b(certPEM) + "\n    tls_client_key: " + b(keyPEM), "tls_client_cert: " + b(certPEM), "set both"},
-		"tls_client_key":                   {"tls_client_cert: " + b(certPEM) + "\n    tls_client_key: " + b(keyPEM), "tls_client_cert: " + b(certPEM) + "\n    tls_client_key: " + b(certPEM), "tls_client_cert/tls_client_key"},
+		"tls_client_key":                   {"tls_client_cert: " + b(certPEM) + "\n    tls_client_key: " + b(keyPEM), "tls_client_cert: " + b(certPEM) + "\n    tls_client_key: " + b(certPEM), "tls_client_key: a certificate, not a private key"},
 		"tls_client_cert_file":             {"tls_client_cert_file: " + ca + "\n    tls_client_key_file: " + kf, "tls_client_cert_file: " + ca, "set both"},
 		"tls_client_key_file":              {"tls_client_cert_file: " + ca + "\n    tls_client_key_file: " + kf, "tls_client_key_file: " + filepath.Join(dir, "nope"), "no such file"},
 		"tls_upstream_allow_renegotiation": {"tls_upstream_allow_renegotiation: true", "tls_upstream_allow_renegotiation: x", "true or false"},

@@ -47,7 +47,7 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("parsing YAML: %w", err)
+			return nil, yamlError(err)
 		}
 		// An empty file: all defaults (and the environment), no routes.
 		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
@@ -269,7 +269,7 @@ func (r *Route) validateFrom() error {
 	}
 	u, err := url.Parse(r.From)
 	if err != nil {
-		return fmt.Errorf("not a URL: %q", r.From)
+		return fmt.Errorf("not a URL: %q (want https://host[:port][/path], tcp+https://host:port or udp+https://host:port)", r.From)
 	}
 	switch u.Scheme {
 	case "https":
@@ -331,7 +331,7 @@ func (r *Route) parseUpstream(s string) (Upstream, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Upstream{}, fmt.Errorf("not a URL: %q", raw)
+		return Upstream{}, fmt.Errorf("not a URL: %q (want scheme://host:port, e.g. http://127.0.0.1:8080 or tcp://db:5432)", raw)
 	}
 	if err := r.checkUpstream(u); err != nil {
 		return Upstream{}, err

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -296,7 +295,7 @@ func (r *Route) buildUpstreamTLS() error {
 	case certPEM != nil && keyPEM != nil:
 		c, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
-			return fmt.Errorf("tls_client_cert/tls_client_key: %w", err)
+			return keyPairError("tls_client_cert", "tls_client_key", "tls_client_cert/tls_client_key", err)
 		}
 		certs = []tls.Certificate{c}
 	case certPEM != nil || keyPEM != nil:
@@ -359,7 +358,7 @@ func pemValue(key, b64, fileKey, file string) ([]byte, error) {
 			return nil, fmt.Errorf("%s: %w", fileKey, err)
 		}
 		if blk, _ := pem.Decode(b); blk == nil {
-			return nil, fmt.Errorf("%s: %s holds no PEM block", fileKey, file)
+			return nil, fmt.Errorf("%s: %s holds no PEM block; want a PEM file (-----BEGIN ...-----)", fileKey, file)
 		}
 		return b, nil
 	}
@@ -377,31 +376,9 @@ func pemPool(key, b64, fileKey, file string) (*x509.CertPool, error) {
 		if file != "" {
 			k = fileKey
 		}
-		return nil, fmt.Errorf("%s: no CERTIFICATE in the PEM", k)
+		return nil, fmt.Errorf("%s: no CERTIFICATE in the PEM; want CA certificates (-----BEGIN CERTIFICATE-----)", k)
 	}
 	return pool, nil
-}
-
-// readSmall reads a file of at most 1 MiB (certificates, keys, tokens).
-func readSmall(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b := make([]byte, 1<<20+1)
-	n, _ := f.Read(b)
-	for n < len(b) {
-		m, err := f.Read(b[n:])
-		n += m
-		if err != nil || m == 0 {
-			break
-		}
-	}
-	if n > 1<<20 {
-		return nil, fmt.Errorf("%s is larger than 1 MiB", path)
-	}
-	return b[:n], nil
 }
 
 func decodeRedirect(n *yaml.Node, dst **Redirect) error {

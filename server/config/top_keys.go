@@ -433,29 +433,29 @@ func (c *Config) LoadCertificates() error {
 		}
 		pair, err := tls.X509KeyPair(cert, key)
 		if err != nil {
-			return fmt.Errorf("certificate/certificate_key: %w", err)
+			return keyPairError("certificate", "certificate_key", "certificate/certificate_key", err)
 		}
 		s.TLSCertificates = append(s.TLSCertificates, pair)
 	}
 	if c.CertificateFile != "" {
-		pair, err := tls.LoadX509KeyPair(c.CertificateFile, c.CertificateKeyFile)
+		pair, err := loadKeyPair("certificate_file", "certificate_key_file", c.CertificateFile, c.CertificateKeyFile)
 		if err != nil {
-			return fmt.Errorf("certificate_file/certificate_key_file: %w", err)
+			return err
 		}
 		s.TLSCertificates = append(s.TLSCertificates, pair)
 	}
 	for i, p := range s.Certificates {
 		certPEM, err := pemOrFile(p.Cert)
 		if err != nil {
-			return fmt.Errorf("certificates[%d].cert: %w", i, err)
+			return fmt.Errorf("certificates[%d].cert: %w", i, fileHint(err))
 		}
 		keyPEM, err := pemOrFile(p.Key)
 		if err != nil {
-			return fmt.Errorf("certificates[%d].key: %w", i, err)
+			return fmt.Errorf("certificates[%d].key: %w", i, fileHint(err))
 		}
 		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
-			return fmt.Errorf("certificates[%d]: %w", i, err)
+			return keyPairError(fmt.Sprintf("certificates[%d].cert", i), fmt.Sprintf("certificates[%d].key", i), fmt.Sprintf("certificates[%d]", i), err)
 		}
 		s.TLSCertificates = append(s.TLSCertificates, pair)
 	}

@@ -48,7 +48,7 @@ func (p *Policy) UnmarshalYAML(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if n.Tag != "!!null" {
-			return fmt.Errorf("line %d: a policy is a map of allow/deny rules or a list of them, not %q", n.Line, n.Value)
+			return fmt.Errorf("line %d: a policy is a map of allow/deny rules or a list of them, not %q (e.g. allow: {or: [{email: {is: a@example.com}}]})", n.Line, n.Value)
 		}
 	case yaml.MappingNode:
 		rs, err := parseRules(n)

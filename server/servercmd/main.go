@@ -21,6 +21,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/server/config"
 )
 
@@ -83,7 +84,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
 	}
-	fmt.Fprintln(f.ErrOut, "pomerium-server:", msg)
+	// Messages quote config values, paths and keys a file or a user
+	// wrote: never raw to a terminal.
+	fmt.Fprintln(f.ErrOut, "pomerium-server:", termtext.Escape(msg))
 	var ue usageError
 	if errors.As(err, &ue) || strings.HasPrefix(msg, "unknown command ") || strings.HasPrefix(msg, "unknown flag") ||
 		strings.Contains(msg, "flag needs an argument") || strings.HasPrefix(msg, "invalid argument") ||

@@ -54,7 +54,7 @@ func DuplicateKeys(n *yaml.Node) error {
 			k := n.Content[i]
 			if k.Kind == yaml.ScalarNode {
 				if seen[k.Value] {
-					return fmt.Errorf("line %d: key %q set twice in the same map", k.Line, k.Value)
+					return fmt.Errorf("line %d: key %q set twice in the same map; keep one", k.Line, k.Value)
 				}
 				seen[k.Value] = true
 			}

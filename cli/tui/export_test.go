@@ -1,0 +1,4 @@
+package tui
+
+// Underlined is underlined for the end-to-end tests (package tui_test).
+var Underlined = underlined

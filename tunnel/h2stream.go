@@ -1,0 +1,642 @@
+package tunnel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/porthole-dev/porthole/internal/streamcopy"
+)
+
+// h2Stream is one CONNECT stream of an h2Client.
+type h2Stream struct {
+	c    *h2Client
+	id   uint32
+	body *reqBody // the upload's source; nil when the caller Writes
+
+	// Guarded by c.mu (the read loop changes them with the connection's).
+	sendWin   int64
+	recvWin   int64
+	recvUnack int64
+	remoteEnd bool // END_STREAM (or a reset) from the proxy
+	localEnd  bool // END_STREAM (or a reset) sent
+	dead      bool // reset or lost: window waits end
+
+	// Guarded by c.wmu.
+	wclosed bool // no more frames may go out for it
+	rstSent bool
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	resp     chan struct{} // closed at the final response or the end
+	respDone bool
+	status   int
+	pending  []chunk // received, not yet delivered
+	end      bool    // END_STREAM read: EOF after pending
+	err      error   // the stream failed
+	parked   bool    // copyDown waits with nothing pending: direct writes go
+	raw      syscall.RawConn
+	werr     error // writing to the local connection failed
+	progress func(int)
+	downN    int64 // delivered to the local connection (under mu)
+}
+
+// chunk is received data held for the local side in a pooled buffer.
+type chunk struct {
+	bp   *[]byte
+	r, w int
+}
+
+var h2BufPool = sync.Pool{New: func() any { b := make([]byte, h2FrameHeader+streamcopy.BufSize); return &b }}
+
+func getH2Buf() *[]byte  { return h2BufPool.Get().(*[]byte) }
+func putH2Buf(b *[]byte) { h2BufPool.Put(b) }
+
+// open starts a stream with the header fields hdrs (pseudo-headers
+// first) on a slot reserve booked, and waits for the final response. With
+// body set, the upload starts at once (early data) from body.
+func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *reqBody) (*h2Stream, error) {
+	s := &h2Stream{c: c, body: body, resp: make(chan struct{}), recvWin: h2StreamWindow}
+	s.cond = sync.NewCond(&s.mu)
+	c.wmu.Lock()
+	c.mu.Lock()
+	c.reserved--
+	if c.err != nil || c.goAway {
+		err := c.err
+		if err == nil {
+			err = errH2Closing
+		}
+		c.mu.Unlock()
+		c.wmu.Unlock()
+		return nil, err
+	}
+	s.id = c.nextID
+	c.nextID += 2
+	s.sendWin = int64(c.peerWindow)
+	c.streams[s.id] = s
+	frame := c.peerFrame
+	c.mu.Unlock()
+	err := c.writeHeadersLocked(s.id, hdrs, frame)
+	c.wmu.Unlock()
+	if err != nil {
+		s.ended(err)
+		return nil, err
+	}
+	if body != nil {
+		go s.upload()
+	}
+	select {
+	case <-s.resp:
+	case <-ctx.Done():
+		s.reset(http2.ErrCodeCancel, fmt.Errorf("%w: %w", net.ErrClosed, ctx.Err()))
+		return nil, ctx.Err()
+	}
+	s.mu.Lock()
+	status, serr := s.status, s.err
+	s.mu.Unlock()
+	if status == 0 {
+		return nil, serr
+	}
+	return s, nil
+}
+
+// writeHeadersLocked encodes and sends HEADERS (and CONTINUATION when the
+// block is larger than a frame). c.wmu is held: the encoder's state and
+// stream ids must reach the wire in order.
+func (c *h2Client) writeHeadersLocked(id uint32, hdrs []hpack.HeaderField, frame int) error {
+	c.hbuf.Reset()
+	for _, f := range hdrs {
+		if err := c.henc.WriteField(f); err != nil {
+			return err
+		}
+	}
+	block := c.hbuf.Bytes()
+	first := true
+	for first || len(block) > 0 {
+		n := min(len(block), frame)
+		var err error
+		if first {
+			err = c.wfr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block[:n], EndHeaders: n == len(block)})
+		} else {
+			err = c.wfr.WriteContinuation(id, n == len(block), block[:n])
+		}
+		if err != nil {
+			c.wbuf.Reset()
+			return err
+		}
+		block, first = block[n:], false
+	}
+	return c.flushControlLocked()
+}
+
+// onHeaders takes the response (or trailers) from the read loop.
+func (s *h2Stream) onHeaders(f *http2.MetaHeadersFrame) {
+	if f.Truncated {
+		s.reset(http2.ErrCodeProtocol, fmt.Errorf("%w: %s sent response headers over %d bytes", ErrProxyEnded, s.c.host, h2MaxHeaders))
+		return
+	}
+	s.mu.Lock()
+	if s.status != 0 { // trailers: they must end the stream
+		s.mu.Unlock()
+		if !f.StreamEnded() {
+			s.reset(http2.ErrCodeProtocol, fmt.Errorf("%w: %s sent a second HEADERS that does not end the stream", ErrProxyEnded, s.c.host))
+			return
+		}
+		s.remoteEnded()
+		return
+	}
+	code, err := strconv.Atoi(f.PseudoValue("status"))
+	if err != nil || code < 100 || code > 599 {
+		s.mu.Unlock()
+		s.reset(http2.ErrCodeProtocol, fmt.Errorf("%w: %s answered without a valid :status", ErrProxyEnded, s.c.host))
+		return
+	}
+	if code < 200 {
+		s.mu.Unlock()
+		if f.StreamEnded() {
+			s.reset(http2.ErrCodeProtocol, fmt.Errorf("%w: %s ended the stream with an informational answer", ErrProxyEnded, s.c.host))
+		}
+		return // informational: the final answer follows
+	}
+	s.status = code
+	if !s.respDone {
+		s.respDone = true
+		close(s.resp)
+	}
+	s.mu.Unlock()
+	if f.StreamEnded() {
+		s.remoteEnded()
+	}
+}
+
+// remoteEnded is END_STREAM from the proxy.
+func (s *h2Stream) remoteEnded() {
+	c := s.c
+	c.mu.Lock()
+	s.remoteEnd = true
+	done := s.localEnd
+	c.mu.Unlock()
+	s.mu.Lock()
+	s.end = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if done {
+		c.remove(s)
+	}
+}
+
+// onData takes a DATA payload from the read loop: written straight to the
+// local connection when copyDown waits with nothing pending and the
+// connection takes it at once, else kept (copied) for copyDown or Read.
+// size is the frame's flow-controlled length (payload and padding).
+func (s *h2Stream) onData(data []byte, size int64, endStream bool) error {
+	c := s.c
+	c.mu.Lock()
+	if s.remoteEnd {
+		c.mu.Unlock()
+		c.credit(nil, size)
+		s.reset(http2.ErrCodeStreamClosed, fmt.Errorf("%w: %s sent DATA after the end of the stream", ErrProxyEnded, c.host))
+		return nil
+	}
+	if size > s.recvWin {
+		c.mu.Unlock()
+		c.credit(nil, size)
+		s.reset(http2.ErrCodeFlowControl, fmt.Errorf("%w: %s sent DATA beyond the stream window", ErrProxyEnded, c.host))
+		return nil
+	}
+	s.recvWin -= size
+	c.mu.Unlock()
+
+	s.mu.Lock()
+	if s.status == 0 {
+		s.mu.Unlock()
+		c.credit(nil, size)
+		s.reset(http2.ErrCodeProtocol, fmt.Errorf("%w: %s sent DATA before its answer", ErrProxyEnded, c.host))
+		return nil
+	}
+	delivered := 0
+	if s.err != nil || s.werr != nil {
+		delivered = len(data) // dropped: the stream is ending
+	} else {
+		if s.parked && len(s.pending) == 0 && s.raw != nil && len(data) > 0 {
+			delivered = s.writeNow(data)
+		}
+		s.keep(data[delivered:])
+	}
+	woke := delivered < len(data) || s.werr != nil
+	if delivered > 0 && s.werr == nil && s.err == nil {
+		s.downN += int64(delivered)
+		if s.progress != nil {
+			s.progress(delivered)
+		}
+	}
+	if woke {
+		s.cond.Broadcast()
+	}
+	s.mu.Unlock()
+	c.credit(s, int64(delivered)+size-int64(len(data)))
+	if endStream {
+		s.remoteEnded()
+	}
+	return nil
+}
+
+// writeNow writes p to the local connection without waiting and returns
+// how much it took. s.mu is held; copyDown is parked.
+func (s *h2Stream) writeNow(p []byte) int {
+	var n int
+	var werr error
+	err := s.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), p)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if err == nil && werr != nil && werr != syscall.EAGAIN {
+		err = &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", werr)}
+	}
+	if err != nil {
+		s.werr = err
+		return 0
+	}
+	return max(n, 0)
+}
+
+// keep appends p to the pending data. s.mu is held.
+func (s *h2Stream) keep(p []byte) {
+	for len(p) > 0 {
+		if k := len(s.pending); k > 0 {
+			last := &s.pending[k-1]
+			if room := len(*last.bp) - last.w; room > 0 {
+				n := copy((*last.bp)[last.w:], p)
+				last.w += n
+				p = p[n:]
+				continue
+			}
+		}
+		s.pending = append(s.pending, chunk{bp: getH2Buf()})
+	}
+}
+
+func (s *h2Stream) dropPending() {
+	for _, ch := range s.pending {
+		putH2Buf(ch.bp)
+	}
+	s.pending = nil
+}
+
+// copyDown writes what the proxy sends to local until the stream ends:
+// it is pipe's download, instead of a copy loop over Read.
+func (s *h2Stream) copyDown(local net.Conn, progress func(int)) (res streamcopy.Result) {
+	var raw syscall.RawConn
+	if tc, ok := local.(*net.TCPConn); ok {
+		raw, _ = tc.SyscallConn()
+	}
+	s.mu.Lock()
+	s.raw, s.progress = raw, progress
+	if s.downN > 0 && progress != nil {
+		progress(int(s.downN))
+	}
+	defer func() {
+		s.parked, s.raw, s.progress = false, nil, nil
+		res.N = s.downN
+		s.mu.Unlock()
+	}()
+	for {
+		for len(s.pending) == 0 && !s.end && s.err == nil && s.werr == nil {
+			s.parked = true
+			s.cond.Wait()
+		}
+		s.parked = false
+		switch {
+		case s.werr != nil:
+			res.WriteErr = s.werr
+			s.dropPending()
+			return res
+		case s.err != nil:
+			res.ReadErr = s.err
+			s.dropPending()
+			return res
+		case len(s.pending) == 0: // ended
+			return res
+		}
+		chunks := s.pending
+		s.pending = nil
+		s.mu.Unlock()
+		var werr error
+		for _, ch := range chunks {
+			if werr == nil {
+				n, err := local.Write((*ch.bp)[ch.r:ch.w])
+				werr = err
+				if n > 0 {
+					s.mu.Lock()
+					s.downN += int64(n)
+					s.mu.Unlock()
+					if progress != nil {
+						progress(n)
+					}
+					s.c.credit(s, int64(n))
+				}
+			}
+			putH2Buf(ch.bp)
+		}
+		s.mu.Lock()
+		if werr != nil && s.werr == nil {
+			s.werr = werr
+		}
+	}
+}
+
+// Read reads what the proxy sent (a refusal's body; connect-udp capsules).
+func (s *h2Stream) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	for len(s.pending) == 0 && !s.end && s.err == nil {
+		s.cond.Wait()
+	}
+	if s.err != nil {
+		err := s.err
+		s.dropPending()
+		s.mu.Unlock()
+		return 0, err
+	}
+	if len(s.pending) == 0 {
+		s.mu.Unlock()
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && len(s.pending) > 0 {
+		ch := &s.pending[0]
+		m := copy(p[n:], (*ch.bp)[ch.r:ch.w])
+		ch.r += m
+		n += m
+		if ch.r == ch.w {
+			putH2Buf(ch.bp)
+			s.pending = s.pending[1:]
+		}
+	}
+	s.mu.Unlock()
+	s.c.credit(s, int64(n))
+	return n, nil
+}
+
+// window waits until both send windows are open and returns how much
+// one frame may carry now.
+func (s *h2Stream) window() (int, error) {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !s.dead && c.err == nil && (s.sendWin <= 0 || c.sendWin <= 0) {
+		c.cond.Wait()
+	}
+	if s.dead || c.err != nil {
+		return 0, s.sendErr()
+	}
+	return int(min(s.sendWin, c.sendWin, int64(c.peerFrame), streamcopy.BufSize)), nil
+}
+
+// take waits for window and books up to n bytes of it.
+func (s *h2Stream) take(n int) (int, error) {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !s.dead && c.err == nil && (s.sendWin <= 0 || c.sendWin <= 0) {
+		c.cond.Wait()
+	}
+	if s.dead || c.err != nil {
+		return 0, s.sendErr()
+	}
+	k := int(min(int64(n), s.sendWin, c.sendWin, int64(c.peerFrame)))
+	s.sendWin -= int64(k)
+	c.sendWin -= int64(k)
+	return k, nil
+}
+
+// sendErr is why nothing more can be sent.
+func (s *h2Stream) sendErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	return fmt.Errorf("%w: the stream to %s ended", ErrProxyEnded, s.c.host)
+}
+
+// send sends frame[9:] as DATA frames, as the windows allow; the header
+// of each goes in place in front of its payload.
+func (s *h2Stream) send(frame []byte) error {
+	n := len(frame) - h2FrameHeader
+	for off := 0; off < n; {
+		k, err := s.take(n - off)
+		if err != nil {
+			return err
+		}
+		if err := s.c.writeData(s, frame[off:off+h2FrameHeader+k], false); err != nil {
+			return err
+		}
+		off += k
+	}
+	return nil
+}
+
+// sendEnd half-closes the stream (an empty DATA with END_STREAM).
+func (s *h2Stream) sendEnd() error {
+	var hdr [h2FrameHeader]byte
+	if err := s.c.writeData(s, hdr[:], true); err != nil {
+		return err
+	}
+	c := s.c
+	c.mu.Lock()
+	s.localEnd = true
+	done := s.remoteEnd
+	c.mu.Unlock()
+	if done {
+		c.remove(s)
+	}
+	return nil
+}
+
+// Write sends p as DATA (connect-udp capsules).
+func (s *h2Stream) Write(p []byte) (int, error) {
+	bp := getH2Buf()
+	defer putH2Buf(bp)
+	written := 0
+	for len(p) > 0 {
+		k := min(len(p), len(*bp)-h2FrameHeader)
+		copy((*bp)[h2FrameHeader:], p[:k])
+		if err := s.send((*bp)[:h2FrameHeader+k]); err != nil {
+			return written, err
+		}
+		written += k
+		p = p[k:]
+	}
+	return written, nil
+}
+
+// upload sends the body until it ends (END_STREAM) or fails (RST_STREAM).
+// A local TCP connection is read straight into a pooled buffer once it
+// has data, so an idle tunnel holds no buffer.
+func (s *h2Stream) upload() {
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			putH2Buf(bp)
+		}
+	}()
+	var raw syscall.RawConn
+	var rawOf *net.TCPConn
+	for {
+		k, err := s.window()
+		if err != nil {
+			go s.body.Close()
+			return
+		}
+		var n int
+		var rerr error
+		if tc := s.body.direct(); tc != nil {
+			if rawOf != tc {
+				raw, rawOf = nil, tc
+				if raw, err = tc.SyscallConn(); err != nil {
+					raw = nil
+				}
+			}
+		} else {
+			raw = nil
+		}
+		if raw != nil {
+			n, rerr = readReady(raw, &bp, k)
+			n, rerr = s.body.account(n, rerr)
+		} else {
+			if bp == nil {
+				bp = getH2Buf()
+			}
+			n, rerr = s.body.Read((*bp)[h2FrameHeader : h2FrameHeader+k])
+		}
+		if n > 0 {
+			if err := s.send((*bp)[:h2FrameHeader+n]); err != nil {
+				go s.body.Close()
+				return
+			}
+		}
+		if raw != nil && bp != nil {
+			putH2Buf(bp)
+			bp = nil
+		}
+		switch {
+		case rerr == io.EOF:
+			if s.sendEnd() != nil {
+				go s.body.Close()
+			}
+			return
+		case errors.Is(rerr, errEarlyStopped):
+			return // a refused attempt: its caller resets the stream
+		case rerr != nil:
+			s.reset(http2.ErrCodeCancel, fmt.Errorf("%w: reading the local connection: %w", net.ErrClosed, rerr))
+			return
+		}
+	}
+}
+
+// readReady reads up to max bytes from rc into a pooled buffer (at
+// 9 bytes in, room for the frame header) taken only once data is there.
+// n == 0 with no error never happens: the end is io.EOF.
+func readReady(rc syscall.RawConn, bp **[]byte, max int) (int, error) {
+	var n int
+	var rerr error
+	err := rc.Read(func(fd uintptr) bool {
+		if *bp == nil {
+			*bp = getH2Buf()
+		}
+		for {
+			n, rerr = syscall.Read(int(fd), (**bp)[h2FrameHeader:h2FrameHeader+max])
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN {
+			putH2Buf(*bp)
+			*bp = nil
+			return false
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case rerr != nil:
+		return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", rerr)}
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// reset sends RST_STREAM with code (once) and fails the stream with err.
+func (s *h2Stream) reset(code http2.ErrCode, err error) {
+	c := s.c
+	c.wmu.Lock()
+	send := !s.rstSent
+	s.rstSent, s.wclosed = true, true
+	if send {
+		c.mu.Lock()
+		alive := c.err == nil
+		c.mu.Unlock()
+		if alive && c.wfr.WriteRSTStream(s.id, code) == nil {
+			_ = c.flushControlLocked()
+		}
+		c.wbuf.Reset()
+	}
+	c.wmu.Unlock()
+	c.remove(s)
+	s.ended(err)
+}
+
+// ended fails the stream with err (the first cause wins) and wakes every
+// wait on it; the upload's source is closed, as a transport closes a
+// request body, so a read blocked on the local connection returns.
+func (s *h2Stream) ended(err error) {
+	c := s.c
+	c.mu.Lock()
+	wasDead := s.dead
+	s.dead, s.remoteEnd, s.localEnd = true, true, true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	if !s.respDone {
+		s.respDone = true
+		close(s.resp)
+	}
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if s.body != nil && !wasDead {
+		go s.body.Close()
+	}
+}
+
+// failure is why the stream failed (nil if it has not).
+func (s *h2Stream) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// finished reports whether both sides ended the stream in order.
+func (s *h2Stream) finished() bool {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return s.remoteEnd && s.localEnd && !s.dead
+}
