@@ -7,6 +7,12 @@
 //	ctrl := &gui.Controller{Store: connections.NewStore(path), Tokens: cache}
 //	w := gui.NewMainWindow(app.NewWithID(gui.AppID), ctrl, gui.Options{})
 //	w.Window().ShowAndRun()
+//
+// For tests only, PORTHOLE_DESKTOP_INSPECT=<socket path> (EnvInspect)
+// makes the app answer "tree" on that 0600 unix socket, in a directory
+// private to the user, with the visible widgets as JSON (InspectTree):
+// the Xvfb tests drive the real window with xdotool and find text and
+// positions there. Unset, nothing is opened.
 package gui
 
 import (
@@ -111,6 +117,11 @@ func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (
 			code = 1
 		}
 	}()
+	inspectLn, err := openInspect(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pomerium-desktop: "+err.Error())
+		return 1
+	}
 	repairUserPreferences() // before Fyne reads it
 	log.SetOutput(&fyneNoise{w: os.Stderr})
 	a := app.NewWithID(AppID)
@@ -140,6 +151,9 @@ func runApp(store string, noKeyring bool, browserCmd string, noAutostart bool) (
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go ctrl.WatchStore(watchCtx, 2*time.Second)
+	if inspectLn != nil {
+		defer inspectWindow(watchCtx, inspectLn, w)()
+	}
 	w.Window().SetMaster()
 	quitOnSignal(a, &quitting)
 	w.Window().Show()

@@ -47,7 +47,8 @@ func (s *Server) handleConnectUDP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad connect-udp request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	authority := masque.Authority(host, port)
+	// The target's trailing dot goes as the Host's does (stripHostDot).
+	authority := stripHostDot(masque.Authority(host, port))
 	rt := s.table.Load().MatchUDP(authority)
 	if rt == nil {
 		s.log.Info("connect-udp: no route", "authority", authority)

@@ -152,6 +152,13 @@ func TestConnectUDP(t *testing.T) {
 		}
 		echoDatagrams(t, conn, br)
 	})
+	t.Run("http1 fully qualified target", func(t *testing.T) {
+		resp, conn, br := udpH1(t, d, masque.Path("dns.internal.", "53"), "dns.internal.:53", dev)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("dns.internal. (trailing dot): got %d; want 200 from the dns.internal route", resp.StatusCode)
+		}
+		echoDatagrams(t, conn, br)
+	})
 	t.Run("http1 routed by path not Host", func(t *testing.T) {
 		resp, conn, br := udpH1(t, d, path, d.Addr, dev)
 		if resp.StatusCode != http.StatusOK {
@@ -215,6 +222,7 @@ func TestConnectUDPRefusals(t *testing.T) {
 		{"another user", masque.Path("dns.internal", "53"), guest, http.StatusForbidden},
 		{"unlisted", masque.Path("other.internal", "53"), dev, http.StatusNotFound},
 		{"wrong port", masque.Path("dns.internal", "54"), dev, http.StatusNotFound},
+		{"two trailing dots", masque.Path("dns.internal..", "53"), dev, http.StatusBadRequest},
 		{"a tcp route", masque.Path("tcp.internal", "53"), dev, http.StatusNotFound},
 		{"bad port", "/.well-known/masque/udp/dns.internal/0/", dev, http.StatusBadRequest},
 		{"no port", "/.well-known/masque/udp/dns.internal/", dev, http.StatusBadRequest},

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,7 +99,8 @@ func newSignInBrowser(t *testing.T, ca *devca.CA) (*http.Client, *signInRecorder
 // restart (shared_secret, timeout_idle) are named in one warning, not
 // again on later reloads, and the warning clears when they are reverted.
 // max_connections (first, while nothing else is connected) and
-// log_level apply live too.
+// log_level apply live too, and signout_redirect_url is where the next
+// sign-out ends.
 func TestSignInSettingsReload(t *testing.T) {
 	dir := t.TempDir()
 	ca, err := devca.LoadOrCreate(filepath.Join(dir, "ca"))
@@ -292,5 +294,26 @@ func TestSignInSettingsReload(t *testing.T) {
 	reload()
 	if !strings.Contains(logs.String(), "no restart needed") {
 		t.Errorf("reverting the restart-only keys did not clear the warning")
+	}
+
+	// signout_redirect_url, set now, is where sign-out ends, by way of
+	// the provider in use.
+	write(issuerB, "porthole-b", "secret-b-secret-b", base+"signout_redirect_url: https://bye.localhost/done\n")
+	reload()
+	noFollow := *before
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noFollow.Post("https://app.localhost:"+port+"/.pomerium/sign_out", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || err != nil || !strings.HasPrefix(loc.String(), strings.TrimSuffix(issuerB, "/idp")) ||
+		loc.Query().Get("post_logout_redirect_uri") != "https://bye.localhost/done" {
+		t.Errorf("sign-out answered %d %q; want 302 to provider B's end_session with post_logout_redirect_uri https://bye.localhost/done",
+			resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := get(t, &noFollow, appURL, nil); resp.StatusCode != http.StatusFound {
+		t.Errorf("the signed-out session: got %d; want 302 to sign in", resp.StatusCode)
 	}
 }

@@ -141,3 +141,27 @@ func TestUnknownPaths(t *testing.T) {
 		t.Errorf("405 message %q; want the allowed methods", msg)
 	}
 }
+
+// TestOneCluster: a server is one cluster; creating or deleting one is
+// refused with 409 saying how to grow instead, and the cluster stays.
+func TestOneCluster(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct{ method, path string }{
+		{"POST", org + "/clusters"},
+		{"DELETE", org + "/clusters/" + ClusterID},
+	} {
+		var body any
+		if c.method == "POST" {
+			body = map[string]any{"name": "second"}
+		}
+		if msg := e.message(c.method, c.path, body, 409); !strings.Contains(msg, "start another replica") {
+			t.Errorf("%s %s: message %q; want how to grow the cluster", c.method, c.path, msg)
+		}
+	}
+	e.message("DELETE", org+"/clusters/nope", nil, 404)
+	var clusters []map[string]any
+	e.call("GET", org+"/clusters", nil, 200, &clusters, nil)
+	if len(clusters) != 1 || clusters[0]["id"] != ClusterID {
+		t.Errorf("clusters after the refusals: %v; want the one", clusters)
+	}
+}

@@ -62,6 +62,13 @@ func (s *Service) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	if after == "" {
 		after = s.authURL(r, pathSignedOut, nil)
 	}
+	if idToken != "" {
+		// Discovery may still be under way (just started, or the provider
+		// changed on a reload): finish it now rather than skip the
+		// provider's sign-out. A provider that cannot be reached is
+		// skipped; the session here is ended either way.
+		s.idp.get(r.Context())
+	}
 	if end := s.idp.endSessionURL(); end != "" && idToken != "" {
 		u, err := url.Parse(end)
 		if err == nil {
