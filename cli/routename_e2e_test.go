@@ -26,6 +26,10 @@ func TestE2ETCPByRouteName(t *testing.T) {
 		t.Fatalf("login: exit %d", code)
 	}
 
+	// login cached the routes list: names complete at once, from the cache.
+	if code, out, _ := e.runBin("__complete", "tcp", ""); code != 0 || !strings.Contains(out, "echo\t") || !strings.Contains(out, "admin-echo\t") {
+		t.Errorf("__complete tcp after login: exit %d, %q; want the route names", code, out)
+	}
 	if code, _, stderr := e.runBin("tcp", "nosuch"); code != 1 || !strings.Contains(stderr, `no tcp route named "nosuch"; tcp routes: admin-echo (`) ||
 		!strings.Contains(stderr, "echo (tcp+https://"+ds.Addr+"/echo.internal:7000)") || !strings.Contains(stderr, "routes list") {
 		t.Errorf("tcp nosuch: exit %d, %q; want 1 listing the tcp routes and the routes list hint", code, stderr)

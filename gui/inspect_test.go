@@ -3,8 +3,12 @@ package gui
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +18,9 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/tlsconfig"
+	"github.com/porthole-dev/porthole/portalclient"
+	"github.com/porthole-dev/porthole/tunnel"
 )
 
 // inspectNow is what the inspection socket would answer for f's window.
@@ -93,6 +100,85 @@ func TestInspectStates(t *testing.T) {
 			t.Errorf("CA file entry missing with Advanced open")
 		}
 	})
+}
+
+// routesFetcher answers with fixed routes (the Xvfb test uses the dev
+// server's real portal).
+type routesFetcher []portalclient.Route
+
+func (r routesFetcher) Routes(context.Context, *url.URL, tlsconfig.Options, func(string)) ([]portalclient.Route, error) {
+	return r, nil
+}
+
+// TestInspectImportConnectedError: the same states as the Xvfb test
+// with the Fyne test driver: the import dialog with routes and tags, a
+// connection with a client, one whose server's CA is not trusted.
+func TestInspectImportConnectedError(t *testing.T) {
+	fl := &fakeListens{}
+	routes := routesFetcher{
+		{ID: "1", Name: "echo", Type: "tcp", From: "tcp+https://proxy.example.com/echo.internal:7000"},
+		{ID: "2", Name: "db", Type: "tcp", From: "tcp+https://proxy.example.com/db.internal:5432"},
+		{ID: "3", Name: "web", Type: "http", From: "https://web.example.com"},
+	}
+	f := newFixture(t, nil, fl.opt(), func(_ *Controller, o *Options) { o.Portal = routes })
+
+	test.Tap(f.w.emptyPortalBtn)
+	p := f.w.importer
+	test.Type(p.portalURL, "https://proxy.example.com")
+	test.Type(p.tags, "dev, demo")
+	test.Tap(p.fetchBtn)
+	f.eventually("routes listed", func() bool { return len(p.routeChecks) == 2 })
+	tr := f.inspectNow()
+	for _, want := range []InspectNode{
+		{Type: "check", Text: "echo  —  tcp+https://proxy.example.com/echo.internal:7000", Layer: 1},
+		{Type: "check", Text: "db  —  ", Layer: 1},
+		{Type: "label", Text: "Add 2, update 0", Layer: 1},
+		{Type: "entry", FormLabel: "Tags", Text: "dev, demo", Layer: 1},
+	} {
+		if n, ok := findNode(tr, want); !ok || !n.Onscreen || want.Type == "check" && !n.Checked {
+			t.Errorf("import dialog: got %+v (found %v); want %+v on screen", n, ok, want)
+		}
+	}
+	if _, ok := findNode(tr, InspectNode{Type: "check", Text: "web"}); ok {
+		t.Errorf("an http route is offered for import")
+	}
+	test.Tap(p.importBtn)
+	f.q.drain()
+
+	test.Tap(f.row("echo").toggle)
+	test.Tap(f.row("db").toggle)
+	var echo, db *fakeListener
+	f.eventually("two listeners", func() bool {
+		echo, db = fl.get("echo.internal:7000"), fl.get("db.internal:5432")
+		return echo != nil && db != nil
+	})
+	echo.emit(tunnel.Event{Kind: tunnel.EventConnected, ConnID: 1})
+	db.emit(tunnel.Event{Kind: tunnel.EventError, ConnID: 1, Err: fmt.Errorf("dialing proxy: %w",
+		&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}})})
+	f.w.selectConn(f.byName("db").ID)
+	tr = f.inspectNow()
+	for _, tag := range []string{"dev", "demo"} {
+		if _, ok := findNode(tr, InspectNode{Type: "text", Text: tag, Row: "echo"}); !ok {
+			t.Errorf("echo: no %s chip", tag)
+		}
+	}
+	if n, ok := findNode(tr, InspectNode{Type: "label", Text: "1 active", Row: "echo"}); !ok || n.Importance != "success" {
+		t.Errorf("echo's status: got %+v; want 1 active", n)
+	}
+	n, ok := findNode(tr, InspectNode{Type: "label", Text: "error: the server's certificate is not trusted", Row: "db"})
+	if !ok || n.Importance != "danger" {
+		t.Errorf("db's status: got %+v; want the plain-words error in red", n)
+	}
+	fix := false
+	for _, n := range tr.Nodes {
+		fix = fix || n.Row == "" && strings.Contains(n.Text, "add its CA")
+		if strings.Contains(n.Text, "x509") {
+			t.Errorf("raw error shown unfolded: %+v", n)
+		}
+	}
+	if !fix {
+		t.Errorf("no fix (\"add its CA\") in the detail pane:\n%s", tr.summary())
+	}
 }
 
 func TestInspectSocket(t *testing.T) {

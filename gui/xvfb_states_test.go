@@ -144,8 +144,9 @@ func TestDesktopStatesUnderXvfb(t *testing.T) {
 	}
 	a.shoot("connected", match{typ: "label", text: "1 active…", row: "echo"}, match{typ: "label", text: "echo", row: "echo"})
 
-	// 5. The add form: essentials only, Advanced folded.
-	a.click(match{typ: "button", text: "Add", layer: layerMain})
+	// 5. The add form (Ctrl+N, the shortcut): essentials only, Advanced
+	// folded.
+	a.xdo("key", "--clearmodifiers", "ctrl+n")
 	form := a.waitFor("the add form", func(tr InspectTree) bool {
 		n, ok := tr.find(match{typ: "entry", form: "Name", layer: layerDialog})
 		return ok && n.Focused && tr.has(match{typ: "label", text: "Add connection", layer: layerDialog})

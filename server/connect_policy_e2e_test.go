@@ -220,7 +220,7 @@ func TestConnectHTTP2Refusals(t *testing.T) {
 			if tc.auth != "" {
 				req.Header.Set("Authorization", "Pomerium "+tc.auth)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			resp, err := cc.RoundTrip(req.WithContext(ctx))
 			if err != nil {

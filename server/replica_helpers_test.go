@@ -28,7 +28,7 @@ func storeConfig(connString string) string {
 // and returns the pomerium_jwt, or why it failed.
 func signIn(tb testing.TB, d *testutil.DevServer) (string, error) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	got := make(chan string, 1)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -44,7 +44,7 @@ func signIn(tb testing.TB, d *testutil.DevServer) (string, error) {
 	})}
 	go srv.Serve(ln)
 	defer srv.Close()
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.CAPool}},
+	hc := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: d.CAPool}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	defer hc.CloseIdleConnections()
 	login := d.URL.String() + "/.pomerium/api/v1/login?pomerium_redirect_uri=" + url.QueryEscape("http://"+ln.Addr().String()+"/")

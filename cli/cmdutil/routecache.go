@@ -115,6 +115,32 @@ func (f *Factory) Routes(ctx context.Context, server *url.URL) ([]portalclient.R
 	return rs, nil
 }
 
+// errNoSignIn ends a background fetch that would need a sign-in.
+var errNoSignIn = errors.New("the cached token is not accepted (no sign-in in the background)")
+
+// cachedTokenOnly is an authenticator that never signs in.
+type cachedTokenOnly struct{ portalclient.Authenticator }
+
+func (cachedTokenOnly) SignIn(context.Context, *url.URL, string, func(string)) (string, error) {
+	return "", errNoSignIn
+}
+
+// PrefetchRoutes fetches and caches server's routes list with the cached
+// token only, never starting a sign-in: right after a login, route names
+// complete and resolve and pasted host-form commands find their proxy.
+func (f *Factory) PrefetchRoutes(ctx context.Context, server *url.URL) error {
+	pc, err := f.PortalClient()
+	if err != nil {
+		return err
+	}
+	pc.Auth = cachedTokenOnly{pc.Auth}
+	rs, err := pc.Routes(ctx, server, nil)
+	if err != nil {
+		return fmt.Errorf("listing routes at %s: %w", server, err)
+	}
+	return f.SaveRoutes(server, rs)
+}
+
 // LooksLikeRouteName reports whether a destination argument is a route
 // name rather than host:port or a URL.
 func LooksLikeRouteName(s string) bool {

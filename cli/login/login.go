@@ -5,6 +5,7 @@ package login
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +30,9 @@ func NewCmdLogin(f *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Comm
 		Short: "Sign in to a proxy through the browser and cache the token",
 		Long: `Sign in to the proxy through the browser (a fresh sign-in even when a token
 is cached) and keep the token in the OS keyring, or a 0600 file where no
-keyring runs. One sign-in serves every route of the proxy.`,
+keyring runs. One sign-in serves every route of the proxy. The server is
+remembered (with the TLS flags given) and its routes list cached, so route
+names work and complete right away.`,
 		Example: `  pomerium-cli login https://proxy.example.com
   pomerium-cli login https://proxy.example.com --no-browser   # print the URL only
   pomerium-cli login --device https://proxy.example.com       # over SSH: a URL and a code for any device`,
@@ -68,8 +71,18 @@ func loginRun(opts *LoginOptions) error {
 	}
 	if ti, ok := cmdutil.ParseTokenInfo(tok); ok && ti.Who() != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "Signed in to %s as %s\n", termtext.Escape(u.Host), termtext.Escape(ti.Who()))
-		return nil
+	} else {
+		fmt.Fprintf(opts.IO.ErrOut, "Signed in to %s\n", termtext.Escape(u.Host))
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "Signed in to %s\n", termtext.Escape(u.Host))
+	// The routes list, cached now, gives route names and completion to the
+	// next commands; it is a convenience, so a failure is only a note.
+	pctx, cancel := context.WithTimeout(ctx, prefetchTimeout)
+	defer cancel()
+	if err := opts.Factory.PrefetchRoutes(pctx, u); err != nil && opts.Factory.Opts.Verbose {
+		fmt.Fprintf(opts.IO.ErrOut, "note: the routes list was not cached: %s\n", termtext.Escape(err.Error()))
+	}
 	return nil
 }
+
+// prefetchTimeout bounds the routes fetch after a sign-in.
+const prefetchTimeout = 15 * time.Second

@@ -44,6 +44,19 @@ func TestViewEscapesHostileData(t *testing.T) {
 	}
 	m.screen, m.promptItem = screenPrompt, m.items()[0]
 	check("prompt")
+	// Enter on a saved connection whose listen address is hostile.
+	for _, s := range termtext.Samples {
+		m.screen = screenList
+		m.saved = []Item{SavedItem(connections.Connection{ID: "x", Name: "x", Destination: "tcp+https://p/x:1", ListenAddr: s})}
+		m.tab = tabSaved
+		m.refilter()
+		m.open()
+		if m.screen != screenPrompt {
+			t.Fatalf("enter on a saved connection: screen %d; want the prompt", m.screen)
+		}
+		check("prompt with a hostile listen address")
+	}
+	m.tab = tabRoutes
 	var evs []tunnel.Event
 	for _, s := range termtext.Samples {
 		evs = append(evs, tunnel.Event{Kind: tunnel.EventError, ConnID: 1, Err: errors.New(s)}, tunnel.Event{Kind: tunnel.EventConnecting, Addr: s})

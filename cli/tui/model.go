@@ -84,6 +84,8 @@ type Model struct {
 	filtering bool
 	visible   []Item
 	marks     []match // why each visible row matched the filter
+	layout    []placed
+	layoutKey layoutKey
 	cursor    int
 
 	prompt     textinput.Model
@@ -503,7 +505,9 @@ func (m *Model) open() tea.Cmd {
 			addr = DefaultListen
 		}
 		m.promptItem = it
-		m.prompt.SetValue(addr)
+		// A listen address from a connections file is data: the prompt
+		// shows (and would try) it escaped, never raw.
+		m.prompt.SetValue(termtext.Escape(addr))
 		m.prompt.CursorEnd()
 		m.screen = screenPrompt
 		return m.prompt.Focus()

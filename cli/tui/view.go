@@ -99,13 +99,31 @@ func (m *Model) helpView() string {
 	return m.help.View(k)
 }
 
-// columns are the current tab's columns sized to the screen.
+// columns are the current tab's columns sized to the screen, measured
+// again only when the width or the tab's rows change (not per keystroke).
 func (m *Model) columns() []placed {
 	cols := routeColumns
 	if m.tab == tabSaved {
 		cols = savedColumns
 	}
-	return layout(cols, max(m.width-2, 1), m.items())
+	items := m.items()
+	key := layoutKey{tab: m.tab, width: m.width, n: len(items)}
+	if len(items) > 0 {
+		key.first = &items[0]
+	}
+	if m.layoutKey != key || m.layout == nil {
+		m.layoutKey, m.layout = key, layout(cols, max(m.width-2, 1), items)
+	}
+	return m.layout
+}
+
+// layoutKey identifies the rows and width a layout was made for: a new
+// fetch is a new slice.
+type layoutKey struct {
+	tab   tab
+	width int
+	n     int
+	first *Item
 }
 
 // viewList draws the tabs, the filter and as many rows as room allows,

@@ -224,7 +224,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.writeError(w, r, errorf(http.StatusMethodNotAllowed, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, probe.h.Get("Allow")))
 			return
 		case http.StatusNotFound:
-			a.writeError(w, r, errorf(http.StatusNotFound, "no API operation %s %s (see the API reference)", r.Method, r.URL.Path))
+			a.writeError(w, r, errorf(http.StatusNotFound, "no API operation %s %s: this server has the Zero API's token, organizations, users, clusters, namespaces, policies, routes, keyPairs, settings, changesets and activityLogs (not invitations, onboarding or creating organizations: one server is one organization)", r.Method, r.URL.Path))
 			return
 		}
 	}

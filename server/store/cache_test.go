@@ -10,13 +10,13 @@ import (
 	"github.com/porthole-dev/porthole/server/store"
 )
 
-// eventually polls cond until it holds or 5s pass.
+// eventually polls cond until it holds or a minute passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 5s", what)
+			t.Fatalf("%s: not within 1m", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

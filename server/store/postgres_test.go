@@ -61,7 +61,7 @@ func TestPostgresReplicas(t *testing.T) {
 		t.Cleanup(func() { stores[i].Close() })
 	}
 	a, b := stores[0], stores[1]
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
 	// LISTEN/NOTIFY alone (the poll is an hour) tells B about A's write.
@@ -70,7 +70,7 @@ func TestPostgresReplicas(t *testing.T) {
 	if err := store.Revocations.Put(ctx, a, rv); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, w, time.Second, "B sees A's revocation", func() bool {
+	waitFor(t, w, time.Minute, "B sees A's revocation", func() bool {
 		ch, _, err := b.ChangesSince(ctx, rv.Version-1)
 		return err == nil && len(ch) == 1 && ch[0].ID == "sess-1"
 	})
@@ -83,7 +83,7 @@ func TestPostgresReplicas(t *testing.T) {
 		t.Fatalf("write during the outage: %v; want ErrUnavailable", err)
 	}
 	c.Restart(t)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		err = store.Routes.Put(ctx, a, &store.Route{Meta: store.Meta{ID: "after"}, Name: "after outage"})
 		if err == nil {
@@ -95,7 +95,7 @@ func TestPostgresReplicas(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// B's listener reconnects with backoff; wait for a write to notify it.
-	deadline = time.Now().Add(30 * time.Second)
+	deadline = time.Now().Add(2 * time.Minute)
 	for i := 0; ; i++ {
 		w := b.Watch(ctx)
 		r := &store.Namespace{Name: "probe"}
@@ -110,7 +110,7 @@ func TestPostgresReplicas(t *testing.T) {
 			return
 		case <-time.After(time.Second):
 			if time.Now().After(deadline) {
-				t.Fatal("B got no notification within 30s after PostgreSQL came back")
+				t.Fatal("B got no notification within 2m after PostgreSQL came back")
 			}
 		}
 	}
@@ -135,8 +135,8 @@ func TestPostgresPollSafetyNet(t *testing.T) {
 	}
 	select {
 	case <-w:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the version poll did not notice a change within 5s")
+	case <-ctx.Done():
+		t.Fatal("the version poll did not notice a change within 1m")
 	}
 }
 
