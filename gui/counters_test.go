@@ -93,7 +93,12 @@ func TestLiveCounters(t *testing.T) {
 		t.Errorf("detail status: got %q", got)
 	}
 
-	// Idle: polls go on (the connection runs) but refresh nothing.
+	// Idle: polls go on (the connection runs) but refresh nothing. The
+	// closing event may show the last bytes before a poll saw them: let
+	// one whole poll pass after that first.
+	t1 := f.w.stats.ticks.Load()
+	f.eventually("a whole poll after the close", func() bool { return f.w.stats.ticks.Load() >= t1+2 })
+	f.q.drain()
 	u0, t0 := f.w.stats.updates.Load(), f.w.stats.ticks.Load()
 	f.eventually("ten idle polls", func() bool { return f.w.stats.ticks.Load() >= t0+10 })
 	if u := f.w.stats.updates.Load(); u != u0 {
