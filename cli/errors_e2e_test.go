@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,6 +79,41 @@ routes:
 				t.Errorf("stdout %q; want nothing on failure", out)
 			}
 		})
+	}
+
+	// A proxy that accepts and then says nothing: the stall timeout ends
+	// the wait, and the hint names the knobs.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn // kept open, never answered
+	defer func() {
+		silent.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	e.extraEnv["POMERIUM_CLI_HTTP_STALL_TIMEOUT"] = "2s"
+	code, _, errOut := e.runBin("routes", "list", "https://"+silent.Addr().String())
+	delete(e.extraEnv, "POMERIUM_CLI_HTTP_STALL_TIMEOUT")
+	if errs, hints := errorLines(errOut); code != 1 || len(errs) != 1 || len(hints) != 1 ||
+		!strings.Contains(hints[0], "the proxy did not answer in time") || !strings.Contains(hints[0], "POMERIUM_CLI_HTTP_STALL_TIMEOUT") {
+		t.Errorf("silent proxy: exit %d, stderr %q; want 1 with the timeout hint", code, errOut)
 	}
 
 	// A listener stays up; each connection that fails says why and what

@@ -112,7 +112,7 @@ func TestQuietStart(t *testing.T) {
 		cmd.Env = append(env,
 			"DISPLAY="+display, "LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home, "XDG_CONFIG_HOME="+cfg,
 			"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
-			EnvNoKeyring+"=1", connections.EnvPath+"=", "LANG=C")
+			EnvNoKeyring+"=1", connections.EnvPath+"=", "LANG=C", "DBUS_SESSION_BUS_ADDRESS="+sessionBus(t))
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {

@@ -56,7 +56,7 @@ func TestDesktopUnderXvfb(t *testing.T) {
 		"DISPLAY="+display, "LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), EnvNoKeyring+"=1", connections.EnvPath+"=",
-		"LANG=C.UTF-8")
+		"LANG=C.UTF-8", "DBUS_SESSION_BUS_ADDRESS="+sessionBus(t))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -239,7 +239,7 @@ func TestSignInSettingsReload(t *testing.T) {
 	}
 	adminTok := issue(t, s, "ops@example.com", time.Hour)
 	apiStatus := func() int {
-		resp, _ := get(t, apiClient(t, &testutil.DevServer{CAPool: ca.Pool}), "https://localhost:"+port+"/api/v0/organizations",
+		resp, _ := get(t, apiClient(t, &testutil.DevServer{CAPool: ca.Pool}), "https://"+addr+"/api/v0/organizations",
 			map[string]string{"Authorization": "Pomerium " + adminTok})
 		return resp.StatusCode
 	}

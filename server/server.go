@@ -356,13 +356,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.startSignIn(s.signin.Load())
 	if cfg.MetricsAddress != "" {
 		if err := s.serveMetrics(cfg.MetricsAddress, cfg.MetricsBasicAuth); err != nil {
-			return fmt.Errorf("metrics_address %s: %w", cfg.MetricsAddress, err)
+			return ListenError("metrics_address", cfg.MetricsAddress, err)
 		}
 	}
 	if cfg.HTTPRedirectAddr != "" {
 		if err := s.serveHTTPRedirect(cfg.HTTPRedirectAddr); err != nil {
 			s.stopMetrics(context.Background())
-			return fmt.Errorf("http_redirect_addr %s: %w", cfg.HTTPRedirectAddr, err)
+			return ListenError("http_redirect_addr", cfg.HTTPRedirectAddr, err)
 		}
 	}
 	s.metrics.Routes(len(s.table.Load().All()))

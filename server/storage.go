@@ -131,7 +131,7 @@ func storeKey(cfg *config.Config, typ, dir string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the store key: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the data directory: %w", err)
+		return nil, fmt.Errorf("creating the data directory: %w (set data_dir or --data-dir to a directory the server may write)", err)
 	}
 	b = make([]byte, store.KeySize)
 	rand.Read(b)

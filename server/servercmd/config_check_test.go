@@ -146,7 +146,9 @@ func TestConfigErrorsAreOneLineWithAHint(t *testing.T) {
 		{name: "config is a FIFO", args: []string{"config", "check", fifo}, what: "is a FIFO", hint: "give the path of a file"},
 		{name: "config too large", args: []string{"config", "check", big}, what: "too large", hint: "the limit is"},
 		// Serving
-		{name: "port in use", yml: h + "address: " + busy.Addr().String() + "\n", args: []string{"--config"}, what: "address already in use", hint: "pick another with --address"},
+		{name: "port in use", yml: h + "address: " + busy.Addr().String() + "\n", args: []string{"--config"}, what: "address already in use", hint: "stop it or choose another address"},
+		{name: "metrics port in use", yml: h + "metrics_address: " + busy.Addr().String() + "\n", args: []string{"--address", "127.0.0.1:0", "--config"}, what: "metrics_address " + busy.Addr().String(), hint: "choose another metrics_address"},
+		{name: "data_dir not writable", yml: strings.Replace(h, "databroker_storage_type: memory\n", "data_dir: /proc/porthole-nope\n", 1), args: []string{"--address", "127.0.0.1:0", "--config"}, what: "creating the data directory", hint: "set data_dir or --data-dir"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "garbage.pem"), []byte("not a certificate\n"), 0o600); err != nil {
@@ -179,6 +181,14 @@ func TestConfigErrorsAreOneLineWithAHint(t *testing.T) {
 			msg := stderr.String()
 			if got != ExitError {
 				t.Errorf("exit code %d; want %d (stderr %q)", got, ExitError, msg)
+			}
+			if args[0] != "config" {
+				// Serving logs (time=... lines) before it fails; the error
+				// is the last line, and the only one of its kind.
+				lines := strings.SplitAfter(strings.TrimSuffix(msg, "\n"), "\n")
+				if last := lines[len(lines)-1]; strings.Count(msg, "pomerium-server: ") == 1 {
+					msg = last + "\n"
+				}
 			}
 			if strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "pomerium-server: ") {
 				t.Errorf("stderr %q; want one line starting pomerium-server:", msg)

@@ -131,7 +131,11 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 	}
 	ln, err := net.Listen("tcp", opts.Address)
 	if err != nil {
-		return fmt.Errorf("listening on %s (pick another with --address): %w", opts.Address, err)
+		key := "--address"
+		if o.address == "" && !o.dev {
+			key = "address"
+		}
+		return server.ListenError(key, opts.Address, err)
 	}
 	if o.dev {
 		// With --address 127.0.0.1:0 the routes must name the real port.

@@ -35,7 +35,7 @@ func openFile(ctx context.Context, dir string, seal *sealer, poll time.Duration)
 		return nil, fmt.Errorf("data_dir %q: the path must not contain ? or #", dir)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the data directory: %w", err)
+		return nil, fmt.Errorf("creating the data directory: %w (set data_dir or --data-dir to a directory the server may write)", err)
 	}
 	if err := checkFile(path); err != nil {
 		return nil, err
