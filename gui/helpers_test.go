@@ -1,9 +1,11 @@
 package gui
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -330,4 +333,41 @@ type widgetEntry = widget.Entry
 // addr (its counters may follow the status).
 func rowListening(r *connRow, addr string) bool {
 	return addr != "" && r.listen.Text == addr && (r.status.Text == "listening" || strings.HasPrefix(r.status.Text, "listening · "))
+}
+
+// sessionBus starts a private D-Bus session bus that ends with the test
+// and returns its address, for the app processes a test starts. Without
+// DBUS_SESSION_BUS_ADDRESS the app's D-Bus library autolaunches a bus
+// (dbus-launch) that outlives the test: each run left a dbus-daemon
+// behind, holding one of the user's 128 inotify instances, until other
+// tests' file watches failed with "too many open files". A bus of its own
+// also keeps the test apart from whatever session it runs in.
+func sessionBus(t *testing.T) string {
+	t.Helper()
+	daemon := testutil.Require(t, "dbus-daemon")
+	cmd := exec.Command(daemon, "--session", "--nofork", "--nopidfile", "--print-address=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting dbus-daemon: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		addr <- strings.TrimSpace(line)
+		_, _ = io.Copy(io.Discard, out) // the daemon must never block on a full pipe
+	}()
+	select {
+	case a := <-addr:
+		if a == "" {
+			t.Fatal("dbus-daemon printed no address")
+		}
+		return a
+	case <-time.After(time.Minute):
+		t.Fatal("dbus-daemon gave no address within 1m")
+	}
+	return ""
 }

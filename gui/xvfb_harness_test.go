@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -28,9 +27,9 @@ import (
 // with xdotool (mouse and keyboard through XTEST, as a user's), observed
 // through its inspection socket (EnvInspect) and ImageMagick screenshots.
 
-// envBrowserCA makes TestXvfbBrowserHelper act as the app's browser: it
-// follows the sign-in URL it is given with a client trusting that CA file
-// (the dev server signs in without a page).
+// envBrowserCA makes the test binary the app's browser (--browser-cmd):
+// TestMain then follows the sign-in URL it is given with a client trusting
+// that CA file (the dev server signs in without a page) and exits.
 const envBrowserCA = "PORTHOLE_TEST_BROWSER_CA"
 
 // EnvUpdateScreenshots=1 makes the Xvfb tests write docs/screenshots/;
@@ -38,25 +37,29 @@ const envBrowserCA = "PORTHOLE_TEST_BROWSER_CA"
 // structure (size), since fonts and anti-aliasing differ by machine.
 const envUpdateScreenshots = "PORTHOLE_UPDATE_SCREENSHOTS"
 
-// TestXvfbBrowserHelper is not a test: run by the app as its
-// --browser-cmd (with envBrowserCA set), it follows a sign-in URL.
-func TestXvfbBrowserHelper(t *testing.T) {
-	caFile := os.Getenv(envBrowserCA)
-	if caFile == "" {
-		return
+func TestMain(m *testing.M) {
+	if caFile := os.Getenv(envBrowserCA); caFile != "" && len(os.Args) == 2 {
+		os.Exit(browseSignIn(caFile, os.Args[1]))
 	}
+	os.Exit(m.Run())
+}
+
+// browseSignIn is the browser stand-in: it follows u to the app's
+// loopback callback.
+func browseSignIn(caFile, u string) int {
 	pem, err := os.ReadFile(caFile)
 	pool := x509.NewCertPool()
-	if err != nil || !pool.AppendCertsFromPEM(pem) || flag.NArg() == 0 {
-		fmt.Fprintf(os.Stderr, "browser helper: CA %s: %v, args %q\n", caFile, err, flag.Args())
-		os.Exit(2)
+	if err != nil || !pool.AppendCertsFromPEM(pem) {
+		fmt.Fprintf(os.Stderr, "browser stand-in: CA %s: %v\n", caFile, err)
+		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, _, err := testutil.Browse(ctx, pool, flag.Arg(flag.NArg()-1)); err != nil {
-		fmt.Fprintf(os.Stderr, "browser helper: %v\n", err)
-		os.Exit(1)
+	if _, _, err := testutil.Browse(ctx, pool, u); err != nil {
+		fmt.Fprintf(os.Stderr, "browser stand-in: %v\n", err)
+		return 1
 	}
+	return 0
 }
 
 // xApp is one pomerium-desktop under Xvfb.
@@ -74,7 +77,7 @@ type xApp struct {
 }
 
 // startXApp starts Xvfb and the app with HOME=home, signing in through
-// TestXvfbBrowserHelper trusting caFile, and waits for its window.
+// the test binary (TestMain) trusting caFile, and waits for its window.
 func startXApp(t *testing.T, home, caFile string) *xApp {
 	t.Helper()
 	xvfb := testutil.Require(t, "Xvfb")
@@ -94,12 +97,12 @@ func startXApp(t *testing.T, home, caFile string) *xApp {
 	a.sock = filepath.Join(sockDir, "s")
 
 	a.display = startXvfb(t, xvfb)
-	cmd := exec.Command(bin, "--browser-cmd", "'"+self+"' -test.run=^TestXvfbBrowserHelper$ --")
+	cmd := exec.Command(bin, "--browser-cmd", "'"+self+"'")
 	cmd.Env = append(os.Environ(),
 		"DISPLAY="+a.display, "LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), EnvNoKeyring+"=1", connections.EnvPath+"=",
-		"LANG=C.UTF-8", EnvInspect+"="+a.sock, envBrowserCA+"="+caFile)
+		"LANG=C.UTF-8", EnvInspect+"="+a.sock, envBrowserCA+"="+caFile, "DBUS_SESSION_BUS_ADDRESS="+sessionBus(t))
 	cmd.Stdout, cmd.Stderr = a.out, a.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

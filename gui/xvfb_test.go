@@ -56,7 +56,7 @@ func TestDesktopUnderXvfb(t *testing.T) {
 		"DISPLAY="+display, "LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), EnvNoKeyring+"=1", connections.EnvPath+"=",
-		"LANG=C.UTF-8")
+		"LANG=C.UTF-8", "DBUS_SESSION_BUS_ADDRESS="+sessionBus(t))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -167,7 +167,9 @@ func startXvfb(t *testing.T, xvfb string) string {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cmd := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+	// -noreset: the server would otherwise reset when its last client
+	// leaves, refusing a client that starts right then.
+	cmd := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset",
 		// No key autorepeat: under load xdotool's key up can come late.
 		"-ardelay", "3600000")
 	cmd.ExtraFiles = []*os.File{w}

@@ -132,8 +132,8 @@ func (f *Factory) RememberServer(u *url.URL, pomeriumURL string) error {
 	return f.writeProfiles(out)
 }
 
-// ForgetServer drops u's profile (and the last-server mark when it is u);
-// false when u was not remembered.
+// ForgetServer drops u's profile, its cached routes list and the
+// last-server mark when it is u; false when u was not remembered.
 func (f *Factory) ForgetServer(u *url.URL) (bool, error) {
 	ps, err := f.Profiles()
 	if err != nil {
@@ -164,6 +164,9 @@ func (f *Factory) ForgetServer(u *url.URL) (bool, error) {
 	}
 	if !found {
 		return false, nil
+	}
+	if err := f.DropRoutes(u); err != nil {
+		return false, err
 	}
 	return true, f.writeProfiles(out)
 }

@@ -76,6 +76,19 @@ func (f *Factory) SaveRoutes(server *url.URL, routes []portalclient.Route) error
 	return atomicfile.Write(filepath.Join(d, routeCacheName(server)), b, 0o600)
 }
 
+// DropRoutes deletes server's cached routes list (forgetting a server
+// leaves nothing of it behind); no cache is no error.
+func (f *Factory) DropRoutes(server *url.URL) error {
+	d, err := f.routeCacheDir()
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(d, routeCacheName(server))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing the cached routes of %s: %w", server, err)
+	}
+	return nil
+}
+
 // CachedRoutes is server's cached routes list and when it was fetched;
 // nil with no error when nothing is cached. It never touches the network.
 func (f *Factory) CachedRoutes(server *url.URL) ([]portalclient.Route, time.Time, error) {

@@ -28,8 +28,12 @@ func NewCmdPick(f *cmdutil.Factory) *cobra.Command {
 		Use:   "pick [server-url]",
 		Short: "Pick a route in a full-screen list and connect to it",
 		Long: `Show the routes you may use and your saved connections in a full-screen
-list: type to filter, Enter opens a tcp or udp tunnel in place (or an http
-route in the browser), c copies the connect command, ? shows all keys.
+list: type to filter (names starting with what you type come first, then
+names holding it, then other fields; matches are underlined), Enter opens a
+tcp or udp tunnel in place (or an http route in the browser), c copies the
+connect command, m shows a long message (a sign-in URL, an error) in full
+and copies it, ? shows all keys. Columns fit the terminal; long from values
+are shortened in the middle so the destination stays visible.
 Host-form routes (tcp+https://db.example.com:5432) dial this server, where
 the portal came from, unless --pomerium-url names another proxy.`,
 		Example: `  pomerium-cli routes pick https://proxy.example.com

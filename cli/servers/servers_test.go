@@ -6,11 +6,12 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
+	"github.com/porthole-dev/porthole/portalclient"
 )
 
 func TestListAndForget(t *testing.T) {
 	ios, _, out, errOut := cmdutil.TestIO()
-	f := &cmdutil.Factory{IO: ios, ConfigDir: t.TempDir()}
+	f := &cmdutil.Factory{IO: ios, ConfigDir: t.TempDir(), CacheDir: t.TempDir()}
 	run := func(args ...string) error {
 		out.Reset()
 		errOut.Reset()
@@ -42,8 +43,15 @@ func TestListAndForget(t *testing.T) {
 	if err := run("servers", "forget", "ftp://x"); !cmdutil.IsUsageError(err) {
 		t.Errorf("forget ftp://x: %v; want a usage error", err)
 	}
+	pu, _ := cmdutil.ParseServerURL("https://proxy.example.com")
+	if err := f.SaveRoutes(pu, []portalclient.Route{{Name: "echo", Type: "tcp"}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := run("servers", "forget", "proxy.example.com"); err != nil || !strings.Contains(errOut.String(), "Forgot https://proxy.example.com") {
 		t.Fatalf("forget: %v, %q", err, errOut)
+	}
+	if rs, _, err := f.CachedRoutes(pu); err != nil || rs != nil {
+		t.Errorf("cached routes after forget: %+v, %v; want none left", rs, err)
 	}
 	if err := run("servers", "forget", "proxy.example.com"); err == nil || !strings.Contains(err.Error(), "servers list") {
 		t.Errorf("forget twice: %v; want an error with the list hint", err)

@@ -157,7 +157,7 @@ func serverStatus(ctx context.Context, f *cmdutil.Factory, t target) ServerStatu
 	}
 	a, err := f.AuthenticatorTLS(t.tls)
 	if err != nil {
-		st.Error = err.Error()
+		st.Error = cmdutil.ExplainLine(err, st.Server)
 		return st
 	}
 	if a.ServiceAccount != "" {
@@ -166,7 +166,7 @@ func serverStatus(ctx context.Context, f *cmdutil.Factory, t target) ServerStatu
 	}
 	tok, err := a.CachedToken(ctx, t.u)
 	if err != nil && !errors.Is(err, authflow.ErrNotFound) {
-		st.Error = err.Error()
+		st.Error = cmdutil.ExplainLine(err, st.Server)
 		return st
 	}
 	if tok == "" {
@@ -192,7 +192,7 @@ func serverStatus(ctx context.Context, f *cmdutil.Factory, t target) ServerStatu
 		ok, err = a.Accepted(ctx, t.u, tok)
 	}
 	if err != nil {
-		st.Error = err.Error()
+		st.Error = cmdutil.ExplainLine(err, st.Server)
 		return st
 	}
 	st.Accepted = &ok

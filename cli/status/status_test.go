@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -179,5 +180,28 @@ func TestStatusHostileUserInfo(t *testing.T) {
 	body = `{"name":"` + strings.Repeat("x", 2<<20) + `"}`
 	if out := run(); !strings.Contains(out, "is over 1048576 bytes") || strings.Contains(out, "xxxxxxxxxx") {
 		t.Errorf("a 2 MiB answer: %q; want it refused as too big", out[:min(len(out), 300)])
+	}
+}
+
+// A server that cannot be reached is reported on its own lines with the
+// hint the one error mapping gives; other servers are still shown.
+func TestStatusUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	u, _ := cmdutil.ParseServerURL("https://" + addr)
+	ios, _, out, _ := cmdutil.TestIO()
+	f := &cmdutil.Factory{IO: ios, ConfigDir: t.TempDir(), Tokens: memStore{u.Host: jwt(map[string]any{"sub": "u1", "exp": time.Now().Add(time.Hour).Unix()})}}
+	root := f.NewRootCommand()
+	root.AddCommand(NewCmdStatus(f, nil))
+	root.SetArgs([]string{"status", u.String()})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Error: ") || !strings.Contains(out.String(), "connection refused; hint: is the proxy running at "+addr+"?") {
+		t.Errorf("status of a server that is down: %q; want the error with its hint", out)
 	}
 }

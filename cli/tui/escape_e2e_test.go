@@ -49,6 +49,15 @@ func TestPickEscapesHostilePortal(t *testing.T) {
 	p.keys("Down", "Down", "Down")
 	p.run("resize-window", "-t", "pick", "-x", "160", "-y", "40")
 	p.waitFor("escaped names on screen", regexp.MustCompile(`osc52\\x1b\]52;c`))
+	// Narrow, filtered and highlighted: names cut, from values shortened
+	// around the escaped text, still nothing raw.
+	p.run("resize-window", "-t", "pick", "-x", "40", "-y", "24")
+	p.waitFor("narrow layout", regexp.MustCompile(`(?m)^  NAME +TYPE +FROM$`))
+	p.keys("-l", "clear")
+	p.waitFor("filtered and highlighted", regexp.MustCompile(`(?m)1 of 17 routes[\s\S]*^> clear\\x1b\[2`))
+	// Esc and q apart: sent together they read as Alt+q.
+	p.keys("Escape")
+	p.waitFor("filter cleared", regexp.MustCompile(`17 of 17 routes`))
 	p.keys("q")
 	p.waitFor("exit", regexp.MustCompile(`EXIT:0`))
 

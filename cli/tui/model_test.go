@@ -19,7 +19,7 @@ import (
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
-const waitLong = 20 * time.Second
+const waitLong = 90 * time.Second // generous: the machine may be loaded
 
 var testRoutes = []portalclient.Route{
 	{ID: "1", Name: "echo", Type: "tcp", From: "tcp+https://proxy.test/echo.internal:7000", Description: "echo service", ConnectCommand: "pomerium-cli tcp tcp+https://proxy.test/echo.internal:7000"},
