@@ -2,9 +2,11 @@ package gui
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -235,5 +237,42 @@ func TestREADMEShowsDesktopScreenshots(t *testing.T) {
 		if !bytes.Contains(readme, []byte("("+p+")")) {
 			t.Errorf("README.md does not show %s", p)
 		}
+	}
+}
+
+// TestInspectSettingRefused: a bad PORTHOLE_DESKTOP_INSPECT stops the
+// real app before any window, with one line naming the setting.
+func TestInspectSettingRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary under Xvfb")
+	}
+	xvfb := testutil.Require(t, "Xvfb")
+	bin := testutil.BuildBinary(t, "pomerium-desktop")
+	display := startXvfb(t, xvfb)
+	shared := t.TempDir()
+	if err := os.Chmod(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, path, want string }{
+		{"relative", "inspect.sock", "absolute socket path"},
+		{"shared dir", filepath.Join(shared, "s"), "private (chmod 700)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			cmd := exec.Command(bin, "--connections", filepath.Join(home, "c.json"))
+			cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "LANG=C.UTF-8", EnvInspect+"="+tc.path)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			if !errors.As(err, &exit) || exit.ExitCode() != 1 || len(lines) != 1 ||
+				!strings.HasPrefix(lines[0], "pomerium-desktop: "+EnvInspect) || !strings.Contains(lines[0], tc.want) || stdout.Len() != 0 {
+				t.Errorf("got %v, stdout %q, stderr %q; want exit 1 and one line saying %q", err, stdout.String(), stderr.String(), tc.want)
+			}
+			if _, err := os.Stat(tc.path); err == nil {
+				t.Errorf("%s was created", tc.path)
+			}
+		})
 	}
 }

@@ -75,7 +75,7 @@ func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.
 	defer act.stop()
 	done := make(chan streamcopy.Result, 1)
 	go func() {
-		res := streamcopy.Copy(up, r.Body, act.progress)
+		res := streamcopy.CopyLarge(up, r.Body, act.progress)
 		if res.Err() != nil && !act.fired() {
 			resetConn(up) // the client reset its stream
 		} else {
@@ -83,7 +83,7 @@ func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.
 		}
 		done <- res
 	}()
-	down := streamcopy.Copy(flushWriter{w, rc}, up, act.progress)
+	down := streamcopy.CopyLarge(flushWriter{w, rc}, up, act.progress)
 	// The response stream can only end as a whole: once the upstream is
 	// done, so is the tunnel.
 	r.Body.Close()

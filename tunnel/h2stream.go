@@ -56,7 +56,12 @@ type chunk struct {
 	r, w int
 }
 
-var h2BufPool = sync.Pool{New: func() any { b := make([]byte, h2FrameHeader+streamcopy.BufSize); return &b }}
+// h2BufSize is the most the upload reads from the local connection at
+// once (sent as frames of the proxy's size) and the size of a pending
+// chunk.
+const h2BufSize = 256 << 10
+
+var h2BufPool = sync.Pool{New: func() any { b := make([]byte, h2FrameHeader+h2BufSize); return &b }}
 
 func getH2Buf() *[]byte  { return h2BufPool.Get().(*[]byte) }
 func putH2Buf(b *[]byte) { h2BufPool.Put(b) }
@@ -394,7 +399,7 @@ func (s *h2Stream) Read(p []byte) (int, error) {
 }
 
 // window waits until both send windows are open and returns how much
-// one frame may carry now.
+// the upload may read now (send splits it into frames).
 func (s *h2Stream) window() (int, error) {
 	c := s.c
 	c.mu.Lock()
@@ -405,7 +410,7 @@ func (s *h2Stream) window() (int, error) {
 	if s.dead || c.err != nil {
 		return 0, s.sendErr()
 	}
-	return int(min(s.sendWin, c.sendWin, int64(c.peerFrame), streamcopy.BufSize)), nil
+	return int(min(s.sendWin, c.sendWin, h2BufSize)), nil
 }
 
 // take waits for window and books up to n bytes of it.

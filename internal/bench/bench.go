@@ -45,6 +45,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&o.payloadMiB, "payload", o.payloadMiB, "`MiB` echoed per throughput run, split over its connections")
 	fs.IntVar(&o.ttfbConns, "ttfb-conns", o.ttfbConns, "new connections timed per configuration, over all rounds")
 	fs.IntVar(&o.idleConns, "idle-conns", o.idleConns, "idle connections held for the memory measure")
+	fs.StringVar(&o.compare, "compare", "", "`dir` of other pomerium-cli and pomerium-server builds: measured with HTTP/2 in place of --http1 (an A/B of two builds in one run)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,6 +65,7 @@ type options struct {
 	ttfbConns  int
 	idleConns  int
 	conns      []int
+	compare    string
 }
 
 func defaultOptions() options {

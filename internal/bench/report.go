@@ -56,7 +56,7 @@ func report(w io.Writer, r *results, took time.Duration) {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	h2, h1, relay := 0, 1, 2
-	fmt.Fprintf(tw, "measure\t%s\t%s\t%s\th2 vs relay\t--http1 vs relay\n", r.targets[h2].name, r.targets[h1].name, r.targets[relay].name)
+	fmt.Fprintf(tw, "measure\t%s\t%s\t%s\th2 vs relay\t%s vs relay\n", r.targets[h2].name, r.targets[h1].name, r.targets[relay].name, r.targets[h1].name)
 	for _, n := range r.conns {
 		t := r.thr[n]
 		q2, q1 := median(t[h2])/median(t[relay]), median(t[h1])/median(t[relay])

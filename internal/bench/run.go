@@ -79,15 +79,25 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	var targets []*target
+	second := struct {
+		name, dir, bin string
+		extra          []string
+	}{"--http1", "h1", bin, []string{"--http1"}}
+	if o.compare != "" {
+		if second.bin, err = filepath.Abs(o.compare); err != nil {
+			return err
+		}
+		second.name, second.extra = "h2 (-compare)", nil
+	}
 	for _, c := range []struct {
-		name, dir string
-		extra     []string
-	}{{"h2 (default)", "h2", nil}, {"--http1", "h1", []string{"--http1"}}} {
-		srv, addr, ca, err := ps.startServer(ctx, bin, c.dir, echo)
+		name, dir, bin string
+		extra          []string
+	}{{"h2 (default)", "h2", bin, nil}, second} {
+		srv, addr, ca, err := ps.startServer(ctx, c.bin, c.dir, echo)
 		if err != nil {
 			return err
 		}
-		cli, local, err := ps.startClient(ctx, bin, c.dir, addr, ca, c.extra...)
+		cli, local, err := ps.startClient(ctx, c.bin, c.dir, addr, ca, c.extra...)
 		if err != nil {
 			return err
 		}

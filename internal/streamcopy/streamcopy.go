@@ -23,6 +23,13 @@ const smallSize = 1 << 10
 
 var pool = sync.Pool{New: func() any { b := make([]byte, BufSize); return &b }}
 
+// LargeBufSize is CopyLarge's buffer: for a destination where every
+// Write costs a fixed hand-off (the server's HTTP/2 response stream waits
+// for each write to reach the wire), fewer and larger writes.
+const LargeBufSize = 256 << 10
+
+var largePool = sync.Pool{New: func() any { b := make([]byte, LargeBufSize); return &b }}
+
 // Result says how a copy ended.
 type Result struct {
 	N       int64 // bytes written to dst
@@ -37,17 +44,26 @@ func (r Result) Err() error { return errors.Join(r.ReadErr, r.WriteErr) }
 // Copy copies src to dst until src ends or a write fails, calling
 // progress (when not nil) with each chunk's size after it is written.
 func Copy(dst io.Writer, src io.Reader, progress func(int)) Result {
+	return copyWith(dst, src, progress, &pool)
+}
+
+// CopyLarge is Copy reading a TCP source up to LargeBufSize at a time.
+func CopyLarge(dst io.Writer, src io.Reader, progress func(int)) Result {
+	return copyWith(dst, src, progress, &largePool)
+}
+
+func copyWith(dst io.Writer, src io.Reader, progress func(int), bufs *sync.Pool) Result {
 	if tc, ok := src.(*net.TCPConn); ok {
 		if rc, err := tc.SyscallConn(); err == nil {
-			return copyFD(dst, rc, progress)
+			return copyFD(dst, rc, progress, bufs)
 		}
 	}
-	return copySmallFirst(dst, src, progress)
+	return copySmallFirst(dst, src, progress, bufs)
 }
 
 // copyFD waits for the socket to be readable without a buffer and reads
 // into a pooled one only once data is there.
-func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int)) Result {
+func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *sync.Pool) Result {
 	var res Result
 	// One callback for the whole copy: a closure per read would allocate.
 	var bp *[]byte
@@ -98,7 +114,7 @@ func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int)) Result {
 
 // copySmallFirst blocks on a small buffer and borrows a pooled one only
 // when the small one fills (more is very likely waiting).
-func copySmallFirst(dst io.Writer, src io.Reader, progress func(int)) Result {
+func copySmallFirst(dst io.Writer, src io.Reader, progress func(int), pool *sync.Pool) Result {
 	var res Result
 	small := make([]byte, smallSize)
 	for {
