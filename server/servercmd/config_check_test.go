@@ -88,8 +88,8 @@ func TestConfigErrorsAreOneLineWithAHint(t *testing.T) {
 		yml  string   // written to a file and checked with config check
 		args []string // instead of yml: the command line
 		env  map[string]string
-		what string   // names what is wrong
-		hint string   // says what to do
+		what string // names what is wrong
+		hint string // says what to do
 	}{
 		// YAML
 		{name: "tab indentation", yml: h + route + "\tname: x\n", what: "not valid YAML: line", hint: "never tabs"},
