@@ -30,6 +30,10 @@ func TestE2EStatus(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "Signed in to "+ds.Addr+" as dev@example.com") {
 		t.Fatalf("login: exit %d, stderr %q; want Signed in to %s as dev@example.com", code, stderr, ds.Addr)
 	}
+	// A second login needs neither the URL nor the CA: both are remembered.
+	if code, _, stderr := e.runBin("login", "--browser-cmd", e.browser); code != 0 || !strings.Contains(stderr, "Signed in to "+ds.Addr+" as dev@example.com") {
+		t.Fatalf("login with no URL: exit %d, stderr %q; want the remembered server signed in again", code, stderr)
+	}
 	code, out, _ := e.runBin("status")
 	for _, want := range []string{url + "\n", "Signed in as dev@example.com (Dev User), 1 group", "Session expires ", "Token store: file " + e.cache, "Server accepts the token: yes"} {
 		if code != 0 || !strings.Contains(out, want) {

@@ -53,6 +53,9 @@ type Controller struct {
 	// the list itself changed). It runs on the caller's goroutine and
 	// must not block.
 	OnChange func(id string)
+	// OnSignedIn is told that a connection's sign-in finished (a token
+	// was cached). Any goroutine; must not block.
+	OnSignedIn func()
 	// OnNotify is asked to tell the user something (a sign-in is needed,
 	// a connection failed). Must not block.
 	OnNotify func(title, body string)
@@ -446,6 +449,7 @@ func (c *Controller) StartAutostart() {
 // onEvent runs on the tunnel's goroutines and must not block.
 func (c *Controller) onEvent(id, name string, r *run, ev tunnel.Event) {
 	var title, body string
+	signedIn := false
 	c.mu.Lock()
 	if c.runs[id] != r {
 		c.mu.Unlock()
@@ -462,6 +466,7 @@ func (c *Controller) onEvent(id, name string, r *run, ev tunnel.Event) {
 		}
 		r.signInURL = ev.SignInURL
 	case tunnel.EventConnected:
+		signedIn = r.signInURL != ""
 		r.active[ev.ConnID] = true
 		r.signInURL, r.lastErr = "", nil
 	case tunnel.EventClosed:
@@ -485,6 +490,9 @@ func (c *Controller) onEvent(id, name string, r *run, ev tunnel.Event) {
 	c.logAtLocked(id, at, line)
 	c.mu.Unlock()
 	c.changed(id)
+	if signedIn && c.OnSignedIn != nil {
+		c.OnSignedIn()
+	}
 	if title != "" {
 		c.notify(title, body)
 	}

@@ -74,6 +74,7 @@ func Main(args []string) int {
 		return 1
 	}
 
+	useSessionBus() // before anything asks for the bus
 	if err := displayProblem(os.Getenv, dialDisplay); err != nil {
 		fmt.Fprintln(os.Stderr, "pomerium-desktop: "+err.Error())
 		return 1

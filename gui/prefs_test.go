@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -57,6 +58,27 @@ func TestRepairPreferences(t *testing.T) {
 
 func ptr(s string) *string { return &s }
 
+// daemonsOf lists the dbus-daemon processes started with HOME=home.
+func daemonsOf(t *testing.T, home string) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if err != nil || strings.TrimSpace(string(comm)) != "dbus-daemon" {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err == nil && slices.Contains(strings.Split(string(env), "\x00"), "HOME="+home) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
 // TestQuietStart runs the real pomerium-desktop under Xvfb with a fresh
 // home whose Fyne preferences file was left empty (an exit cut short) and
 // on a session bus with no tray host: it must print nothing at all,
@@ -81,7 +103,13 @@ func TestQuietStart(t *testing.T) {
 	}
 	for run := 1; run <= 2; run++ {
 		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(),
+		env := os.Environ()
+		if run == 2 { // no session bus named: none may be autolaunched
+			env = slices.DeleteFunc(env, func(kv string) bool {
+				return strings.HasPrefix(kv, EnvSessionBus+"=") || strings.HasPrefix(kv, "XDG_RUNTIME_DIR=")
+			})
+		}
+		cmd.Env = append(env,
 			"DISPLAY="+display, "LIBGL_ALWAYS_SOFTWARE=1", "HOME="+home, "XDG_CONFIG_HOME="+cfg,
 			"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
 			EnvNoKeyring+"=1", connections.EnvPath+"=", "LANG=C", "DBUS_SESSION_BUS_ADDRESS="+sessionBus(t))
@@ -92,6 +120,12 @@ func TestQuietStart(t *testing.T) {
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
+		run := run
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("run %d output:\nstdout: %s\nstderr: %s", run, stdout.String(), stderr.String())
+			}
+		})
 		poll(t, exited, "the Porthole window", func() bool {
 			c := exec.Command(xdotool, "search", "--name", "Porthole")
 			c.Env = append(os.Environ(), "DISPLAY="+display)
@@ -110,6 +144,9 @@ func TestQuietStart(t *testing.T) {
 			_ = cmd.Process.Kill()
 			<-exited
 			t.Fatalf("run %d: no exit within 60s of SIGTERM", run)
+		}
+		if pids := daemonsOf(t, home); len(pids) > 0 {
+			t.Errorf("run %d: dbus-daemon %v left running for the app's home; want none autolaunched", run, pids)
 		}
 		if stdout.Len() > 0 || stderr.Len() > 0 {
 			t.Errorf("run %d: got output; want none:\nstdout: %s\nstderr: %s", run, stdout.String(), stderr.String())

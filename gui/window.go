@@ -90,6 +90,7 @@ type MainWindow struct {
 	serversDir string
 	stats      *statsWatch
 	beforeQuit func()
+	accounts   *accountsView
 }
 
 // NewMainWindow builds the window for ctrl (which it wires to itself) and
@@ -112,6 +113,7 @@ func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
 	w.win = a.NewWindow(WindowTitle)
 	ctrl.OnChange = func(id string) { w.do(func() { w.refresh(id) }) }
 	ctrl.OnNotify = notifier(a)
+	ctrl.OnSignedIn = func() { w.do(w.accounts.reload) }
 
 	w.build()
 	if err := ctrl.Load(); err != nil {
@@ -160,7 +162,8 @@ func (w *MainWindow) build() {
 		container.NewHBox(w.addBtn, w.portalBtn, w.importBtn, w.exportBtn, widget.NewSeparator(), w.connectAllBtn, w.disconnectAllBtn))
 
 	heading := widget.NewLabelWithStyle("Groups", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	sidebar := container.NewBorder(container.NewVBox(w.filter, heading), nil, nil, nil, w.groupList)
+	w.accounts = newAccountsView(w)
+	sidebar := container.NewBorder(container.NewVBox(w.filter, heading), w.accounts.object(), nil, nil, w.groupList)
 
 	w.listBox = container.NewVBox()
 	list := container.NewVScroll(container.NewVBox(w.emptyState(), w.listBox))
@@ -190,6 +193,7 @@ func (w *MainWindow) refresh(id string) {
 		w.groupList.Select(sel)
 		w.refreshList()
 		w.tray.refresh()
+		w.accounts.reload()
 		return
 	}
 	if r := w.rows[id]; r != nil {

@@ -167,7 +167,9 @@ func startXvfb(t *testing.T, xvfb string) string {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cmd := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+	// -noreset: the server would otherwise reset when its last client
+	// leaves, refusing a client that starts right then.
+	cmd := exec.Command(xvfb, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset",
 		// No key autorepeat: under load xdotool's key up can come late.
 		"-ardelay", "3600000")
 	cmd.ExtraFiles = []*os.File{w}

@@ -223,7 +223,7 @@ func baseSettings(s *Server, cfg *config.Config, level string) api.Settings {
 	}
 	set := api.Settings{
 		LogLevel: level, ProxyLogLevel: cfg.ProxyLogLevel, Address: s.address, HTTPRedirectAddr: cfg.HTTPRedirectAddr,
-		TimeoutRead: dur(s.limits.TimeoutRead), TimeoutWrite: dur(s.limits.TimeoutWrite), TimeoutIdle: dur(s.limits.TimeoutIdle),
+		TimeoutRead: dur(s.lim().TimeoutRead), TimeoutWrite: dur(s.lim().TimeoutWrite), TimeoutIdle: dur(s.lim().TimeoutIdle),
 		CookieName: sessionCookie, CookieHTTPOnly: true, CookieExpire: s.signInOpts().CookieExpire.String(), CookieSameSite: "lax",
 		SetResponseHeaders: cfg.SetResponseHeaders, DefaultUpstreamTimeout: config.DefaultTimeout.String(),
 		MetricsAddress: cfg.MetricsAddress, SkipXffAppend: cfg.SkipXFFAppend,

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/porthole-dev/porthole/server/config"
 )
 
 // HTTP/2 bounds per client connection: with them and max_connections,
@@ -24,9 +26,19 @@ const (
 	limitWarnInterval  = time.Minute
 )
 
+// lim is the server-wide limits in force (new connections get them).
+func (s *Server) lim() config.Limits { return *s.limits.Load() }
+
+// setLimits puts l in force for what comes next: max_connections at once,
+// timeouts and header size for connections accepted from now on.
+func (s *Server) setLimits(l config.Limits) {
+	s.limits.Store(&l)
+	s.maxConns.Store(int64(l.MaxConnections))
+}
+
 // newHTTPServer applies the configured limits to an http.Server.
 func (s *Server) newHTTPServer(ctx context.Context) *http.Server {
-	l := s.limits
+	l := s.lim()
 	return &http.Server{
 		Handler:           s.Handler(),
 		TLSConfig:         s.serverTLS(),
@@ -75,8 +87,8 @@ func (s *Server) routeDeadlines(w http.ResponseWriter, timeout time.Duration) (r
 	rc.SetWriteDeadline(d)
 	return func() {
 		var back time.Time
-		if s.limits.TimeoutWrite > 0 {
-			back = time.Now().Add(s.limits.TimeoutWrite)
+		if w := s.lim().TimeoutWrite; w > 0 {
+			back = time.Now().Add(w)
 		}
 		rc.SetWriteDeadline(back)
 	}

@@ -12,7 +12,8 @@ import (
 // TestDefaultLimits: with nothing configured, every server-wide timeout
 // and cap is set, and idle connections go within three minutes.
 func TestDefaultLimits(t *testing.T) {
-	s := &Server{log: slog.New(slog.DiscardHandler), limits: (&config.Config{}).Limits.Effective()}
+	s := &Server{log: slog.New(slog.DiscardHandler)}
+	s.setLimits((&config.Config{}).Limits.Effective())
 	srv := s.newHTTPServer(context.Background())
 	if srv.IdleTimeout <= 0 || srv.IdleTimeout > 3*time.Minute {
 		t.Errorf("IdleTimeout %v; want set and at most 3m", srv.IdleTimeout)
@@ -29,7 +30,7 @@ func TestDefaultLimits(t *testing.T) {
 	if h2 == nil || h2.MaxConcurrentStreams <= 0 || h2.MaxReceiveBufferPerConnection <= 0 || h2.MaxReceiveBufferPerStream <= 0 || h2.MaxReadFrameSize <= 0 {
 		t.Fatalf("HTTP2 %+v; want streams and buffers bounded", h2)
 	}
-	if s.limits.MaxConnections <= 0 {
-		t.Errorf("MaxConnections %d; want a cap", s.limits.MaxConnections)
+	if s.lim().MaxConnections <= 0 {
+		t.Errorf("MaxConnections %d; want a cap", s.lim().MaxConnections)
 	}
 }

@@ -83,7 +83,7 @@ func (s *Server) reload(ctx context.Context) error {
 		s.useSignIn(si)
 		s.log.Info("config: sign-in settings applied", "keys", strings.Join(intersect(changed, signInKeys), ","))
 	}
-	s.applyLiveSettings(old, cfg, changed)
+	s.applyLiveSettings(cfg, changed)
 	s.reportRestartKeys(cfg)
 	if !s.dev && s.addressFromConfig && cfg.Address != old.Address {
 		addr := cfg.Address
@@ -117,19 +117,20 @@ var liveKeys = append([]string{
 	"skip_xff_append", "xff_num_trusted_hops", "google_cloud_serverless_authentication_service_account",
 	// Read per connection or request.
 	"downstream_mtls", "client_ca", "client_ca_file",
-	"api_admins", "log_level", "proxy_log_level", "max_connections",
+	"api_admins", "log_level", "proxy_log_level",
+	// New connections get them (a new http.Server takes the listener
+	// over); max_connections counts from the next accept.
+	"max_connections", "timeout_read", "timeout_write", "timeout_idle", "timeout_read_header", "max_header_bytes",
 	// Accepted only with the one value the server has: nothing to apply.
 	"services", "cookie_name", "cookie_secure", "cookie_http_only", "cookie_same_site",
 }, signInKeys...)
 
 // restartKeys apply on restart only: the secrets seal sessions, tokens
 // and the store's secrets at rest (a live change would strand them),
-// the store is opened once, and the timeouts and header limit are fixed
-// in the HTTP server for the life of its listener.
+// the store is opened once, and so is the plain-HTTP redirect listener.
 var restartKeys = []string{
 	"shared_secret", "shared_secret_file", "cookie_secret", "cookie_secret_file",
 	"data_dir", "databroker_storage_type", "databroker_storage_connection_string",
-	"timeout_read", "timeout_write", "timeout_idle", "timeout_read_header", "max_header_bytes",
 	"http_redirect_addr",
 }
 
@@ -139,7 +140,7 @@ var devRestartKeys = []string{"authenticate_service_url", "signout_redirect_url"
 
 // applyLiveSettings applies the settings that are neither routes,
 // certificates nor listeners.
-func (s *Server) applyLiveSettings(old, cfg *config.Config, changed []string) {
+func (s *Server) applyLiveSettings(cfg *config.Config, changed []string) {
 	if s.api != nil && slices.Contains(changed, "api_admins") {
 		s.api.SetAdmins(s.apiAdmins(cfg))
 	}
@@ -148,8 +149,15 @@ func (s *Server) applyLiveSettings(old, cfg *config.Config, changed []string) {
 		l.UnmarshalText([]byte(cfg.LogLevel))
 		s.logLevel.Set(l)
 	}
-	if m := cfg.Limits.Effective().MaxConnections; m != old.Limits.Effective().MaxConnections {
-		s.maxConns.Store(int64(m))
+	was, now := s.lim(), cfg.Limits.Effective()
+	if now == was {
+		return
+	}
+	s.setLimits(now) // max_connections: counted per accept, so at once
+	was.MaxConnections = now.MaxConnections
+	if now != was { // timeouts or the header limit: a new http.Server
+		s.handOver()
+		s.log.Info("config: new connections get the new timeouts and header limit; open ones keep theirs")
 	}
 }
 
@@ -193,19 +201,42 @@ func (s *Server) relisten(addr string) error {
 		return err
 	}
 	s.mu.Lock()
-	srv, old := s.httpSrv, s.ln
+	srv, old, oldFeed := s.httpSrv, s.ln, s.feed
 	if srv == nil || s.closing {
 		s.mu.Unlock()
 		ln.Close()
 		return errors.New("server is not serving")
 	}
-	s.ln = ln
+	feed := newAcceptFeed(newLimitListener(ln, &s.maxConns, s.log))
+	fl := feed.listener()
+	s.ln, s.feed, s.feeds, s.curLns = ln, feed, append(s.feeds, feed), append(s.curLns, fl)
 	s.moved = append(s.moved, old)
 	s.mu.Unlock()
-	go srv.ServeTLS(newLimitListener(ln, &s.maxConns, s.log), "", "")
+	go srv.ServeTLS(fl, "", "")
 	s.log.Info("listener moved", "from", old.Addr().String(), "to", ln.Addr().String())
-	old.Close()
+	oldFeed.Close()
 	return nil
+}
+
+// handOver serves the listener with a new http.Server built with the
+// limits now in force (Go's cannot change its timeouts while serving):
+// new connections get them, open ones finish on the old server with the
+// limits they started with.
+func (s *Server) handOver() {
+	s.mu.Lock()
+	old, oldLns, feed := s.httpSrv, s.curLns, s.feed
+	if old == nil || s.closing || feed == nil {
+		s.mu.Unlock()
+		return // not serving yet: Serve builds its server with them
+	}
+	srv := s.newHTTPServer(s.serveCtx)
+	fl := feed.listener()
+	s.httpSrv, s.curLns, s.retired = srv, []*feedListener{fl}, append(s.retired, old)
+	s.mu.Unlock()
+	go srv.ServeTLS(fl, "", "")
+	for _, l := range oldLns {
+		l.Close()
+	}
 }
 
 // Addr is the address the server listens on now.

@@ -96,7 +96,7 @@ func newSignInBrowser(t *testing.T, ca *devca.CA) (*http.Client, *signInRecorder
 // client id and secret), another cookie_expire and another api_admins,
 // the next sign-in goes to the new provider and gets the new cookie
 // lifetime, while sessions made before keep working. Keys that need a
-// restart (shared_secret, timeout_idle) are named in one warning, not
+// restart (shared_secret, http_redirect_addr) are named in one warning, not
 // again on later reloads, and the warning clears when they are reverted.
 // max_connections (first, while nothing else is connected) and
 // log_level apply live too, and signout_redirect_url is where the next
@@ -270,7 +270,7 @@ func TestSignInSettingsReload(t *testing.T) {
 	// Restart-only keys: one warning naming them, not repeated.
 	const warn = "apply on restart only"
 	other := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{8}, 32))
-	write(issuerB, "porthole-b", "secret-b-secret-b", "shared_secret: "+other+"\ntimeout_idle: 5m\n")
+	write(issuerB, "porthole-b", "secret-b-secret-b", "shared_secret: "+other+"\nhttp_redirect_addr: 127.0.0.1:1\n")
 	reload()
 	l := logs.String()
 	if n := strings.Count(l, warn); n != 1 {
@@ -278,14 +278,14 @@ func TestSignInSettingsReload(t *testing.T) {
 	}
 	line := l[strings.LastIndex(l[:strings.Index(l, warn)], "\n")+1:]
 	line = line[:strings.Index(line, "\n")]
-	if !strings.Contains(line, "keys=shared_secret,timeout_idle") {
-		t.Errorf("restart warning %q; want it to name shared_secret and timeout_idle", line)
+	if !strings.Contains(line, "keys=http_redirect_addr,shared_secret") {
+		t.Errorf("restart warning %q; want it to name http_redirect_addr and shared_secret", line)
 	}
 	// The running secret stays: the session made at the start still works.
 	if resp, _ := get(t, before, appURL, nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("a session after a shared_secret edit (restart-only): %d; want 200", resp.StatusCode)
 	}
-	write(issuerB, "porthole-b", "secret-b-secret-b", "shared_secret: "+other+"\ntimeout_idle: 5m\ncookie_expire: 2h\n")
+	write(issuerB, "porthole-b", "secret-b-secret-b", "shared_secret: "+other+"\nhttp_redirect_addr: 127.0.0.1:1\ncookie_expire: 2h\n")
 	reload()
 	if n := strings.Count(logs.String(), warn); n != 1 {
 		t.Errorf("%d restart warnings after a reload that changed nothing more of them; want still 1", n)

@@ -116,10 +116,10 @@ type Server struct {
 	// signin is the sign-in service in use; a reload that changes sign-in
 	// settings swaps in a new one (signin_live.go).
 	signin    atomic.Pointer[signIn]
-	authnOpts authn.Options // New's draft of the first one's options
-	idpClient *http.Client  // Options.IdPClient
-	limits    config.Limits // effective: defaults filled in
-	maxConns  atomic.Int64  // max_connections, live (reload.go)
+	authnOpts authn.Options                 // New's draft of the first one's options
+	idpClient *http.Client                  // Options.IdPClient
+	limits    atomic.Pointer[config.Limits] // effective: defaults filled in (lim)
+	maxConns  atomic.Int64                  // max_connections, live (reload.go)
 
 	// Dev-mode parts (nil otherwise).
 	ca        *devca.CA
@@ -139,8 +139,13 @@ type Server struct {
 	httpSrv    *http.Server
 	metricsLn  net.Listener
 	metricsSrv *http.Server
-	ln         net.Listener   // the listener in use
-	moved      []net.Listener // closed by a listener move, not by Shutdown
+	ln         net.Listener    // the listener in use
+	feed       *acceptFeed     // ln's, shared by the servers that serve it (handoff.go)
+	feeds      []*acceptFeed   // every feed made, closed by Shutdown
+	curLns     []*feedListener // httpSrv's views of the feeds
+	retired    []*http.Server  // servers handed over from (new limits); their connections finish
+	serveCtx   context.Context // Serve's
+	moved      []net.Listener  // closed by a listener move, not by Shutdown
 	stopWatch  context.CancelFunc
 	watcher    *fsnotify.Watcher // the config file's directory (reload.go)
 	extraSrvs  []*http.Server    // http_redirect_addr
@@ -169,8 +174,7 @@ func New(opts Options) (*Server, error) {
 	if s.address == "" {
 		s.address = cfg.Address
 	}
-	s.limits = cfg.Limits.Effective()
-	s.maxConns.Store(int64(s.limits.MaxConnections))
+	s.setLimits(cfg.Limits.Effective())
 	s.table = routing.NewLive(s.log)
 	s.metrics = metrics.New()
 	s.configFile = opts.ConfigFile
@@ -348,8 +352,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.mu.Unlock()
 		return errors.New("server already serving")
 	}
+	feed := newAcceptFeed(newLimitListener(ln, &s.maxConns, s.log))
+	fl := feed.listener()
 	s.httpSrv = srv
-	s.ln = ln
+	s.ln, s.feed, s.feeds, s.curLns, s.serveCtx = ln, feed, append(s.feeds, feed), []*feedListener{fl}, ctx
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBG, s.bg = stopBG, bg
 	s.mu.Unlock()
@@ -383,15 +389,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopHeartbeat()
 	go s.replicaHeartbeat(hbCtx)
 	s.log.Info("serving", "address", ln.Addr().String())
-	err := srv.ServeTLS(newLimitListener(ln, &s.maxConns, s.log), "", "")
+	err := srv.ServeTLS(fl, "", "")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	s.mu.Lock()
-	moved := slices.Contains(s.moved, ln)
+	moved, handedOver, closing := slices.Contains(s.moved, ln), slices.Contains(s.retired, srv), s.closing
 	s.mu.Unlock()
-	if moved {
-		// The listener moved to another address: serve on until shutdown.
+	if closing {
+		return nil
+	}
+	if moved || handedOver {
+		// The listener moved to another address, or another server took
+		// it over (new limits): serve on until shutdown.
 		<-s.done
 		return nil
 	}
@@ -403,7 +413,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // ctx, then closes the sample upstreams.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	srv := s.httpSrv
+	var srvs []*http.Server
+	if s.httpSrv != nil {
+		srvs = append(slices.Clone(s.retired), s.httpSrv)
+	}
+	feeds := s.feeds
 	s.closing = true
 	tunnels := s.tunnels
 	s.tunnels = nil
@@ -425,10 +439,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for t := range tunnels {
 		t.close()
 	}
+	for _, f := range feeds {
+		f.Close()
+	}
 	var err error
-	if srv != nil {
-		if err = srv.Shutdown(ctx); err != nil {
+	for _, srv := range srvs {
+		if e := srv.Shutdown(ctx); e != nil {
 			srv.Close()
+			err = errors.Join(err, e)
 		}
 	}
 	s.closeParts()

@@ -134,7 +134,8 @@ func (s *Server) useSignIn(si *signIn) {
 	if stop != nil {
 		stop()
 	}
-	if si.opts.AuthenticateURL == nil {
+	// Said at start-up already; again only when a reload removes it.
+	if si.opts.AuthenticateURL == nil && old.opts.AuthenticateURL != nil {
 		s.log.Warn("authenticate_service_url is not set: every host signs in for itself, so the identity provider needs https://<each host>/oauth2/callback as a redirect URI")
 	}
 }

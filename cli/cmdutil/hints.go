@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"github.com/porthole-dev/porthole/connections"
 	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/portalclient"
 	"github.com/porthole-dev/porthole/tunnel"
@@ -68,6 +69,7 @@ var hints = []func(err error, server string) string{
 	hintDenied,
 	hintUpstream,
 	hintNoPortal,
+	hintNoConnection,
 }
 
 func hintSignIn(err error, server string) string {
@@ -260,4 +262,11 @@ func ExplainLine(err error, server string) string {
 		return line
 	}
 	return line + "; hint: " + hint
+}
+
+func hintNoConnection(err error, _ string) string {
+	if errors.Is(err, connections.ErrNotFound) {
+		return "see the saved connections: pomerium-cli connections list"
+	}
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/porthole-dev/porthole/connections"
 	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/portalclient"
 	"github.com/porthole-dev/porthole/tunnel"
@@ -72,6 +73,8 @@ func TestExplain(t *testing.T) {
 		{name: "CONNECT 403 bare", err: &tunnel.StatusError{Proxy: server, Authority: "db:1", StatusCode: 403}, wantHint: "the route's policy does not allow this user; see who you are signed in as: pomerium-cli status " + server},
 		{name: "CONNECT 503", err: &tunnel.StatusError{Proxy: server, Authority: "db:1", StatusCode: 503}, hintHolds: "could not reach the service behind the route"},
 		{name: "no portal", err: &portalclient.HTTPError{URL: server, StatusCode: 404}, hintHolds: "check the URL"},
+		{name: "no such connection", err: fmt.Errorf("%q is neither the id nor the name of a saved connection: %w", "x", connections.ErrNotFound),
+			wantHint: "see the saved connections: pomerium-cli connections list"},
 		{name: "multi-line error", err: errors.New("first line\nsecond line"), wantLine: "first line", wantHint: ""},
 		{name: "other", err: errors.New("boom"), wantLine: "boom", wantHint: ""},
 	}

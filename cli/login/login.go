@@ -22,11 +22,11 @@ type LoginOptions struct {
 	ServerURL string
 }
 
-// NewCmdLogin builds `login <server-url>`. runF replaces loginRun in tests.
+// NewCmdLogin builds `login [server-url]`. runF replaces loginRun in tests.
 func NewCmdLogin(f *cmdutil.Factory, runF func(*LoginOptions) error) *cobra.Command {
 	opts := &LoginOptions{IO: f.IO, Factory: f}
 	return &cobra.Command{
-		Use:   "login <server-url>",
+		Use:   "login [server-url]",
 		Short: "Sign in to a proxy through the browser and cache the token",
 		Long: `Sign in to the proxy through the browser (a fresh sign-in even when a token
 is cached) and keep the token in the OS keyring, or a 0600 file where no
@@ -34,11 +34,14 @@ keyring runs. One sign-in serves every route of the proxy. The server is
 remembered (with the TLS flags given) and its routes list cached, so route
 names work and complete right away.`,
 		Example: `  pomerium-cli login https://proxy.example.com
+  pomerium-cli login                                           # the remembered server again
   pomerium-cli login https://proxy.example.com --no-browser   # print the URL only
   pomerium-cli login --device https://proxy.example.com       # over SSH: a URL and a code for any device`,
-		Args: cmdutil.ExactArgs(1, "server URL (e.g. https://proxy.example.com)"),
+		Args: cmdutil.MaximumArgs(1, "one server URL (e.g. https://proxy.example.com)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ServerURL = args[0]
+			if len(args) == 1 {
+				opts.ServerURL = args[0]
+			}
 			opts.Ctx = cmd.Context()
 			if runF != nil {
 				return runF(opts)
@@ -53,7 +56,16 @@ func loginRun(opts *LoginOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	u, a, err := opts.Factory.ServerAuthenticator(opts.ServerURL)
+	server := opts.ServerURL
+	if server == "" {
+		// No URL: the remembered server, with its remembered TLS options.
+		u, err := opts.Factory.ResolveServer("", "pomerium-cli login https://proxy.example.com")
+		if err != nil {
+			return err
+		}
+		server = u.String()
+	}
+	u, a, err := opts.Factory.ServerAuthenticator(server)
 	if err != nil {
 		return err
 	}

@@ -57,12 +57,13 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "status [server-url]",
 		Short: "Show who you are signed in as, per server, and whether the server accepts it",
-		Long: `For the server named, or every remembered server: the signed-in user
-(email, name and groups count, as the server reports them), when the session
-expires, where the token is kept (keyring, or a 0600 file with its path), and
-whether the server still accepts the token: one request to its
-/.pomerium/user (as Pomerium serves it; /healthz on servers without it).
-Nothing here signs in or opens a browser.`,
+		Long: `For the server named, or every remembered server and any other with a
+cached token: the signed-in user (email, name and groups count, as the
+server reports them), when the session expires, where the token is kept
+(keyring, or a 0600 file with its path), and whether the server still
+accepts the token: one request to its /.pomerium/user (as Pomerium serves
+it; /healthz on servers without it). Nothing here signs in or opens a
+browser.`,
 		Example: `  pomerium-cli status
   pomerium-cli status https://proxy.example.com -o json`,
 		Args: cmdutil.MaximumArgs(1, "one server URL"),
@@ -121,6 +122,7 @@ func statusRun(opts *StatusOptions) error {
 			}
 			targets = append(targets, target{u, t})
 		}
+		targets = append(targets, tokenOnlyTargets(f, targets)...)
 		if len(targets) == 0 {
 			return cmdutil.Usagef("no server URL given and none remembered: run pomerium-cli login https://proxy.example.com")
 		}
@@ -143,6 +145,31 @@ func statusRun(opts *StatusOptions) error {
 		return err
 	}
 	return writeText(opts.IO.Out, out, time.Now())
+}
+
+// tokenOnlyTargets are the servers holding a cached token that are not
+// remembered (signed in to before servers were remembered, or forgotten
+// since): a status that skipped them would hide a live sign-in.
+func tokenOnlyTargets(f *cmdutil.Factory, known []target) []target {
+	hosts, err := f.TokenStore().Hosts()
+	if err != nil {
+		return nil
+	}
+	var out []target
+	for _, h := range hosts {
+		u, err := cmdutil.ParseServerURL("https://" + h)
+		if err != nil || u.Host != h {
+			continue
+		}
+		seen := false
+		for _, t := range known {
+			seen = seen || t.u.Host == u.Host
+		}
+		if !seen {
+			out = append(out, target{u, f.Opts.TLS})
+		}
+	}
+	return out
 }
 
 func serverStatus(ctx context.Context, f *cmdutil.Factory, t target) ServerStatus {

@@ -205,3 +205,31 @@ func TestStatusUnreachable(t *testing.T) {
 		t.Errorf("status of a server that is down: %q; want the error with its hint", out)
 	}
 }
+
+// A server with a cached token that is not remembered still shows up in
+// `status` with no arguments: a live sign-in is never hidden.
+func TestStatusTokenOnlyServer(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.pomerium/user" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"sub":"u1","user":"u1","email":"old@example.com","groups":[]}`)
+	}))
+	defer srv.Close()
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	u, _ := cmdutil.ParseServerURL(srv.URL)
+	ios, _, out, _ := cmdutil.TestIO()
+	f := &cmdutil.Factory{IO: ios, ConfigDir: t.TempDir(), Tokens: memStore{u.Host: jwt(map[string]any{"sub": "u1", "exp": time.Now().Add(time.Hour).Unix()}),
+		"bad host\x1b": "x"}}
+	root := f.NewRootCommand()
+	root.AddCommand(NewCmdStatus(f, nil))
+	root.SetArgs([]string{"status", "--ca-cert", ca})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), u.String()+"\n  Signed in as old@example.com, 0 groups") || strings.Contains(out.String(), "bad host") {
+		t.Errorf("status = %q; want the token-only server shown and the unparsable host skipped", out)
+	}
+}

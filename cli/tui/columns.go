@@ -20,6 +20,8 @@ type column struct {
 	soft func(avail int) int
 	prio int  // lower is dropped later on a narrow terminal
 	dest bool // a from value: cut in the middle, room for the destination first
+	// hideEmpty leaves the column out while no row has anything in it.
+	hideEmpty bool
 	// need is what the column asks for before any other grows: the
 	// destination (and an ellipsis) for a from column, else at least min.
 	need int
@@ -53,13 +55,16 @@ var (
 		{title: "TYPE", f: fType, min: 4, soft: fixed(4), prio: 2},
 		{title: "FROM", f: fFrom, min: 12, soft: share(45, 0), prio: 1, dest: true},
 		{title: "DESCRIPTION", f: fDesc, min: 11, prio: 3},
+		{title: "STATUS", f: fStatus, min: 6, need: 24, soft: fixed(24), prio: 4, hideEmpty: true},
 	}
 	savedColumns = []column{
 		{title: "NAME", f: fName, min: 8, need: 12, soft: share(25, 28), prio: 0},
-		{title: "TYPE", f: fType, min: 4, soft: fixed(4), prio: 4},
+		{title: "TYPE", f: fType, min: 4, soft: fixed(4), prio: 5},
 		{title: "LISTEN ADDRESS", f: fListen, min: 14, need: 21, soft: fixed(22), prio: 2},
 		{title: "DESTINATION", f: fFrom, min: 12, soft: share(40, 0), prio: 1, dest: true},
-		{title: "TAGS", f: fTags, min: 6, prio: 3},
+		{title: "TAGS", f: fTags, min: 6, prio: 4},
+		// how a tunnel opened here ended; shown once there is one
+		{title: "STATUS", f: fStatus, min: 6, need: 24, soft: fixed(24), prio: 3, hideEmpty: true},
 	}
 )
 
@@ -85,13 +90,18 @@ func layout(cols []column, avail int, items []Item) []placed {
 	for _, c := range cols {
 		want := ansi.StringWidth(c.title)
 		var dests []int
+		empty := true
 		for _, it := range items {
 			t := it.text(c.f)
+			empty = empty && t == ""
 			want = max(want, ansi.StringWidth(termtext.Escape(t)))
 			if c.dest {
 				a, b := destSpan(t)
 				dests = append(dests, ansi.StringWidth(termtext.Escape(t[a:b])))
 			}
+		}
+		if c.hideEmpty && empty {
+			continue
 		}
 		c.min = min(c.min, want)
 		c.need = min(max(c.need, c.min), want)

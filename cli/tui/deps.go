@@ -48,6 +48,7 @@ type Item struct {
 	Tags        []string // a saved connection's tags
 	Command     string   // what `c` copies
 	ListenAddr  string   // a saved connection's own listen address
+	Status      string   // how its last tunnel in this picker ended ("" if none)
 
 	Route *portalclient.Route
 	Saved *connections.Connection
@@ -64,6 +65,17 @@ func RouteItem(r portalclient.Route) Item {
 		}
 	}
 	return Item{Name: r.Name, Type: r.Type, From: r.From, Description: r.Description, Command: cmd, Route: &r}
+}
+
+// runKey names an item across reloads, for the status of its last tunnel.
+func (it Item) runKey() string {
+	switch {
+	case it.Saved != nil:
+		return "saved\x00" + it.Saved.ID
+	case it.Route != nil && it.Route.ID != "":
+		return "route\x00" + it.Route.ID
+	}
+	return "name\x00" + it.Name + "\x00" + it.From
 }
 
 // SavedItem builds the row for a saved connection.

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"encoding/base64"
+	"errors"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/portalclient"
+	"github.com/porthole-dev/porthole/tunnel"
 )
 
 // layoutRoutes are testRoutes plus rows that stress the layout: a long
@@ -270,5 +273,43 @@ func TestCopyEscapesCommand(t *testing.T) {
 	got, _ := base64.StdEncoding.DecodeString(seq[1])
 	if want := `pomerium-cli tcp x\nrm -rf ~\n`; string(got) != want {
 		t.Errorf("copied %q; want %q (a pasted newline would run the rest)", got, want)
+	}
+}
+
+// The STATUS column appears once a tunnel opened here has ended, and says
+// how: stopped (with its connection count) or failed.
+func TestStatusColumn(t *testing.T) {
+	saved := []connections.Connection{
+		{ID: "a", Name: "my db", Destination: "tcp+https://proxy.example.com/db.internal:5432"},
+		{ID: "b", Name: "cache", Destination: "tcp+https://proxy.example.com/redis.internal:6379"},
+	}
+	m := sized(t, Options{Saved: fakeSaved{list: saved}}, 120, 20)
+	m.Update(savedMsg{items: []Item{SavedItem(saved[0]), SavedItem(saved[1])}})
+	m.Update(tea.KeyMsg{Type: tea.KeyTab})
+	if v := ansi.Strip(m.View()); strings.Contains(v, "STATUS") {
+		t.Errorf("STATUS shown before any tunnel ran:\n%s", v)
+	}
+
+	m.startTunnel(m.saved[0], "127.0.0.1:0")
+	tun := &fakeTunnel{addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, done: make(chan struct{}), stats: tunnel.Stats{Total: 3}}
+	m.Update(tunnelStarted{gen: m.gen, tun: tun})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	m.startTunnel(m.saved[1], "127.0.0.1:0")
+	m.Update(tunnelStarted{gen: m.gen, err: errors.New("address in use")})
+
+	view := ansi.Strip(m.View())
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^  NAME +TYPE +LISTEN ADDRESS +DESTINATION +TAGS +STATUS$`),
+		regexp.MustCompile(`(?m)^[ >] my db .*db\.internal:5432 +stopped, 3 connections$`),
+		regexp.MustCompile(`(?m)^[ >] cache .*redis\.internal:6379 +failed$`),
+	} {
+		if !want.MatchString(view) {
+			t.Errorf("want %s in\n%s", want, view)
+		}
+	}
+	// A reload keeps them.
+	m.Update(savedMsg{items: []Item{SavedItem(saved[0]), SavedItem(saved[1])}})
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "stopped, 3 connections") {
+		t.Errorf("after a reload the status is gone:\n%s", v)
 	}
 }

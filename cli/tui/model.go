@@ -86,6 +86,8 @@ type Model struct {
 	marks     []match // why each visible row matched the filter
 	layout    []placed
 	layoutKey layoutKey
+	runs      map[string]string // Item.runKey -> how its last tunnel ended
+	runsGen   int
 	cursor    int
 
 	prompt     textinput.Model
@@ -264,6 +266,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.routes = msg.items
+		m.applyRuns(m.routes)
 		m.signedIn(msg.notices)
 		if !m.statusErr {
 			m.status = ""
@@ -276,6 +279,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.saved = msg.items
+		m.applyRuns(m.saved)
 		m.refilter()
 		return m, nil
 	case noticeMsg:
@@ -340,6 +344,24 @@ func findURL(s string) string {
 // message view (m) shows and copies all of it.
 func (m *Model) setStatus(s string) { m.status, m.statusErr = s, false }
 func (m *Model) setError(s string)  { m.status, m.statusErr = s, true }
+
+// setRun records how it's tunnel ended, shown in the STATUS column.
+func (m *Model) setRun(it Item, status string) {
+	if m.runs == nil {
+		m.runs = map[string]string{}
+	}
+	m.runs[it.runKey()] = status
+	m.runsGen++
+	m.applyRuns(m.routes)
+	m.applyRuns(m.saved)
+	m.refilter()
+}
+
+func (m *Model) applyRuns(items []Item) {
+	for i := range items {
+		items[i].Status = m.runs[items[i].runKey()]
+	}
+}
 
 func (m *Model) items() []Item {
 	if m.tab == tabSaved {

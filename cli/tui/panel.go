@@ -88,6 +88,7 @@ func (m *Model) updatePanel(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
+			p.state = "failed"
 			m.closePanel()
 			m.setError(p.item.Name + ": " + msg.err.Error())
 			return nil
@@ -176,6 +177,9 @@ func (m *Model) stopPanel() tea.Cmd {
 }
 
 func (m *Model) closePanel() {
+	if p := m.panel; p != nil {
+		m.setRun(p.item, p.outcome())
+	}
 	if m.panel != nil {
 		close(m.panel.stop)
 	}
@@ -197,4 +201,15 @@ func (p *panel) addEvent(e tunnel.Event) {
 	if p.tun != nil {
 		p.stats = p.tun.Stats()
 	}
+}
+
+// outcome is how the tunnel ended, for the list's STATUS column.
+func (p *panel) outcome() string {
+	if p.state == "failed" {
+		return "failed"
+	}
+	if p.tun != nil {
+		p.stats = p.tun.Stats()
+	}
+	return "stopped, " + plural(int(p.stats.Total), "connection")
 }

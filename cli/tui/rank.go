@@ -19,6 +19,7 @@ const (
 	fDesc
 	fTags
 	fListen
+	fStatus
 	nFields
 )
 
@@ -38,6 +39,8 @@ func (it Item) rawText(f field) string {
 		return it.Description
 	case fTags:
 		return strings.Join(it.Tags, ", ")
+	case fStatus:
+		return it.Status
 	case fListen:
 		if it.Saved != nil && it.ListenAddr == "" {
 			return "auto"

@@ -102,6 +102,8 @@ func pickSaved(t *testing.T, bin, curl string, ds *testutil.DevServer, flags fun
 
 	p.keys("q")
 	p.waitFor("back to the saved list", regexp.MustCompile(`(?m)1 of 1 saved connections[\s\S]*^> saved-echo[\s\S]*stopped saved-echo`))
+	// Its row now says how its tunnel ended.
+	p.waitFor("status column", regexp.MustCompile(`(?m)^  NAME .*DESTINATION +TAGS +STATUS\n> saved-echo .*/echo\.internal:7000 +e2e-t\S* +stopped, 1 connection$`))
 	if _, err := net.DialTimeout("tcp", addr, 5*time.Second); err == nil {
 		t.Errorf("local address %s still accepts after q", addr)
 	}

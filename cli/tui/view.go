@@ -107,7 +107,7 @@ func (m *Model) columns() []placed {
 		cols = savedColumns
 	}
 	items := m.items()
-	key := layoutKey{tab: m.tab, width: m.width, n: len(items)}
+	key := layoutKey{tab: m.tab, width: m.width, n: len(items), runs: m.runsGen}
 	if len(items) > 0 {
 		key.first = &items[0]
 	}
@@ -124,6 +124,7 @@ type layoutKey struct {
 	width int
 	n     int
 	first *Item
+	runs  int // Model.runsGen: a status was set
 }
 
 // viewList draws the tabs, the filter and as many rows as room allows,

@@ -130,7 +130,8 @@ func (c *Cluster) Log() string {
 
 func (c *Cluster) start(t testing.TB) error {
 	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200%s", c.Port, c.Dir, c.extra)
-	_, err := c.cmd(t, 90*time.Second, "pg_ctl", "-D", c.data(), "-l", filepath.Join(c.Dir, "log"), "-w", "-t", "60", "-o", opts, "start")
+	// A loaded machine can take a minute to bring a cluster up.
+	_, err := c.cmd(t, 4*time.Minute, "pg_ctl", "-D", c.data(), "-l", filepath.Join(c.Dir, "log"), "-w", "-t", "180", "-o", opts, "start")
 	return err
 }
 
@@ -138,7 +139,7 @@ func (c *Cluster) stop(t testing.TB, mode string) error {
 	if _, err := os.Stat(filepath.Join(c.data(), "postmaster.pid")); err != nil {
 		return nil // not running
 	}
-	_, err := c.cmd(t, time.Minute, "pg_ctl", "-D", c.data(), "-m", mode, "-w", "-t", "30", "stop")
+	_, err := c.cmd(t, 3*time.Minute, "pg_ctl", "-D", c.data(), "-m", mode, "-w", "-t", "120", "stop")
 	return err
 }
 

@@ -1,0 +1,109 @@
+package gui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/porthole-dev/porthole/authflow"
+	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/testutil"
+)
+
+// TestAccounts: the account area lists the saved connections' server and
+// pomerium-cli's remembered one; Sign in at the dev server shows the
+// signed-in email (never the token); Sign out revokes the token on the
+// server and clears the cache, as `pomerium-cli logout` does; a sign-in
+// made by a connection shows there too.
+func TestAccounts(t *testing.T) {
+	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"))
+	f := newFixture(t, []connections.Connection{{
+		Name: "echo", Destination: "tcp+https://" + ds.Addr + "/echo.internal:7000", TLS: tlsCA(ds.CAFile),
+	}}, func(c *Controller, o *Options) {
+		c.OpenURL = ds.FollowSignIn
+		if err := os.MkdirAll(o.ServersDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		servers := `{"servers":[{"url":"https://proxy.example.com","last_used":"2026-01-01T00:00:00Z"}]}`
+		if err := os.WriteFile(filepath.Join(o.ServersDir, "servers.json"), []byte(servers), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	proxy := &url.URL{Scheme: "https", Host: ds.Addr}
+	host := authflow.HostKey(proxy)
+	v := f.w.accounts
+	row := func(h string) *accountRow { return v.rows[h] }
+	f.eventually("both servers listed", func() bool { return row(host) != nil && row("proxy.example.com") != nil })
+	for _, h := range []string{host, "proxy.example.com"} {
+		if r := row(h); r.who.Text != "not signed in" || r.button.Text != "Sign in" {
+			t.Errorf("%s before sign-in: %q, button %q; want not signed in, Sign in", h, r.who.Text, r.button.Text)
+		}
+	}
+
+	test.Tap(row(host).button)
+	f.eventually("signed in", func() bool { return row(host).who.Text == "signed in as dev@example.com" })
+	if got := row(host).button.Text; got != "Sign out" {
+		t.Errorf("button after sign-in: got %q; want Sign out", got)
+	}
+	tok, err := f.ctrl.Tokens.Load(host)
+	if err != nil || tok == "" {
+		t.Fatalf("cached token: %v", err)
+	}
+	for _, o := range test.LaidOutObjects(f.w.Window().Content()) {
+		if l, ok := o.(*widget.Label); ok && strings.Contains(l.Text, tok[len(tok)-16:]) {
+			t.Errorf("a label shows the token: %q", l.Text)
+		}
+	}
+	cfg, err := tlsCA(ds.CAFile).Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := &authflow.Authenticator{Flow: &authflow.Flow{HTTPClient: authflow.NewHTTPClient(cfg)}}
+	if ok, err := check.Accepted(context.Background(), proxy, tok); err != nil || !ok {
+		t.Fatalf("server accepts the new token: %v, %v; want true", ok, err)
+	}
+
+	test.Tap(row(host).button)
+	f.eventually("signed out", func() bool { return row(host).who.Text == "not signed in" && !row(host).busy })
+	if _, err := f.ctrl.Tokens.Load(host); !errors.Is(err, authflow.ErrNotFound) {
+		t.Errorf("token cache after sign-out: %v; want ErrNotFound", err)
+	}
+	if ok, err := check.Accepted(context.Background(), proxy, tok); err != nil || ok {
+		t.Errorf("server accepts the signed-out token: %v, %v; want refused (revoked)", ok, err)
+	}
+
+	// A connection's own sign-in shows in the account area.
+	r := f.row("echo")
+	test.Tap(r.toggle)
+	var addr string
+	f.eventually("listening", func() bool {
+		addr = f.ctrl.State(f.byName("echo").ID).Addr
+		return rowListening(r, addr)
+	})
+	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
+	msg := []byte("hello\n")
+	if _, err := conn.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(conn, got); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("echo: %q, %v", got, err)
+	}
+	f.eventually("the connection's sign-in shown", func() bool { return row(host).who.Text == "signed in as dev@example.com" })
+}
