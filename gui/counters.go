@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/bytesize"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -26,7 +26,7 @@ func trafficText(st tunnel.Stats) string {
 	if st.BytesSent == 0 && st.BytesReceived == 0 {
 		return ""
 	}
-	return "↑" + cmdutil.Bytes(st.BytesSent) + " ↓" + cmdutil.Bytes(st.BytesReceived)
+	return "↑" + bytesize.Format(st.BytesSent) + " ↓" + bytesize.Format(st.BytesReceived)
 }
 
 func (s State) trafficSuffix() string {

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/bytesize"
 )
 
 // detailPanel shows the selected connection: settings, status with the
@@ -176,7 +176,7 @@ func trafficDetail(s State) string {
 		return "—"
 	}
 	st := s.Traffic
-	return fmt.Sprintf("%d open, %d in all · sent %s · received %s", s.Active, st.Total, cmdutil.Bytes(st.BytesSent), cmdutil.Bytes(st.BytesReceived))
+	return fmt.Sprintf("%d open, %d in all · sent %s · received %s", s.Active, st.Total, bytesize.Format(st.BytesSent), bytesize.Format(st.BytesReceived))
 }
 
 func setShown(l *widget.Label, on bool, text string) {

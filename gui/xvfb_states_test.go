@@ -262,7 +262,7 @@ func TestInspectSettingRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
 			cmd := exec.Command(bin, "--connections", filepath.Join(home, "c.json"))
-			cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "LANG=C.UTF-8", EnvInspect+"="+tc.path)
+			cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "LANG=C.UTF-8", EnvInspect+"="+tc.path, "DBUS_SESSION_BUS_ADDRESS="+sessionBus(t))
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()
