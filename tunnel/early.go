@@ -4,10 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
-	"slices"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -25,7 +22,6 @@ type earlyData struct {
 	local  *net.TCPConn
 	replay []byte // read from local, not yet accepted by the proxy
 	eof    bool   // local ended after replay
-	err    error  // local failed after replay (seen by prefetch)
 }
 
 // newEarly is nil when c cannot be read early (its reads cannot be
@@ -91,13 +87,6 @@ func (b *reqBody) readEarly(p []byte) (n int, err error, ok bool) {
 			b.countLocked(n)
 			b.mu.Unlock()
 			return n, nil, true
-		case e.err != nil:
-			after := b.endLocked(e.err)
-			b.mu.Unlock()
-			if after != nil {
-				after()
-			}
-			return 0, e.err, true
 		case e.eof:
 			after := b.endLocked(nil)
 			b.mu.Unlock()
@@ -145,75 +134,6 @@ func (b *reqBody) readEarly(p []byte) (n int, err error, ok bool) {
 		after()
 	}
 	return n, err, true
-}
-
-// prefetch tops the replay up with what the local connection holds
-// already, without waiting, and returns the bytes this attempt has not
-// sent yet (at most max): open sends them in the same write as the
-// HEADERS, so the proxy gets the request and its first bytes at once.
-// sent then marks how many went out.
-func (b *reqBody) prefetch(max int) []byte {
-	e := b.ed
-	if e == nil {
-		return nil
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.stopped || b.confirmed || b.inRead > 0 || b.replayPos > len(e.replay) {
-		return nil
-	}
-	if pending := len(e.replay) - b.replayPos; !e.eof && e.err == nil && pending < max && len(e.replay) < maxEarly {
-		room := min(max-pending, maxEarly-len(e.replay))
-		e.replay = slices.Grow(e.replay, room)
-		n, err := readNow(e.local, e.replay[len(e.replay):len(e.replay)+room])
-		switch {
-		case n > 0:
-			e.replay = e.replay[:len(e.replay)+n]
-		case err == io.EOF:
-			e.eof = true
-		case err != nil:
-			e.err = err
-		}
-	}
-	return e.replay[b.replayPos:min(len(e.replay), b.replayPos+max)]
-}
-
-// sent marks k bytes prefetch returned as sent on this attempt.
-func (b *reqBody) sent(k int) {
-	b.mu.Lock()
-	b.replayPos += k
-	b.countLocked(k)
-	b.mu.Unlock()
-}
-
-// readNow reads what c holds without waiting: 0 and no error when it
-// holds nothing, io.EOF at its end.
-func readNow(c *net.TCPConn, p []byte) (int, error) {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return 0, nil
-	}
-	var n int
-	var rerr error
-	if err := rc.Read(func(fd uintptr) bool {
-		for {
-			n, rerr = syscall.Read(int(fd), p)
-			if rerr != syscall.EINTR {
-				return true
-			}
-		}
-	}); err != nil {
-		return 0, err
-	}
-	switch {
-	case rerr == syscall.EAGAIN:
-		return 0, nil
-	case rerr != nil:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", rerr)}
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
 }
 
 // confirm is the proxy's 200: what was read early is the stream's now.

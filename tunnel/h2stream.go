@@ -61,9 +61,6 @@ type chunk struct {
 // chunk.
 const h2BufSize = 256 << 10
 
-// h2EarlyInline is the most early data open sends in the HEADERS' write.
-const h2EarlyInline = 16 << 10
-
 var h2BufPool = sync.Pool{New: func() any { b := make([]byte, h2FrameHeader+h2BufSize); return &b }}
 
 func getH2Buf() *[]byte  { return h2BufPool.Get().(*[]byte) }
@@ -75,10 +72,6 @@ func putH2Buf(b *[]byte) { h2BufPool.Put(b) }
 func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *reqBody) (*h2Stream, error) {
 	s := &h2Stream{c: c, body: body, resp: make(chan struct{}), recvWin: h2StreamWindow}
 	s.cond = sync.NewCond(&s.mu)
-	var early []byte
-	if body != nil {
-		early = body.prefetch(h2EarlyInline)
-	}
 	c.wmu.Lock()
 	c.mu.Lock()
 	c.reserved--
@@ -96,24 +89,9 @@ func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *req
 	s.sendWin = int64(c.peerWindow)
 	c.streams[s.id] = s
 	frame := c.peerFrame
-	k := int(min(int64(len(early)), s.sendWin, c.sendWin, int64(frame)))
-	s.sendWin -= int64(k)
-	c.sendWin -= int64(k)
 	c.mu.Unlock()
 	err := c.writeHeadersLocked(s.id, hdrs, frame)
-	if err == nil && k > 0 {
-		// The first bytes go in the same write as the HEADERS.
-		if err = c.wfr.WriteData(s.id, false, early[:k]); err != nil {
-			c.wbuf.Reset()
-		}
-	}
-	if err == nil {
-		err = c.flushControlLocked()
-	}
 	c.wmu.Unlock()
-	if err == nil && k > 0 {
-		body.sent(k)
-	}
 	if err != nil {
 		s.ended(err)
 		return nil, err
@@ -136,8 +114,8 @@ func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *req
 	return s, nil
 }
 
-// writeHeadersLocked encodes HEADERS (and CONTINUATION when the block is
-// larger than a frame) for the caller to flush. c.wmu is held: the encoder's state and
+// writeHeadersLocked encodes and sends HEADERS (and CONTINUATION when the
+// block is larger than a frame). c.wmu is held: the encoder's state and
 // stream ids must reach the wire in order.
 func (c *h2Client) writeHeadersLocked(id uint32, hdrs []hpack.HeaderField, frame int) error {
 	c.hbuf.Reset()
@@ -162,7 +140,7 @@ func (c *h2Client) writeHeadersLocked(id uint32, hdrs []hpack.HeaderField, frame
 		}
 		block, first = block[n:], false
 	}
-	return nil
+	return c.flushControlLocked()
 }
 
 // onHeaders takes the response (or trailers) from the read loop.
