@@ -48,7 +48,9 @@ func TestRowOneLine(t *testing.T) {
 	if h, one := r.MinSize().Height, widget.NewLabel("x").MinSize().Height; h > one*1.5 {
 		t.Errorf("row height %v; want one line (label %v)", h, one)
 	}
-	if got := r.dest.Text; utf8.RuneCountInString(got) > destMaxRunes || !strings.HasPrefix(got, "tcp+https://proxy.") || !strings.HasSuffix(got, ".internal:5432") || !strings.Contains(got, "…") {
+	if got := r.dest.Text; utf8.RuneCountInString(got) > destMaxRunes || !strings.HasPrefix(got, "a-really-long-") || !strings.HasSuffix(got, ".internal:5432") || !strings.Contains(got, "…") {
+		// The route alone is longer than the row: its own head and port stay
+		// (internal/shorten, the same cut as the terminal picker's).
 		t.Errorf("destination: got %q; want it shortened in the middle to %d runes", got, destMaxRunes)
 	}
 	if got := r.tagNames(); strings.Join(got, ",") != "db,prod" {

@@ -6,8 +6,6 @@
 //	// "tcp+https://pr…/db.internal:5432"
 package shorten
 
-import "strings"
-
 // Ellipsis marks what was cut.
 const Ellipsis = "…"
 
@@ -23,27 +21,14 @@ func Middle(s string, max int) string {
 	return string(r[:head]) + Ellipsis + string(r[len(r)-tail:])
 }
 
-// minHead is how much of the proxy URL Destination keeps at least.
-const minHead = 8
-
-// Destination shortens a tunnel destination to max runes, keeping its
-// last part (the route's host:port after the last "/", or the whole
-// host:port) whole when it fits, so the place it reaches stays readable:
-// the proxy URL before it is cut from its end. A host:port too long for
-// max is cut in its middle, which keeps the port.
+// Destination shortens a tunnel destination to max runes, keeping the
+// place it reaches (the route's host:port after the last "/", or the
+// whole host:port) whole when it fits: the proxy URL before it is cut
+// after its head. A host:port too long for max keeps its tail, port
+// included. The same cut as the terminal picker's (Around, DestSpan),
+// counted in runes.
 func Destination(s string, max int) string {
-	r := []rune(s)
-	if len(r) <= max || max < 5 {
-		return s
-	}
-	i := strings.LastIndex(s, "/")
-	if i < 0 {
-		return Middle(s, max)
-	}
-	tail := []rune(s[i:]) // "/db.internal:5432"
-	head := max - 1 - len(tail)
-	if head < minHead {
-		return Middle(s, max)
-	}
-	return string(r[:head]) + Ellipsis + string(tail)
+	cs := Runes(s)
+	a, b := DestSpan(s)
+	return Join(Around(cs, max, Index(cs, a), Index(cs, b)))
 }
