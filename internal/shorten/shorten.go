@@ -3,7 +3,7 @@
 // app's rows and the CLI's screens share it.
 //
 //	shorten.Destination("tcp+https://proxy.example.com/db.internal:5432", 32)
-//	// "tcp+https://pr…/db.internal:5432"
+//	// "tcp+https://pr…/db.internal:5432" (32 runes)
 package shorten
 
 import "strings"
@@ -26,24 +26,22 @@ func Middle(s string, max int) string {
 // minHead is how much of the proxy URL Destination keeps at least.
 const minHead = 8
 
-// Destination shortens a tunnel destination to max runes, keeping its
-// last part (the route's host:port after the last "/", or the whole
-// host:port) whole when it fits, so the place it reaches stays readable:
-// the proxy URL before it is cut from its end. A host:port too long for
-// max is cut in its middle, which keeps the port.
+// Destination shortens a tunnel destination to max runes so the place it
+// reaches stays readable: its last part (the route's host:port after the
+// last "/", or the whole host:port) is kept whole when it fits, with the
+// proxy URL before it cut from its end; when even that part is too long,
+// its end (the port, the host's last labels) is kept.
 func Destination(s string, max int) string {
 	r := []rune(s)
 	if len(r) <= max || max < 5 {
 		return s
 	}
-	i := strings.LastIndex(s, "/")
-	if i < 0 {
-		return Middle(s, max)
+	tail := r
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		tail = []rune(s[i:]) // "/db.internal:5432"
 	}
-	tail := []rune(s[i:]) // "/db.internal:5432"
-	head := max - 1 - len(tail)
-	if head < minHead {
-		return Middle(s, max)
+	if head := max - 1 - len(tail); head >= minHead {
+		return string(r[:head]) + Ellipsis + string(tail)
 	}
-	return string(r[:head]) + Ellipsis + string(tail)
+	return Ellipsis + string(r[len(r)-(max-1):])
 }

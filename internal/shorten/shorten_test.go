@@ -33,8 +33,8 @@ func TestDestination(t *testing.T) {
 	}{
 		{"fits", "tcp+https://p.example.com/db:5432", 44, "tcp+https://p.example.com/db:5432"},
 		{"keeps the route whole", "tcp+https://proxy.example.com/db.internal:5432", 32, "tcp+https://pr…/db.internal:5432"},
-		{"long route keeps its port", "tcp+https://proxy.example.com/a-really-long-postgres-primary.db.internal:5432", 30, "tcp+https://pr…b.internal:5432"},
-		{"host form", "a-really-long-postgres-primary.db.internal.example.com:5432", 30, "a-really-long-…xample.com:5432"},
+		{"long route keeps its port", "tcp+https://proxy.example.com/a-really-long-postgres-primary.db.internal:5432", 30, "…gres-primary.db.internal:5432"},
+		{"host form", "a-really-long-postgres-primary.db.internal.example.com:5432", 30, "….db.internal.example.com:5432"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Destination(tc.in, tc.max)
