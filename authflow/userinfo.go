@@ -39,15 +39,7 @@ func (a *Authenticator) FetchUserInfo(ctx context.Context, proxy *url.URL, tok s
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthzTimeout)
 	defer cancel()
-	u := proxy.JoinPath("/.pomerium/user")
-	u.RawQuery, u.Fragment = "", ""
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, false, fmt.Errorf("asking %s who is signed in: %w", proxy.Host, err)
-	}
-	req.Header.Set("Authorization", "Bearer Pomerium-"+tok)
-	req.Header.Set("Accept", "application/json")
-	resp, err := noFollow(hc).Do(req)
+	resp, err := getWithToken(ctx, noFollow(hc), proxy, "/.pomerium/user", tok, "application/json")
 	if err != nil {
 		return nil, false, fmt.Errorf("asking %s who is signed in: %w", proxy.Host, err)
 	}

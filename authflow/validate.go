@@ -44,20 +44,30 @@ func (a *Authenticator) Accepted(ctx context.Context, proxy *url.URL, tok string
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthzTimeout)
 	defer cancel()
-	u := proxy.JoinPath("/healthz")
-	u.RawQuery, u.Fragment = "", ""
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return false, fmt.Errorf("checking the cached token with %s: %w", proxy.Host, err)
-	}
-	req.Header.Set("Authorization", "Bearer Pomerium-"+tok)
-	resp, err := hc.Do(req)
+	resp, err := getWithToken(ctx, hc, proxy, "/healthz", tok, "")
 	if err != nil {
 		return false, fmt.Errorf("checking the cached token with %s: %w", proxy.Host, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	return resp.StatusCode != http.StatusUnauthorized, nil
+}
+
+// getWithToken GETs path at proxy (its query and fragment dropped) with
+// tok as the Pomerium bearer token and accept as the Accept header ("":
+// none). hc decides whether redirects are followed.
+func getWithToken(ctx context.Context, hc *http.Client, proxy *url.URL, path, tok, accept string) (*http.Response, error) {
+	u := proxy.JoinPath(path)
+	u.RawQuery, u.Fragment = "", ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer Pomerium-"+tok)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	return hc.Do(req)
 }
 
 // Expiry is the exp of a JWT token, false when tok is no readable JWT

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/editdist"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
@@ -90,7 +91,7 @@ func suggestFlag(cmd *cobra.Command, typo string) string {
 			return
 		}
 		seen[fl.Name] = true
-		if levenshtein(typo, fl.Name) <= 2 || len(typo) >= 3 && strings.HasPrefix(fl.Name, typo) {
+		if editdist.Distance(typo, fl.Name) <= 2 || len(typo) >= 3 && strings.HasPrefix(fl.Name, typo) {
 			hits = append(hits, "--"+fl.Name)
 		}
 	}
@@ -100,26 +101,6 @@ func suggestFlag(cmd *cobra.Command, typo string) string {
 		return ""
 	}
 	return "did you mean " + strings.Join(hits, " or ") + "?"
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // withSuggestion appends s to a one-line message.

@@ -84,9 +84,11 @@ func TestDesktopStatesUnderXvfb(t *testing.T) {
 	a.click(match{typ: "button", text: "Import", layer: layerDialog})
 
 	// 3. The imported list: one row each, with the portal's names and the
-	// tags typed above.
+	// tags typed above; the account area knows who signed in to fetch.
+	signedIn := match{typ: "label", text: "signed in as …", contains: "dev@example.com", layer: layerMain}
 	list := a.waitFor("the imported rows", func(tr InspectTree) bool {
-		return tr.topLayer() == 0 && tr.has(match{typ: "label", text: "echo", row: "echo"}, match{typ: "label", text: "admin-echo", row: "admin-echo"})
+		return tr.topLayer() == 0 && tr.has(match{typ: "label", text: "echo", row: "echo"}, match{typ: "label", text: "admin-echo", row: "admin-echo"},
+			signedIn, match{typ: "button", text: "Sign out", layer: layerMain})
 	})
 	for _, row := range []string{"echo", "admin-echo"} {
 		for _, tag := range []string{"dev", "demo"} {
@@ -103,7 +105,7 @@ func TestDesktopStatesUnderXvfb(t *testing.T) {
 	}
 	a.shoot("list",
 		match{typ: "label", text: "echo", row: "echo"}, match{typ: "text", text: "demo", row: "echo"},
-		match{typ: "label", text: "admin-echo", row: "admin-echo"}, match{typ: "text", text: "dev", row: "admin-echo"})
+		match{typ: "label", text: "admin-echo", row: "admin-echo"}, match{typ: "text", text: "dev", row: "admin-echo"}, signedIn)
 
 	// 4. Connected: switch echo on, carry bytes through its local port,
 	// watch the counters move.
@@ -260,7 +262,7 @@ func TestInspectSettingRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
 			cmd := exec.Command(bin, "--connections", filepath.Join(home, "c.json"))
-			cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "LANG=C.UTF-8", EnvInspect+"="+tc.path)
+			cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "LANG=C.UTF-8", EnvInspect+"="+tc.path, "DBUS_SESSION_BUS_ADDRESS="+sessionBus(t))
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Run()

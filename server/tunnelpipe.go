@@ -67,12 +67,11 @@ func (s *Server) tunnelHTTP1(w http.ResponseWriter, up net.Conn, idle time.Durat
 // failed, and the caller then resets the stream.
 func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.Duration) (in, out int64, failed bool) {
 	rc := http.NewResponseController(w)
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
-		return 0, 0, true
-	}
 	act := newActivity(idle, func() { r.Body.Close(); up.Close() })
 	defer act.stop()
+	// The upload starts before the 200 is written: bytes the client sent
+	// early (right behind its HEADERS) are on their way upstream while the
+	// answer goes out.
 	done := make(chan streamcopy.Result, 1)
 	go func() {
 		res := streamcopy.CopyLarge(up, r.Body, act.progress)
@@ -83,6 +82,13 @@ func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.
 		}
 		done <- res
 	}()
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		r.Body.Close()
+		resetConn(up)
+		upRes := <-done
+		return upRes.N, 0, true
+	}
 	down := streamcopy.CopyLarge(flushWriter{w, rc}, up, act.progress)
 	// The response stream can only end as a whole: once the upstream is
 	// done, so is the tunnel.

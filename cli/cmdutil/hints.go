@@ -73,10 +73,25 @@ var hints = []func(err error, server string) string{
 }
 
 func hintSignIn(err error, server string) string {
-	if isUnauthorized(err) {
-		return "sign in again with: pomerium-cli login " + server
+	if !isUnauthorized(err) {
+		return ""
 	}
-	return ""
+	if refusedAfterSignIn(err) {
+		// Signing in again would go round in circles.
+		return "the proxy refused the token it had just issued: its administrator should check the server's log (replicas with different shared_secret, a wrong clock)"
+	}
+	return "sign in again with: pomerium-cli login " + server
+}
+
+// refusedAfterSignIn recognises a sign-in the proxy still wants right
+// after a fresh one: the portal client says so, and a tunnel returns a
+// 401 or a redirect only after its one sign-in.
+func refusedAfterSignIn(err error) bool {
+	var he *portalclient.HTTPError
+	if errors.As(err, &he) {
+		return he.SignedIn
+	}
+	return statusError(err) != nil
 }
 
 func hintDNS(err error, _ string) string {
@@ -243,8 +258,11 @@ func isUnauthorized(err error) bool {
 		return true
 	}
 	var se *tunnel.StatusError
-	if errors.As(err, &se) && se.StatusCode == 401 {
-		return true
+	if errors.As(err, &se) {
+		switch se.StatusCode {
+		case 401, 301, 302, 303, 307, 308:
+			return true
+		}
 	}
 	var u interface{ Unauthorized() bool }
 	if errors.As(err, &u) && u.Unauthorized() {

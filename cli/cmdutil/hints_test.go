@@ -50,6 +50,8 @@ func TestExplain(t *testing.T) {
 	}{
 		{name: "unauthorized", err: fmt.Errorf("listing routes: %w", unauthorizedErr{}), wantHint: "sign in again with: pomerium-cli login " + server},
 		{name: "portal 401", err: fmt.Errorf("listing routes: %w", &portalclient.HTTPError{URL: server, StatusCode: 401}), wantHint: "sign in again with: pomerium-cli login " + server},
+		{name: "portal 401 right after a sign-in", err: &portalclient.HTTPError{URL: server, StatusCode: 401, SignedIn: true}, hintHolds: "refused the token it had just issued"},
+		{name: "tunnel redirect after its sign-in", err: &tunnel.StatusError{Proxy: server, Authority: "db:1", StatusCode: 302}, hintHolds: "refused the token it had just issued"},
 		{name: "DNS failure", err: &url.Error{Op: "Get", URL: server + "/.pomerium/api/v1/routes", Err: &net.OpError{Op: "dial", Net: "tcp", Err: dns}},
 			wantLine: "cannot resolve host nosuch.invalid: no such host", hintHolds: "check the host name in the URL"},
 		{name: "DNS timeout", err: fmt.Errorf("dialing: %w", &net.DNSError{Err: "i/o timeout", Name: "p.example.com", IsTimeout: true}),

@@ -23,7 +23,7 @@ func TestShortenFrom(t *testing.T) {
 		{long, 40, "tcp+https://proxy.exam…/db.internal:5432"},
 		{long, 18, "…/db.internal:5432"},
 		{long, 17, "…db.internal:5432"},
-		{long, 10, "…rnal:5432"},
+		{long, 10, "db.i…:5432"}, // the destination alone, cut in its middle, port kept
 		{long, 1, "…"},
 		{long, 0, ""},
 		// host form: the authority is the destination
@@ -35,15 +35,15 @@ func TestShortenFrom(t *testing.T) {
 		{"udp+https://proxy.example.com/dns.internal:53/", 30, "udp+https://…/dns.internal:53/"},
 		{"tcp+https://user@proxy.example.com:8443/db:5432", 20, "tcp+https:/…/db:5432"},
 		// no scheme, no destination: cut at the end
-		{"just some text that is long", 10, "just some…"},
-		{"no-scheme/db:5432", 10, "no-scheme…"},
+		{"just some text that is long", 10, "just… long"}, // no scheme: all of it is the destination
+		{"no-scheme/db:5432", 10, "n…/db:5432"},
 		{"", 5, ""},
 		// wide runes: never wider than w, a wide rune is not split
 		{"tcp+https://プロキシ.example/データベース:5432", 30, "tcp+https:/…/データベース:5432"},
 		{"tcp+https://プロキシ.example/データベース:5432", 20, "t…/データベース:5432"},
 		{"tcp+https://プロキシ.example/データベース:5432", 19, "…/データベース:5432"},
-		{"tcp+https://プロキシ.example/データベース:5432", 12, "…ベース:5432"},
-		{"tcp+https://プロキシ.example/データベース:5432", 11, "…ース:5432"}, // a wide rune is not split
+		{"tcp+https://プロキシ.example/データベース:5432", 12, "データ…:5432"},
+		{"tcp+https://プロキシ.example/データベース:5432", 11, "デー…:5432"}, // a wide rune is not split
 		{"tcp+https://p/🏳️‍🌈.example:1", 26, "tcp+https://p/🏳️‍🌈.example:1"},
 		{"tcp+https://p/🏳️‍🌈.example:1", 20, "tcp+ht…/🏳️‍🌈.example:1"},
 		// hostile: escaped first, then measured and cut

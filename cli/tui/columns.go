@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/porthole-dev/porthole/internal/shorten"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
@@ -194,11 +195,7 @@ func header(ps []placed) string {
 	parts := make([]string, len(ps))
 	for i, p := range ps {
 		cs := truncEnd(toCells(p.title, nil), p.w)
-		var b strings.Builder
-		for _, c := range cs {
-			b.WriteString(c.s)
-		}
-		parts[i] = pad(b.String(), cellsWidth(cs), p.w)
+		parts[i] = pad(shorten.Join(cs), cellsWidth(cs), p.w)
 	}
 	return strings.TrimRight(strings.Join(parts, " "), " ")
 }
@@ -236,7 +233,7 @@ func fitAround(cs []cell, w int) []cell {
 	out := truncEnd(cs, w)
 	first := -1
 	for i, c := range cs {
-		if c.hit {
+		if c.Mark {
 			first = i
 			break
 		}

@@ -31,6 +31,10 @@ func startPane(t *testing.T, name string, envv []string, argv []string) *tmuxPan
 	// code and what it printed on stdout can be read.
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
+	// The pane stands for a person's terminal: CI (set by CI runs, and
+	// passed on by tmux) makes termenv treat it as no terminal and drop
+	// every style, so the highlighting under test would vanish.
+	b.WriteString("unset CI\n")
 	for _, e := range envv {
 		fmt.Fprintf(&b, "export %s\n", shq(e))
 	}

@@ -7,6 +7,7 @@ package tui
 
 import (
 	"context"
+	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"io"
 	"strings"
 	"sync"
@@ -262,7 +263,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case routesMsg:
 		m.loading = false
 		if msg.err != nil {
-			m.setError("routes: " + msg.err.Error())
+			m.setFailure("routes", msg.err)
 			return m, nil
 		}
 		m.routes = msg.items
@@ -275,7 +276,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case savedMsg:
 		if msg.err != nil {
-			m.setError("saved connections: " + msg.err.Error())
+			m.setFailure("saved connections", msg.err)
 			return m, nil
 		}
 		m.saved = msg.items
@@ -287,7 +288,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.waitNotice()
 	case openedMsg:
 		if msg.err != nil {
-			m.setError("opening " + msg.url + ": " + msg.err.Error())
+			m.setFailure("opening "+msg.url, msg.err)
 		} else {
 			m.setStatus("opened " + msg.url + " in the browser")
 		}
@@ -344,6 +345,12 @@ func findURL(s string) string {
 // message view (m) shows and copies all of it.
 func (m *Model) setStatus(s string) { m.status, m.statusErr = s, false }
 func (m *Model) setError(s string)  { m.status, m.statusErr = s, true }
+
+// setFailure shows err the way the CLI says it: one line and the hint
+// (cmdutil.ExplainLine), so the picker and the commands explain alike.
+func (m *Model) setFailure(what string, err error) {
+	m.setError(what + ": " + cmdutil.ExplainLine(err, m.opts.Server))
+}
 
 // setRun records how it's tunnel ended, shown in the STATUS column.
 func (m *Model) setRun(it Item, status string) {

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -240,6 +242,12 @@ func TestErrorsInStatusLine(t *testing.T) {
 	t.Run("routes fail", func(t *testing.T) {
 		tm, _ := newTest(t, Options{Routes: &fakeFetcher{err: errors.New("listing routes: 500 Internal Server Error")}})
 		waitScreen(t, tm, "error: routes: listing routes: 500 Internal Server Error")
+		final(t, tm)
+	})
+	t.Run("routes fail with the CLI's hint", func(t *testing.T) {
+		err := fmt.Errorf("listing routes: %w", x509.UnknownAuthorityError{})
+		tm, _ := newTest(t, Options{Routes: &fakeFetcher{err: err}})
+		waitScreen(t, tm, "pass --alternate-ca-path FILE")
 		final(t, tm)
 	})
 	t.Run("tunnel fails to start, picker stays usable", func(t *testing.T) {

@@ -90,7 +90,7 @@ func (m *Model) updatePanel(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			p.state = "failed"
 			m.closePanel()
-			m.setError(p.item.Name + ": " + msg.err.Error())
+			m.setFailure(p.item.Name, msg.err)
 			return nil
 		}
 		p.tun = msg.tun
@@ -110,7 +110,7 @@ func (m *Model) updatePanel(msg tea.Msg) tea.Cmd {
 			m.signedIn(msg.notices)
 		case tunnel.EventError:
 			if msg.ev.Err != nil {
-				m.setError(p.item.Name + ": " + msg.ev.Err.Error())
+				m.setFailure(p.item.Name, msg.ev.Err)
 			}
 		}
 		return m.waitEvent(p)
@@ -127,7 +127,7 @@ func (m *Model) updatePanel(msg tea.Msg) tea.Cmd {
 		p.state = "stopped"
 		if msg.err != nil {
 			p.state = "failed"
-			m.setError(p.item.Name + ": " + msg.err.Error())
+			m.setFailure(p.item.Name, msg.err)
 		}
 		return nil
 	case tunnelStopped:

@@ -89,6 +89,30 @@ func ttfb(addr string, n int) ([]time.Duration, error) {
 	return out, nil
 }
 
+// roundTrips times n one-byte echoes on one open connection: the data
+// path alone, the floor under a new connection's first byte.
+func roundTrips(addr string, n int) ([]time.Duration, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Minute))
+	out := make([]time.Duration, 0, n)
+	one, buf := []byte{7}, make([]byte, 1)
+	for range n + 1 {
+		start := time.Now()
+		if _, err := c.Write(one); err != nil {
+			return nil, err
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return nil, fmt.Errorf("round trip: %w", err)
+		}
+		out = append(out, time.Since(start))
+	}
+	return out[1:], nil // the first includes opening the tunnel
+}
+
 // holdIdle opens n connections (each echoing one byte, so it reaches the
 // echo) and keeps them open until release is called.
 func holdIdle(addr string, n int) (release func(), err error) {

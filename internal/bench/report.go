@@ -78,6 +78,9 @@ func report(w io.Writer, r *results, took time.Duration) {
 		verdict(t2, "<= 0.35x", t2 <= 0.35), verdict(t1, "<= 1.2x", t1 <= 1.2))
 	fmt.Fprintf(tw, "first byte, new conn, p99 (ms)\t%s\t%s\t%s\t%.2fx\t%.2fx\n", ms(p99(h2)), ms(p99(h1)), ms(p99(relay)),
 		float64(p99(h2))/float64(p99(relay)), float64(p99(h1))/float64(p99(relay)))
+	rtt := func(i int) time.Duration { return pct(r.rtt[i], 0.50) }
+	fmt.Fprintf(tw, "  round trip, open conn, p50 (ms)\t%s\t%s\t%s\t%.2fx\t%.2fx\n", ms(rtt(h2)), ms(rtt(h1)), ms(rtt(relay)),
+		float64(rtt(h2))/float64(rtt(relay)), float64(rtt(h1))/float64(rtt(relay)))
 	kib := func(b float64) string { return fmt.Sprintf("%.1f", b/1024) }
 	fmt.Fprintf(tw, "client KiB per idle conn (%d)\t%s\t%s\t%s\t%s\t%s\n", r.idle, kib(r.memCli[h2]), kib(r.memCli[h1]), kib(r.memCli[relay]),
 		goalAbs(r.memCli[h2], 24), goalAbs(r.memCli[h1], 0))
@@ -86,7 +89,8 @@ func report(w io.Writer, r *results, took time.Duration) {
 	tw.Flush()
 	fmt.Fprintln(w, strings.Repeat("-", 40))
 	fmt.Fprintln(w, "throughput: one-way payload rate of a concurrent echo; CPU: utime+stime of the client and server processes during the throughput runs;")
-	fmt.Fprintln(w, "first byte: dial, 1 byte out, 1 byte back, one connection at a time; memory: VmRSS growth with the connections open and idle.")
+	fmt.Fprintln(w, "first byte: dial, 1 byte out, 1 byte back, one connection at a time; round trip: 1 byte out and back on a connection already open")
+	fmt.Fprintln(w, "(the data path alone: the floor under a first byte); memory: VmRSS growth with the connections open and idle.")
 }
 
 func goalAbs(b float64, goalKiB int) string {

@@ -26,6 +26,7 @@ type results struct {
 	cpuCli   []time.Duration     // the client's share
 	moved    []int64             // bytes echoed during throughput runs
 	ttfb     [][]time.Duration
+	rtt      [][]time.Duration // one byte there and back on an open connection
 	memCli   []float64 // bytes per idle connection
 	memSrv   []float64
 	idle     int
@@ -109,7 +110,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	targets = append(targets, &target{name: "relay", addr: rcAddr, client: rc, server: rs})
 
 	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), cpuCli: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
-		ttfb: make([][]time.Duration, len(targets)), memCli: make([]float64, len(targets)), memSrv: make([]float64, len(targets)),
+		ttfb: make([][]time.Duration, len(targets)), rtt: make([][]time.Duration, len(targets)), memCli: make([]float64, len(targets)), memSrv: make([]float64, len(targets)),
 		idle: o.idleConns, rounds: o.rounds, payload: o.payloadMiB << 20, conns: o.conns, targets: targets, setupDur: time.Since(started)}
 
 	// Memory first, while every process is fresh: later rounds would leave
@@ -129,6 +130,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%s: time to first byte: %w", t.name, err)
 			}
 			r.ttfb[i] = append(r.ttfb[i], d...)
+			if d, err = roundTrips(t.addr, per); err != nil {
+				return fmt.Errorf("%s: round trips: %w", t.name, err)
+			}
+			r.rtt[i] = append(r.rtt[i], d...)
 		}
 		for _, n := range o.conns {
 			if r.thr[n] == nil {

@@ -3,10 +3,8 @@
 // app's rows and the CLI's screens share it.
 //
 //	shorten.Destination("tcp+https://proxy.example.com/db.internal:5432", 32)
-//	// "tcp+https://pr…/db.internal:5432" (32 runes)
+//	// "tcp+https://pr…/db.internal:5432"
 package shorten
-
-import "strings"
 
 // Ellipsis marks what was cut.
 const Ellipsis = "…"
@@ -23,25 +21,14 @@ func Middle(s string, max int) string {
 	return string(r[:head]) + Ellipsis + string(r[len(r)-tail:])
 }
 
-// minHead is how much of the proxy URL Destination keeps at least.
-const minHead = 8
-
-// Destination shortens a tunnel destination to max runes so the place it
-// reaches stays readable: its last part (the route's host:port after the
-// last "/", or the whole host:port) is kept whole when it fits, with the
-// proxy URL before it cut from its end; when even that part is too long,
-// its end (the port, the host's last labels) is kept.
+// Destination shortens a tunnel destination to max runes, keeping the
+// place it reaches (the route's host:port after the last "/", or the
+// whole host:port) whole when it fits: the proxy URL before it is cut
+// after its head. A host:port too long for max keeps its tail, port
+// included. The same cut as the terminal picker's (Around, DestSpan),
+// counted in runes.
 func Destination(s string, max int) string {
-	r := []rune(s)
-	if len(r) <= max || max < 5 {
-		return s
-	}
-	tail := r
-	if i := strings.LastIndex(s, "/"); i >= 0 {
-		tail = []rune(s[i:]) // "/db.internal:5432"
-	}
-	if head := max - 1 - len(tail); head >= minHead {
-		return string(r[:head]) + Ellipsis + string(tail)
-	}
-	return Ellipsis + string(r[len(r)-(max-1):])
+	cs := Runes(s)
+	a, b := DestSpan(s)
+	return Join(Around(cs, max, Index(cs, a), Index(cs, b)))
 }

@@ -174,6 +174,16 @@ func TestUserCodeShape(t *testing.T) {
 	}
 }
 
+// TestServiceAccountIDIsNoFlag: a service account ID can be given to a
+// command line as is (one in 64 started with "-" and was taken for flags).
+func TestServiceAccountIDIsNoFlag(t *testing.T) {
+	for range 5000 {
+		if id := serviceAccountID(); len(id) != 22 || strings.HasPrefix(id, "-") {
+			t.Fatalf("service account ID %q; want 22 characters, not starting with -", id)
+		}
+	}
+}
+
 // TestCookieExpireIsTheBound: a session ends at cookie_expire whatever
 // its tokens, for the cookie and the CLI token alike; a revoked CLI token
 // ends alone.

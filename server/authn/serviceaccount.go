@@ -21,7 +21,7 @@ func CreateServiceAccount(ctx context.Context, st Store, keys *session.Keys, use
 	if user == "" {
 		return nil, "", errors.New("a service account needs a user (--user NAME)")
 	}
-	sa := &ServiceAccount{ID: randomString()[:22], UserID: user, Description: description, CreatedAt: now}
+	sa := &ServiceAccount{ID: serviceAccountID(), UserID: user, Description: description, CreatedAt: now}
 	ttl := 100 * 365 * 24 * time.Hour
 	if expires > 0 {
 		sa.ExpiresAt = now.Add(expires)
@@ -48,4 +48,14 @@ func RevokeServiceAccount(ctx context.Context, st Store, id string) error {
 		return fmt.Errorf("revoking service account %s: %w", id, err)
 	}
 	return nil
+}
+
+// serviceAccountID is random and never starts with "-": one ID in 64
+// did, and `pomerium-server service-account revoke ID` took it for flags.
+func serviceAccountID() string {
+	for {
+		if id := randomString()[:22]; id[0] != '-' {
+			return id
+		}
+	}
 }

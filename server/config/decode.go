@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/porthole-dev/porthole/internal/editdist"
 	"github.com/porthole-dev/porthole/server/internal/yamlnode"
 )
 
@@ -241,35 +242,10 @@ func nearestKey(k string, allowed []string) string {
 		if a == norm {
 			return a
 		}
-		d := editDistance(norm, a)
+		d := editdist.Distance(norm, a)
 		if max := max(1, min(3, len(a)/4)); d <= max && (best == "" || d < bestD) {
 			best, bestD = a, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance of a and b (bytes; keys are
-// ASCII), bounded in cost by the keys' short lengths.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

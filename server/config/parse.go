@@ -68,6 +68,11 @@ func ParseEnv(data []byte, lookup LookupEnv) (*Config, error) {
 	}
 	cfg.raw = rawValues(root)
 	if err := decodeMapWith(root, keys, fields, unsupportedTopKeys); err != nil {
+		for k := range env {
+			if strings.HasPrefix(err.Error(), k+":") {
+				return nil, fmt.Errorf("%w (the value comes from the environment variable %s)", err, strings.ToUpper(k))
+			}
+		}
 		return nil, err
 	}
 	if err := cfg.applySecretFiles(); err != nil {

@@ -87,8 +87,9 @@ func TestConfigErrorsAreOneLineWithAHint(t *testing.T) {
 		name string
 		yml  string   // written to a file and checked with config check
 		args []string // instead of yml: the command line
-		what string   // names what is wrong
-		hint string   // says what to do
+		env  map[string]string
+		what string // names what is wrong
+		hint string // says what to do
 	}{
 		// YAML
 		{name: "tab indentation", yml: h + route + "\tname: x\n", what: "not valid YAML: line", hint: "never tabs"},
@@ -128,6 +129,7 @@ func TestConfigErrorsAreOneLineWithAHint(t *testing.T) {
 		{name: "PPL matcher", yml: h + route + "    policy:\n      allow:\n        or:\n          - email:\n              like: x\n", what: `unknown string matcher "like"`, hint: "allowed: is"},
 		{name: "PPL action", yml: h + route + "    policy:\n      allw:\n        or: []\n", what: `unknown action "allw"`, hint: "allowed: allow, deny"},
 		{name: "PPL as a sentence", yml: h + route + "    policy: \"allow everyone\"\n", what: "a policy is a map of allow/deny rules", hint: "e.g. allow:"},
+		{name: "bad value from the environment", yml: h, env: map[string]string{"COOKIE_EXPIRE": "forever"}, what: `cookie_expire: want a duration like 30s, 5m or 14h, got "forever"`, hint: "comes from the environment variable COOKIE_EXPIRE"},
 		// Certificate files
 		{name: "certificate missing", yml: head(filepath.Join(dir, "nope.pem"), key), what: "nope.pem: no such file", hint: "check the path"},
 		{name: "certificate is a directory", yml: head(dir, key), what: "is a directory", hint: "give the path of a file"},
@@ -151,6 +153,9 @@ func TestConfigErrorsAreOneLineWithAHint(t *testing.T) {
 		{name: "data_dir not writable", yml: strings.Replace(h, "databroker_storage_type: memory\n", "data_dir: /proc/porthole-nope\n", 1), args: []string{"--address", "127.0.0.1:0", "--config"}, what: "creating the data directory", hint: "set data_dir or --data-dir"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
 			if err := os.WriteFile(filepath.Join(dir, "garbage.pem"), []byte("not a certificate\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
