@@ -1,36 +1,15 @@
 package server_test
 
 import (
-	"context"
-	"crypto/tls"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/server/upstreams"
 )
-
-// fqdnClient dials the dev server's address whatever the URL names (so
-// a name with a trailing dot never reaches the resolver), with SNI sni.
-func fqdnClient(t *testing.T, d *testutil.DevServer, sni string, h2 bool) *http.Client {
-	t.Helper()
-	tc := &tls.Config{RootCAs: d.CAPool, ServerName: sni}
-	if !h2 {
-		tc.NextProtos = []string{"http/1.1"}
-	}
-	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: h2,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, network, d.Addr)
-		}}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 60 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
 
 // TestTrailingDotHost: a fully qualified Host ("verify.localhost.") is
 // the route's host, as Envoy's strip_trailing_host_dot makes it for
@@ -69,7 +48,7 @@ func TestTrailingDotHost(t *testing.T) {
 			}},
 		} {
 			t.Run(proto+"/"+tc.name, func(t *testing.T) {
-				c := fqdnClient(t, d, tc.sni, h2)
+				c := sniClient(t, d, tc.sni, h2)
 				path := "/dotted?q=1"
 				if tc.name == "portal host" {
 					path = "/"

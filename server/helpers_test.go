@@ -17,6 +17,25 @@ import (
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
+// sniClient sends every request over TLS with the given SNI ("" for the
+// URL host's own), over HTTP/1.1 or HTTP/2, without following redirects.
+// It dials d's address whatever the URL names, so a name with a trailing
+// dot (verify.localhost.) never reaches the resolver.
+func sniClient(t *testing.T, d *testutil.DevServer, sni string, h2 bool) *http.Client {
+	t.Helper()
+	tc := &tls.Config{RootCAs: d.CAPool, ServerName: sni}
+	if !h2 {
+		tc.NextProtos = []string{"http/1.1"}
+	}
+	tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: h2,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{Timeout: 30 * time.Second}).DialContext(ctx, network, d.Addr)
+		}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 60 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 // dialLoopback maps *.localhost to 127.0.0.1 the way Chromium does, so
 // the dev http routes are reachable without DNS.
 func dialLoopback(ctx context.Context, network, addr string) (net.Conn, error) {

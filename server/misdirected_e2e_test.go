@@ -1,27 +1,11 @@
 package server_test
 
 import (
-	"crypto/tls"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
-
-// sniClient sends every request over TLS with the given SNI ("" for the
-// Host's own), over HTTP/1.1 or HTTP/2, without following redirects.
-func sniClient(t *testing.T, d *testutil.DevServer, sni string, h2 bool) *http.Client {
-	t.Helper()
-	tc := &tls.Config{RootCAs: d.CAPool, ServerName: sni}
-	if !h2 {
-		tc.NextProtos = []string{"http/1.1"}
-	}
-	tr := &http.Transport{TLSClientConfig: tc, DialContext: dialLoopback, ForceAttemptHTTP2: h2}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
 
 // TestMisdirectedRequests: a Host other than the TLS SNI gets 421 with
 // or without credentials, over HTTP/1.1 and HTTP/2; the same host in any

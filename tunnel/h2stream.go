@@ -407,13 +407,23 @@ func (s *h2Stream) window() (int, error) {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := s.awaitWindow(); err != nil {
+		return 0, err
+	}
+	return int(min(s.sendWin, c.sendWin, h2BufSize)), nil
+}
+
+// awaitWindow waits, with c.mu held, until both send windows are open or
+// the stream cannot send any more.
+func (s *h2Stream) awaitWindow() error {
+	c := s.c
 	for !s.dead && c.err == nil && (s.sendWin <= 0 || c.sendWin <= 0) {
 		c.cond.Wait()
 	}
 	if s.dead || c.err != nil {
-		return 0, s.sendErr()
+		return s.sendErr()
 	}
-	return int(min(s.sendWin, c.sendWin, h2BufSize)), nil
+	return nil
 }
 
 // take waits for window and books up to n bytes of it.
@@ -421,11 +431,8 @@ func (s *h2Stream) take(n int) (int, error) {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for !s.dead && c.err == nil && (s.sendWin <= 0 || c.sendWin <= 0) {
-		c.cond.Wait()
-	}
-	if s.dead || c.err != nil {
-		return 0, s.sendErr()
+	if err := s.awaitWindow(); err != nil {
+		return 0, err
 	}
 	k := int(min(int64(n), s.sendWin, c.sendWin, int64(c.peerFrame)))
 	s.sendWin -= int64(k)
