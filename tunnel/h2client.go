@@ -40,12 +40,12 @@ type h2Client struct {
 	nextID     uint32
 	reserved   int
 	maxStreams int
-	peerFrame  int   // the largest DATA payload the proxy takes
-	peerWindow int32 // SETTINGS_INITIAL_WINDOW_SIZE of the proxy
-	sendWin    int64 // connection send window
-	recvWin    int64 // connection receive window left to the proxy
-	recvUnack  int64 // delivered bytes not yet returned in a WINDOW_UPDATE
-	extConnect bool  // the proxy offers RFC 8441 extended CONNECT
+	peerFrame  int    // the largest DATA payload the proxy takes
+	peerWindow int32  // SETTINGS_INITIAL_WINDOW_SIZE of the proxy
+	sendWin    int64  // connection send window
+	recvWin    int64  // connection receive window left to the proxy
+	recvUnack  int64  // delivered bytes not yet returned in a WINDOW_UPDATE
+	extConnect bool   // the proxy offers RFC 8441 extended CONNECT
 	tableSize  uint32 // the proxy's SETTINGS_HEADER_TABLE_SIZE (HPACK)
 	settings   chan struct{}
 	gotSetting bool
