@@ -22,6 +22,8 @@ type accountsView struct {
 	box  *fyne.Container
 	none *widget.Label
 	rows map[string]*accountRow // by host
+	// relayout lays the sidebar out again when the area changed size.
+	relayout func()
 
 	mu      sync.Mutex
 	loading bool
@@ -109,6 +111,9 @@ func (v *accountsView) show(accts []Account) {
 	}
 	v.box.Objects = objs
 	v.box.Refresh()
+	if v.relayout != nil {
+		v.relayout()
+	}
 }
 
 func (v *accountsView) newRow() *accountRow {

@@ -58,8 +58,11 @@ func newDetailPanel(w *MainWindow) *detailPanel {
 		raw:     widget.NewLabel(""),
 		none:    widget.NewLabel("Select a connection."),
 	}
-	for _, l := range []*widget.Label{d.dest, d.listen, d.tags, d.source, d.status, d.traffic, d.fix, d.raw} {
-		l.Wrapping = fyne.TextWrapBreak
+	for _, l := range []*widget.Label{d.dest, d.source, d.raw} {
+		l.Wrapping = fyne.TextWrapBreak // URLs and error chains
+	}
+	for _, l := range []*widget.Label{d.listen, d.tags, d.status, d.traffic, d.fix} {
+		l.Wrapping = fyne.TextWrapWord
 	}
 	d.raw.TextStyle = fyne.TextStyle{Monospace: true}
 	d.rawFold = widget.NewAccordion(widget.NewAccordionItem("Technical details", d.raw))
@@ -94,8 +97,13 @@ func newDetailPanel(w *MainWindow) *detailPanel {
 	)
 	actions := container.NewGridWithColumns(2, d.editBtn, d.dupBtn, d.copyAddrBtn, d.copyCmdBtn, d.deleteBtn)
 	logHead := widget.NewLabelWithStyle("Log (newest first)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	top := container.NewVBox(d.title, form, d.signInBox, actions, container.NewBorder(nil, nil, logHead, d.exportLogBtn))
-	d.body = container.NewBorder(top, nil, nil, nil, d.log)
+	// Settings and actions scroll on their own above the log, so a short
+	// window keeps both reachable.
+	top := container.NewVScroll(container.NewVBox(d.title, form, d.signInBox, actions))
+	logPane := container.NewBorder(container.NewBorder(nil, nil, logHead, d.exportLogBtn), nil, nil, nil, d.log)
+	split := container.NewVSplit(top, logPane)
+	split.Offset = 0.55
+	d.body = container.NewStack(split)
 	d.box = container.NewStack(d.none, d.body)
 	d.body.Hide()
 	return d

@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/porthole-dev/porthole/connections"
-	"github.com/porthole-dev/porthole/internal/shorten"
 )
 
 // connRow is one connection on one line: status dot, name, tag chips,
@@ -26,7 +25,7 @@ type connRow struct {
 	kind    string // the dot's kind (dotOff, ...)
 	name    *widget.Label
 	tags    *fyne.Container // one tagChip per tag
-	dest    *widget.Label
+	dest    *midLabel
 	listen  *widget.Label
 	status  *widget.Label     // State.Short: "2 active · ↑1.2 MiB ↓40 KiB"
 	cfgAddr string            // the saved local address, shown while off
@@ -39,17 +38,51 @@ type connRow struct {
 	syncing  bool
 	selected bool
 	hovered  bool
+	// right and line are laid out again when the status's width changes.
+	right, line *fyne.Container
 }
 
-// statusWidth fits "12 active · ↑999.9 MiB ↓999.9 MiB" in the row.
-const statusWidth = 250
+// listenWidth lines the local addresses up ("127.0.0.1:65535"; longer
+// ones end in "…", the detail pane has them whole). The status takes
+// what its text needs, so an idle row leaves the room to the destination.
+const listenWidth = 152
+
+// statusMax caps the status column ("12 active · ↑99.9 MiB ↓99.9 MiB"
+// fits); a longer status (an error) ends in "…" and is whole in the
+// detail pane.
+const statusMax = 240
+
+// statusLayout gives the status the width its text needs, up to
+// statusMax, so an idle row leaves the room to the destination and no
+// status widens the window.
+type statusLayout struct{ r *connRow }
+
+func (l statusLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := l.r.status
+	w := fyne.MeasureText(s.Text, theme.TextSize(), s.TextStyle).Width + 2*theme.InnerPadding() + theme.Padding()
+	if l.r.signIn.Visible() {
+		w = l.r.signIn.MinSize().Width
+	}
+	h := float32(0)
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(min(w, statusMax), h)
+}
+
+func (statusLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
 
 func newConnRow(w *MainWindow, id string) *connRow {
 	r := &connRow{w: w, id: id,
 		name:    widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		tags:    container.NewHBox(),
-		dest:    widget.NewLabel(""),
-		listen:  widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true}),
+		dest:    newMidLabel(),
+		listen:  widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}),
 		status:  widget.NewLabel(""),
 		bg:      canvas.NewRectangle(theme.Color(theme.ColorNameSelection)),
 		hoverBg: canvas.NewRectangle(theme.Color(theme.ColorNameHover)),
@@ -57,7 +90,7 @@ func newConnRow(w *MainWindow, id string) *connRow {
 	}
 	r.bg.Hide()
 	r.hoverBg.Hide()
-	r.dest.Truncation = fyne.TextTruncateEllipsis
+	r.listen.Truncation = fyne.TextTruncateEllipsis
 	r.status.Truncation = fyne.TextTruncateEllipsis
 	r.signIn = widget.NewHyperlink("signing in: open the sign-in page", nil)
 	r.signIn.OnTapped = func() {
@@ -78,10 +111,12 @@ func newConnRow(w *MainWindow, id string) *connRow {
 func (r *connRow) CreateRenderer() fyne.WidgetRenderer {
 	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(10, 10), r.dot))
 	left := container.NewHBox(dot, r.name, container.NewCenter(r.tags))
-	status := container.NewGridWrap(fyne.NewSize(statusWidth, r.status.MinSize().Height), container.NewStack(r.status, r.signIn))
-	right := container.NewHBox(r.listen, status, r.toggle)
-	line := container.NewBorder(nil, nil, left, right, r.dest)
-	return widget.NewSimpleRenderer(container.NewStack(r.hoverBg, r.bg, container.NewVBox(line, widget.NewSeparator())))
+	h := r.status.MinSize().Height
+	status := container.New(statusLayout{r}, r.status, r.signIn)
+	listen := container.NewGridWrap(fyne.NewSize(listenWidth, h), r.listen)
+	r.right = container.NewHBox(listen, status, r.toggle)
+	r.line = container.NewBorder(nil, nil, left, r.right, r.dest)
+	return widget.NewSimpleRenderer(container.NewStack(r.hoverBg, r.bg, container.NewVBox(r.line, widget.NewSeparator())))
 }
 
 // Tapped selects the row.
@@ -99,7 +134,7 @@ func (r *connRow) MouseOut() { r.hovered = false; r.paint() }
 func (r *connRow) set(c connections.Connection, s State, selected bool) {
 	r.name.SetText(c.Name)
 	r.setTags(c.Tags)
-	r.dest.SetText(shorten.Destination(c.Destination, destMaxRunes))
+	r.dest.setFull(c.Destination)
 	r.cfgAddr = c.ListenAddr
 	r.setSelected(selected)
 	r.update(s)
@@ -134,7 +169,13 @@ func (r *connRow) tagNames() []string {
 }
 
 func (r *connRow) update(s State) {
-	r.status.SetText(s.Short())
+	if text := s.Short(); text != r.status.Text {
+		r.status.SetText(text)
+		if r.line != nil {
+			r.right.Refresh()
+			r.line.Refresh()
+		}
+	}
 	addr := s.Addr
 	if addr == "" {
 		addr = r.cfgAddr

@@ -164,15 +164,16 @@ func (w *MainWindow) build() {
 	heading := widget.NewLabelWithStyle("Groups", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	w.accounts = newAccountsView(w)
 	sidebar := container.NewBorder(container.NewVBox(w.filter, heading), w.accounts.object(), nil, nil, w.groupList)
+	w.accounts.relayout = sidebar.Refresh // the area grows as servers load
 
 	w.listBox = container.NewVBox()
 	list := container.NewVScroll(container.NewVBox(w.emptyState(), w.listBox))
 
 	w.detail = newDetailPanel(w)
 	right := container.NewHSplit(list, w.detail.box)
-	right.Offset = 0.62
+	right.Offset = 0.64
 	main := container.NewHSplit(sidebar, right)
-	main.Offset = 0.2
+	main.Offset = 0.18
 	w.win.SetContent(container.NewBorder(toolbar, nil, nil, nil, main))
 	w.addShortcuts()
 }
