@@ -40,12 +40,13 @@ type h2Client struct {
 	nextID     uint32
 	reserved   int
 	maxStreams int
-	peerFrame  int   // the largest DATA payload the proxy takes
-	peerWindow int32 // SETTINGS_INITIAL_WINDOW_SIZE of the proxy
-	sendWin    int64 // connection send window
-	recvWin    int64 // connection receive window left to the proxy
-	recvUnack  int64 // delivered bytes not yet returned in a WINDOW_UPDATE
-	extConnect bool  // the proxy offers RFC 8441 extended CONNECT
+	peerFrame  int    // the largest DATA payload the proxy takes
+	peerWindow int32  // SETTINGS_INITIAL_WINDOW_SIZE of the proxy
+	sendWin    int64  // connection send window
+	recvWin    int64  // connection receive window left to the proxy
+	recvUnack  int64  // delivered bytes not yet returned in a WINDOW_UPDATE
+	extConnect bool   // the proxy offers RFC 8441 extended CONNECT
+	tableSize  uint32 // the proxy's SETTINGS_HEADER_TABLE_SIZE (HPACK)
 	settings   chan struct{}
 	gotSetting bool
 	goAway     bool
@@ -83,7 +84,7 @@ func newH2Client(conn net.Conn, host string) (*h2Client, error) {
 	c := &h2Client{
 		conn: conn, host: host,
 		streams: map[uint32]*h2Stream{}, nextID: 1,
-		maxStreams: 100, peerFrame: 16 << 10, peerWindow: 65535,
+		maxStreams: 100, peerFrame: 16 << 10, peerWindow: 65535, tableSize: 4096,
 		sendWin: 65535, recvWin: h2ConnWindow, settings: make(chan struct{}),
 	}
 	c.cond = sync.NewCond(&c.mu)
@@ -491,7 +492,7 @@ func (c *h2Client) onSettings(f *http2.SettingsFrame) error {
 			}
 			c.peerWindow = int32(st.Val)
 		case http2.SettingHeaderTableSize:
-			// Kept at hpack's default 4096 (the encoder never grows past it).
+			c.tableSize = st.Val // applied by the encoder at the next HEADERS
 		}
 		return nil
 	})

@@ -70,7 +70,13 @@ func startH2Pair(t *testing.T, settings ...http2.Setting) (*h2Client, *h2Peer) {
 		t.Fatalf("preface: %q, %v", preface, err)
 	}
 	p := &h2Peer{t: t, conn: sc, fr: http2.NewFramer(sc, sc), frames: make(chan any, 1024)}
-	p.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	table := uint32(4096)
+	for _, st := range settings {
+		if st.ID == http2.SettingHeaderTableSize {
+			table = st.Val // the decoder holds to what we announce
+		}
+	}
+	p.fr.ReadMetaHeaders = hpack.NewDecoder(table, nil)
 	p.fr.SetMaxReadFrameSize(1 << 20)
 	p.henc = hpack.NewEncoder(&p.hbuf)
 	p.write(func(fr *http2.Framer) error { return fr.WriteSettings(settings...) })
@@ -484,6 +490,23 @@ func TestH2PingAndSettingsAck(t *testing.T) {
 		t.Fatal("a second stream past MAX_CONCURRENT_STREAMS 1")
 	}
 	c.unreserve()
+}
+
+// A proxy with a smaller HPACK table (here none at all) gets header
+// blocks its decoder can read: the encoder follows its setting.
+func TestH2PeerHeaderTableSize(t *testing.T) {
+	c, p := startH2Pair(t, http2.Setting{ID: http2.SettingHeaderTableSize, Val: 0})
+	p.expect("SETTINGS ack", func(f any) bool {
+		s, ok := f.(*http2.SettingsFrame)
+		return ok && s.IsAck()
+	})
+	for range 3 {
+		s, id := openStream(t, c, p, 200)
+		p.write(func(fr *http2.Framer) error { return fr.WriteData(id, true, []byte("ok")) })
+		if got, err := io.ReadAll(s); err != nil || string(got) != "ok" {
+			t.Fatalf("stream %d: %q, %v", id, got, err)
+		}
+	}
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {

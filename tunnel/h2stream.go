@@ -89,6 +89,9 @@ func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *req
 	s.sendWin = int64(c.peerWindow)
 	c.streams[s.id] = s
 	frame := c.peerFrame
+	// The proxy's HPACK table may be smaller than the 4096 bytes the
+	// encoder starts with (the encoder then announces the smaller size).
+	c.henc.SetMaxDynamicTableSizeLimit(min(c.tableSize, 4096))
 	c.mu.Unlock()
 	err := c.writeHeadersLocked(s.id, hdrs, frame)
 	c.wmu.Unlock()

@@ -27,7 +27,7 @@ type results struct {
 	moved    []int64             // bytes echoed during throughput runs
 	ttfb     [][]time.Duration
 	rtt      [][]time.Duration // one byte there and back on an open connection
-	memCli   []float64 // bytes per idle connection
+	memCli   []float64         // bytes per idle connection
 	memSrv   []float64
 	idle     int
 	rounds   int
