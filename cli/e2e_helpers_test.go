@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,4 +147,22 @@ func (e *env) cacheHolds(s string) bool {
 		}
 	}
 	return false
+}
+
+// startBinary runs the real pomerium-cli binary with args and returns
+// its stderr and a channel closed when it exits.
+func startBinary(t *testing.T, e *env, args ...string) (*exec.Cmd, *testutil.SyncBuffer, chan struct{}) {
+	t.Helper()
+	bin := testutil.BuildBinary(t, "pomerium-cli")
+	cmd := exec.Command(bin, args...)
+	cmd.Env = e.binEnv()
+	stderr := &testutil.SyncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	return cmd, stderr, done
 }
