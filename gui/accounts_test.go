@@ -1,17 +1,13 @@
 package gui
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -85,19 +81,6 @@ func TestAccounts(t *testing.T) {
 
 	// A connection's own sign-in shows in the account area.
 	_, addr := f.switchOn("echo")
-	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
-	msg := []byte("hello\n")
-	if _, err := conn.Write(msg); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(conn, got); err != nil || !bytes.Equal(got, msg) {
-		t.Fatalf("echo: %q, %v", got, err)
-	}
+	f.dialEcho("echo", addr, []byte("hello\n"))
 	f.eventually("the connection's sign-in shown", func() bool { return row(host).who.Text == "signed in as dev@example.com" })
 }
