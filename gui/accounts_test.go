@@ -87,13 +87,7 @@ func TestAccounts(t *testing.T) {
 	}
 
 	// A connection's own sign-in shows in the account area.
-	r := f.row("echo")
-	test.Tap(r.toggle)
-	var addr string
-	f.eventually("listening", func() bool {
-		addr = f.ctrl.State(f.byName("echo").ID).Addr
-		return rowListening(r, addr)
-	})
+	_, addr := f.switchOn("echo")
 	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -50,13 +50,7 @@ func TestLiveCounters(t *testing.T) {
 	})
 	id := f.byName("echo").ID
 	f.w.selectConn(id)
-	r := f.row("echo")
-	test.Tap(r.toggle)
-	var addr string
-	f.eventually("listening", func() bool {
-		addr = f.ctrl.State(id).Addr
-		return rowListening(r, addr)
-	})
+	r, addr := f.switchOn("echo")
 
 	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
 	if err != nil {

@@ -45,13 +45,7 @@ func TestConnectEcho(t *testing.T) {
 	test.Tap(f.w.form.save)
 	f.q.drain()
 
-	r := f.row("echo")
-	test.Tap(r.toggle)
-	var addr string
-	f.eventually("listening", func() bool {
-		addr = f.ctrl.State(f.byName("echo").ID).Addr
-		return addr != "" && rowListening(r, addr)
-	})
+	r, addr := f.switchOn("echo")
 	if got := f.w.detail.listen.Text; got != addr {
 		t.Errorf("detail local address: got %q; want %q", got, addr)
 	}

@@ -190,6 +190,20 @@ func (f *fixture) row(name string) *connRow {
 	return nil
 }
 
+// switchOn taps on the row of the connection named name and waits until
+// it shows its listener; it returns the row and the local address.
+func (f *fixture) switchOn(name string) (*connRow, string) {
+	f.t.Helper()
+	r, id := f.row(name), f.byName(name).ID
+	test.Tap(r.toggle)
+	var addr string
+	f.eventually(name+" listening", func() bool {
+		addr = f.ctrl.State(id).Addr
+		return rowListening(r, addr)
+	})
+	return r, addr
+}
+
 func (f *fixture) byName(name string) connections.Connection {
 	f.t.Helper()
 	for _, c := range f.ctrl.Connections() {

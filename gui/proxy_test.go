@@ -55,17 +55,12 @@ func TestConnectThroughProxy(t *testing.T) {
 	})
 
 	r := f.row("echo")
-	test.Tap(r.toggle)
-	var addr string
 	defer func() {
 		if t.Failed() {
 			t.Logf("echo status %q, log %v", r.status.Text, f.ctrl.Log(f.byName("echo").ID))
 		}
 	}()
-	f.eventually("echo listening", func() bool {
-		addr = f.ctrl.State(f.byName("echo").ID).Addr
-		return addr != "" && rowListening(r, addr)
-	})
+	_, addr := f.switchOn("echo")
 	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
