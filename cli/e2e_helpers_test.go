@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -165,4 +166,25 @@ func startBinary(t *testing.T, e *env, args ...string) (*exec.Cmd, *testutil.Syn
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
 	return cmd, stderr, done
+}
+
+// connectWords is the connect_command of the route named name in the
+// output of `routes list -o json` (which exited with code), split into
+// words as a user pastes it (no shell); nil when no route has the name.
+func connectWords(t *testing.T, code int, out, name string) []string {
+	t.Helper()
+	var routes []struct {
+		Name           string `json:"name"`
+		ConnectCommand string `json:"connect_command"`
+	}
+	if err := json.Unmarshal([]byte(out), &routes); code != 0 || err != nil {
+		t.Fatalf("routes list -o json: exit %d, %v", code, err)
+	}
+	var words []string
+	for _, r := range routes {
+		if r.Name == name {
+			words = strings.Fields(r.ConnectCommand)
+		}
+	}
+	return words
 }

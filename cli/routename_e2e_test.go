@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,19 +56,7 @@ func TestE2ECopiedConnectCommand(t *testing.T) {
 	e := newEnv(t, ds)
 	e.useCurl()
 	code, out, _ := e.runBin("routes", "list", ds.URL.String(), "-o", "json", "--alternate-ca-path", e.ca, "--browser-cmd", e.browser)
-	var routes []struct {
-		Name           string `json:"name"`
-		ConnectCommand string `json:"connect_command"`
-	}
-	if err := json.Unmarshal([]byte(out), &routes); code != 0 || err != nil {
-		t.Fatalf("routes list -o json: exit %d, %v", code, err)
-	}
-	var words []string
-	for _, r := range routes {
-		if r.Name == "echo" {
-			words = strings.Fields(r.ConnectCommand)
-		}
-	}
+	words := connectWords(t, code, out, "echo")
 	if len(words) < 3 || words[0] != "pomerium-cli" {
 		t.Fatalf("echo's connect_command = %q; want pomerium-cli tcp ...", words)
 	}
