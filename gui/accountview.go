@@ -35,7 +35,7 @@ type accountsView struct {
 type accountRow struct {
 	acct   Account
 	host   *widget.Label
-	who    *widget.Label
+	who    *wordLabel // whole words: an email is cut, never broken
 	link   *widget.Hyperlink // the sign-in page while a sign-in waits
 	button *widget.Button    // "Sign in" or "Sign out"
 	busy   bool              // a sign-in or sign-out is under way
@@ -119,11 +119,10 @@ func (v *accountsView) show(accts []Account) {
 func (v *accountsView) newRow() *accountRow {
 	r := &accountRow{
 		host: widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		who:  widget.NewLabel(""),
+		who:  newWordLabel(),
 		link: widget.NewHyperlink("Open the sign-in page", nil),
 	}
 	r.host.Truncation = fyne.TextTruncateEllipsis
-	r.who.Wrapping = fyne.TextWrapWord
 	r.link.OnTapped = func() {
 		if r.link.URL != nil {
 			_ = v.w.app.OpenURL(r.link.URL)
@@ -137,7 +136,7 @@ func (v *accountsView) newRow() *accountRow {
 func (r *accountRow) set(a Account) {
 	r.acct = a
 	r.host.SetText(a.Host)
-	r.who.SetText(accountText(a))
+	r.who.setFull(accountText(a))
 	r.link.Hide()
 	if a.SignedIn() {
 		r.button.SetText("Sign out")
@@ -159,7 +158,7 @@ func (v *accountsView) act(r *accountRow) {
 	r.button.Disable()
 	a := r.acct
 	if a.SignedIn() {
-		r.who.SetText("signing out…")
+		r.who.setFull("signing out…")
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -179,7 +178,7 @@ func (v *accountsView) act(r *accountRow) {
 		}()
 		return
 	}
-	r.who.SetText("signing in… finish in your browser")
+	r.who.setFull("signing in… finish in your browser")
 	ctx, cancel := context.WithTimeout(context.Background(), signInTimeout)
 	r.cancel = cancel
 	notify := func(signInURL string) {

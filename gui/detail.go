@@ -95,7 +95,7 @@ func newDetailPanel(w *MainWindow) *detailPanel {
 		widget.NewFormItem("Status", container.NewVBox(d.status, d.fix, d.rawFold)),
 		widget.NewFormItem("Traffic", d.traffic),
 	)
-	actions := container.NewGridWithColumns(2, d.editBtn, d.dupBtn, d.copyAddrBtn, d.copyCmdBtn, d.deleteBtn)
+	actions := container.New(twoColumns{}, d.editBtn, d.dupBtn, d.copyAddrBtn, d.copyCmdBtn, d.deleteBtn)
 	logHead := widget.NewLabelWithStyle("Log (newest first)", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	// Settings and actions scroll on their own above the log, so a short
 	// window keeps both reachable.

@@ -72,7 +72,7 @@ type inspectable interface {
 }
 
 func (r *connRow) inspectChildren() (string, []fyne.CanvasObject) {
-	return r.name.Text, []fyne.CanvasObject{r.dot, r.name, r.tags, r.dest, r.listen, r.status, r.signIn, r.toggle}
+	return r.name.Text, []fyne.CanvasObject{r.dot, r.name, r.tags, r.more, r.dest, r.listen, r.status, r.signIn, r.toggle}
 }
 
 func (c *tagChip) inspectChildren() (string, []fyne.CanvasObject) {
@@ -181,6 +181,10 @@ func (iw *inspectWalk) walk(o fyne.CanvasObject, ctx walkCtx) {
 // leaf describes the widgets that show text or state.
 func (iw *inspectWalk) leaf(o fyne.CanvasObject, ctx walkCtx) (InspectNode, bool) {
 	switch v := o.(type) {
+	case *wordLabel:
+		n := iw.node("label", v, ctx)
+		n.Text, n.Importance = v.Text, importanceName(v.Importance)
+		return n, true
 	case *widget.Label:
 		n := iw.node("label", v, ctx)
 		n.Text, n.Importance = v.Text, importanceName(v.Importance)

@@ -60,3 +60,30 @@ func (l *midLabel) fit() {
 		l.SetText(text)
 	}
 }
+
+// labelWidth is how wide a label must be to show text whole in style.
+func labelWidth(text string, style fyne.TextStyle) float32 {
+	return fyne.MeasureText(text, theme.TextSize(), style).Width + 2*theme.InnerPadding() + theme.Padding()
+}
+
+// destFloorMax bounds the floor of a destination whose own host:port is
+// very long: it is cut further (keeping its port) rather than pushing the
+// rest of the row out.
+const destFloorMax = 240
+
+// floor is the narrowest width that still shows the place the
+// destination reaches whole ("…echo.internal:7000"); the row never gives
+// the destination less.
+func (l *midLabel) floor() float32 {
+	a, b := shorten.DestSpan(l.full)
+	n := len([]rune(l.full[a:b]))
+	if a > 0 || b < len(l.full) {
+		n++ // the "…" before it
+	}
+	return min(labelWidth(shorten.Destination(l.full, n), l.TextStyle), destFloorMax)
+}
+
+// natural is the width that shows the destination as long as it gets.
+func (l *midLabel) natural() float32 {
+	return labelWidth(shorten.Destination(l.full, destMaxRunes), l.TextStyle)
+}

@@ -134,7 +134,7 @@ func (w *MainWindow) Window() fyne.Window { return w.win }
 
 func (w *MainWindow) build() {
 	w.filter = widget.NewEntry()
-	w.filter.SetPlaceHolder("Filter by name, destination, tag")
+	w.filter.SetPlaceHolder(filterHint)
 	w.filter.OnChanged = func(string) { w.refreshList() }
 
 	w.groupList = widget.NewList(
@@ -166,15 +166,18 @@ func (w *MainWindow) build() {
 	w.accounts = newAccountsView(w)
 	sidebar := container.NewBorder(container.NewVBox(w.filter, heading), w.accounts.object(), nil, nil, w.groupList)
 	w.accounts.relayout = sidebar.Refresh // the area grows as servers load
+	// The sidebar is never narrower than its filter's hint, so the hint
+	// reads whole however wide the rows want to be.
+	sidebarBox := container.New(minWidth{sidebarMin()}, sidebar)
 
 	w.listBox = container.NewVBox()
 	list := container.NewVScroll(container.NewVBox(w.emptyState(), w.listBox))
 
 	w.detail = newDetailPanel(w)
 	right := container.NewHSplit(list, w.detail.box)
-	right.Offset = 0.64
-	main := container.NewHSplit(sidebar, right)
-	main.Offset = 0.18
+	right.Offset = listShare
+	main := container.NewHSplit(sidebarBox, right)
+	main.Offset = sidebarShare
 	w.win.SetContent(container.NewBorder(toolbar, nil, nil, nil, main))
 	w.addShortcuts()
 }
@@ -381,4 +384,34 @@ func notifier(a fyne.App) func(title, body string) {
 		default:
 		}
 	}
+}
+
+// filterHint is the filter's placeholder, short enough to read whole in
+// the sidebar (the filter matches names, destinations and tags).
+const filterHint = "Filter connections"
+
+// The default split at 1100 px wide: a ~165 px sidebar, ~645 px for the
+// rows (a connected row shows its counters and the route's host:port)
+// and ~270 px for the details (the pane's narrowest).
+const (
+	sidebarShare = 0.15
+	listShare    = 0.72
+)
+
+// sidebarMin is the sidebar's narrowest: its filter hint whole.
+func sidebarMin() float32 {
+	return max(labelWidth(filterHint, fyne.TextStyle{})+2*theme.InnerPadding(), 160)
+}
+
+// minWidth lays its one object out at least w wide.
+type minWidth struct{ w float32 }
+
+func (m minWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := objs[0].MinSize()
+	return fyne.NewSize(max(s.Width, m.w), s.Height)
+}
+
+func (minWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(size)
 }
