@@ -35,7 +35,7 @@ type accountsView struct {
 type accountRow struct {
 	acct   Account
 	host   *widget.Label
-	who    *wordLabel // whole words: an email is cut, never broken
+	who    *wordLabel        // whole words: an email is cut, never broken
 	link   *widget.Hyperlink // the sign-in page while a sign-in waits
 	button *widget.Button    // "Sign in" or "Sign out"
 	busy   bool              // a sign-in or sign-out is under way

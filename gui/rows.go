@@ -21,25 +21,25 @@ import (
 // over it lights it.
 type connRow struct {
 	widget.BaseWidget
-	w       *MainWindow
-	id      string
-	dot     *canvas.Circle
-	kind    string // the dot's kind (dotOff, ...)
-	name    *widget.Label
-	tags    *fyne.Container // one tagChip per tag
-	dest    *midLabel
-	listen  *widget.Label
-	status  *widget.Label     // statusFull or, when room is short, statusBrief
-	more    *tagChip          // "+N": the tags, when there is no room for each
+	w      *MainWindow
+	id     string
+	dot    *canvas.Circle
+	kind   string // the dot's kind (dotOff, ...)
+	name   *widget.Label
+	tags   *fyne.Container // one tagChip per tag
+	dest   *midLabel
+	listen *widget.Label
+	status *widget.Label // statusFull or, when room is short, statusBrief
+	more   *tagChip      // "+N": the tags, when there is no room for each
 	// statusFull is State.Short ("2 active · ↑1.2 MiB ↓40 KiB"),
 	// statusBrief the same without counters or cause ("2 active", "error").
 	statusFull, statusBrief string
 	isErr                   bool
-	cfgAddr string            // the saved local address, shown while off
-	signIn  *widget.Hyperlink // replaces the status while a sign-in waits
-	toggle  *widget.Check
-	bg      *canvas.Rectangle // selection
-	hoverBg *canvas.Rectangle
+	cfgAddr                 string            // the saved local address, shown while off
+	signIn                  *widget.Hyperlink // replaces the status while a sign-in waits
+	toggle                  *widget.Check
+	bg                      *canvas.Rectangle // selection
+	hoverBg                 *canvas.Rectangle
 	// syncing is set while the switch is moved to match the state, so
 	// that move is not taken for the user's.
 	syncing  bool
