@@ -3,8 +3,10 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,4 +148,43 @@ func (e *env) cacheHolds(s string) bool {
 		}
 	}
 	return false
+}
+
+// startBinary runs the real pomerium-cli binary with args and returns
+// its stderr and a channel closed when it exits.
+func startBinary(t *testing.T, e *env, args ...string) (*exec.Cmd, *testutil.SyncBuffer, chan struct{}) {
+	t.Helper()
+	bin := testutil.BuildBinary(t, "pomerium-cli")
+	cmd := exec.Command(bin, args...)
+	cmd.Env = e.binEnv()
+	stderr := &testutil.SyncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	return cmd, stderr, done
+}
+
+// connectWords is the connect_command of the route named name in the
+// output of `routes list -o json` (which exited with code), split into
+// words as a user pastes it (no shell); nil when no route has the name.
+func connectWords(t *testing.T, code int, out, name string) []string {
+	t.Helper()
+	var routes []struct {
+		Name           string `json:"name"`
+		ConnectCommand string `json:"connect_command"`
+	}
+	if err := json.Unmarshal([]byte(out), &routes); code != 0 || err != nil {
+		t.Fatalf("routes list -o json: exit %d, %v", code, err)
+	}
+	var words []string
+	for _, r := range routes {
+		if r.Name == name {
+			words = strings.Fields(r.ConnectCommand)
+		}
+	}
+	return words
 }

@@ -1,10 +1,8 @@
 package cli_test
 
 import (
-	"context"
 	"io"
 	"net"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -118,19 +116,7 @@ routes:
 
 	// A listener stays up; each connection that fails says why and what
 	// to do on its own line.
-	bin := testutil.BuildBinary(t, "pomerium-cli")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, e.args("tcp", "tcp+https://"+ds.Addr+"/nosuch.internal:7000", "--listen", "127.0.0.1:0")...)
-	cmd.Env = e.binEnv()
-	var stderr testutil.SyncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() { _ = cmd.Process.Kill(); <-done }()
+	_, stderr, done := startBinary(t, e, e.args("tcp", "tcp+https://"+ds.Addr+"/nosuch.internal:7000", "--listen", "127.0.0.1:0")...)
 	m := testutil.WaitMatch(t, "tcp stderr", stderr.String, regexp.MustCompile(`Listening on (127\.0\.0\.1:\d+)`), done)
 	c, err := net.DialTimeout("tcp", m[1], 30*time.Second)
 	if err != nil {

@@ -1,13 +1,9 @@
 package cli_test
 
 import (
-	"context"
-	"encoding/json"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
@@ -35,19 +31,7 @@ func TestE2ETCPByRouteName(t *testing.T) {
 		t.Errorf("tcp nosuch: exit %d, %q; want 1 listing the tcp routes and the routes list hint", code, stderr)
 	}
 
-	bin := testutil.BuildBinary(t, "pomerium-cli")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "tcp", "echo", "--listen", "127.0.0.1:0")
-	cmd.Env = e.binEnv()
-	var stderr testutil.SyncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() { _ = cmd.Process.Kill(); <-done }()
+	_, stderr, done := startBinary(t, e, "tcp", "echo", "--listen", "127.0.0.1:0")
 	m := testutil.WaitMatch(t, "tcp echo stderr", stderr.String, regexp.MustCompile(`Listening on (127\.0\.0\.1:\d+): connections go to echo\.internal:7000`), done)
 	if !strings.Contains(stderr.String(), "Route echo: tcp+https://"+ds.Addr+"/echo.internal:7000") {
 		t.Errorf("stderr %q; want the route named with its from URL", stderr.String())
@@ -72,35 +56,11 @@ func TestE2ECopiedConnectCommand(t *testing.T) {
 	e := newEnv(t, ds)
 	e.useCurl()
 	code, out, _ := e.runBin("routes", "list", ds.URL.String(), "-o", "json", "--alternate-ca-path", e.ca, "--browser-cmd", e.browser)
-	var routes []struct {
-		Name           string `json:"name"`
-		ConnectCommand string `json:"connect_command"`
-	}
-	if err := json.Unmarshal([]byte(out), &routes); code != 0 || err != nil {
-		t.Fatalf("routes list -o json: exit %d, %v", code, err)
-	}
-	var words []string
-	for _, r := range routes {
-		if r.Name == "echo" {
-			words = strings.Fields(r.ConnectCommand)
-		}
-	}
+	words := connectWords(t, code, out, "echo")
 	if len(words) < 3 || words[0] != "pomerium-cli" {
 		t.Fatalf("echo's connect_command = %q; want pomerium-cli tcp ...", words)
 	}
-	bin := testutil.BuildBinary(t, "pomerium-cli")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append(words[1:], "--listen", "127.0.0.1:0")...)
-	cmd.Env = e.binEnv()
-	var stderr testutil.SyncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() { _ = cmd.Process.Kill(); <-done }()
+	_, stderr, done := startBinary(t, e, append(words[1:], "--listen", "127.0.0.1:0")...)
 	m := testutil.WaitMatch(t, "pasted command stderr", stderr.String, regexp.MustCompile(`Listening on (127\.0\.0\.1:\d+)`), done)
 	msg := []byte("pasted as shown")
 	if got := roundTrip(t, m[1], msg); string(got) != string(msg) {

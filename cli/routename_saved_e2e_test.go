@@ -106,19 +106,7 @@ routes:
 	// (args split, no shell): db-primary.internal resolves nowhere, the
 	// remembered server that listed it is the proxy, its CA is remembered.
 	code, out, _ = e.runBin("routes", "list", "-o", "json")
-	var routes []struct {
-		Name           string `json:"name"`
-		ConnectCommand string `json:"connect_command"`
-	}
-	if err := json.Unmarshal([]byte(out), &routes); code != 0 || err != nil {
-		t.Fatalf("routes list -o json: exit %d, %v", code, err)
-	}
-	var words []string
-	for _, r := range routes {
-		if r.Name == "db-primary" {
-			words = strings.Fields(r.ConnectCommand)
-		}
-	}
+	words := connectWords(t, code, out, "db-primary")
 	if len(words) != 3 || words[0] != "pomerium-cli" || words[2] != "db-primary.internal:5432" {
 		t.Fatalf("db-primary's connect_command = %q; want pomerium-cli tcp db-primary.internal:5432", words)
 	}

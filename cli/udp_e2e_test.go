@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -28,24 +27,6 @@ routes:
     to: udp://`+echo+`
     allowed_users: [admin@example.com]
 `))
-}
-
-// startBinary runs the real pomerium-cli binary with args and returns
-// its stderr and a channel closed when it exits.
-func startBinary(t *testing.T, e *env, args ...string) (*exec.Cmd, *testutil.SyncBuffer, chan struct{}) {
-	t.Helper()
-	bin := testutil.BuildBinary(t, "pomerium-cli")
-	cmd := exec.Command(bin, args...)
-	cmd.Env = e.binEnv()
-	stderr := &testutil.SyncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	return cmd, stderr, done
 }
 
 // udpEcho sends p from c and waits for the same bytes back.

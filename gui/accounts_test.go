@@ -1,11 +1,10 @@
 package gui
 
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
@@ -84,26 +84,47 @@ func TestAccounts(t *testing.T) {
 	}
 
 	// A connection's own sign-in shows in the account area.
-	r := f.row("echo")
-	test.Tap(r.toggle)
-	var addr string
-	f.eventually("listening", func() bool {
-		addr = f.ctrl.State(f.byName("echo").ID).Addr
-		return rowListening(r, addr)
-	})
-	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
-	msg := []byte("hello\n")
-	if _, err := conn.Write(msg); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(conn, got); err != nil || !bytes.Equal(got, msg) {
-		t.Fatalf("echo: %q, %v", got, err)
-	}
+	_, addr := f.switchOn("echo")
+	f.dialEcho("echo", addr, []byte("hello\n"))
 	f.eventually("the connection's sign-in shown", func() bool { return row(host).who.Text == "signed in as dev@example.com" })
+}
+
+// memTokens is a TokenStore in memory, for claims a test crafts.
+type memTokens map[string]string
+
+func (m memTokens) Load(host string) (string, error) {
+	if t, ok := m[host]; ok {
+		return t, nil
+	}
+	return "", authflow.ErrNotFound
+}
+func (m memTokens) Save(host, tok string) error { m[host] = tok; return nil }
+func (m memTokens) Delete(host string) error    { delete(m, host); return nil }
+func (m memTokens) Hosts() ([]string, error)    { return nil, nil }
+
+// TestAccountClaimsHostile: whatever the cached token claims is shown as
+// one plain line (terminal controls escaped); an expired token says so;
+// an opaque token still counts as signed in, naming nobody.
+func TestAccountClaimsHostile(t *testing.T) {
+	jwt := func(claims string) string {
+		return "e30." + base64.RawURLEncoding.EncodeToString([]byte(claims)) + ".sig"
+	}
+	for _, s := range termtext.Samples {
+		b, _ := json.Marshal(map[string]any{"email": s, "exp": time.Now().Add(time.Hour).Unix()})
+		a := Account{Host: "h"}
+		a.readToken(memTokens{"h": jwt(string(b))})
+		if err := termtext.Check(a.Who, false); err != nil || strings.ContainsAny(a.Who, "\n\r") {
+			t.Errorf("email %q shown as %q: %v", s, a.Who, err)
+		}
+	}
+	a := Account{Host: "h"}
+	a.readToken(memTokens{"h": jwt(`{"email":"old@example.com","exp":1}`)})
+	if a.SignedIn() || accountText(a) != "session expired (was old@example.com)" {
+		t.Errorf("expired: got %q (signed in %v)", accountText(a), a.SignedIn())
+	}
+	a = Account{Host: "h"}
+	a.readToken(memTokens{"h": "opaque-token"})
+	if !a.SignedIn() || strings.Contains(accountText(a), "opaque-token") {
+		t.Errorf("opaque token: got %q (signed in %v); want signed in, the token not shown", accountText(a), a.SignedIn())
+	}
 }

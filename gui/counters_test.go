@@ -50,13 +50,7 @@ func TestLiveCounters(t *testing.T) {
 	})
 	id := f.byName("echo").ID
 	f.w.selectConn(id)
-	r := f.row("echo")
-	test.Tap(r.toggle)
-	var addr string
-	f.eventually("listening", func() bool {
-		addr = f.ctrl.State(id).Addr
-		return rowListening(r, addr)
-	})
+	r, addr := f.switchOn("echo")
 
 	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
 	if err != nil {
@@ -110,5 +104,33 @@ func TestLiveCounters(t *testing.T) {
 	f.eventually("off, and the poll ended", func() bool { return r.status.Text == "off" && !f.w.stats.running.Load() })
 	if got := f.w.detail.traffic.Text; got != "—" {
 		t.Errorf("detail counters when off: got %q; want —", got)
+	}
+}
+
+// TestEventBurstCoalesced: a burst of tunnel events asks the UI for one
+// turn, not one per event, and that turn shows the final state.
+func TestEventBurstCoalesced(t *testing.T) {
+	fl := &fakeListens{}
+	f := newFixture(t, sample(), fl.opt())
+	r := f.row("pg-prod")
+	test.Tap(r.toggle)
+	var l *fakeListener
+	f.eventually("listening", func() bool { l = fl.get("pg.internal:5432"); return l != nil && rowListening(r, r.listen.Text) })
+	f.q.drain()
+	for i := uint64(1); i <= 1000; i++ {
+		l.emit(tunnel.Event{Kind: tunnel.EventConnected, ConnID: i})
+		if i%2 == 0 {
+			l.emit(tunnel.Event{Kind: tunnel.EventClosed, ConnID: i})
+		}
+	}
+	f.q.mu.Lock()
+	queued := len(f.q.fns)
+	f.q.mu.Unlock()
+	if queued > 2 {
+		t.Errorf("1500 events queued %d UI turns; want one (two if the counters' poll ticked)", queued)
+	}
+	f.q.drain()
+	if got := r.status.Text; got != "500 active" {
+		t.Errorf("row after the burst: got %q; want 500 active", got)
 	}
 }

@@ -1,14 +1,12 @@
 package gui
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -45,34 +43,12 @@ func TestConnectEcho(t *testing.T) {
 	test.Tap(f.w.form.save)
 	f.q.drain()
 
-	r := f.row("echo")
-	test.Tap(r.toggle)
-	var addr string
-	f.eventually("listening", func() bool {
-		addr = f.ctrl.State(f.byName("echo").ID).Addr
-		return addr != "" && rowListening(r, addr)
-	})
+	r, addr := f.switchOn("echo")
 	if got := f.w.detail.listen.Text; got != addr {
 		t.Errorf("detail local address: got %q; want %q", got, addr)
 	}
 
-	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
-	msg := []byte("hello through porthole\n")
-	if _, err := conn.Write(msg); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(conn, got); err != nil {
-		t.Fatalf("reading the echo: %v (status %q, log %v)", err, r.status.Text, f.ctrl.Log(f.byName("echo").ID))
-	}
-	if !bytes.Equal(got, msg) {
-		t.Errorf("echo: got %q; want %q", got, msg)
-	}
+	conn := f.dialEcho("echo", addr, []byte("hello through porthole\n"))
 	f.eventually("1 active", func() bool { return strings.HasPrefix(r.status.Text, "1 active") })
 	if n := f.notification("Sign-in needed"); n == nil || !strings.HasPrefix(n.Title, "Sign-in needed") {
 		t.Errorf("notification: got %+v; want a sign-in notice", n)

@@ -61,13 +61,7 @@ routes:
 		Name: "dns", Protocol: connections.ProtocolUDP, Destination: "udp+https://" + ds.Addr + "/dns.internal:53",
 		TLS: tlsconfig.Options{CAFile: ds.CAFile},
 	}}, func(c *Controller, _ *Options) { c.OpenURL = ds.FollowSignIn })
-	r := f.row("dns")
-	test.Tap(r.toggle)
-	var addr string
-	f.eventually("listening", func() bool {
-		addr = f.ctrl.State(f.byName("dns").ID).Addr
-		return addr != "" && rowListening(r, addr)
-	})
+	r, addr := f.switchOn("dns")
 	c, err := net.Dial("udp", addr)
 	if err != nil {
 		t.Fatal(err)

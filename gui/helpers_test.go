@@ -2,6 +2,7 @@ package gui
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -188,6 +189,44 @@ func (f *fixture) row(name string) *connRow {
 		}
 	}
 	return nil
+}
+
+// switchOn taps on the row of the connection named name and waits until
+// it shows its listener; it returns the row and the local address.
+func (f *fixture) switchOn(name string) (*connRow, string) {
+	f.t.Helper()
+	r, id := f.row(name), f.byName(name).ID
+	test.Tap(r.toggle)
+	var addr string
+	f.eventually(name+" listening", func() bool {
+		addr = f.ctrl.State(id).Addr
+		return rowListening(r, addr)
+	})
+	return r, addr
+}
+
+// dialEcho dials addr (the local port of the connection named name),
+// sends msg and reads the same bytes back from the echo upstream; the
+// connection stays open (closed when the test ends) for more checks.
+func (f *fixture) dialEcho(name, addr string, msg []byte) net.Conn {
+	f.t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Minute))
+	if _, err := conn.Write(msg); err != nil {
+		f.t.Fatal(err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(conn, got); err != nil {
+		f.t.Fatalf("reading the echo through %s: %v (status %q, log %v)", name, err, f.row(name).status.Text, f.ctrl.Log(f.byName(name).ID))
+	}
+	if !bytes.Equal(got, msg) {
+		f.t.Fatalf("echo through %s: got %q; want %q", name, got, msg)
+	}
+	return conn
 }
 
 func (f *fixture) byName(name string) connections.Connection {

@@ -2,7 +2,6 @@ package gui
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -55,33 +54,13 @@ func TestConnectThroughProxy(t *testing.T) {
 	})
 
 	r := f.row("echo")
-	test.Tap(r.toggle)
-	var addr string
 	defer func() {
 		if t.Failed() {
 			t.Logf("echo status %q, log %v", r.status.Text, f.ctrl.Log(f.byName("echo").ID))
 		}
 	}()
-	f.eventually("echo listening", func() bool {
-		addr = f.ctrl.State(f.byName("echo").ID).Addr
-		return addr != "" && rowListening(r, addr)
-	})
-	conn, err := net.DialTimeout("tcp", addr, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.SetDeadline(time.Now().Add(time.Minute))
-	msg := []byte("ping through the switch")
-	if _, err := conn.Write(msg); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(conn, got); err != nil {
-		t.Fatalf("reading back: %v (log %v)", err, f.ctrl.Log(f.byName("echo").ID))
-	}
-	if !bytes.Equal(got, msg) {
-		t.Errorf("echo: got %q; want %q", got, msg)
-	}
+	_, addr := f.switchOn("echo")
+	conn := f.dialEcho("echo", addr, []byte("ping through the switch"))
 	f.eventually("1 active", func() bool { return strings.HasPrefix(r.status.Text, "1 active") })
 
 	// Editing a running connection restarts it with the new settings.

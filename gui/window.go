@@ -91,6 +91,7 @@ type MainWindow struct {
 	stats      *statsWatch
 	beforeQuit func()
 	accounts   *accountsView
+	changes    changeQueue
 }
 
 // NewMainWindow builds the window for ctrl (which it wires to itself) and
@@ -111,7 +112,7 @@ func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
 		w.stats.interval = DefaultStatsInterval
 	}
 	w.win = a.NewWindow(WindowTitle)
-	ctrl.OnChange = func(id string) { w.do(func() { w.refresh(id) }) }
+	ctrl.OnChange = w.changed
 	ctrl.OnNotify = notifier(a)
 	ctrl.OnSignedIn = func() { w.do(w.accounts.reload) }
 

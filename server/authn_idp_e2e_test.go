@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
 	"log/slog"
@@ -43,10 +42,7 @@ func startConfigured(t *testing.T, ca *devca.CA, dir, yml string) (*server.Serve
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() { s.Shutdown(context.Background()); cancel(); <-done })
+	serve(t, s, ln, logs)
 	addr := ln.Addr().String()
 	return s, &testutil.DevServer{URL: &url.URL{Scheme: "https", Host: addr}, Addr: addr, CAPool: ca.Pool}, logs
 }

@@ -39,14 +39,7 @@ func configServer(t *testing.T, yml string) (*server.Server, *testutil.DevServer
 		ln.Close()
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		s.Shutdown(context.Background())
-		cancel()
-		<-done
-	})
+	serve(t, s, ln, nil)
 	addr := ln.Addr().String()
 	return s, &testutil.DevServer{URL: &url.URL{Scheme: "https", Host: addr}, Addr: addr, CAPool: s.CAPool()}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/testutil"
+	"github.com/porthole-dev/porthole/server"
 )
 
 // sniClient sends every request over TLS with the given SNI ("" for the
@@ -34,6 +36,25 @@ func sniClient(t *testing.T, d *testutil.DevServer, sni string, h2 bool) *http.C
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// serve runs s on ln until the test ends (shut down, then waited for);
+// logs, when not nil, is shown if the test failed. The context returned
+// is the one s serves under (for s.Reload).
+func serve(t *testing.T, s *server.Server, ln net.Listener, logs fmt.Stringer) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		s.Shutdown(context.Background())
+		cancel()
+		<-done
+		if logs != nil && t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return ctx
 }
 
 // dialLoopback maps *.localhost to 127.0.0.1 the way Chromium does, so

@@ -152,17 +152,7 @@ func TestSignInSettingsReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		s.Shutdown(context.Background())
-		cancel()
-		<-done
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
+	ctx := serve(t, s, ln, logs)
 	reload := func() {
 		t.Helper()
 		if err := s.Reload(ctx); err != nil {

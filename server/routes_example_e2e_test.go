@@ -50,17 +50,7 @@ func TestPomeriumAllInOneExample(t *testing.T) {
 		ln.Close()
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		s.Shutdown(context.Background())
-		cancel()
-		<-done
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
+	serve(t, s, ln, logs)
 	if n := len(s.Routes()); n != 12 {
 		t.Fatalf("serving %d routes; want 12", n)
 	}

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -195,17 +194,7 @@ func (e *routeEnv) start(yml string) {
 		ln.Close()
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		e.srv.Shutdown(context.Background())
-		cancel()
-		<-done
-		if t.Failed() {
-			t.Logf("server log:\n%s", e.logs.String())
-		}
-	})
+	serve(t, e.srv, ln, e.logs)
 	if e.pki != nil {
 		e.client = e.newClient(nil)
 	}

@@ -63,18 +63,8 @@ func TestReloadCertificateAddressAndInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		releaseAll()
-		s.Shutdown(context.Background())
-		cancel()
-		<-done
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
+	serve(t, s, ln, logs)
+	t.Cleanup(releaseAll) // runs first: held requests end before the shutdown
 	certCN := func(addr string) (string, error) {
 		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.pool(), ServerName: "slow.localhost"})
 		if err != nil {
