@@ -53,6 +53,8 @@ type h2Client struct {
 	goAwayID   uint32
 	err        error // why the connection ended; nil while it runs
 
+	readIdle, pingTimeout time.Duration
+
 	lastRead atomic.Int64 // unix nanos of the last frame read
 	pingSent atomic.Int64 // unix nanos of an unanswered liveness PING, 0 none
 	idleTm   *time.Timer
@@ -81,7 +83,13 @@ var errH2Closing = errors.New("the HTTP/2 connection to the proxy is closing")
 // negotiated h2: our preface and settings go out at once; the proxy's
 // settings are read by the read loop.
 func newH2Client(conn net.Conn, host string) (*h2Client, error) {
+	return newH2ClientIdle(conn, host, h2ReadIdle, h2PingTimeout)
+}
+
+// newH2ClientIdle is newH2Client with the liveness check's durations.
+func newH2ClientIdle(conn net.Conn, host string, readIdle, pingTimeout time.Duration) (*h2Client, error) {
 	c := &h2Client{
+		readIdle: readIdle, pingTimeout: pingTimeout,
 		conn: conn, host: host,
 		streams: map[uint32]*h2Stream{}, nextID: 1,
 		maxStreams: 100, peerFrame: 16 << 10, peerWindow: 65535, tableSize: 4096,
@@ -115,7 +123,7 @@ func newH2Client(conn net.Conn, host string) (*h2Client, error) {
 		return nil, fmt.Errorf("starting HTTP/2 with %s: %w", host, err)
 	}
 	c.lastRead.Store(time.Now().UnixNano())
-	c.idleTm = time.AfterFunc(h2ReadIdle, c.checkIdle)
+	c.idleTm = time.AfterFunc(c.readIdle, c.checkIdle)
 	go c.readLoop()
 	return c, nil
 }
@@ -272,22 +280,20 @@ func (c *h2Client) checkIdle() {
 	last := time.Unix(0, c.lastRead.Load())
 	if sent := c.pingSent.Load(); sent != 0 {
 		if last.Before(time.Unix(0, sent)) {
-			c.fail(fmt.Errorf("%s did not answer a PING within %s", c.host, h2PingTimeout))
+			c.fail(fmt.Errorf("%s did not answer a PING within %s", c.host, c.pingTimeout))
 			return
 		}
 		c.pingSent.Store(0)
 	}
-	if idle := now.Sub(last); idle < h2ReadIdle {
-		c.idleTm.Reset(h2ReadIdle - idle)
+	if idle := now.Sub(last); idle < c.readIdle {
+		c.idleTm.Reset(c.readIdle - idle)
 		return
 	}
 	c.pingSent.Store(now.UnixNano())
-	if err := c.control(func(fr *http2.Framer) error {
+	c.idleTm.Reset(c.pingTimeout) // before the write: its answer may come first
+	_ = c.control(func(fr *http2.Framer) error {
 		return fr.WritePing(false, [8]byte{'p', 'o', 'r', 't', 'h', 'o', 'l', 'e'})
-	}); err != nil {
-		return
-	}
-	c.idleTm.Reset(h2PingTimeout)
+	})
 }
 
 // readLoop reads every frame until the connection ends.
@@ -344,6 +350,9 @@ func (c *h2Client) handle(f http2.Frame) error {
 	case *http2.PingFrame:
 		if !f.IsAck() {
 			return c.control(func(fr *http2.Framer) error { return fr.WritePing(true, f.Data) })
+		}
+		if c.pingSent.Swap(0) != 0 {
+			c.idleTm.Reset(c.readIdle) // answered: the next check after a full idle time
 		}
 	case *http2.GoAwayFrame:
 		c.onGoAway(f)

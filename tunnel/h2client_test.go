@@ -37,6 +37,12 @@ type h2Peer struct {
 // settings. The server has read the client's preface.
 func startH2Pair(t *testing.T, settings ...http2.Setting) (*h2Client, *h2Peer) {
 	t.Helper()
+	return startH2PairIdle(t, h2ReadIdle, h2PingTimeout, settings...)
+}
+
+// startH2PairIdle is startH2Pair with the client's liveness durations.
+func startH2PairIdle(t *testing.T, readIdle, pingTimeout time.Duration, settings ...http2.Setting) (*h2Client, *h2Peer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +66,7 @@ func startH2Pair(t *testing.T, settings ...http2.Setting) (*h2Client, *h2Peer) {
 		t.Fatal("accept failed")
 	}
 	_ = sc.SetDeadline(time.Now().Add(h2TestWait))
-	client, err := newH2Client(cc, "test-proxy")
+	client, err := newH2ClientIdle(cc, "test-proxy", readIdle, pingTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,6 +513,38 @@ func TestH2PeerHeaderTableSize(t *testing.T) {
 			t.Fatalf("stream %d: %q, %v", id, got, err)
 		}
 	}
+}
+
+// A proxy that goes silent is found out: the client pings after the idle
+// time, and a PING left unanswered ends the connection and its streams
+// (they fail instead of waiting forever); one that answers stays.
+func TestH2SilentProxyIsDropped(t *testing.T) {
+	// The ping timeout is generous: a loaded machine may delay our answers.
+	const idle, timeout = 200 * time.Millisecond, 10 * time.Second
+	c, p := startH2PairIdle(t, idle, timeout)
+	s, _ := openStream(t, c, p, 200)
+	// Answered pings keep it alive.
+	for range 2 {
+		p.expect("PING", func(f any) bool {
+			pf, ok := f.(*http2.PingFrame)
+			if ok && !pf.IsAck() {
+				p.write(func(fr *http2.Framer) error { return fr.WritePing(true, pf.Data) })
+			}
+			return ok && !pf.IsAck()
+		})
+	}
+	if !c.usable() {
+		t.Fatalf("connection dropped although its pings were answered: %v", c.failed())
+	}
+	// Silence: the next PING goes unanswered.
+	p.expect("PING", func(f any) bool {
+		pf, ok := f.(*http2.PingFrame)
+		return ok && !pf.IsAck()
+	})
+	if err := waitStreamErr(t, s); !errors.Is(err, errStreamLost) {
+		t.Fatalf("stream on a silent proxy: %v", err)
+	}
+	p.expectEnd()
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {

@@ -1,10 +1,13 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -24,7 +27,8 @@ func BuildBinary(t testing.TB, name string) string {
 		return p
 	}
 	if binDir == "" {
-		d, err := os.MkdirTemp("", "porthole-bin-")
+		sweepBinDirs()
+		d, err := os.MkdirTemp("", fmt.Sprintf("porthole-bin-%d-", os.Getpid()))
 		if err != nil {
 			t.Fatalf("making bin dir: %v", err)
 		}
@@ -45,4 +49,23 @@ func RepoRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// sweepBinDirs removes the binary directories of test processes that
+// have ended: a test process cannot remove its own at exit (no hook runs
+// after the last test), and each holds tens of MiB of binaries.
+func sweepBinDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "porthole-bin-*"))
+	for _, d := range dirs {
+		rest := strings.TrimPrefix(filepath.Base(d), "porthole-bin-")
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 {
+			continue // not one of ours, or from before pids were in the name
+		}
+		if _, err := os.Stat(filepath.Join("/proc", pidText)); err == nil || !os.IsNotExist(err) {
+			continue // that process still runs (or we cannot tell)
+		}
+		_ = os.RemoveAll(d)
+	}
 }
