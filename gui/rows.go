@@ -129,6 +129,9 @@ func (l rowLayout) plan(width float32) rowPlan {
 	if p.brief && r.isError() && rest-floor-p.more >= errorMin {
 		p.status, p.brief = min(full, rest-floor-p.more), false
 	}
+	if p.more > 0 && len(r.tags.Objects) == 1 && tagsFull <= p.more+2*gap {
+		p.tags, p.more = tagsFull, 0 // "+1" would hide a tag to save nothing
+	}
 	p.dest = max(rest-p.status-p.tags-p.more, 0)
 	return p
 }
