@@ -8,17 +8,54 @@ import (
 	"github.com/porthole-dev/porthole/internal/shorten"
 )
 
-// midLabel shows a destination cut from the middle to the width it gets
-// (at most destMaxRunes), so the route's host:port at the end stays
-// readable however narrow the row: a plain label would cut the end off.
-type midLabel struct {
+// fitLabel shows as much of its full text as fits the width it gets,
+// refitting on every resize: cut decides how the text gives way (a
+// destination from the middle, an email word by word), since a plain
+// label can only cut the end off.
+type fitLabel struct {
 	widget.Label
 	full  string
 	width float32
+	cut   func(full string, fits func(string) bool) string
 }
+
+// setFull sets the whole text and shows as much as fits.
+func (l *fitLabel) setFull(s string) {
+	l.full = s
+	l.fit()
+}
+
+// Resize refits the text to the new width.
+func (l *fitLabel) Resize(s fyne.Size) {
+	if s.Width != l.width {
+		l.width = s.Width
+		l.fit()
+	}
+	l.Label.Resize(s)
+}
+
+func (l *fitLabel) fit() {
+	fits := func(string) bool { return true } // not laid out yet
+	if l.width > 0 {
+		// The label's own padding each side, and a little slack: the
+		// label cuts the end off when a measure comes out a hair short.
+		avail := l.width - 2*theme.InnerPadding() - theme.Padding()
+		size, style := theme.TextSize(), l.TextStyle
+		fits = func(s string) bool { return fyne.MeasureText(s, size, style).Width <= avail }
+	}
+	if text := l.cut(l.full, fits); text != l.Text {
+		l.SetText(text)
+	}
+}
+
+// midLabel shows a destination cut from the middle to the width it gets
+// (at most destMaxRunes), so the route's host:port at the end stays
+// readable however narrow the row.
+type midLabel struct{ fitLabel }
 
 func newMidLabel() *midLabel {
 	l := &midLabel{}
+	l.cut = cutDestination
 	l.Truncation = fyne.TextTruncateEllipsis // a last resort below minRunes
 	l.ExtendBaseWidget(l)
 	return l
@@ -27,38 +64,17 @@ func newMidLabel() *midLabel {
 // minRunes is the shortest cut tried: below it the label just ends in "…".
 const minRunes = 8
 
-// setFull sets the whole destination and shows as much as fits.
-func (l *midLabel) setFull(s string) {
-	l.full = s
-	l.fit()
-}
-
-// Resize refits the text to the new width.
-func (l *midLabel) Resize(s fyne.Size) {
-	if s.Width != l.width {
-		l.width = s.Width
-		l.fit()
-	}
-	l.Label.Resize(s)
-}
-
-func (l *midLabel) fit() {
-	text := shorten.Destination(l.full, destMaxRunes)
-	if l.width > 0 {
-		// The label's own padding each side, and a little slack: the
-		// label cuts the end off when a measure comes out a hair short.
-		avail := l.width - 2*theme.InnerPadding() - theme.Padding()
-		size, style := theme.TextSize(), l.TextStyle
-		for n := len([]rune(text)); n >= minRunes; n-- {
-			text = shorten.Destination(l.full, n)
-			if fyne.MeasureText(text, size, style).Width <= avail {
-				break
-			}
+// cutDestination is the longest middle cut of full (up to destMaxRunes)
+// that fits.
+func cutDestination(full string, fits func(string) bool) string {
+	text := shorten.Destination(full, destMaxRunes)
+	for n := len([]rune(text)); n >= minRunes; n-- {
+		text = shorten.Destination(full, n)
+		if fits(text) {
+			break
 		}
 	}
-	if text != l.Text {
-		l.SetText(text)
-	}
+	return text
 }
 
 // labelWidth is how wide a label must be to show text whole in style.
