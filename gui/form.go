@@ -29,6 +29,7 @@ type connForm struct {
 	dlg                                           dialog.Dialog
 	advanced                                      *widget.Accordion
 	browseBtns                                    []*widget.Button // CA file, client cert, client key
+	route                                         *widget.Select   // a known portal route
 }
 
 // Protocol choices of the form.
@@ -93,6 +94,7 @@ func (w *MainWindow) openForm(c connections.Connection, title string) {
 	essentials := widget.NewForm(
 		widget.NewFormItem("Name", field(connections.FieldName, f.name)),
 		widget.NewFormItem("Protocol", field(connections.FieldProtocol, f.protocol)),
+		widget.NewFormItem("Route", f.routeChoice()),
 		widget.NewFormItem("Destination", field(connections.FieldDestination, f.dest)),
 		widget.NewFormItem("Local address", field(connections.FieldListenAddr, f.listen)),
 		widget.NewFormItem("Tags", f.tags),

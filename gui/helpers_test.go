@@ -114,7 +114,7 @@ func newFixture(t *testing.T, seed []connections.Connection, opts ...fixtureOpt)
 	q := &uiQueue{}
 	files := &fakeFiles{}
 	ctrl := &Controller{Store: store, Tokens: authflow.NewCache(authflow.CacheOptions{NoKeyring: true, Dir: filepath.Join(dir, "cache"), Stderr: io.Discard})}
-	o := Options{Do: q.Do, Files: files, ServersDir: filepath.Join(dir, "pomerium-cli"), TrayHost: func() bool { return true }}
+	o := Options{Do: q.Do, Files: files, ServersDir: filepath.Join(dir, "pomerium-cli"), CLICacheDir: filepath.Join(dir, "cli-cache"), TrayHost: func() bool { return true }}
 	for _, f := range opts {
 		f(ctrl, &o)
 	}

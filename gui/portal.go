@@ -193,6 +193,11 @@ func (p *portalImport) fetched(portal string, routes []portalclient.Route, err e
 		return
 	}
 	p.portal, p.routes = portal, routes
+	// The add form offers these routes too, as pomerium-cli's completion
+	// does: the same cache, never a fetch of its own.
+	if u, err := url.Parse(portal); err == nil {
+		_ = p.w.cliFactory().SaveRoutes(u, routes)
+	}
 	p.routeChecks = map[string]*widget.Check{}
 	p.routeBox.Objects = nil
 	n := 0

@@ -36,6 +36,9 @@ type Options struct {
 	// ServersDir holds pomerium-cli's remembered servers (servers.json),
 	// which pre-fill the portal import; "" is pomerium-cli's config dir.
 	ServersDir string
+	// CLICacheDir is pomerium-cli's cache dir, whose cached routes lists
+	// offer routes in the add form; "" is pomerium-cli's default.
+	CLICacheDir string
 	// BeforeQuit is called before the app is asked to quit (from the
 	// window, a shortcut or the tray); nil does nothing.
 	BeforeQuit func()
@@ -87,17 +90,18 @@ type MainWindow struct {
 	tray     *trayMenu
 	trayHost func() bool // whether closing can hide to a tray
 
-	serversDir string
-	stats      *statsWatch
-	beforeQuit func()
-	accounts   *accountsView
-	changes    changeQueue
+	serversDir  string
+	cliCacheDir string
+	stats       *statsWatch
+	beforeQuit  func()
+	accounts    *accountsView
+	changes     changeQueue
 }
 
 // NewMainWindow builds the window for ctrl (which it wires to itself) and
 // loads the store. Show it with Window().Show().
 func NewMainWindow(a fyne.App, ctrl *Controller, opts Options) *MainWindow {
-	w := &MainWindow{app: a, ctrl: ctrl, do: opts.Do, files: opts.Files, portal: opts.Portal, rows: map[string]*connRow{}, serversDir: opts.ServersDir, beforeQuit: opts.BeforeQuit}
+	w := &MainWindow{app: a, ctrl: ctrl, do: opts.Do, files: opts.Files, portal: opts.Portal, rows: map[string]*connRow{}, serversDir: opts.ServersDir, cliCacheDir: opts.CLICacheDir, beforeQuit: opts.BeforeQuit}
 	if w.do == nil {
 		w.do = fyne.Do
 	}

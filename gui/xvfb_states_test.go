@@ -160,6 +160,10 @@ func TestDesktopStatesUnderXvfb(t *testing.T) {
 	if !ok || len(acc.Open) != 1 || acc.Open[0] || !strings.HasPrefix(acc.Items[0], "Advanced") {
 		t.Errorf("Advanced: got %+v; want one folded Advanced item", acc)
 	}
+	// The portal imported in step 2 offers its routes in the form.
+	if n, ok := form.find(match{typ: "select", form: "Route", layer: layerDialog}); !ok || n.Disabled || len(n.Items) != 2 {
+		t.Errorf("Route choice: got %+v (found %v); want enabled with the portal's 2 routes", n, ok)
+	}
 	for _, f := range []string{"CA file", "Client certificate", "Pomerium URL"} {
 		if form.has(match{form: f, layer: anyLayer}) {
 			t.Errorf("%s shows with Advanced folded", f)
