@@ -21,14 +21,25 @@ func (s *Service) handleLoginAPI(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "pomerium_redirect_uri is required", http.StatusNotFound)
 		return
 	}
-	u, err := redirect.Programmatic(q.Get("pomerium_redirect_uri"), s.opts.ProgrammaticWhitelist)
+	to, err := s.programmaticAuthURL(r, q.Get("pomerium_redirect_uri"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	io.WriteString(w, s.authURL(r, pathAuthenticate, url.Values{"pomerium_redirect_uri": {u.String()}}))
+	io.WriteString(w, to)
+}
+
+// programmaticAuthURL checks a CLI's pomerium_redirect_uri (loopback or
+// whitelisted) and is the authenticate host's sign-in URL for it: what
+// the login API answers and where a programmatic sign-in redirects.
+func (s *Service) programmaticAuthURL(r *http.Request, redirectURI string) (string, error) {
+	u, err := redirect.Programmatic(redirectURI, s.opts.ProgrammaticWhitelist)
+	if err != nil {
+		return "", err
+	}
+	return s.authURL(r, pathAuthenticate, url.Values{"pomerium_redirect_uri": {u.String()}}), nil
 }
 
 // finishProgrammatic hands a CLI token for sess to the loopback callback.

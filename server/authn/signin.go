@@ -26,12 +26,12 @@ func (s *Service) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	if v := q.Get("pomerium_redirect_uri"); v != "" {
-		u, err := redirect.Programmatic(v, s.opts.ProgrammaticWhitelist)
+		to, err := s.programmaticAuthURL(r, v)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		http.Redirect(w, r, s.authURL(r, pathAuthenticate, url.Values{"pomerium_redirect_uri": {u.String()}}), http.StatusFound)
+		http.Redirect(w, r, to, http.StatusFound)
 		return
 	}
 	ret := "/.pomerium/routes"
