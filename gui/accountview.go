@@ -2,17 +2,13 @@ package gui
 
 import (
 	"context"
-	"io"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/porthole-dev/porthole/cli/cmdutil"
 )
 
 // accountsView is the sidebar's "Accounts" area: per known server, who
@@ -68,7 +64,7 @@ func (v *accountsView) reload() {
 	v.mu.Unlock()
 	go func() {
 		for {
-			f := &cmdutil.Factory{IO: cmdutil.NewIOStreams(strings.NewReader(""), io.Discard, io.Discard), ConfigDir: v.w.serversDir}
+			f := v.w.cliFactory()
 			profiles, _ := f.Profiles() // unreadable: the connections' servers still show
 			accts := v.w.ctrl.Accounts(profiles)
 			v.w.do(func() { v.show(accts) })

@@ -1,18 +1,11 @@
 package gui
 
-import (
-	"io"
-	"strings"
-
-	"github.com/porthole-dev/porthole/cli/cmdutil"
-)
-
 // prefill fills the portal import from the server pomerium-cli used last
 // (its URL and remembered TLS files), so a user who signed in with the
 // CLI needs to type nothing. An unreadable servers.json just leaves the
 // form empty: it is a convenience.
 func (p *portalImport) prefill() {
-	f := &cmdutil.Factory{IO: cmdutil.NewIOStreams(strings.NewReader(""), io.Discard, io.Discard), ConfigDir: p.w.serversDir}
+	f := p.w.cliFactory()
 	ps, err := f.Profiles()
 	if err != nil || len(ps) == 0 {
 		return
