@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/http2"
+
+	"github.com/porthole-dev/porthole/internal/recbatch"
 	"github.com/porthole-dev/porthole/server/config"
 )
 
@@ -39,7 +43,7 @@ func (s *Server) setLimits(l config.Limits) {
 // newHTTPServer applies the configured limits to an http.Server.
 func (s *Server) newHTTPServer(ctx context.Context) *http.Server {
 	l := s.lim()
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           s.Handler(),
 		TLSConfig:         s.serverTLS(),
 		ReadHeaderTimeout: l.TimeoutReadHeader,
@@ -61,6 +65,31 @@ func (s *Server) newHTTPServer(ctx context.Context) *http.Server {
 		},
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveH2Batched(srv)
+	return srv
+}
+
+// serveH2Batched serves HTTP/2 with x/net's server (the code net/http
+// bundles, configured from srv.HTTP2) on a connection whose every write
+// sends its TLS records in one system call: net/http's own HTTP/2 gets
+// the *tls.Conn, which writes each 16 KiB record on its own, four or more
+// system calls for every DATA frame of a tunnel.
+func serveH2Batched(srv *http.Server) {
+	h2 := &http2.Server{}
+	// It fails only for a TLS config without HTTP/2's ciphers; ours
+	// leaves ciphers to crypto/tls.
+	if err := http2.ConfigureServer(srv, h2); err != nil {
+		panic("server: configuring HTTP/2: " + err.Error())
+	}
+	srv.TLSNextProto[http2.NextProtoTLS] = func(hs *http.Server, c *tls.Conn, h http.Handler) {
+		// net/http passes the connection's base context through the
+		// handler it gives (as it does for its bundled HTTP/2).
+		var base context.Context
+		if bc, ok := h.(interface{ BaseContext() context.Context }); ok {
+			base = bc.BaseContext()
+		}
+		h2.ServeConn(recbatch.WrapTLS(c), &http2.ServeConnOpts{Context: base, Handler: h, BaseConfig: hs})
 	}
 }
 
@@ -120,7 +149,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.refuse(c)
 			continue
 		}
-		return &limitConn{Conn: c, release: func() { l.open.Add(-1) }}, nil
+		return &limitConn{Conn: recbatch.New(c), release: func() { l.open.Add(-1) }}, nil
 	}
 }
 
@@ -141,8 +170,11 @@ func (l *limitListener) refuse(c net.Conn) {
 // Open is the number of client connections held now.
 func (l *limitListener) Open() int { return int(l.open.Load()) }
 
+// limitConn is a client connection counted against max_connections.
+// It is the connection under the TLS layer, so it also batches the TLS
+// records of one write into one system call (recbatch).
 type limitConn struct {
-	net.Conn
+	*recbatch.Conn
 	once    sync.Once
 	release func()
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/recbatch"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
@@ -29,6 +30,7 @@ func (s *Server) tunnelHTTP1(w http.ResponseWriter, up net.Conn, idle time.Durat
 	raw := conn
 	if tc, ok := conn.(*tls.Conn); ok {
 		raw = tc.NetConn()
+		conn = recbatch.WrapTLS(tc) // a write's records in one system call
 	}
 	// Shutdown and failures drop the TCP connection: no close_notify.
 	var c io.Closer = closerFunc(func() error { resetConn(raw); return nil })
@@ -141,7 +143,7 @@ func (f closerFunc) Close() error { return f() }
 func resetConn(c net.Conn) {
 	inner := c
 	if lc, ok := c.(*limitConn); ok {
-		inner = lc.Conn // closed through lc: its slot is released
+		inner = lc.Conn.Conn // closed through lc: its slot is released
 	}
 	if tc, ok := inner.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)

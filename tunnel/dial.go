@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/porthole-dev/porthole/internal/recbatch"
 )
 
 // proxyAddr is the host:port to dial for the proxy URL.
@@ -51,13 +53,13 @@ func (t *Tunnel) dialProxy(ctx context.Context, offerH2 bool) (*proxyConn, error
 	if offerH2 {
 		cfg = t.tlsH2
 	}
-	ec := &eofConn{Conn: raw}
+	ec := &eofConn{Conn: recbatch.New(raw)}
 	tc := tls.Client(ec, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("TLS handshake with %s: %w", p.Host, ctxErr(ctx, err))
 	}
-	return &proxyConn{Conn: tc, raw: ec}, nil
+	return newProxyConn(tc, ec), nil
 }
 
 // dialRaw is the TCP connection to addr, directly or through a CONNECT

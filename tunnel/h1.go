@@ -10,10 +10,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/recbatch"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
@@ -91,36 +91,21 @@ func (t *Tunnel) exchangeH1(ctx context.Context, conn *proxyConn, br *bufio.Read
 // stream under it ended: TLS reports an end without close_notify as a
 // plain EOF, which for a tunnel means a proxy that died, not one that
 // finished. Its Write sends all the TLS records of one call in one
-// system call (TLS writes each record on its own: four for 64 KiB).
+// system call (recbatch).
 type proxyConn struct {
-	*tls.Conn
+	*recbatch.TLS
 	raw *eofConn
 }
 
-func (c *proxyConn) Write(p []byte) (int, error) {
-	c.raw.batch()
-	n, err := c.Conn.Write(p)
-	if ferr := c.raw.flush(); err == nil && ferr != nil {
-		return 0, ferr
-	}
-	return n, err
+func newProxyConn(tc *tls.Conn, raw *eofConn) *proxyConn {
+	return &proxyConn{TLS: recbatch.NewTLS(tc, raw), raw: raw}
 }
 
 // eofConn is the TCP connection under a proxyConn.
 type eofConn struct {
-	net.Conn
+	*recbatch.Conn
 	sawEOF atomic.Bool
-
-	mu       sync.Mutex
-	batching int     // Writes under way that flush when done
-	buf      *[]byte // pending records, from batchPool
-	err      error   // the first failed write of pending records
 }
-
-// maxBatch flushes a batch early: bounds what one Write holds.
-const maxBatch = 256 << 10
-
-var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, streamcopy.BufSize+4<<10); return &b }}
 
 func (c *eofConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
@@ -128,63 +113,6 @@ func (c *eofConn) Read(p []byte) (int, error) {
 		c.sawEOF.Store(true)
 	}
 	return n, err
-}
-
-func (c *eofConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.batching == 0 {
-		if err := c.flushLocked(); err != nil {
-			return 0, err
-		}
-		return c.Conn.Write(p)
-	}
-	if c.err != nil {
-		return 0, c.err
-	}
-	if c.buf == nil {
-		c.buf = batchPool.Get().(*[]byte)
-	}
-	*c.buf = append(*c.buf, p...)
-	if len(*c.buf) >= maxBatch {
-		if err := c.flushLocked(); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-func (c *eofConn) batch() {
-	c.mu.Lock()
-	c.batching++
-	c.mu.Unlock()
-}
-
-// flush ends one batch and writes what is pending.
-func (c *eofConn) flush() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.batching--
-	if c.batching > 0 {
-		return c.err
-	}
-	return c.flushLocked()
-}
-
-func (c *eofConn) flushLocked() error {
-	if c.buf == nil {
-		return c.err
-	}
-	b := c.buf
-	c.buf = nil
-	if c.err == nil && len(*b) > 0 {
-		_, c.err = c.Conn.Write(*b)
-	}
-	*b = (*b)[:0]
-	if cap(*b) <= 2*maxBatch {
-		batchPool.Put(b)
-	}
-	return c.err
 }
 
 // errNoCloseNotify is an HTTP/1.1 tunnel whose TLS stream ended without
@@ -227,7 +155,7 @@ func (u *h1Upstream) Close() error { return u.conn.Close() }
 
 // Abort drops the TCP connection with a reset and no close_notify.
 func (u *h1Upstream) Abort() {
-	if tc, ok := u.conn.raw.Conn.(*net.TCPConn); ok {
+	if tc, ok := u.conn.raw.Conn.Conn.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)
 	}
 	u.conn.raw.Close()

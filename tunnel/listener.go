@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"sync"
+
+	"github.com/porthole-dev/porthole/internal/tcpopts"
 )
 
 // Listener is a started local listener; front ends start and stop it.
@@ -26,7 +28,7 @@ func Listen(ctx context.Context, addr string, cfg Config) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	ln, err := (&net.ListenConfig{KeepAlive: tcpopts.KeepAlive(addr)}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}

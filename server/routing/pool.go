@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/tcpopts"
 	"github.com/porthole-dev/porthole/server/config"
 )
 
@@ -220,7 +221,7 @@ func (p *Pool) DialTCP(ctx context.Context, hashKey string, timeout time.Duratio
 			return nil, nil, lastErr
 		}
 		tried = append(tried, u)
-		c, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", u.URL.Host)
+		c, err := (&net.Dialer{Timeout: timeout, KeepAlive: tcpopts.KeepAlive(u.URL.Host)}).DialContext(ctx, "tcp", u.URL.Host)
 		if err == nil {
 			return c, u, nil
 		}
