@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -17,6 +19,9 @@ type target struct {
 	addr   string
 	client *proc // the near side (pomerium-cli, or the relay's client half)
 	server *proc // the far side (pomerium-server, or the relay's server half)
+	// For pomerium-cli targets: the server's URL and CA, for the
+	// one-shot commands timed beside the tunnel (empty for the relay).
+	serverURL, ca string
 }
 
 // results holds every sample, per target index.
@@ -27,6 +32,8 @@ type results struct {
 	moved    []int64             // bytes echoed during throughput runs
 	ttfb     [][]time.Duration
 	rtt      [][]time.Duration // one byte there and back on an open connection
+	help     [][]time.Duration // wall time of `pomerium-cli --help`
+	list     [][]time.Duration // wall time of `routes list` with the token cached
 	memCli   []float64         // bytes per idle connection
 	memSrv   []float64
 	idle     int
@@ -102,7 +109,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		targets = append(targets, &target{name: c.name, addr: local, client: cli, server: srv})
+		targets = append(targets, &target{name: c.name, addr: local, client: cli, server: srv, serverURL: "https://" + addr, ca: ca})
 	}
 	if err := echoOnce(rcAddr); err != nil {
 		return fmt.Errorf("relay: %w", err)
@@ -110,7 +117,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	targets = append(targets, &target{name: "relay", addr: rcAddr, client: rc, server: rs})
 
 	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), cpuCli: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
-		ttfb: make([][]time.Duration, len(targets)), rtt: make([][]time.Duration, len(targets)), memCli: make([]float64, len(targets)), memSrv: make([]float64, len(targets)),
+		ttfb: make([][]time.Duration, len(targets)), rtt: make([][]time.Duration, len(targets)),
+		help: make([][]time.Duration, len(targets)), list: make([][]time.Duration, len(targets)), memCli: make([]float64, len(targets)), memSrv: make([]float64, len(targets)),
 		idle: o.idleConns, rounds: o.rounds, payload: o.payloadMiB << 20, conns: o.conns, targets: targets, setupDur: time.Since(started)}
 
 	// Memory first, while every process is fresh: later rounds would leave
@@ -134,6 +142,20 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%s: round trips: %w", t.name, err)
 			}
 			r.rtt[i] = append(r.rtt[i], d...)
+			if t.serverURL == "" {
+				continue
+			}
+			for range cliRunsPerRound {
+				d, err := t.runCLI(ctx, "--help")
+				if err != nil {
+					return fmt.Errorf("%s: --help: %w", t.name, err)
+				}
+				r.help[i] = append(r.help[i], d)
+				if d, err = t.runCLI(ctx, "routes", "list", t.serverURL, "--alternate-ca-path", t.ca, "-o", "json"); err != nil {
+					return fmt.Errorf("%s: routes list: %w", t.name, err)
+				}
+				r.list[i] = append(r.list[i], d)
+			}
 		}
 		for _, n := range o.conns {
 			if r.thr[n] == nil {
@@ -158,6 +180,23 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	report(stdout, r, time.Since(started))
 	return nil
+}
+
+// cliRunsPerRound is how many times each one-shot command runs per round.
+const cliRunsPerRound = 4
+
+// runCLI times one run of the target's pomerium-cli (its environment:
+// the signed-in token cache) to exit.
+func (t *target) runCLI(ctx context.Context, args ...string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, t.client.cmd.Path, args...)
+	cmd.Env = t.client.cmd.Env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &limitedBuffer{buf: &out, max: 4 << 10}
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%w\n%s", err, out.String())
+	}
+	return time.Since(start), nil
 }
 
 func cpuOf(t *target) (time.Duration, time.Duration) {
