@@ -6,12 +6,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
 
+	"github.com/porthole-dev/porthole/internal/h2srv"
 	"github.com/porthole-dev/porthole/internal/recbatch"
 	"github.com/porthole-dev/porthole/server/config"
 )
@@ -66,31 +69,70 @@ func (s *Server) newHTTPServer(ctx context.Context) *http.Server {
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	serveH2Batched(srv)
+	s.serveH2Batched(srv)
 	return srv
 }
 
-// serveH2Batched serves HTTP/2 with x/net's server (the code net/http
-// bundles, configured from srv.HTTP2) on a connection whose every write
-// sends its TLS records in one system call: net/http's own HTTP/2 gets
-// the *tls.Conn, which writes each 16 KiB record on its own, four or more
-// system calls for every DATA frame of a tunnel.
-func serveH2Batched(srv *http.Server) {
+// serveH2Batched serves HTTP/2 on a connection whose every write sends
+// its TLS records in one system call (net/http's own HTTP/2 gets the
+// *tls.Conn, which writes each 16 KiB record on its own). A client whose
+// first request is a CONNECT, a tunnel client, gets internal/h2srv, the
+// tunnel's own data path; every other client gets x/net's server (the code
+// net/http bundles), configured from srv.HTTP2.
+func (s *Server) serveH2Batched(srv *http.Server) {
 	h2 := &http2.Server{}
 	// It fails only for a TLS config without HTTP/2's ciphers; ours
 	// leaves ciphers to crypto/tls.
 	if err := http2.ConfigureServer(srv, h2); err != nil {
 		panic("server: configuring HTTP/2: " + err.Error())
 	}
+	own := &h2srv.Server{}
+	srv.RegisterOnShutdown(own.Shutdown)
+	l := s.lim()
+	cfg := h2srv.Config{
+		Log:                  s.log,
+		MaxConcurrentStreams: h2MaxStreams,
+		MaxReadFrameSize:     h2MaxReadFrameSize,
+		StreamWindow:         h2RecvBufPerStream,
+		ConnWindow:           h2RecvBufPerConn,
+		MaxHeaderBytes:       l.MaxHeaderBytes,
+		IdleTimeout:          l.TimeoutIdle,
+		PingAfter:            l.TimeoutIdle / 2,
+		WriteTimeout:         l.TimeoutIdle,
+		StreamTimeout:        minPositive(l.TimeoutRead, l.TimeoutWrite),
+		ExtendedConnect:      strings.Contains(os.Getenv("GODEBUG"), "http2xconnect=1"),
+	}
 	srv.TLSNextProto[http2.NextProtoTLS] = func(hs *http.Server, c *tls.Conn, h http.Handler) {
 		// net/http passes the connection's base context through the
 		// handler it gives (as it does for its bundled HTTP/2).
-		var base context.Context
+		base := context.Background()
 		if bc, ok := h.(interface{ BaseContext() context.Context }); ok {
 			base = bc.BaseContext()
 		}
-		h2.ServeConn(recbatch.WrapTLS(c), &http2.ServeConnOpts{Context: base, Handler: h, BaseConfig: hs})
+		conn, tunnels, err := h2srv.Peek(recbatch.WrapTLS(c))
+		if err != nil {
+			c.Close()
+			return
+		}
+		if tunnels {
+			cfg := cfg
+			cfg.Handler = h
+			own.ServeConn(context.WithValue(base, http.ServerContextKey, hs), conn, cfg)
+			return
+		}
+		h2.ServeConn(conn, &http2.ServeConnOpts{Context: base, Handler: h, BaseConfig: hs})
 	}
+}
+
+// minPositive is the smaller of a and b that is above zero (0: neither).
+func minPositive(a, b time.Duration) time.Duration {
+	switch {
+	case a <= 0:
+		return max(b, 0)
+	case b <= 0 || a < b:
+		return a
+	}
+	return b
 }
 
 // streamDeadlines lifts the server-wide read and write timeouts from a

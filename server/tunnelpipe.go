@@ -68,9 +68,12 @@ func (s *Server) tunnelHTTP1(w http.ResponseWriter, up net.Conn, idle time.Durat
 // tunnelHTTP2 carries one CONNECT stream; failed is true when either side
 // failed, and the caller then resets the stream.
 func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.Duration) (in, out int64, failed bool) {
-	rc := http.NewResponseController(w)
 	act := newActivity(idle, func() { r.Body.Close(); up.Close() })
 	defer act.stop()
+	if t := ownStream(w); t != nil {
+		return tunnelOwnH2(w, t, r, up, act)
+	}
+	rc := http.NewResponseController(w)
 	// The upload starts before the 200 is written: bytes the client sent
 	// early (right behind its HEADERS) are on their way upstream while the
 	// answer goes out.
@@ -103,6 +106,57 @@ func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.
 	}
 	upRes := <-done
 	return upRes.N, down.N, failed
+}
+
+// h2Tunnel is a stream of internal/h2srv (a tunnel client's connection):
+// it carries a tunnel's bytes itself, without the request body's and the
+// ResponseWriter's copies.
+type h2Tunnel interface {
+	Deliver(up net.Conn, progress func(int))
+	UploadTo(up net.Conn, progress func(int)) (int64, error)
+	DownloadFrom(up net.Conn, progress func(int)) (int64, error)
+}
+
+// ownStream finds the h2srv stream under w's wrappers (nil: another
+// server's).
+func ownStream(w http.ResponseWriter) h2Tunnel {
+	for {
+		if t, ok := w.(h2Tunnel); ok {
+			return t
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
+}
+
+// tunnelOwnH2 is tunnelHTTP2 on an h2srv stream, with the same ends: the
+// upload starts before the 200, and the tunnel is over once the upstream
+// is done.
+func tunnelOwnH2(w http.ResponseWriter, t h2Tunnel, r *http.Request, up net.Conn, act *activity) (in, out int64, failed bool) {
+	t.Deliver(up, act.progress)
+	done := make(chan int64, 1)
+	go func() {
+		n, err := t.UploadTo(up, act.progress)
+		if err != nil && !act.fired() {
+			resetConn(up) // the client reset its stream
+		} else {
+			closeWrite(up)
+		}
+		done <- n
+	}()
+	w.WriteHeader(http.StatusOK) // through the wrappers: the access log sees it
+	out, err := t.DownloadFrom(up, act.progress)
+	r.Body.Close()
+	failed = err != nil && !act.fired()
+	if failed {
+		resetConn(up)
+	} else {
+		up.Close()
+	}
+	return <-done, out, failed
 }
 
 // drainFirst reads what the HTTP/1.1 server buffered past the CONNECT

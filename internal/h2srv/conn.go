@@ -1,0 +1,600 @@
+package h2srv
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// conn is one client connection. The serve goroutine reads frames; any
+// goroutine writes them under wmu.
+type conn struct {
+	cfg    Config
+	nc     net.Conn
+	fr     *http2.Framer
+	ctx    context.Context // requests' contexts derive from it; ends with the connection
+	cancel context.CancelFunc
+	tls    *tls.ConnectionState
+	remote string
+
+	wmu  sync.Mutex // serializes frames on the wire; taken before mu, never after
+	wfr  *http2.Framer
+	wbuf bytes.Buffer // control and header frames, written by wfr then sent whole
+	henc *hpack.Encoder
+	hbuf bytes.Buffer
+
+	mu         sync.Mutex
+	cond       *sync.Cond // send windows and failure
+	streams    map[uint32]*stream
+	maxID      uint32 // the highest stream id the client opened
+	peerFrame  int    // the largest DATA payload the client takes
+	peerWindow int32  // the client's SETTINGS_INITIAL_WINDOW_SIZE
+	sendWin    int64  // connection send window
+	recvWin    int64  // connection receive window left to the client
+	recvUnack  int64  // delivered bytes not yet returned in a WINDOW_UPDATE
+	goneAway   bool   // GOAWAY sent: no new streams, close when none are left
+	err        error  // why the connection ended; nil while it runs
+
+	lastRead atomic.Int64 // unix nanos of the last frame read
+	pingSent atomic.Int64 // unix nanos of an unanswered liveness PING, 0 none
+	idleTm   *time.Timer  // IdleTimeout and PingAfter checks
+	idleAt   time.Time    // under mu: when the last stream ended
+}
+
+// connStater is a connection that knows its TLS state (*tls.Conn and the
+// wrappers around it).
+type connStater interface {
+	ConnectionState() tls.ConnectionState
+}
+
+func newConn(base context.Context, nc net.Conn, cfg Config) *conn {
+	ctx, cancel := context.WithCancel(context.WithValue(base, http.LocalAddrContextKey, nc.LocalAddr()))
+	c := &conn{
+		cfg: cfg, nc: nc, ctx: ctx, cancel: cancel, remote: nc.RemoteAddr().String(),
+		streams: map[uint32]*stream{}, peerFrame: 16 << 10, peerWindow: 65535,
+		sendWin: 65535, recvWin: int64(cfg.ConnWindow), idleAt: time.Now(),
+	}
+	if cs, ok := nc.(connStater); ok {
+		st := cs.ConnectionState()
+		c.tls = &st
+	}
+	c.cond = sync.NewCond(&c.mu)
+	c.fr = http2.NewFramer(nil, nc)
+	c.fr.SetMaxReadFrameSize(cfg.MaxReadFrameSize)
+	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	c.fr.MaxHeaderListSize = uint32(cfg.MaxHeaderBytes)
+	c.wfr = http2.NewFramer(&c.wbuf, nil)
+	c.henc = hpack.NewEncoder(&c.hbuf)
+	return c
+}
+
+// serve runs the connection: preface, settings, then frames until the
+// connection ends.
+func (c *conn) serve() {
+	defer c.close()
+	preface := make([]byte, len(http2.ClientPreface))
+	if _, err := io.ReadFull(c.nc, preface); err != nil || string(preface) != http2.ClientPreface {
+		return
+	}
+	settings := []http2.Setting{
+		{ID: http2.SettingMaxConcurrentStreams, Val: c.cfg.MaxConcurrentStreams},
+		{ID: http2.SettingInitialWindowSize, Val: uint32(c.cfg.StreamWindow)},
+		{ID: http2.SettingMaxFrameSize, Val: c.cfg.MaxReadFrameSize},
+		{ID: http2.SettingMaxHeaderListSize, Val: uint32(c.cfg.MaxHeaderBytes)},
+	}
+	if c.cfg.ExtendedConnect {
+		settings = append(settings, http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1})
+	}
+	if err := c.control(func(fr *http2.Framer) error {
+		if err := fr.WriteSettings(settings...); err != nil {
+			return err
+		}
+		return fr.WriteWindowUpdate(0, uint32(c.cfg.ConnWindow-65535))
+	}); err != nil {
+		return
+	}
+	c.lastRead.Store(time.Now().UnixNano())
+	if t := c.checkEvery(); t > 0 {
+		c.idleTm = time.AfterFunc(t, c.check)
+	}
+	for {
+		f, err := c.fr.ReadFrame()
+		if err != nil {
+			var se http2.StreamError
+			if errors.As(err, &se) {
+				c.streamError(se.StreamID, se.Code)
+				continue
+			}
+			var ce http2.ConnectionError
+			if errors.As(err, &ce) {
+				c.connError(http2.ErrCode(ce))
+			}
+			c.fail(err)
+			return
+		}
+		c.lastRead.Store(time.Now().UnixNano())
+		if err := c.handle(f); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// checkEvery is how often check runs: the smaller of the idle timeout
+// and the PING interval, 0 when neither is set.
+func (c *conn) checkEvery() time.Duration {
+	t := c.cfg.IdleTimeout
+	if p := c.cfg.PingAfter; p > 0 && (t == 0 || p < t) {
+		t = p
+	}
+	return t
+}
+
+// check closes an idle connection (no streams for IdleTimeout), sends a
+// liveness PING after PingAfter without a frame, and drops a client that
+// does not answer it.
+func (c *conn) check() {
+	now := time.Now()
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	idle := len(c.streams) == 0 && c.cfg.IdleTimeout > 0 && now.Sub(c.idleAt) >= c.cfg.IdleTimeout
+	c.mu.Unlock()
+	if idle {
+		c.goAway(http2.ErrCodeNo)
+		return
+	}
+	if sent := c.pingSent.Load(); sent != 0 {
+		if now.Sub(time.Unix(0, sent)) >= c.cfg.PingTimeout {
+			c.fail(errors.New("h2srv: client did not answer PING"))
+			c.nc.Close()
+			return
+		}
+	} else if p := c.cfg.PingAfter; p > 0 && now.Sub(time.Unix(0, c.lastRead.Load())) >= p {
+		c.pingSent.Store(now.UnixNano())
+		_ = c.control(func(fr *http2.Framer) error {
+			return fr.WritePing(false, [8]byte{'p', 'o', 'r', 't', 'h', 'o', 'l', 'e'})
+		})
+	}
+	next := c.checkEvery()
+	if c.pingSent.Load() != 0 {
+		next = min(next, c.cfg.PingTimeout)
+	}
+	c.idleTm.Reset(next)
+}
+
+func (c *conn) handle(f http2.Frame) error {
+	switch f := f.(type) {
+	case *http2.MetaHeadersFrame:
+		return c.onHeaders(f)
+	case *http2.DataFrame:
+		return c.onData(f)
+	case *http2.SettingsFrame:
+		return c.onSettings(f)
+	case *http2.WindowUpdateFrame:
+		return c.onWindowUpdate(f)
+	case *http2.RSTStreamFrame:
+		if s := c.stream(f.StreamID); s != nil {
+			s.resetByClient(fmt.Errorf("h2srv: stream reset by the client (%v)", f.ErrCode))
+		} else if c.idle(f.StreamID) {
+			return c.connError(http2.ErrCodeProtocol)
+		}
+	case *http2.PingFrame:
+		if f.IsAck() {
+			c.pingSent.Store(0)
+			return nil
+		}
+		return c.control(func(fr *http2.Framer) error { return fr.WritePing(true, f.Data) })
+	case *http2.GoAwayFrame:
+		// The client opens nothing more; what is open finishes.
+		c.goAway(http2.ErrCodeNo)
+	case *http2.PushPromiseFrame:
+		return c.connError(http2.ErrCodeProtocol)
+	}
+	return nil // PRIORITY, unknown frames: ignored
+}
+
+func (c *conn) stream(id uint32) *stream {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.streams[id]
+}
+
+// idle reports whether id names a stream the client never opened.
+func (c *conn) idle(id uint32) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return id > c.maxID
+}
+
+func (c *conn) onSettings(f *http2.SettingsFrame) error {
+	if f.IsAck() {
+		return nil
+	}
+	c.mu.Lock()
+	err := f.ForeachSetting(func(s http2.Setting) error {
+		if err := s.Valid(); err != nil {
+			return err
+		}
+		switch s.ID {
+		case http2.SettingInitialWindowSize:
+			delta := int64(s.Val) - int64(c.peerWindow)
+			c.peerWindow = int32(s.Val)
+			for _, st := range c.streams {
+				st.sendWin += delta
+				if st.sendWin > 1<<31-1 {
+					return http2.ConnectionError(http2.ErrCodeFlowControl)
+				}
+			}
+		case http2.SettingMaxFrameSize:
+			c.peerFrame = int(s.Val)
+		}
+		return nil
+	})
+	// The encoder is the writers': it changes under wmu, below.
+	table, hasTable := f.Value(http2.SettingHeaderTableSize)
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	if err != nil {
+		var ce http2.ConnectionError
+		if errors.As(err, &ce) {
+			return c.connError(http2.ErrCode(ce))
+		}
+		return c.connError(http2.ErrCodeProtocol)
+	}
+	return c.control(func(fr *http2.Framer) error {
+		if hasTable {
+			c.henc.SetMaxDynamicTableSizeLimit(min(table, 4096))
+		}
+		return fr.WriteSettingsAck()
+	})
+}
+
+func (c *conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	inc := int64(f.Increment)
+	if f.StreamID == 0 {
+		if c.sendWin+inc > 1<<31-1 {
+			c.mu.Unlock()
+			err := c.connError(http2.ErrCodeFlowControl)
+			c.mu.Lock()
+			return err
+		}
+		c.sendWin += inc
+		c.cond.Broadcast()
+		return nil
+	}
+	s := c.streams[f.StreamID]
+	if s == nil {
+		if f.StreamID > c.maxID {
+			c.mu.Unlock()
+			err := c.connError(http2.ErrCodeProtocol)
+			c.mu.Lock()
+			return err
+		}
+		return nil
+	}
+	if s.sendWin+inc > 1<<31-1 {
+		c.mu.Unlock()
+		s.reset(http2.ErrCodeFlowControl, errors.New("h2srv: stream window overflow"))
+		c.mu.Lock()
+		return nil
+	}
+	s.sendWin += inc
+	c.cond.Broadcast()
+	return nil
+}
+
+// onData takes a DATA frame: flow control, then the stream's data.
+func (c *conn) onData(f *http2.DataFrame) error {
+	size := int64(f.Length)
+	c.mu.Lock()
+	if size > c.recvWin {
+		c.mu.Unlock()
+		return c.connError(http2.ErrCodeFlowControl)
+	}
+	c.recvWin -= size
+	s := c.streams[f.StreamID]
+	idle := f.StreamID > c.maxID
+	c.mu.Unlock()
+	if s == nil {
+		c.credit(nil, size)
+		if idle {
+			return c.connError(http2.ErrCodeProtocol)
+		}
+		c.streamError(f.StreamID, http2.ErrCodeStreamClosed)
+		return nil
+	}
+	return s.onData(f.Data(), size, f.StreamEnded())
+}
+
+// credit returns n delivered bytes to the client's send windows (the
+// connection's, and s's unless nil), a WINDOW_UPDATE once a quarter of a
+// window is due.
+func (c *conn) credit(s *stream, n int64) {
+	if n <= 0 {
+		return
+	}
+	var connInc, streamInc uint32
+	c.mu.Lock()
+	c.recvUnack += n
+	if c.recvUnack >= int64(c.cfg.ConnWindow)/4 {
+		connInc = uint32(c.recvUnack)
+		c.recvWin += c.recvUnack
+		c.recvUnack = 0
+	}
+	if s != nil && !s.remoteEnd {
+		s.recvUnack += n
+		if s.recvUnack >= int64(c.cfg.StreamWindow)/4 {
+			streamInc = uint32(s.recvUnack)
+			s.recvWin += s.recvUnack
+			s.recvUnack = 0
+		}
+	}
+	c.mu.Unlock()
+	if connInc == 0 && streamInc == 0 {
+		return
+	}
+	_ = c.control(func(fr *http2.Framer) error {
+		if connInc > 0 {
+			if err := fr.WriteWindowUpdate(0, connInc); err != nil {
+				return err
+			}
+		}
+		if streamInc > 0 {
+			return fr.WriteWindowUpdate(s.id, streamInc)
+		}
+		return nil
+	})
+}
+
+// onHeaders opens a stream (or takes a request's trailers).
+func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
+	id := f.StreamID
+	if id%2 == 0 {
+		return c.connError(http2.ErrCodeProtocol)
+	}
+	c.mu.Lock()
+	if s := c.streams[id]; s != nil {
+		c.mu.Unlock()
+		// Trailers: they end the request body.
+		if !f.StreamEnded() {
+			s.reset(http2.ErrCodeProtocol, errors.New("h2srv: second HEADERS without END_STREAM"))
+			return nil
+		}
+		s.remoteEnded()
+		return nil
+	}
+	if id <= c.maxID {
+		c.mu.Unlock()
+		return c.connError(http2.ErrCodeStreamClosed)
+	}
+	c.maxID = id
+	refuse := c.goneAway || c.err != nil || uint32(len(c.streams)) >= c.cfg.MaxConcurrentStreams
+	c.mu.Unlock()
+	if refuse {
+		c.streamError(id, http2.ErrCodeRefusedStream)
+		return nil
+	}
+	s := newStream(c, id, f.StreamEnded())
+	if f.Truncated {
+		c.add(s)
+		go s.answer(http.StatusRequestHeaderFieldsTooLarge, "request headers too large\n")
+		return nil
+	}
+	req, err := c.request(s, f)
+	if err != nil {
+		c.streamError(id, http2.ErrCodeProtocol)
+		return nil
+	}
+	c.add(s)
+	go s.serve(req)
+	return nil
+}
+
+func (c *conn) add(s *stream) {
+	c.mu.Lock()
+	s.sendWin = int64(c.peerWindow)
+	c.streams[s.id] = s
+	c.mu.Unlock()
+}
+
+// remove forgets a stream that ended both ways (or was reset).
+func (c *conn) remove(s *stream) {
+	c.mu.Lock()
+	if c.streams[s.id] != s {
+		c.mu.Unlock()
+		return
+	}
+	delete(c.streams, s.id)
+	left := len(c.streams)
+	closing := c.goneAway && left == 0
+	if left == 0 {
+		c.idleAt = time.Now()
+	}
+	c.mu.Unlock()
+	if closing {
+		c.nc.Close()
+	}
+}
+
+// control writes frames through wfr and sends them whole.
+func (c *conn) control(write func(fr *http2.Framer) error) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := write(c.wfr); err != nil {
+		c.wbuf.Reset()
+		return err
+	}
+	return c.flushLocked()
+}
+
+// flushLocked sends what wfr wrote. c.wmu is held.
+func (c *conn) flushLocked() error {
+	if c.wbuf.Len() == 0 {
+		return nil
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	_, err := c.nc.Write(c.wbuf.Bytes())
+	c.wbuf.Reset()
+	if err != nil {
+		c.fail(fmt.Errorf("h2srv: writing: %w", err))
+	}
+	return err
+}
+
+// writeData sends one DATA frame whose payload is frame[9:]; the header
+// is written in place.
+func (c *conn) writeData(s *stream, frame []byte, end bool) error {
+	n := len(frame) - frameHeader
+	var flags http2.Flags
+	if end {
+		flags = http2.FlagDataEndStream
+	}
+	putFrameHeader(frame, n, http2.FrameData, flags, s.id)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if s.wclosed {
+		return errStreamDone
+	}
+	if end {
+		s.wclosed = true
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	if _, err := c.nc.Write(frame); err != nil {
+		err = fmt.Errorf("h2srv: writing: %w", err)
+		c.fail(err)
+		return err
+	}
+	return nil
+}
+
+// writeHeaders encodes and sends a header block (HEADERS, CONTINUATION).
+func (c *conn) writeHeaders(s *stream, fields []hpack.HeaderField, end bool) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if s.wclosed {
+		return errStreamDone
+	}
+	c.hbuf.Reset()
+	for _, f := range fields {
+		if err := c.henc.WriteField(f); err != nil {
+			return err
+		}
+	}
+	c.mu.Lock()
+	frame := c.peerFrame
+	c.mu.Unlock()
+	block := c.hbuf.Bytes()
+	first := true
+	for first || len(block) > 0 {
+		n := min(len(block), frame)
+		var err error
+		if first {
+			err = c.wfr.WriteHeaders(http2.HeadersFrameParam{StreamID: s.id, BlockFragment: block[:n], EndHeaders: n == len(block), EndStream: end})
+		} else {
+			err = c.wfr.WriteContinuation(s.id, n == len(block), block[:n])
+		}
+		if err != nil {
+			c.wbuf.Reset()
+			return err
+		}
+		block, first = block[n:], false
+	}
+	if end {
+		s.wclosed = true
+	}
+	return c.flushLocked()
+}
+
+// streamError resets stream id (RST_STREAM) and forgets it.
+func (c *conn) streamError(id uint32, code http2.ErrCode) {
+	if s := c.stream(id); s != nil {
+		s.reset(code, fmt.Errorf("h2srv: stream error %v", code))
+		return
+	}
+	_ = c.control(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, code) })
+}
+
+// connError sends GOAWAY with code and ends the connection.
+func (c *conn) connError(code http2.ErrCode) error {
+	c.mu.Lock()
+	last := c.maxID
+	c.goneAway = true
+	c.mu.Unlock()
+	_ = c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(last, code, nil) })
+	err := fmt.Errorf("h2srv: connection error %v", code)
+	c.fail(err)
+	return err
+}
+
+// goAway stops new streams: GOAWAY, and the connection closes once the
+// open ones end.
+func (c *conn) goAway(code http2.ErrCode) {
+	c.mu.Lock()
+	if c.goneAway || c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.goneAway = true
+	last := c.maxID
+	empty := len(c.streams) == 0
+	c.mu.Unlock()
+	_ = c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(last, code, nil) })
+	if empty {
+		c.nc.Close()
+	}
+}
+
+// fail ends the connection: every stream fails with err.
+func (c *conn) fail(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	streams := make([]*stream, 0, len(c.streams))
+	for _, s := range c.streams {
+		streams = append(streams, s)
+	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	for _, s := range streams {
+		s.lost(err)
+	}
+	c.cancel()
+}
+
+func (c *conn) close() {
+	c.fail(net.ErrClosed)
+	if c.idleTm != nil {
+		c.idleTm.Stop()
+	}
+	c.nc.Close()
+}
+
+const frameHeader = 9
+
+func putFrameHeader(b []byte, length int, typ http2.FrameType, flags http2.Flags, id uint32) {
+	b[0], b[1], b[2] = byte(length>>16), byte(length>>8), byte(length)
+	b[3], b[4] = byte(typ), byte(flags)
+	binary.BigEndian.PutUint32(b[5:9], id&(1<<31-1))
+}
+
+var errStreamDone = errors.New("h2srv: the stream has ended")

@@ -1,0 +1,808 @@
+package h2srv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/porthole-dev/porthole/internal/sockio"
+)
+
+// stream is one request: its body (what the client sends) and its
+// ResponseWriter (what goes back).
+type stream struct {
+	c      *conn
+	id     uint32
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// Guarded by c.mu (the reader changes them with the connection's).
+	sendWin   int64
+	recvWin   int64
+	recvUnack int64
+	remoteEnd bool // END_STREAM (or a reset) from the client
+	localEnd  bool // END_STREAM (or a reset) sent
+	dead      bool // reset or lost: window waits end
+
+	// Guarded by c.wmu.
+	wclosed bool // no more frames may go out for it
+	rstSent bool
+
+	mu         sync.Mutex
+	cond       *sync.Cond
+	pending    []chunk // received, not yet delivered
+	end        bool    // END_STREAM read: EOF after pending
+	err        error   // the stream failed
+	bodyClosed bool    // the handler closed the body: what comes is dropped
+	parked     bool    // an upload waits with nothing pending: direct writes go
+	raw        syscall.RawConn
+	werr       error // writing to the upstream failed
+	progress   func(int)
+	upN        int64 // delivered to the upstream (under mu)
+
+	// The response: the handler's goroutine only.
+	hdr         http.Header
+	status      int
+	wroteHeader bool
+	sentHeader  bool
+	head        bool // a HEAD request: no body goes out
+	deadline    *time.Timer
+}
+
+// chunk is received data held in a pooled buffer.
+type chunk struct {
+	bp   *[]byte
+	r, w int
+}
+
+// bufSize is the most a download reads from the upstream at once and the
+// size of a pending chunk.
+const bufSize = 256 << 10
+
+type bufPool struct{ p sync.Pool }
+
+func (b *bufPool) Get() *[]byte {
+	if v := b.p.Get(); v != nil {
+		return v.(*[]byte)
+	}
+	buf := make([]byte, frameHeader+bufSize)
+	return &buf
+}
+func (b *bufPool) Put(p *[]byte) { b.p.Put(p) }
+
+var bufs bufPool
+
+func newStream(c *conn, id uint32, ended bool) *stream {
+	ctx, cancel := context.WithCancel(c.ctx)
+	s := &stream{c: c, id: id, ctx: ctx, cancel: cancel, recvWin: int64(c.cfg.StreamWindow), hdr: http.Header{}, remoteEnd: ended, end: ended}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+// request builds the handler's request from the header block.
+func (c *conn) request(s *stream, f *http2.MetaHeadersFrame) (*http.Request, error) {
+	method, authority := f.PseudoValue("method"), f.PseudoValue("authority")
+	scheme, path, protocol := f.PseudoValue("scheme"), f.PseudoValue("path"), f.PseudoValue("protocol")
+	if method == "" || !httpguts.ValidHostHeader(authority) {
+		return nil, errors.New("bad pseudo-headers")
+	}
+	var u *url.URL
+	requestURI := path
+	switch {
+	case method == http.MethodConnect && protocol == "":
+		if authority == "" || scheme != "" || path != "" {
+			return nil, errors.New("CONNECT with :scheme or :path")
+		}
+		u, requestURI = &url.URL{Host: authority}, authority
+	case protocol != "" && (method != http.MethodConnect || !c.cfg.ExtendedConnect):
+		return nil, errors.New(":protocol without extended CONNECT")
+	default:
+		if scheme == "" || path == "" {
+			return nil, errors.New("missing :scheme or :path")
+		}
+		var err error
+		if u, err = url.ParseRequestURI(path); err != nil {
+			return nil, err
+		}
+	}
+	header := http.Header{}
+	var cookies []string
+	for _, hf := range f.RegularFields() {
+		k := http.CanonicalHeaderKey(hf.Name)
+		if k == "Cookie" {
+			cookies = append(cookies, hf.Value)
+			continue
+		}
+		header.Add(k, hf.Value)
+	}
+	if len(cookies) > 0 {
+		header.Set("Cookie", strings.Join(cookies, "; "))
+	}
+	if protocol != "" {
+		header.Set(":protocol", protocol)
+	}
+	r := &http.Request{
+		Method: method, URL: u, RequestURI: requestURI, Host: authority,
+		Proto: "HTTP/2.0", ProtoMajor: 2, Header: header,
+		RemoteAddr: c.remote, TLS: c.tls, ContentLength: -1,
+	}
+	if f.StreamEnded() {
+		r.Body, r.ContentLength = http.NoBody, 0
+	} else {
+		if cl, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && cl >= 0 {
+			r.ContentLength = cl
+		}
+		r.Body = (*body)(s)
+	}
+	s.head = method == http.MethodHead
+	return r.WithContext(s.ctx), nil
+}
+
+// serve runs the handler on the stream and ends it.
+func (s *stream) serve(r *http.Request) {
+	defer s.cancel()
+	defer func() {
+		if e := recover(); e != nil {
+			if e != http.ErrAbortHandler {
+				s.c.cfg.Log.Error("http2: panic serving", "remote", s.c.remote, "panic", fmt.Sprint(e))
+			}
+			s.reset(http2.ErrCodeInternal, fmt.Errorf("h2srv: handler panicked: %v", e))
+			return
+		}
+		s.finish()
+	}()
+	if t := s.c.cfg.StreamTimeout; t > 0 {
+		_ = s.setDeadline(time.Now().Add(t))
+	}
+	s.c.cfg.Handler.ServeHTTP(s, r)
+}
+
+// answer writes a whole response without running the handler (headers
+// too large).
+func (s *stream) answer(code int, text string) {
+	defer s.cancel()
+	s.hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	s.WriteHeader(code)
+	_, _ = io.WriteString(s, text)
+	s.finish()
+}
+
+// finish ends the response after the handler returned: the header if it
+// was never sent, then END_STREAM (on trailers when there are any); and a
+// client still sending is told to stop (RST_STREAM NO_ERROR, RFC 9113
+// section 8.1).
+func (s *stream) finish() {
+	if s.deadline != nil {
+		s.deadline.Stop()
+	}
+	if !s.wroteHeader {
+		s.WriteHeader(http.StatusOK)
+	}
+	trailers := s.trailers()
+	var err error
+	switch {
+	case !s.sentHeader:
+		err = s.sendHeader(len(trailers) == 0, nil)
+		if err == nil && len(trailers) > 0 {
+			err = s.c.writeHeaders(s, trailers, true)
+		}
+	case len(trailers) > 0:
+		err = s.c.writeHeaders(s, trailers, true)
+	default:
+		var hdr [frameHeader]byte
+		err = s.c.writeData(s, hdr[:], true)
+	}
+	if err != nil && !errors.Is(err, errStreamDone) {
+		s.reset(http2.ErrCodeInternal, err)
+		return
+	}
+	c := s.c
+	c.mu.Lock()
+	s.localEnd = true
+	done := s.remoteEnd
+	c.mu.Unlock()
+	if done {
+		c.remove(s)
+		return
+	}
+	s.reset(http2.ErrCodeNo, errors.New("h2srv: response complete"))
+}
+
+// trailers are the header fields the handler declared in "Trailer" (or
+// set with http.TrailerPrefix), lowercased for the wire.
+func (s *stream) trailers() []hpack.HeaderField {
+	var out []hpack.HeaderField
+	for _, v := range s.hdr["Trailer"] {
+		for _, k := range strings.Split(v, ",") {
+			k = http.CanonicalHeaderKey(strings.TrimSpace(k))
+			for _, val := range s.hdr[k] {
+				out = appendField(out, k, val)
+			}
+		}
+	}
+	for k, vs := range s.hdr {
+		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok {
+			for _, val := range vs {
+				out = appendField(out, name, val)
+			}
+		}
+	}
+	return out
+}
+
+// appendField adds a valid, non-connection-specific field.
+func appendField(out []hpack.HeaderField, k, v string) []hpack.HeaderField {
+	if !httpguts.ValidHeaderFieldName(k) || !httpguts.ValidHeaderFieldValue(v) {
+		return out
+	}
+	switch lk := strings.ToLower(k); lk {
+	case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade", "trailer":
+		return out
+	default:
+		return append(out, hpack.HeaderField{Name: lk, Value: v})
+	}
+}
+
+// The ResponseWriter.
+
+func (s *stream) Header() http.Header { return s.hdr }
+
+func (s *stream) WriteHeader(code int) {
+	if s.wroteHeader {
+		return
+	}
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	if code < 200 {
+		if code != http.StatusSwitchingProtocols && !s.sentHeader {
+			// Informational: its own header block, the final one follows.
+			fields := []hpack.HeaderField{{Name: ":status", Value: strconv.Itoa(code)}}
+			for k, vs := range s.hdr {
+				for _, v := range vs {
+					fields = appendField(fields, k, v)
+				}
+			}
+			_ = s.c.writeHeaders(s, fields, false)
+		}
+		return
+	}
+	s.wroteHeader, s.status = true, code
+}
+
+// bodyAllowed reports whether the status may carry a body.
+func (s *stream) bodyAllowed() bool {
+	return s.status != http.StatusNoContent && s.status != http.StatusNotModified && s.status >= 200
+}
+
+// sendHeader sends the final header block; sniff is the start of the
+// body for a missing Content-Type.
+func (s *stream) sendHeader(end bool, sniff []byte) error {
+	s.sentHeader = true
+	fields := []hpack.HeaderField{{Name: ":status", Value: strconv.Itoa(s.status)}}
+	hasDate, hasType := false, false
+	for k, vs := range s.hdr {
+		if k == "Trailer" || strings.HasPrefix(k, http.TrailerPrefix) {
+			continue
+		}
+		switch k {
+		case "Date":
+			hasDate = true
+		case "Content-Type":
+			hasType = true
+		}
+		for _, v := range vs {
+			fields = appendField(fields, k, v)
+		}
+	}
+	if !hasDate {
+		fields = append(fields, hpack.HeaderField{Name: "date", Value: time.Now().UTC().Format(http.TimeFormat)})
+	}
+	if !hasType && len(sniff) > 0 && s.bodyAllowed() && s.hdr.Get("X-Content-Type-Options") != "nosniff" {
+		fields = append(fields, hpack.HeaderField{Name: "content-type", Value: http.DetectContentType(sniff)})
+	}
+	return s.c.writeHeaders(s, fields, end)
+}
+
+func (s *stream) Write(p []byte) (int, error) {
+	if !s.wroteHeader {
+		s.WriteHeader(http.StatusOK)
+	}
+	if !s.bodyAllowed() {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if !s.sentHeader {
+		if err := s.sendHeader(false, p); err != nil {
+			return 0, err
+		}
+	}
+	if s.head || len(p) == 0 {
+		return len(p), nil
+	}
+	bp := bufs.Get()
+	defer bufs.Put(bp)
+	written := 0
+	for len(p) > 0 {
+		k := min(len(p), len(*bp)-frameHeader)
+		copy((*bp)[frameHeader:], p[:k])
+		if err := s.send((*bp)[:frameHeader+k]); err != nil {
+			return written, err
+		}
+		written += k
+		p = p[k:]
+	}
+	return written, nil
+}
+
+// FlushError sends the header if it has not gone yet; body writes are
+// never held back.
+func (s *stream) FlushError() error {
+	if !s.wroteHeader {
+		s.WriteHeader(http.StatusOK)
+	}
+	if !s.sentHeader {
+		return s.sendHeader(false, nil)
+	}
+	return s.failure()
+}
+
+func (s *stream) Flush() { _ = s.FlushError() }
+
+// EnableFullDuplex: reading the body while writing the response always
+// works here.
+func (s *stream) EnableFullDuplex() error { return nil }
+
+// SetReadDeadline and SetWriteDeadline reset the stream when t passes
+// (the zero time: never), as x/net's server does.
+func (s *stream) SetReadDeadline(t time.Time) error  { return s.setDeadline(t) }
+func (s *stream) SetWriteDeadline(t time.Time) error { return s.setDeadline(t) }
+
+func (s *stream) setDeadline(t time.Time) error {
+	if s.deadline != nil {
+		s.deadline.Stop()
+		s.deadline = nil
+	}
+	if t.IsZero() {
+		return nil
+	}
+	s.deadline = time.AfterFunc(time.Until(t), func() {
+		s.reset(http2.ErrCodeCancel, os.ErrDeadlineExceeded)
+	})
+	return nil
+}
+
+// Flow control and the data path.
+
+// send sends frame[9:] as DATA frames, as the windows allow; the header
+// of each goes in place in front of its payload.
+func (s *stream) send(frame []byte) error {
+	n := len(frame) - frameHeader
+	for off := 0; off < n; {
+		k, err := s.take(n - off)
+		if err != nil {
+			return err
+		}
+		if err := s.c.writeData(s, frame[off:off+frameHeader+k], false); err != nil {
+			return err
+		}
+		off += k
+	}
+	return nil
+}
+
+// take waits for window and books up to n bytes of it.
+func (s *stream) take(n int) (int, error) {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := s.awaitWindow(); err != nil {
+		return 0, err
+	}
+	k := int(min(int64(n), s.sendWin, c.sendWin, int64(c.peerFrame)))
+	s.sendWin -= int64(k)
+	c.sendWin -= int64(k)
+	return k, nil
+}
+
+// window waits until both send windows are open and returns how much
+// may be read now.
+func (s *stream) window() (int, error) {
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := s.awaitWindow(); err != nil {
+		return 0, err
+	}
+	return int(min(s.sendWin, c.sendWin, bufSize)), nil
+}
+
+// awaitWindow waits, with c.mu held, until both send windows are open or
+// the stream cannot send any more.
+func (s *stream) awaitWindow() error {
+	c := s.c
+	for !s.dead && c.err == nil && (s.sendWin <= 0 || c.sendWin <= 0) {
+		c.cond.Wait()
+	}
+	if s.dead || c.err != nil {
+		if err := s.failure(); err != nil {
+			return err
+		}
+		return errStreamDone
+	}
+	return nil
+}
+
+// onData takes a DATA payload from the reader: written straight to the
+// upstream when an upload waits with nothing pending and the socket takes
+// it at once, else kept (copied) for the upload or the body's Read.
+func (s *stream) onData(data []byte, size int64, endStream bool) error {
+	c := s.c
+	c.mu.Lock()
+	if s.remoteEnd || size > s.recvWin {
+		code := http2.ErrCodeStreamClosed
+		if !s.remoteEnd {
+			code = http2.ErrCodeFlowControl
+		}
+		c.mu.Unlock()
+		c.credit(nil, size)
+		s.reset(code, fmt.Errorf("h2srv: bad DATA (%v)", code))
+		return nil
+	}
+	s.recvWin -= size
+	c.mu.Unlock()
+
+	s.mu.Lock()
+	delivered := 0
+	if s.err != nil || s.werr != nil || s.bodyClosed {
+		delivered = len(data) // dropped: nobody reads it any more
+	} else {
+		if s.parked && len(s.pending) == 0 && s.raw != nil && len(data) > 0 {
+			n, err := sockio.WriteNow(s.raw, data)
+			if err != nil {
+				s.werr = err
+			}
+			delivered = n
+			if n > 0 {
+				s.upN += int64(n)
+				if s.progress != nil {
+					s.progress(n)
+				}
+			}
+		}
+		if s.werr == nil {
+			s.keep(data[delivered:])
+		} else {
+			delivered = len(data)
+		}
+	}
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	c.credit(s, int64(delivered)+size-int64(len(data)))
+	if endStream {
+		s.remoteEnded()
+	}
+	return nil
+}
+
+// keep appends p to the pending data. s.mu is held.
+func (s *stream) keep(p []byte) {
+	for len(p) > 0 {
+		if k := len(s.pending); k > 0 {
+			last := &s.pending[k-1]
+			if room := len(*last.bp) - last.w; room > 0 {
+				n := copy((*last.bp)[last.w:], p)
+				last.w += n
+				p = p[n:]
+				continue
+			}
+		}
+		s.pending = append(s.pending, chunk{bp: bufs.Get()})
+	}
+}
+
+// dropPending frees what is held and returns its size. s.mu is held.
+func (s *stream) dropPending() int64 {
+	var n int64
+	for _, ch := range s.pending {
+		n += int64(ch.w - ch.r)
+		bufs.Put(ch.bp)
+	}
+	s.pending = nil
+	return n
+}
+
+// remoteEnded is END_STREAM from the client.
+func (s *stream) remoteEnded() {
+	c := s.c
+	c.mu.Lock()
+	s.remoteEnd = true
+	done := s.localEnd
+	c.mu.Unlock()
+	s.mu.Lock()
+	s.end = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	if done {
+		c.remove(s)
+	}
+}
+
+// reset sends RST_STREAM with code (once) and fails the stream with err.
+func (s *stream) reset(code http2.ErrCode, err error) {
+	c := s.c
+	c.wmu.Lock()
+	send := !s.rstSent
+	s.rstSent, s.wclosed = true, true
+	if send {
+		c.mu.Lock()
+		alive := c.err == nil
+		c.mu.Unlock()
+		if alive && c.wfr.WriteRSTStream(s.id, code) == nil {
+			_ = c.flushLocked()
+		}
+		c.wbuf.Reset()
+	}
+	c.wmu.Unlock()
+	s.lost(err)
+	c.remove(s)
+}
+
+// resetByClient is RST_STREAM from the client: nothing more goes out.
+func (s *stream) resetByClient(err error) {
+	c := s.c
+	c.wmu.Lock()
+	s.rstSent, s.wclosed = true, true
+	c.wmu.Unlock()
+	s.lost(err)
+	c.remove(s)
+}
+
+// lost fails the stream with err: every wait on it ends, the handler's
+// context is cancelled, what was held is freed (and returned to the
+// connection's window).
+func (s *stream) lost(err error) {
+	c := s.c
+	c.mu.Lock()
+	s.dead, s.remoteEnd, s.localEnd = true, true, true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	dropped := s.dropPending()
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	c.credit(nil, dropped)
+	s.cancel()
+}
+
+// failure is why the stream failed (nil if it has not).
+func (s *stream) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// body is the request body: what the client sends on the stream.
+type body stream
+
+func (b *body) Read(p []byte) (int, error) {
+	s := (*stream)(b)
+	s.mu.Lock()
+	for len(s.pending) == 0 && !s.end && s.err == nil && !s.bodyClosed {
+		s.cond.Wait()
+	}
+	if s.bodyClosed {
+		s.mu.Unlock()
+		return 0, errBodyClosed
+	}
+	if len(s.pending) == 0 {
+		err := s.err
+		s.mu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && len(s.pending) > 0 {
+		ch := &s.pending[0]
+		m := copy(p[n:], (*ch.bp)[ch.r:ch.w])
+		ch.r += m
+		n += m
+		if ch.r == ch.w {
+			bufs.Put(ch.bp)
+			s.pending = s.pending[1:]
+		}
+	}
+	s.mu.Unlock()
+	s.c.credit(s, int64(n))
+	return n, nil
+}
+
+// Close stops the body: what is held and what still comes is dropped
+// (and returned to the client's windows).
+func (b *body) Close() error {
+	s := (*stream)(b)
+	s.mu.Lock()
+	s.bodyClosed = true
+	dropped := s.dropPending()
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	s.c.credit(s, dropped)
+	return nil
+}
+
+var errBodyClosed = errors.New("h2srv: request body closed")
+
+// Deliver writes to up what the client already sent (the early data
+// behind a CONNECT's HEADERS) as far as up takes it without waiting, so
+// it is on its way before UploadTo's goroutine runs.
+func (s *stream) Deliver(up net.Conn, progress func(int)) {
+	tc, ok := up.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return
+	}
+	var sent int64
+	s.mu.Lock()
+	for len(s.pending) > 0 && s.werr == nil && s.err == nil && !s.bodyClosed {
+		ch := &s.pending[0]
+		n, err := sockio.WriteNow(raw, (*ch.bp)[ch.r:ch.w])
+		if err != nil {
+			s.werr = err // UploadTo reports it
+			break
+		}
+		ch.r += n
+		sent += int64(n)
+		if ch.r < ch.w {
+			break // up is full: UploadTo waits for it
+		}
+		bufs.Put(ch.bp)
+		s.pending = s.pending[1:]
+	}
+	s.upN += sent
+	s.mu.Unlock()
+	if sent > 0 {
+		if progress != nil {
+			progress(int(sent))
+		}
+		s.c.credit(s, sent)
+	}
+}
+
+// UploadTo writes what the client sends on the stream to up until the
+// client ends its side (nil), the stream fails, the body is closed, or up
+// fails (the error). DATA is written to up straight from the frame
+// reader whenever up takes it at once.
+func (s *stream) UploadTo(up net.Conn, progress func(int)) (int64, error) {
+	var raw syscall.RawConn
+	if tc, ok := up.(*net.TCPConn); ok {
+		raw, _ = tc.SyscallConn()
+	}
+	s.mu.Lock()
+	s.raw, s.progress = raw, progress
+	defer func() {
+		s.parked, s.raw, s.progress = false, nil, nil
+		s.mu.Unlock()
+	}()
+	for {
+		for len(s.pending) == 0 && !s.end && s.err == nil && s.werr == nil && !s.bodyClosed {
+			s.parked = true
+			s.cond.Wait()
+		}
+		s.parked = false
+		switch {
+		case s.werr != nil:
+			s.c.credit(nil, s.dropPending())
+			return s.upN, s.werr
+		case s.bodyClosed:
+			return s.upN, errBodyClosed
+		case len(s.pending) == 0 && s.err != nil:
+			return s.upN, s.err
+		case len(s.pending) == 0: // the client ended its side
+			return s.upN, nil
+		}
+		chunks := s.pending
+		s.pending = nil
+		s.mu.Unlock()
+		var werr error
+		for _, ch := range chunks {
+			if werr == nil {
+				n, err := up.Write((*ch.bp)[ch.r:ch.w])
+				werr = err
+				if n > 0 {
+					s.mu.Lock()
+					s.upN += int64(n)
+					s.mu.Unlock()
+					if progress != nil {
+						progress(n)
+					}
+				}
+				s.c.credit(s, int64(ch.w-ch.r))
+			} else {
+				s.c.credit(nil, int64(ch.w-ch.r))
+			}
+			bufs.Put(ch.bp)
+		}
+		s.mu.Lock()
+		if werr != nil && s.werr == nil {
+			s.werr = werr
+		}
+	}
+}
+
+// DownloadFrom sends the response header (200 unless written) and then
+// what up sends, as DATA read straight into a frame's buffer, until up
+// ends (END_STREAM, nil) or fails (the error). No buffer is held while up
+// is idle.
+func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
+	if err := s.FlushError(); err != nil {
+		return 0, err
+	}
+	var raw syscall.RawConn
+	if tc, ok := up.(*net.TCPConn); ok {
+		raw, _ = tc.SyscallConn()
+	}
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			bufs.Put(bp)
+		}
+	}()
+	var total int64
+	for {
+		k, err := s.window()
+		if err != nil {
+			return total, err
+		}
+		var n int
+		var rerr error
+		if raw != nil {
+			n, rerr = sockio.ReadReady(raw, &bufs, &bp, frameHeader, k)
+		} else {
+			if bp == nil {
+				bp = bufs.Get()
+			}
+			n, rerr = up.Read((*bp)[frameHeader : frameHeader+k])
+		}
+		if n > 0 {
+			total += int64(n)
+			if progress != nil {
+				progress(n)
+			}
+			if err := s.send((*bp)[:frameHeader+n]); err != nil {
+				return total, err
+			}
+		}
+		if raw != nil && bp != nil {
+			bufs.Put(bp)
+			bp = nil
+		}
+		switch {
+		case rerr == io.EOF:
+			var hdr [frameHeader]byte
+			return total, s.c.writeData(s, hdr[:], true)
+		case rerr != nil:
+			return total, rerr
+		}
+	}
+}

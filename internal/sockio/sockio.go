@@ -1,0 +1,77 @@
+// Package sockio reads and writes a TCP socket without waiting and
+// without holding a buffer while it is idle: the HTTP/2 data paths of the
+// client and the server write a frame's payload straight to the socket
+// when it takes it at once, and take a buffer only once there is data to
+// read into it.
+package sockio
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+)
+
+// Pool hands out the buffers ReadReady reads into.
+type Pool interface {
+	Get() *[]byte
+	Put(*[]byte)
+}
+
+// ReadReady waits until rc has data, then reads up to max bytes of it
+// into a buffer from pool at offset off (room for a frame header in
+// front). *bp is set only while it holds data; a buffer taken for a read
+// that found none goes back. n == 0 with no error never happens: the end
+// is io.EOF.
+func ReadReady(rc syscall.RawConn, pool Pool, bp **[]byte, off, max int) (int, error) {
+	var n int
+	var rerr error
+	err := rc.Read(func(fd uintptr) bool {
+		if *bp == nil {
+			*bp = pool.Get()
+		}
+		for {
+			n, rerr = syscall.Read(int(fd), (**bp)[off:off+max])
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN {
+			pool.Put(*bp)
+			*bp = nil
+			return false
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case rerr != nil:
+		return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", rerr)}
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// WriteNow writes as much of p to rc as the socket takes without
+// waiting, and returns how much that was; err is a failed socket.
+func WriteNow(rc syscall.RawConn, p []byte) (int, error) {
+	var n int
+	var werr error
+	err := rc.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), p)
+			if werr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if err == nil && werr != nil && werr != syscall.EAGAIN {
+		err = &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", werr)}
+	}
+	if err != nil {
+		return 0, err
+	}
+	return max(n, 0), nil
+}
