@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/porthole-dev/porthole/internal/sockio"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
@@ -65,6 +65,12 @@ var h2BufPool = sync.Pool{New: func() any { b := make([]byte, h2FrameHeader+h2Bu
 
 func getH2Buf() *[]byte  { return h2BufPool.Get().(*[]byte) }
 func putH2Buf(b *[]byte) { h2BufPool.Put(b) }
+
+// h2Bufs is the pool as sockio takes it.
+type h2Bufs struct{}
+
+func (h2Bufs) Get() *[]byte  { return getH2Buf() }
+func (h2Bufs) Put(b *[]byte) { putH2Buf(b) }
 
 // open starts a stream with the header fields hdrs (pseudo-headers
 // first) on a slot reserve booked, and waits for the final response. With
@@ -261,24 +267,11 @@ func (s *h2Stream) onData(data []byte, size int64, endStream bool) error {
 // writeNow writes p to the local connection without waiting and returns
 // how much it took. s.mu is held; copyDown is parked.
 func (s *h2Stream) writeNow(p []byte) int {
-	var n int
-	var werr error
-	err := s.raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), p)
-			if werr != syscall.EINTR {
-				return true
-			}
-		}
-	})
-	if err == nil && werr != nil && werr != syscall.EAGAIN {
-		err = &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", werr)}
-	}
+	n, err := sockio.WriteNow(s.raw, p)
 	if err != nil {
 		s.werr = err
-		return 0
 	}
-	return max(n, 0)
+	return n
 }
 
 // keep appends p to the pending data. s.mu is held.
@@ -532,7 +525,7 @@ func (s *h2Stream) upload() {
 			raw = nil
 		}
 		if raw != nil {
-			n, rerr = readReady(raw, &bp, k)
+			n, rerr = sockio.ReadReady(raw, h2Bufs{}, &bp, h2FrameHeader, k)
 			n, rerr = s.body.account(n, rerr)
 		} else {
 			if bp == nil {
@@ -563,40 +556,6 @@ func (s *h2Stream) upload() {
 			return
 		}
 	}
-}
-
-// readReady reads up to max bytes from rc into a pooled buffer (at
-// 9 bytes in, room for the frame header) taken only once data is there.
-// n == 0 with no error never happens: the end is io.EOF.
-func readReady(rc syscall.RawConn, bp **[]byte, max int) (int, error) {
-	var n int
-	var rerr error
-	err := rc.Read(func(fd uintptr) bool {
-		if *bp == nil {
-			*bp = getH2Buf()
-		}
-		for {
-			n, rerr = syscall.Read(int(fd), (**bp)[h2FrameHeader:h2FrameHeader+max])
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			putH2Buf(*bp)
-			*bp = nil
-			return false
-		}
-		return true
-	})
-	switch {
-	case err != nil:
-		return 0, err
-	case rerr != nil:
-		return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", rerr)}
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
 }
 
 // reset sends RST_STREAM with code (once) and fails the stream with err.
