@@ -10,6 +10,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/asyncw"
 	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 	"github.com/porthole-dev/porthole/tunnel"
@@ -93,7 +94,9 @@ func connectRun(opts *ConnectOptions) error {
 	if err != nil {
 		return fmt.Errorf("connection %s: %w", c.Name, err)
 	}
-	ev := &eventPrinter{w: opts.IO.ErrOut, name: c.Name, authority: dst.Authority}
+	errOut := asyncw.New(opts.IO.ErrOut) // connection lines off the connections' path
+	defer errOut.Close()
+	ev := &eventPrinter{w: errOut, name: c.Name, authority: dst.Authority}
 	if dst.Proxy != nil {
 		ev.server = dst.Proxy.String()
 	}
@@ -111,7 +114,7 @@ func connectRun(opts *ConnectOptions) error {
 		return fmt.Errorf("connection %s: listening on %s: %w", c.Name, addr, err)
 	}
 	defer ln.Stop()
-	fmt.Fprintf(opts.IO.ErrOut, "%s: listening on %s (Ctrl-C stops)\n", termtext.Escape(c.Name), termtext.Escape(ln.Addr().String()))
+	fmt.Fprintf(errOut, "%s: listening on %s (Ctrl-C stops)\n", termtext.Escape(c.Name), termtext.Escape(ln.Addr().String()))
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr().String())
 	}

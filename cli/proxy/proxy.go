@@ -19,6 +19,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/cli/tcp"
+	"github.com/porthole-dev/porthole/internal/asyncw"
 	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -94,8 +95,9 @@ func underDomain(host string, domains []string) bool {
 }
 
 type server struct {
-	opts *ProxyOptions
-	ctx  context.Context
+	opts   *ProxyOptions
+	ctx    context.Context
+	events *asyncw.Writer // the tunnels' event lines, off their connections' path
 
 	mu      sync.Mutex
 	tunnels map[string]*tunnel.Tunnel // by authority
@@ -117,7 +119,8 @@ func proxyRun(opts *ProxyOptions) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", opts.Listen, err)
 	}
-	s := &server{opts: opts, ctx: ctx, tunnels: map[string]*tunnel.Tunnel{}}
+	s := &server{opts: opts, ctx: ctx, tunnels: map[string]*tunnel.Tunnel{}, events: asyncw.New(opts.IO.ErrOut)}
+	defer s.events.Close()
 	defer s.closeTunnels()
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s (HTTP proxy for %s)\n", ln.Addr(), strings.Join(opts.Domains, ", "))
@@ -164,7 +167,7 @@ func (s *server) tunnelFor(authority string) (*tunnel.Tunnel, error) {
 		return nil, err
 	}
 	cfg.DisableHTTP2 = s.opts.HTTP1
-	cfg.OnEvent = tcp.EventPrinter(s.opts.IO.ErrOut, s.opts.Factory.Opts.Verbose, dst)
+	cfg.OnEvent = tcp.EventPrinter(s.events, s.opts.Factory.Opts.Verbose, dst)
 	t, err := tunnel.New(cfg)
 	if err != nil {
 		return nil, err

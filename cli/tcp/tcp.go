@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/asyncw"
 	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -90,7 +91,11 @@ func tcpRun(opts *TCPOptions) error {
 		return err
 	}
 	cfg.DisableHTTP2 = opts.HTTP1
-	ev := &eventPrinter{w: opts.IO.ErrOut, verbose: opts.Factory.Opts.Verbose, dest: dst, quietErrors: opts.Listen == "-"}
+	// Connection lines go out from their own goroutine, in order: never
+	// a system call in a connection's path (asyncw).
+	errOut := asyncw.New(opts.IO.ErrOut)
+	defer errOut.Close()
+	ev := &eventPrinter{w: errOut, verbose: opts.Factory.Opts.Verbose, dest: dst, quietErrors: opts.Listen == "-"}
 	cfg.OnEvent = ev.print
 
 	if opts.Listen == "-" {
@@ -106,7 +111,7 @@ func tcpRun(opts *TCPOptions) error {
 		return fmt.Errorf("listening on %s: %w", opts.Listen, err)
 	}
 	defer ln.Stop()
-	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s: connections go to %s through %s\n", termtext.Escape(ln.Addr().String()),
+	fmt.Fprintf(errOut, "Listening on %s: connections go to %s through %s\n", termtext.Escape(ln.Addr().String()),
 		termtext.Escape(dst.Authority), termtext.Escape(dst.Proxy.String()))
 	return cmdutil.WaitListener(ctx, ln, func(err error) error {
 		return fmt.Errorf("listener on %s stopped: %w", ln.Addr(), err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/cli/tcp"
+	"github.com/porthole-dev/porthole/internal/asyncw"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -84,13 +85,15 @@ func udpRun(opts *UDPOptions) error {
 		return err
 	}
 	cfg.DisableHTTP2 = opts.HTTP1
-	cfg.OnEvent = tcp.EventPrinter(opts.IO.ErrOut, opts.Factory.Opts.Verbose, dst)
+	errOut := asyncw.New(opts.IO.ErrOut) // event lines off the datagrams' path
+	defer errOut.Close()
+	cfg.OnEvent = tcp.EventPrinter(errOut, opts.Factory.Opts.Verbose, dst)
 	ln, err := tunnel.ListenUDP(ctx, opts.Listen, cfg, tunnel.UDPOptions{IdleTimeout: opts.IdleTimeout})
 	if err != nil {
 		return fmt.Errorf("listening on udp %s: %w", opts.Listen, err)
 	}
 	defer ln.Stop()
-	fmt.Fprintf(opts.IO.ErrOut, "Listening on %s\n", ln.Addr())
+	fmt.Fprintf(errOut, "Listening on %s\n", ln.Addr())
 	return cmdutil.WaitListener(ctx, ln, func(err error) error {
 		return fmt.Errorf("udp listener on %s stopped: %w", ln.Addr(), err)
 	})
