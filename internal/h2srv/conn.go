@@ -32,9 +32,9 @@ type conn struct {
 	wmu     sync.Mutex // serializes frames on the wire; taken before mu, never after
 	started bool       // under wmu: SETTINGS went out, so may GOAWAY
 	wfr     *http2.Framer
-	wbuf bytes.Buffer // control and header frames, written by wfr then sent whole
-	henc *hpack.Encoder
-	hbuf bytes.Buffer
+	wbuf    bytes.Buffer // control and header frames, written by wfr then sent whole
+	henc    *hpack.Encoder
+	hbuf    bytes.Buffer
 
 	mu         sync.Mutex
 	cond       *sync.Cond // send windows and failure
