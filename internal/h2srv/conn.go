@@ -149,8 +149,10 @@ func (c *conn) serve() {
 			switch {
 			case errors.As(err, &ce):
 				c.connError(http2.ErrCode(ce))
+				c.drain()
 			case errors.Is(err, http2.ErrFrameTooLarge):
 				c.connError(http2.ErrCodeFrameSize)
+				c.drain()
 			}
 			c.fail(err)
 			return
@@ -158,9 +160,22 @@ func (c *conn) serve() {
 		c.lastRead.Store(time.Now().UnixNano())
 		if err := c.handle(f); err != nil {
 			c.fail(err)
+			c.drain()
 			return
 		}
 	}
+}
+
+// goAwayLinger is how long a connection that ends in a GOAWAY still reads
+// (x/net's server waits as long).
+const goAwayLinger = time.Second
+
+// drain reads and drops what the client still sends, for a while: closing
+// with unread bytes resets the connection, and the client may lose the
+// GOAWAY that says why before it reads it.
+func (c *conn) drain() {
+	_ = c.nc.SetReadDeadline(time.Now().Add(goAwayLinger))
+	_, _ = io.Copy(io.Discard, c.nc)
 }
 
 // checkEvery is how often check runs: the smaller of the idle timeout
@@ -517,9 +532,18 @@ func (c *conn) flushLocked() error {
 	_, err := c.nc.Write(c.wbuf.Bytes())
 	c.wbuf.Reset()
 	if err != nil {
-		c.fail(fmt.Errorf("h2srv: writing: %w", err))
+		c.writeFailed(err)
 	}
 	return err
+}
+
+// writeFailed ends the connection on a failed write (the client took
+// nothing for WriteTimeout, or is gone). c.wmu is held. The connection
+// closes: nothing could be sent on it any more, and its reader must not
+// wait on for a client that may never send again.
+func (c *conn) writeFailed(err error) {
+	c.fail(fmt.Errorf("h2srv: writing: %w", err))
+	c.nc.Close()
 }
 
 // writeData sends one DATA frame whose payload is frame[9:]; the header
@@ -539,9 +563,8 @@ func (c *conn) writeData(s *stream, frame []byte, end bool) error {
 	closing := end && c.endLocked(s)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
 	if _, err := c.nc.Write(frame); err != nil {
-		err = fmt.Errorf("h2srv: writing: %w", err)
-		c.fail(err)
-		return err
+		c.writeFailed(err)
+		return fmt.Errorf("h2srv: writing: %w", err)
 	}
 	if closing {
 		c.nc.Close()
