@@ -250,8 +250,9 @@ type rawClient struct {
 	enc  *hpack.Encoder
 	hbuf bytes.Buffer
 
-	frames chan frame
-	done   chan struct{} // the reader ended
+	frames  chan frame
+	backlog []frame       // read, kept for a later next (response skips other streams')
+	done    chan struct{} // the reader ended
 	quit   chan struct{} // the test is over
 	rerr   error         // why the reader ended (after done)
 
@@ -505,6 +506,10 @@ func (c *rawClient) readerDone() bool {
 // connection is closed.
 func (c *rawClient) next() (f frame, ok bool) {
 	c.t.Helper()
+	if len(c.backlog) > 0 {
+		f, c.backlog = c.backlog[0], c.backlog[1:]
+		return f, true
+	}
 	select {
 	case f := <-c.frames:
 		return f, true
@@ -571,8 +576,17 @@ type response struct {
 func (c *rawClient) response(id uint32) response {
 	c.t.Helper()
 	var r response
+	var others []frame
+	defer func() { c.backlog = append(others, c.backlog...) }()
 	for {
-		f := c.expect(fmt.Sprintf("the end of stream %d", id), func(f frame) bool { return f.StreamID == id || f.Type == http2.FrameGoAway })
+		f, ok := c.next()
+		if !ok {
+			c.t.Fatalf("connection closed (%v) before the end of stream %d", c.rerr, id)
+		}
+		if f.StreamID != id && f.Type != http2.FrameGoAway {
+			others = append(others, f)
+			continue
+		}
 		switch f.Type {
 		case http2.FrameGoAway:
 			c.t.Fatalf("stream %d: %v", id, f)
