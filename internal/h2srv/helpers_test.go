@@ -253,8 +253,8 @@ type rawClient struct {
 	frames  chan frame
 	backlog []frame       // read, kept for a later next (response skips other streams')
 	done    chan struct{} // the reader ended
-	quit   chan struct{} // the test is over
-	rerr   error         // why the reader ended (after done)
+	quit    chan struct{} // the test is over
+	rerr    error         // why the reader ended (after done)
 
 	mu        sync.Mutex
 	cond      *sync.Cond
