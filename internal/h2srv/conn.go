@@ -39,14 +39,15 @@ type conn struct {
 	mu         sync.Mutex
 	cond       *sync.Cond // send windows and failure
 	streams    map[uint32]*stream
-	maxID      uint32 // the highest stream id the client opened
-	peerFrame  int    // the largest DATA payload the client takes
-	peerWindow int32  // the client's SETTINGS_INITIAL_WINDOW_SIZE
-	sendWin    int64  // connection send window
-	recvWin    int64  // connection receive window left to the client
-	recvUnack  int64  // delivered bytes not yet returned in a WINDOW_UPDATE
-	goneAway   bool   // GOAWAY sent: no new streams, close when none are left
-	err        error  // why the connection ended; nil while it runs
+	maxID      uint32   // the highest stream id the client opened
+	peerFrame  int      // the largest DATA payload the client takes
+	peerWindow int32    // the client's SETTINGS_INITIAL_WINDOW_SIZE
+	sendWin    int64    // connection send window
+	recvWin    int64    // connection receive window left to the client
+	recvUnack  int64    // delivered bytes not yet returned in a WINDOW_UPDATE
+	goneAway   bool     // GOAWAY sent: no new streams, close when none are left
+	resetIDs   []uint32 // streams reset while the client still sent, newest last (a few)
+	err        error    // why the connection ended; nil while it runs
 
 	lastRead atomic.Int64 // unix nanos of the last frame read
 	pingSent atomic.Int64 // unix nanos of an unanswered liveness PING, 0 none
@@ -424,17 +425,29 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	}
 	c.mu.Lock()
 	if s := c.streams[id]; s != nil {
+		ended := s.remoteEnd
 		c.mu.Unlock()
 		// Trailers: they end the request body.
-		if !f.StreamEnded() {
+		switch {
+		case ended:
+			s.reset(http2.ErrCodeStreamClosed, errors.New("h2srv: HEADERS after END_STREAM"))
+		case !f.StreamEnded():
 			s.reset(http2.ErrCodeProtocol, errors.New("h2srv: second HEADERS without END_STREAM"))
-			return nil
+		default:
+			s.remoteEnded()
 		}
-		s.remoteEnded()
 		return nil
 	}
 	if id <= c.maxID {
+		crossed := f.StreamEnded() && c.wasReset(id)
 		c.mu.Unlock()
+		if crossed {
+			// Trailers the client sent before it read the RST_STREAM
+			// that closed the stream (a handler done before the body
+			// was): RFC 9113 section 5.1 has them ignored, not the
+			// connection ended. The block is decoded: HPACK is in step.
+			return nil
+		}
 		return c.connError(http2.ErrCodeStreamClosed)
 	}
 	c.maxID = id
@@ -458,6 +471,33 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	c.add(s)
 	go s.serve(req)
 	return nil
+}
+
+// maxResetIDs bounds resetIDs: what crosses a RST_STREAM arrives within a
+// round trip.
+const maxResetIDs = 64
+
+// noteReset remembers that s was reset while the client may still be
+// sending on it. c.mu is held.
+func (c *conn) noteReset(s *stream) {
+	if s.remoteEnd {
+		return
+	}
+	if len(c.resetIDs) == maxResetIDs {
+		c.resetIDs = append(c.resetIDs[:0], c.resetIDs[1:]...)
+	}
+	c.resetIDs = append(c.resetIDs, s.id)
+}
+
+// wasReset reports whether the server reset stream id lately. c.mu is
+// held.
+func (c *conn) wasReset(id uint32) bool {
+	for _, r := range c.resetIDs {
+		if r == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *conn) add(s *stream) {

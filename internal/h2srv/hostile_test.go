@@ -42,7 +42,6 @@ func post(path string, extra ...string) []hpack.HeaderField { return request("PO
 // ServeConn returns, after a stream error the connection goes on.
 func TestHostile(t *testing.T) {
 	const none = http2.ErrCode(0xffff)
-	bigWindow := []http2.Setting{{ID: http2.SettingInitialWindowSize, Val: 1<<31 - 1}}
 	tests := []struct {
 		name     string
 		cfg      h2srv.Config
@@ -52,6 +51,7 @@ func TestHostile(t *testing.T) {
 		rstID    uint32        // else this stream is reset, with rst
 		rst      http2.ErrCode
 		closedOK bool // the server just closes (no GOAWAY)
+		stay     bool // the client stays after the GOAWAY: the server closes anyway
 	}{{
 		name:     "bad preface",
 		opts:     rawOpts{preface: "GET / HTTP/1.1\r\nHost: x\r\n\r\n", noSettings: true},
@@ -63,6 +63,7 @@ func TestHostile(t *testing.T) {
 			rc.write(func(fr *http2.Framer) error { return fr.WriteData(5, false, []byte("x")) })
 		},
 		goAway: http2.ErrCodeProtocol,
+		stay:   true,
 	}, {
 		name: "DATA beyond the stream window",
 		cfg:  h2srv.Config{StreamWindow: 16 << 10},
@@ -144,18 +145,17 @@ func TestHostile(t *testing.T) {
 		},
 		goAway: http2.ErrCodeProtocol,
 	}, {
-		name: "a window growing past 2^31-1 by SETTINGS",
-		opts: rawOpts{settings: bigWindow},
+		name: "a stream window at 2^31-1, then SETTINGS growing it",
 		send: func(t *testing.T, rc *rawClient) {
 			rc.headers(1, true, request("GET", "/park")...)
-			rc.write(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(1, 1000) })
-			// The stream's window is 2^31-1+1000-65535 after this.
+			// 65535 + this is the largest window: no error yet.
+			rc.write(func(fr *http2.Framer) error { return fr.WriteWindowUpdate(1, 1<<31-1-65535) })
+			alive(t, rc)
 			rc.write(func(fr *http2.Framer) error {
-				return fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1<<31 - 1})
+				return fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 65536})
 			})
 		},
-		goAway: none, // not an error: 2^31-1 is the largest window and it is not passed
-		rstID:  0,
+		goAway: http2.ErrCodeFlowControl,
 	}, {
 		name: "PUSH_PROMISE from the client",
 		send: func(t *testing.T, rc *rawClient) {
@@ -229,6 +229,35 @@ func TestHostile(t *testing.T) {
 		},
 		rstID: 1, rst: http2.ErrCodeStreamClosed,
 	}, {
+		name: "trailers after the server ended the stream",
+		send: func(t *testing.T, rc *rawClient) {
+			// "/" answers without reading the body: the server ends
+			// the stream (END_STREAM, RST_STREAM NO_ERROR) while the
+			// client still sends; its trailers cross the RST_STREAM.
+			rc.headers(1, false, post("/")...)
+			rc.data(1, []byte("body"), false)
+			rc.expect("RST_STREAM NO_ERROR", func(f frame) bool {
+				return f.Type == http2.FrameRSTStream && f.StreamID == 1 && f.Code == http2.ErrCodeNo
+			})
+			rc.headers(1, true, hpack.HeaderField{Name: "x-trailer", Value: "t"})
+		},
+		goAway: none, // ignored
+	}, {
+		name: "HEADERS again after END_STREAM",
+		send: func(t *testing.T, rc *rawClient) {
+			rc.headers(1, true, request("GET", "/park")...)
+			rc.headers(1, true, hpack.HeaderField{Name: "x-trailer", Value: "t"})
+		},
+		rstID: 1, rst: http2.ErrCodeStreamClosed,
+	}, {
+		name: "HEADERS reopening a closed stream",
+		send: func(t *testing.T, rc *rawClient) {
+			rc.headers(1, true, request("GET", "/")...)
+			rc.response(1)
+			rc.headers(1, false, post("/")...)
+		},
+		goAway: http2.ErrCodeStreamClosed,
+	}, {
 		name: "GOAWAY from the client",
 		send: func(t *testing.T, rc *rawClient) {
 			rc.write(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeNo, nil) })
@@ -264,13 +293,25 @@ func TestHostile(t *testing.T) {
 				}
 			case tt.goAway == none:
 				alive(t, rc)
-			default:
+				rc.headers(101, true, request("GET", "/")...)
+				if r := rc.response(101); string(r.body) != "hello" {
+					t.Errorf("the next request: %+v", r)
+				}
+			case tt.stay:
 				f := rc.expectClosed()
 				if f.Type != http2.FrameGoAway || f.Code != tt.goAway {
 					t.Errorf("got %v, want GOAWAY %v", f, tt.goAway)
 				}
 				ts.waitEnded(t, 1)
 				return
+			default:
+				f, ok := rc.next()
+				for ok && f.Type != http2.FrameGoAway {
+					f, ok = rc.next()
+				}
+				if f.Type != http2.FrameGoAway || f.Code != tt.goAway {
+					t.Errorf("got %v, want GOAWAY %v", f, tt.goAway)
+				}
 			}
 			rc.close()
 			ts.waitEnded(t, 1)

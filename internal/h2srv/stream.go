@@ -592,6 +592,9 @@ func (s *stream) reset(code http2.ErrCode, err error) {
 	s.rstSent, s.wclosed = true, true
 	c.mu.Lock()
 	send = send && c.err == nil && !(s.localEnd && s.remoteEnd)
+	if send {
+		c.noteReset(s)
+	}
 	closing := c.forgetLocked(s)
 	c.mu.Unlock()
 	if send && c.wfr.WriteRSTStream(s.id, code) == nil {
