@@ -310,7 +310,9 @@ func get(t *testing.T, c *http.Client, url string) result {
 func TestConcurrentStreams(t *testing.T) {
 	checkGoroutines(t)
 	const limit, total = 4, 40
-	var inFlight, most atomic.Int32
+	// Per connection (the client's address): the limit is each one's.
+	var mu sync.Mutex
+	inFlight, most := map[string]int{}, 0
 	// The first two wait for each other: streams do run side by side.
 	const together = 2
 	var arrived sync.WaitGroup
@@ -319,14 +321,15 @@ func TestConcurrentStreams(t *testing.T) {
 	var once sync.Once
 	var count atomic.Int32
 	ts := startServer(t, h2srv.Config{MaxConcurrentStreams: limit, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := inFlight.Add(1)
-		defer inFlight.Add(-1)
-		for {
-			m := most.Load()
-			if n <= m || most.CompareAndSwap(m, n) {
-				break
-			}
-		}
+		mu.Lock()
+		inFlight[r.RemoteAddr]++
+		most = max(most, inFlight[r.RemoteAddr])
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			inFlight[r.RemoteAddr]--
+			mu.Unlock()
+		}()
 		if r.URL.Path != "/first" && count.Add(1) <= together {
 			arrived.Done()
 			once.Do(func() { go func() { arrived.Wait(); close(gate) }() })
@@ -364,8 +367,10 @@ func TestConcurrentStreams(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if m := most.Load(); m < together || m > limit {
-		t.Errorf("at most %d handlers at once, want %d to %d", m, together, limit)
+	mu.Lock()
+	defer mu.Unlock()
+	if most < together || most > limit {
+		t.Errorf("at most %d handlers at once on a connection, want %d to %d", most, together, limit)
 	}
 }
 

@@ -426,6 +426,7 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	c.mu.Lock()
 	if s := c.streams[id]; s != nil {
 		ended := s.remoteEnd
+		short := s.declared >= 0 && s.received != s.declared
 		c.mu.Unlock()
 		// Trailers: they end the request body.
 		switch {
@@ -433,6 +434,8 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 			s.reset(http2.ErrCodeStreamClosed, errors.New("h2srv: HEADERS after END_STREAM"))
 		case !f.StreamEnded():
 			s.reset(http2.ErrCodeProtocol, errors.New("h2srv: second HEADERS without END_STREAM"))
+		case short:
+			s.reset(http2.ErrCodeProtocol, errors.New("h2srv: body shorter than its Content-Length"))
 		default:
 			s.remoteEnded()
 		}

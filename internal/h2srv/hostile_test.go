@@ -258,6 +258,28 @@ func TestHostile(t *testing.T) {
 		},
 		goAway: http2.ErrCodeStreamClosed,
 	}, {
+		name: "body longer than Content-Length",
+		send: func(t *testing.T, rc *rawClient) {
+			rc.headers(1, false, post("/park", "content-length", "3")...)
+			rc.data(1, []byte("four"), true)
+		},
+		rstID: 1, rst: http2.ErrCodeProtocol,
+	}, {
+		name: "body shorter than Content-Length",
+		send: func(t *testing.T, rc *rawClient) {
+			rc.headers(1, false, post("/park", "content-length", "10")...)
+			rc.data(1, []byte("four"), true)
+		},
+		rstID: 1, rst: http2.ErrCodeProtocol,
+	}, {
+		name: "body shorter than Content-Length, ended by trailers",
+		send: func(t *testing.T, rc *rawClient) {
+			rc.headers(1, false, post("/park", "content-length", "10")...)
+			rc.data(1, []byte("four"), false)
+			rc.headers(1, true, hpack.HeaderField{Name: "x-trailer", Value: "t"})
+		},
+		rstID: 1, rst: http2.ErrCodeProtocol,
+	}, {
 		name: "GOAWAY from the client",
 		send: func(t *testing.T, rc *rawClient) {
 			rc.write(func(fr *http2.Framer) error { return fr.WriteGoAway(0, http2.ErrCodeNo, nil) })

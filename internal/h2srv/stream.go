@@ -34,9 +34,11 @@ type stream struct {
 	sendWin   int64
 	recvWin   int64
 	recvUnack int64
-	remoteEnd bool // END_STREAM (or a reset) from the client
-	localEnd  bool // END_STREAM (or a reset) sent
-	dead      bool // reset or lost: window waits end
+	remoteEnd bool  // END_STREAM (or a reset) from the client
+	localEnd  bool  // END_STREAM (or a reset) sent
+	dead      bool  // reset or lost: window waits end
+	declared  int64 // the request's Content-Length, -1 without one
+	received  int64 // body bytes read so far
 
 	// Guarded by c.wmu.
 	wclosed bool // no more frames may go out for it
@@ -89,7 +91,7 @@ var bufs bufPool
 
 func newStream(c *conn, id uint32, ended bool) *stream {
 	ctx, cancel := context.WithCancel(c.ctx)
-	s := &stream{c: c, id: id, ctx: ctx, cancel: cancel, recvWin: int64(c.cfg.StreamWindow), hdr: http.Header{}, remoteEnd: ended, end: ended}
+	s := &stream{c: c, id: id, ctx: ctx, cancel: cancel, recvWin: int64(c.cfg.StreamWindow), hdr: http.Header{}, remoteEnd: ended, end: ended, declared: -1}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
@@ -154,7 +156,7 @@ func (c *conn) request(s *stream, f *http2.MetaHeadersFrame) (*http.Request, err
 		r.Body, r.ContentLength = http.NoBody, 0
 	} else {
 		if cl, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && cl >= 0 {
-			r.ContentLength = cl
+			r.ContentLength, s.declared = cl, cl
 		}
 		r.Body = (*body)(s)
 	}
@@ -504,6 +506,16 @@ func (s *stream) onData(data []byte, size int64, endStream bool) error {
 		return nil
 	}
 	s.recvWin -= size
+	s.received += int64(len(data))
+	// A body longer or shorter than its Content-Length is malformed
+	// (RFC 9113 section 8.1.1): a handler that proxies the request must
+	// not pass it on as it came.
+	if s.declared >= 0 && (s.received > s.declared || endStream && s.received != s.declared) {
+		c.mu.Unlock()
+		c.credit(nil, size)
+		s.reset(http2.ErrCodeProtocol, errors.New("h2srv: body length differs from Content-Length"))
+		return nil
+	}
 	c.mu.Unlock()
 
 	s.mu.Lock()
