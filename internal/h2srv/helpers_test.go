@@ -633,26 +633,38 @@ type tunnel interface {
 // tunnelHandler answers a CONNECT the way server/tunnelpipe.go's
 // tunnelOwnH2 does, to the upstream at addr; a failure on either side
 // resets the stream.
-func tunnelHandler(addr string) http.Handler {
+func tunnelHandler(addr string) http.Handler { return tunnelVia(addr, false) }
+
+// wrapped hides a *net.TCPConn (as server/limits.go's limitConn does):
+// the tunnel takes its plain Read and Write path.
+type wrapped struct{ net.Conn }
+
+// tunnelVia is tunnelHandler; wrap hides the upstream's *net.TCPConn.
+func tunnelVia(addr string, wrap bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodConnect {
 			echoHandler().ServeHTTP(w, r)
 			return
 		}
 		t := w.(tunnel)
-		up, err := net.Dial("tcp", addr)
+		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
+		}
+		tc := conn.(*net.TCPConn)
+		up := conn
+		if wrap {
+			up = wrapped{conn}
 		}
 		t.Deliver(up, nil)
 		done := make(chan error, 1)
 		go func() {
 			_, err := t.UploadTo(up, nil)
 			if err != nil {
-				resetTCP(up)
+				resetTCP(tc)
 			} else {
-				up.(*net.TCPConn).CloseWrite()
+				tc.CloseWrite()
 			}
 			done <- err
 		}()
@@ -660,9 +672,9 @@ func tunnelHandler(addr string) http.Handler {
 		_, err = t.DownloadFrom(up, nil)
 		r.Body.Close()
 		if err != nil {
-			resetTCP(up)
+			resetTCP(tc)
 		} else {
-			up.Close()
+			tc.Close()
 		}
 		<-done
 		if err != nil {

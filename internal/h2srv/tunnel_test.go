@@ -20,7 +20,8 @@ import (
 var modes = []struct {
 	name string
 	peek bool
-}{{"ServeConn", false}, {"Peek", true}}
+	wrap bool // the upstream is no *net.TCPConn
+}{{"ServeConn", false, false}, {"Peek", true, false}, {"not TCP", false, true}}
 
 // TestConnectEcho: a CONNECT's early data and several MiB go to the
 // upstream and back intact, in either direction past every window.
@@ -31,7 +32,7 @@ func TestConnectEcho(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			checkGoroutines(t)
 			up := startUpstream(t, true)
-			ts := startServer(t, h2srv.Config{Handler: tunnelHandler(up.addr), StreamWindow: 128 << 10, ConnWindow: 256 << 10}, m.peek)
+			ts := startServer(t, h2srv.Config{Handler: tunnelVia(up.addr, m.wrap), StreamWindow: 128 << 10, ConnWindow: 256 << 10}, m.peek)
 			rc := dialRaw(t, ts, rawOpts{})
 			// The first bytes go right behind the HEADERS, before any
 			// answer: the handler finds them waiting.
@@ -65,6 +66,12 @@ func TestConnectEcho(t *testing.T) {
 
 // TestConnectEnds: each way a tunnel ends reaches the other side.
 func TestConnectEnds(t *testing.T) {
+	for _, wrap := range []bool{false, true} {
+		t.Run(map[bool]string{false: "TCP", true: "not TCP"}[wrap], func(t *testing.T) { testConnectEnds(t, wrap) })
+	}
+}
+
+func testConnectEnds(t *testing.T, wrap bool) {
 	tests := []struct {
 		name string
 		run  func(t *testing.T, rc *rawClient, up *net.TCPConn)
@@ -120,7 +127,7 @@ func TestConnectEnds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			checkGoroutines(t)
 			up := startUpstream(t, false)
-			ts := startServer(t, h2srv.Config{Handler: tunnelHandler(up.addr)}, false)
+			ts := startServer(t, h2srv.Config{Handler: tunnelVia(up.addr, wrap)}, false)
 			rc := dialRaw(t, ts, rawOpts{})
 			if err := rc.headers(1, false, connect("upstream:1")...); err != nil {
 				t.Fatal(err)
@@ -196,5 +203,43 @@ func TestConnectMalformed(t *testing.T) {
 	rc.headers(5, true, request("GET", "/")...)
 	if r := rc.response(5); !bytes.Equal(r.body, []byte("hello")) {
 		t.Errorf("after: %+v", r)
+	}
+}
+
+// TestWindowAfterStreamEnd: a write on a stream whose side already ended
+// (DownloadFrom sent END_STREAM) fails without using up the connection's
+// send window, which the next stream still needs.
+func TestWindowAfterStreamEnd(t *testing.T) {
+	checkGoroutines(t)
+	up := startUpstream(t, false)
+	wrote := make(chan error, 1)
+	ts := startServer(t, h2srv.Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			w.Write(bytes.Repeat([]byte("x"), 20000))
+			return
+		}
+		conn, err := net.Dial("tcp", up.addr)
+		if err != nil {
+			panic(err)
+		}
+		defer conn.Close()
+		w.(tunnel).DownloadFrom(conn, nil) // the upstream closes at once: END_STREAM
+		// Each write would take a frame's worth (16 KiB) of window.
+		for range 3 {
+			if _, err = w.Write(make([]byte, 16<<10)); err == nil {
+				break
+			}
+		}
+		wrote <- err
+	})}, false)
+	rc := dialRaw(t, ts, rawOpts{noCredit: true}) // the client's windows stay at 65535
+	rc.headers(1, false, connect("upstream:1")...)
+	up.accept(t).Close()
+	if err := <-wrote; err == nil {
+		t.Error("a write after END_STREAM succeeded")
+	}
+	rc.headers(3, true, request("GET", "/")...)
+	if r := rc.response(3); len(r.body) != 20000 {
+		t.Errorf("the next stream: %d bytes, reset %v", len(r.body), r.reset)
 	}
 }
