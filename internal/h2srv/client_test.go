@@ -203,6 +203,18 @@ func TestClient(t *testing.T) {
 			}
 		},
 	}, {
+		name: "a header block larger than a frame",
+		handler: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Big", strings.Repeat("b", 40<<10))
+			io.WriteString(w, "ok")
+		},
+		run: func(t *testing.T, c *http.Client, ts *testServer) {
+			resp := get(t, c, ts.url("/"))
+			if len(resp.Header.Get("X-Big")) != 40<<10 || resp.body != "ok" {
+				t.Errorf("got %d header bytes, %q", len(resp.Header.Get("X-Big")), resp.body)
+			}
+		},
+	}, {
 		name: "Cookie fields joined",
 		handler: func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(w, "%q", r.Header["Cookie"])

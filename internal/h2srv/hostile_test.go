@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -396,6 +397,21 @@ func TestHeadersTooLarge(t *testing.T) {
 	rc.headers(3, true, request("GET", "/")...)
 	if r := rc.response(3); string(r.body) != "hello" {
 		t.Errorf("next: %+v", r)
+	}
+}
+
+// TestHostHeader: a request without :authority takes Host.
+func TestHostHeader(t *testing.T) {
+	checkGoroutines(t)
+	ts := startServer(t, h2srv.Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Host)
+	})}, false)
+	rc := dialRaw(t, ts, rawOpts{})
+	rc.headers(1, true,
+		hpack.HeaderField{Name: ":method", Value: "GET"}, hpack.HeaderField{Name: ":scheme", Value: "https"},
+		hpack.HeaderField{Name: ":path", Value: "/"}, hpack.HeaderField{Name: "host", Value: "example.com:8443"})
+	if r := rc.response(1); string(r.body) != "example.com:8443" {
+		t.Errorf("got %+v", r)
 	}
 }
 

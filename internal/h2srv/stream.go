@@ -144,6 +144,14 @@ func (c *conn) request(s *stream, f *http2.MetaHeadersFrame) (*http.Request, err
 	if len(cookies) > 0 {
 		header.Set("Cookie", strings.Join(cookies, "; "))
 	}
+	if authority == "" && method != http.MethodConnect {
+		// A request without :authority may carry Host (RFC 9113
+		// section 8.3.1), as x/net's server takes it.
+		authority = header.Get("Host")
+		if !httpguts.ValidHostHeader(authority) {
+			return nil, errors.New("bad Host")
+		}
+	}
 	if protocol != "" {
 		header.Set(":protocol", protocol)
 	}
