@@ -466,16 +466,29 @@ func connect(authority string) []hpack.HeaderField {
 	return []hpack.HeaderField{{Name: ":method", Value: "CONNECT"}, {Name: ":authority", Value: authority}}
 }
 
-// data sends p on stream id as the server's windows allow.
+// data sends p on stream id as the server's windows allow, failing if
+// they stay shut.
 func (c *rawClient) data(id uint32, p []byte, end bool) error {
+	expired := false
+	tm := time.AfterFunc(wait, func() {
+		c.mu.Lock()
+		expired = true
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer tm.Stop()
 	for {
 		c.mu.Lock()
-		for len(p) > 0 && (c.connWin <= 0 || c.streamWin[id] <= 0) && !c.readerDone() {
+		for len(p) > 0 && (c.connWin <= 0 || c.streamWin[id] <= 0) && !c.readerDone() && !expired {
 			c.cond.Wait()
 		}
 		if c.readerDone() {
 			c.mu.Unlock()
 			return fmt.Errorf("connection closed: %w", c.rerr)
+		}
+		if expired {
+			c.mu.Unlock()
+			return fmt.Errorf("stream %d: no window from the server (connection %d, stream %d)", id, c.connWin, c.streamWin[id])
 		}
 		n := int(min(int64(len(p)), c.connWin, c.streamWin[id], int64(c.maxFrame)))
 		c.connWin -= int64(n)

@@ -400,6 +400,34 @@ func TestHeadersTooLarge(t *testing.T) {
 	}
 }
 
+// TestUnreadBody: a body its handler never read is given back to the
+// connection's window when the handler is done, even after the client
+// ended it.
+func TestUnreadBody(t *testing.T) {
+	checkGoroutines(t)
+	proceed := make(chan struct{})
+	ts := startServer(t, h2srv.Config{ConnWindow: 128 << 10, StreamWindow: 64 << 10, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-proceed:
+		case <-r.Context().Done():
+			return
+		}
+		io.WriteString(w, "unread")
+	})}, false)
+	rc := dialRaw(t, ts, rawOpts{})
+	for id := uint32(1); id < 20; id += 2 {
+		rc.headers(id, false, post("/")...)
+		if err := rc.data(id, make([]byte, 60<<10), true); err != nil {
+			t.Fatalf("request %d: %v", id, err)
+		}
+		alive(t, rc) // the server has it all before the handler answers
+		proceed <- struct{}{}
+		if r := rc.response(id); string(r.body) != "unread" {
+			t.Fatalf("request %d: %+v", id, r)
+		}
+	}
+}
+
 // TestHostHeader: a request without :authority takes Host.
 func TestHostHeader(t *testing.T) {
 	checkGoroutines(t)

@@ -210,6 +210,10 @@ func (s *stream) answer(code int, text string) {
 // section 8.1).
 func (s *stream) finish() {
 	s.stopDeadlines()
+	// What the handler left unread goes back to the connection's window:
+	// a stream that ends both ways is forgotten without lost, and its
+	// bytes would stay booked for good.
+	_ = (*body)(s).Close()
 	if !s.wroteHeader {
 		s.WriteHeader(http.StatusOK)
 	}
