@@ -235,6 +235,7 @@ type rawOpts struct {
 	noPingAck  bool            // leave the server's PINGs unanswered
 	noCredit   bool            // return no window for DATA read
 	preface    string          // instead of the client preface
+	tableSize  *uint32         // the HPACK decoder's dynamic table (nil: 4096)
 }
 
 // rawClient speaks HTTP/2 frame by frame, for what x/net's transport
@@ -324,7 +325,11 @@ func (c *rawClient) read() {
 	defer close(c.done)
 	fr := http2.NewFramer(nil, c.nc)
 	fr.SetMaxReadFrameSize(1<<24 - 1)
-	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	table := uint32(4096)
+	if c.opts.tableSize != nil {
+		table = *c.opts.tableSize
+	}
+	fr.ReadMetaHeaders = hpack.NewDecoder(table, nil)
 	fr.MaxHeaderListSize = 16 << 20
 	first := true
 	for {
