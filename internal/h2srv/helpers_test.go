@@ -50,18 +50,6 @@ func checkGoroutines(t *testing.T) {
 	})
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // newPKI returns a TLS server config for localhost and 127.0.0.1 and the
 // pool that verifies it.
 func newPKI(t testing.TB) (*tls.Config, *x509.CertPool) {
