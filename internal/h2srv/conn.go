@@ -29,27 +29,29 @@ type conn struct {
 	tls    *tls.ConnectionState
 	remote string
 
-	wmu  sync.Mutex // serializes frames on the wire; taken before mu, never after
-	wfr  *http2.Framer
-	wbuf bytes.Buffer // control and header frames, written by wfr then sent whole
-	henc *hpack.Encoder
-	hbuf bytes.Buffer
+	wmu     sync.Mutex // serializes frames on the wire; taken before mu, never after
+	started bool       // under wmu: SETTINGS went out, so may GOAWAY
+	wfr     *http2.Framer
+	wbuf    bytes.Buffer // control and header frames, written by wfr then sent whole
+	henc    *hpack.Encoder
+	hbuf    bytes.Buffer
 
 	mu         sync.Mutex
 	cond       *sync.Cond // send windows and failure
 	streams    map[uint32]*stream
-	maxID      uint32 // the highest stream id the client opened
-	peerFrame  int    // the largest DATA payload the client takes
-	peerWindow int32  // the client's SETTINGS_INITIAL_WINDOW_SIZE
-	sendWin    int64  // connection send window
-	recvWin    int64  // connection receive window left to the client
-	recvUnack  int64  // delivered bytes not yet returned in a WINDOW_UPDATE
-	goneAway   bool   // GOAWAY sent: no new streams, close when none are left
-	err        error  // why the connection ended; nil while it runs
+	maxID      uint32   // the highest stream id the client opened
+	peerFrame  int      // the largest DATA payload the client takes
+	peerWindow int32    // the client's SETTINGS_INITIAL_WINDOW_SIZE
+	sendWin    int64    // connection send window
+	recvWin    int64    // connection receive window left to the client
+	recvUnack  int64    // delivered bytes not yet returned in a WINDOW_UPDATE
+	goneAway   bool     // GOAWAY sent: no new streams, close when none are left
+	resetIDs   []uint32 // streams reset while the client still sent, newest last (a few)
+	err        error    // why the connection ended; nil while it runs
 
 	lastRead atomic.Int64 // unix nanos of the last frame read
 	pingSent atomic.Int64 // unix nanos of an unanswered liveness PING, 0 none
-	idleTm   *time.Timer  // IdleTimeout and PingAfter checks
+	idleTm   *time.Timer  // under mu: IdleTimeout and PingAfter checks
 	idleAt   time.Time    // under mu: when the last stream ended
 }
 
@@ -80,14 +82,25 @@ func newConn(base context.Context, nc net.Conn, cfg Config) *conn {
 	return c
 }
 
+// prefaceTimeout bounds the wait for the client preface (x/net's too).
+const prefaceTimeout = 10 * time.Second
+
 // serve runs the connection: preface, settings, then frames until the
 // connection ends.
 func (c *conn) serve() {
 	defer c.close()
+	// A client that never sends its preface is not served forever: no
+	// other timer runs before it.
+	wait := prefaceTimeout
+	if t := c.cfg.IdleTimeout; t > 0 && t < wait {
+		wait = t
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(wait))
 	preface := make([]byte, len(http2.ClientPreface))
 	if _, err := io.ReadFull(c.nc, preface); err != nil || string(preface) != http2.ClientPreface {
 		return
 	}
+	_ = c.nc.SetReadDeadline(time.Time{})
 	settings := []http2.Setting{
 		{ID: http2.SettingMaxConcurrentStreams, Val: c.cfg.MaxConcurrentStreams},
 		{ID: http2.SettingInitialWindowSize, Val: uint32(c.cfg.StreamWindow)},
@@ -98,28 +111,49 @@ func (c *conn) serve() {
 		settings = append(settings, http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1})
 	}
 	if err := c.control(func(fr *http2.Framer) error {
+		c.started = true
 		if err := fr.WriteSettings(settings...); err != nil {
 			return err
 		}
-		return fr.WriteWindowUpdate(0, uint32(c.cfg.ConnWindow-65535))
+		// The increment must be positive: a window of exactly the
+		// initial 65535 needs no update.
+		if inc := c.cfg.ConnWindow - 65535; inc > 0 {
+			return fr.WriteWindowUpdate(0, uint32(inc))
+		}
+		return nil
 	}); err != nil {
 		return
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	if t := c.checkEvery(); t > 0 {
+		// Under mu: the first check may run before AfterFunc returns.
+		c.mu.Lock()
 		c.idleTm = time.AfterFunc(t, c.check)
+		c.mu.Unlock()
 	}
 	for {
 		f, err := c.fr.ReadFrame()
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
+				// A malformed HEADERS still opened its stream: DATA
+				// behind it is for a closed stream, not an idle one.
+				c.mu.Lock()
+				if se.StreamID%2 == 1 && se.StreamID > c.maxID {
+					c.maxID = se.StreamID
+				}
+				c.mu.Unlock()
 				c.streamError(se.StreamID, se.Code)
 				continue
 			}
 			var ce http2.ConnectionError
-			if errors.As(err, &ce) {
+			switch {
+			case errors.As(err, &ce):
 				c.connError(http2.ErrCode(ce))
+				c.drain()
+			case errors.Is(err, http2.ErrFrameTooLarge):
+				c.connError(http2.ErrCodeFrameSize)
+				c.drain()
 			}
 			c.fail(err)
 			return
@@ -127,9 +161,22 @@ func (c *conn) serve() {
 		c.lastRead.Store(time.Now().UnixNano())
 		if err := c.handle(f); err != nil {
 			c.fail(err)
+			c.drain()
 			return
 		}
 	}
+}
+
+// goAwayLinger is how long a connection that ends in a GOAWAY still reads
+// (x/net's server waits as long).
+const goAwayLinger = time.Second
+
+// drain reads and drops what the client still sends, for a while: closing
+// with unread bytes resets the connection, and the client may lose the
+// GOAWAY that says why before it reads it.
+func (c *conn) drain() {
+	_ = c.nc.SetReadDeadline(time.Now().Add(goAwayLinger))
+	_, _ = io.Copy(io.Discard, c.nc)
 }
 
 // checkEvery is how often check runs: the smaller of the idle timeout
@@ -153,6 +200,7 @@ func (c *conn) check() {
 		return
 	}
 	idle := len(c.streams) == 0 && c.cfg.IdleTimeout > 0 && now.Sub(c.idleAt) >= c.cfg.IdleTimeout
+	tm := c.idleTm
 	c.mu.Unlock()
 	if idle {
 		c.goAway(http2.ErrCodeNo)
@@ -174,7 +222,7 @@ func (c *conn) check() {
 	if c.pingSent.Load() != 0 {
 		next = min(next, c.cfg.PingTimeout)
 	}
-	c.idleTm.Reset(next)
+	tm.Reset(next)
 }
 
 func (c *conn) handle(f http2.Frame) error {
@@ -332,6 +380,12 @@ func (c *conn) credit(s *stream, n int64) {
 	}
 	var connInc, streamInc uint32
 	c.mu.Lock()
+	if c.err != nil {
+		// The connection is over; and fail's callers may hold wmu,
+		// which the WINDOW_UPDATE below would wait for.
+		c.mu.Unlock()
+		return
+	}
 	c.recvUnack += n
 	if c.recvUnack >= int64(c.cfg.ConnWindow)/4 {
 		connInc = uint32(c.recvUnack)
@@ -371,17 +425,32 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	}
 	c.mu.Lock()
 	if s := c.streams[id]; s != nil {
+		ended := s.remoteEnd
+		short := s.declared >= 0 && s.received != s.declared
 		c.mu.Unlock()
 		// Trailers: they end the request body.
-		if !f.StreamEnded() {
+		switch {
+		case ended:
+			s.reset(http2.ErrCodeStreamClosed, errors.New("h2srv: HEADERS after END_STREAM"))
+		case !f.StreamEnded():
 			s.reset(http2.ErrCodeProtocol, errors.New("h2srv: second HEADERS without END_STREAM"))
-			return nil
+		case short:
+			s.reset(http2.ErrCodeProtocol, errors.New("h2srv: body shorter than its Content-Length"))
+		default:
+			s.remoteEnded()
 		}
-		s.remoteEnded()
 		return nil
 	}
 	if id <= c.maxID {
+		crossed := f.StreamEnded() && c.wasReset(id)
 		c.mu.Unlock()
+		if crossed {
+			// Trailers the client sent before it read the RST_STREAM
+			// that closed the stream (a handler done before the body
+			// was): RFC 9113 section 5.1 has them ignored, not the
+			// connection ended. The block is decoded: HPACK is in step.
+			return nil
+		}
 		return c.connError(http2.ErrCodeStreamClosed)
 	}
 	c.maxID = id
@@ -407,6 +476,33 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	return nil
 }
 
+// maxResetIDs bounds resetIDs: what crosses a RST_STREAM arrives within a
+// round trip.
+const maxResetIDs = 64
+
+// noteReset remembers that s was reset while the client may still be
+// sending on it. c.mu is held.
+func (c *conn) noteReset(s *stream) {
+	if s.remoteEnd {
+		return
+	}
+	if len(c.resetIDs) == maxResetIDs {
+		c.resetIDs = append(c.resetIDs[:0], c.resetIDs[1:]...)
+	}
+	c.resetIDs = append(c.resetIDs, s.id)
+}
+
+// wasReset reports whether the server reset stream id lately. c.mu is
+// held.
+func (c *conn) wasReset(id uint32) bool {
+	for _, r := range c.resetIDs {
+		if r == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *conn) add(s *stream) {
 	c.mu.Lock()
 	s.sendWin = int64(c.peerWindow)
@@ -417,20 +513,46 @@ func (c *conn) add(s *stream) {
 // remove forgets a stream that ended both ways (or was reset).
 func (c *conn) remove(s *stream) {
 	c.mu.Lock()
-	if c.streams[s.id] != s {
-		c.mu.Unlock()
-		return
-	}
-	delete(c.streams, s.id)
-	left := len(c.streams)
-	closing := c.goneAway && left == 0
-	if left == 0 {
-		c.idleAt = time.Now()
-	}
+	closing := c.forgetLocked(s)
 	c.mu.Unlock()
 	if closing {
-		c.nc.Close()
+		c.closeAfterWrites()
 	}
+}
+
+// forgetLocked takes s off the open streams (c.mu is held) and reports
+// whether that leaves a connection that sent GOAWAY with nothing open,
+// which its caller then closes.
+func (c *conn) forgetLocked(s *stream) bool {
+	if c.streams[s.id] != s {
+		return false
+	}
+	delete(c.streams, s.id)
+	if len(c.streams) > 0 {
+		return false
+	}
+	c.idleAt = time.Now()
+	return c.goneAway
+}
+
+// endLocked marks s's side ended as its last frame is about to go out
+// (c.wmu is held): a stream ended both ways stops counting against
+// MaxConcurrentStreams before the client can see it ended and open the
+// next. It reports whether the connection closes once the frame is out.
+func (c *conn) endLocked(s *stream) bool {
+	s.wclosed = true
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s.localEnd = true
+	return s.remoteEnd && c.forgetLocked(s)
+}
+
+// closeAfterWrites closes the connection once a frame being written is
+// out (GOAWAY, a stream's last frame). c.wmu is not held.
+func (c *conn) closeAfterWrites() {
+	c.wmu.Lock()
+	c.nc.Close()
+	c.wmu.Unlock()
 }
 
 // control writes frames through wfr and sends them whole.
@@ -453,9 +575,18 @@ func (c *conn) flushLocked() error {
 	_, err := c.nc.Write(c.wbuf.Bytes())
 	c.wbuf.Reset()
 	if err != nil {
-		c.fail(fmt.Errorf("h2srv: writing: %w", err))
+		c.writeFailed(err)
 	}
 	return err
+}
+
+// writeFailed ends the connection on a failed write (the client took
+// nothing for WriteTimeout, or is gone). c.wmu is held. The connection
+// closes: nothing could be sent on it any more, and its reader must not
+// wait on for a client that may never send again.
+func (c *conn) writeFailed(err error) {
+	c.fail(fmt.Errorf("h2srv: writing: %w", err))
+	c.nc.Close()
 }
 
 // writeData sends one DATA frame whose payload is frame[9:]; the header
@@ -472,14 +603,14 @@ func (c *conn) writeData(s *stream, frame []byte, end bool) error {
 	if s.wclosed {
 		return errStreamDone
 	}
-	if end {
-		s.wclosed = true
-	}
+	closing := end && c.endLocked(s)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
 	if _, err := c.nc.Write(frame); err != nil {
-		err = fmt.Errorf("h2srv: writing: %w", err)
-		c.fail(err)
-		return err
+		c.writeFailed(err)
+		return fmt.Errorf("h2srv: writing: %w", err)
+	}
+	if closing {
+		c.nc.Close()
 	}
 	return nil
 }
@@ -516,10 +647,12 @@ func (c *conn) writeHeaders(s *stream, fields []hpack.HeaderField, end bool) err
 		}
 		block, first = block[n:], false
 	}
-	if end {
-		s.wclosed = true
+	closing := end && c.endLocked(s)
+	err := c.flushLocked()
+	if closing {
+		c.nc.Close()
 	}
-	return c.flushLocked()
+	return err
 }
 
 // streamError resets stream id (RST_STREAM) and forgets it.
@@ -555,8 +688,18 @@ func (c *conn) goAway(code http2.ErrCode) {
 	last := c.maxID
 	empty := len(c.streams) == 0
 	c.mu.Unlock()
-	_ = c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(last, code, nil) })
-	if empty {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	// Before the server's SETTINGS (a connection that starts after
+	// Shutdown, or still waits for its preface) no GOAWAY may go out:
+	// it just closes.
+	if c.started {
+		if err := c.wfr.WriteGoAway(last, code, nil); err == nil {
+			_ = c.flushLocked()
+		}
+		c.wbuf.Reset()
+	}
+	if empty || !c.started {
 		c.nc.Close()
 	}
 }
@@ -583,8 +726,11 @@ func (c *conn) fail(err error) {
 
 func (c *conn) close() {
 	c.fail(net.ErrClosed)
-	if c.idleTm != nil {
-		c.idleTm.Stop()
+	c.mu.Lock()
+	tm := c.idleTm
+	c.mu.Unlock()
+	if tm != nil {
+		tm.Stop()
 	}
 	c.nc.Close()
 }

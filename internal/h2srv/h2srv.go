@@ -172,7 +172,7 @@ func peekConnect(r io.Reader) (bool, error) {
 		if err != nil {
 			var ce http2.ConnectionError
 			var se http2.StreamError
-			if errors.As(err, &ce) || errors.As(err, &se) {
+			if errors.As(err, &ce) || errors.As(err, &se) || errors.Is(err, http2.ErrFrameTooLarge) {
 				return false, errNotH2 // the other server answers it
 			}
 			return false, err

@@ -34,9 +34,11 @@ type stream struct {
 	sendWin   int64
 	recvWin   int64
 	recvUnack int64
-	remoteEnd bool // END_STREAM (or a reset) from the client
-	localEnd  bool // END_STREAM (or a reset) sent
-	dead      bool // reset or lost: window waits end
+	remoteEnd bool  // END_STREAM (or a reset) from the client
+	localEnd  bool  // END_STREAM (or a reset) sent
+	dead      bool  // reset or lost: window waits end
+	declared  int64 // the request's Content-Length, -1 without one
+	received  int64 // body bytes read so far
 
 	// Guarded by c.wmu.
 	wclosed bool // no more frames may go out for it
@@ -52,7 +54,9 @@ type stream struct {
 	raw        syscall.RawConn
 	werr       error // writing to the upstream failed
 	progress   func(int)
-	upN        int64 // delivered to the upstream (under mu)
+	upN        int64       // delivered to the upstream (under mu)
+	readDL     *time.Timer // under mu: SetReadDeadline's
+	writeDL    *time.Timer // under mu: SetWriteDeadline's
 
 	// The response: the handler's goroutine only.
 	hdr         http.Header
@@ -60,7 +64,6 @@ type stream struct {
 	wroteHeader bool
 	sentHeader  bool
 	head        bool // a HEAD request: no body goes out
-	deadline    *time.Timer
 }
 
 // chunk is received data held in a pooled buffer.
@@ -88,7 +91,7 @@ var bufs bufPool
 
 func newStream(c *conn, id uint32, ended bool) *stream {
 	ctx, cancel := context.WithCancel(c.ctx)
-	s := &stream{c: c, id: id, ctx: ctx, cancel: cancel, recvWin: int64(c.cfg.StreamWindow), hdr: http.Header{}, remoteEnd: ended, end: ended}
+	s := &stream{c: c, id: id, ctx: ctx, cancel: cancel, recvWin: int64(c.cfg.StreamWindow), hdr: http.Header{}, remoteEnd: ended, end: ended, declared: -1}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
@@ -123,14 +126,31 @@ func (c *conn) request(s *stream, f *http2.MetaHeadersFrame) (*http.Request, err
 	var cookies []string
 	for _, hf := range f.RegularFields() {
 		k := http.CanonicalHeaderKey(hf.Name)
-		if k == "Cookie" {
+		switch k {
+		case "Cookie":
 			cookies = append(cookies, hf.Value)
 			continue
+		case "Connection", "Proxy-Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade":
+			// Malformed in HTTP/2 (RFC 9113 section 8.2.2); a handler
+			// that proxies must never see them.
+			return nil, fmt.Errorf("connection-specific header %q", hf.Name)
+		case "Te":
+			if hf.Value != "trailers" {
+				return nil, errors.New(`"te" other than "trailers"`)
+			}
 		}
 		header.Add(k, hf.Value)
 	}
 	if len(cookies) > 0 {
 		header.Set("Cookie", strings.Join(cookies, "; "))
+	}
+	if authority == "" && method != http.MethodConnect {
+		// A request without :authority may carry Host (RFC 9113
+		// section 8.3.1), as x/net's server takes it.
+		authority = header.Get("Host")
+		if !httpguts.ValidHostHeader(authority) {
+			return nil, errors.New("bad Host")
+		}
 	}
 	if protocol != "" {
 		header.Set(":protocol", protocol)
@@ -144,7 +164,7 @@ func (c *conn) request(s *stream, f *http2.MetaHeadersFrame) (*http.Request, err
 		r.Body, r.ContentLength = http.NoBody, 0
 	} else {
 		if cl, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && cl >= 0 {
-			r.ContentLength = cl
+			r.ContentLength, s.declared = cl, cl
 		}
 		r.Body = (*body)(s)
 	}
@@ -157,6 +177,7 @@ func (s *stream) serve(r *http.Request) {
 	defer s.cancel()
 	defer func() {
 		if e := recover(); e != nil {
+			s.stopDeadlines()
 			if e != http.ErrAbortHandler {
 				s.c.cfg.Log.Error("http2: panic serving", "remote", s.c.remote, "panic", fmt.Sprint(e))
 			}
@@ -166,7 +187,9 @@ func (s *stream) serve(r *http.Request) {
 		s.finish()
 	}()
 	if t := s.c.cfg.StreamTimeout; t > 0 {
-		_ = s.setDeadline(time.Now().Add(t))
+		d := time.Now().Add(t)
+		_ = s.SetReadDeadline(d)
+		_ = s.SetWriteDeadline(d)
 	}
 	s.c.cfg.Handler.ServeHTTP(s, r)
 }
@@ -186,9 +209,11 @@ func (s *stream) answer(code int, text string) {
 // client still sending is told to stop (RST_STREAM NO_ERROR, RFC 9113
 // section 8.1).
 func (s *stream) finish() {
-	if s.deadline != nil {
-		s.deadline.Stop()
-	}
+	s.stopDeadlines()
+	// What the handler left unread goes back to the connection's window:
+	// a stream that ends both ways is forgotten without lost, and its
+	// bytes would stay booked for good.
+	_ = (*body)(s).Close()
 	if !s.wroteHeader {
 		s.WriteHeader(http.StatusOK)
 	}
@@ -210,6 +235,8 @@ func (s *stream) finish() {
 		s.reset(http2.ErrCodeInternal, err)
 		return
 	}
+	// The last frame forgot the stream already if the client had ended
+	// its side; else the client is told to stop sending.
 	c := s.c
 	c.mu.Lock()
 	s.localEnd = true
@@ -367,22 +394,36 @@ func (s *stream) Flush() { _ = s.FlushError() }
 func (s *stream) EnableFullDuplex() error { return nil }
 
 // SetReadDeadline and SetWriteDeadline reset the stream when t passes
-// (the zero time: never), as x/net's server does.
-func (s *stream) SetReadDeadline(t time.Time) error  { return s.setDeadline(t) }
-func (s *stream) SetWriteDeadline(t time.Time) error { return s.setDeadline(t) }
+// (the zero time: never). Each has its own timer: lifting one leaves the
+// other.
+func (s *stream) SetReadDeadline(t time.Time) error {
+	s.setDeadline(&s.readDL, t)
+	return nil
+}
 
-func (s *stream) setDeadline(t time.Time) error {
-	if s.deadline != nil {
-		s.deadline.Stop()
-		s.deadline = nil
+func (s *stream) SetWriteDeadline(t time.Time) error {
+	s.setDeadline(&s.writeDL, t)
+	return nil
+}
+
+func (s *stream) setDeadline(tm **time.Timer, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if *tm != nil {
+		(*tm).Stop()
+		*tm = nil
 	}
 	if t.IsZero() {
-		return nil
+		return
 	}
-	s.deadline = time.AfterFunc(time.Until(t), func() {
+	*tm = time.AfterFunc(time.Until(t), func() {
 		s.reset(http2.ErrCodeCancel, os.ErrDeadlineExceeded)
 	})
-	return nil
+}
+
+func (s *stream) stopDeadlines() {
+	s.setDeadline(&s.readDL, time.Time{})
+	s.setDeadline(&s.writeDL, time.Time{})
 }
 
 // Flow control and the data path.
@@ -397,6 +438,11 @@ func (s *stream) send(frame []byte) error {
 			return err
 		}
 		if err := s.c.writeData(s, frame[off:off+frameHeader+k], false); err != nil {
+			if errors.Is(err, errStreamDone) {
+				// Reset since take: the booked window never went out,
+				// and the connection's is the client's to keep.
+				s.c.unbook(k)
+			}
 			return err
 		}
 		off += k
@@ -416,6 +462,15 @@ func (s *stream) take(n int) (int, error) {
 	s.sendWin -= int64(k)
 	c.sendWin -= int64(k)
 	return k, nil
+}
+
+// unbook returns n bytes of connection window that take booked but no
+// DATA used.
+func (c *conn) unbook(n int) {
+	c.mu.Lock()
+	c.sendWin += int64(n)
+	c.cond.Broadcast()
+	c.mu.Unlock()
 }
 
 // window waits until both send windows are open and returns how much
@@ -463,6 +518,16 @@ func (s *stream) onData(data []byte, size int64, endStream bool) error {
 		return nil
 	}
 	s.recvWin -= size
+	s.received += int64(len(data))
+	// A body longer or shorter than its Content-Length is malformed
+	// (RFC 9113 section 8.1.1): a handler that proxies the request must
+	// not pass it on as it came.
+	if s.declared >= 0 && (s.received > s.declared || endStream && s.received != s.declared) {
+		c.mu.Unlock()
+		c.credit(nil, size)
+		s.reset(http2.ErrCodeProtocol, errors.New("h2srv: body length differs from Content-Length"))
+		return nil
+	}
 	c.mu.Unlock()
 
 	s.mu.Lock()
@@ -530,35 +595,41 @@ func (s *stream) remoteEnded() {
 	c := s.c
 	c.mu.Lock()
 	s.remoteEnd = true
-	done := s.localEnd
+	closing := s.localEnd && c.forgetLocked(s)
 	c.mu.Unlock()
 	s.mu.Lock()
 	s.end = true
 	s.cond.Broadcast()
 	s.mu.Unlock()
-	if done {
-		c.remove(s)
+	if closing {
+		c.closeAfterWrites()
 	}
 }
 
-// reset sends RST_STREAM with code (once) and fails the stream with err.
+// reset sends RST_STREAM with code (once, and not on a stream that
+// already ended both ways) and fails the stream with err. The stream
+// stops counting as open before the RST_STREAM goes out.
 func (s *stream) reset(code http2.ErrCode, err error) {
 	c := s.c
 	c.wmu.Lock()
 	send := !s.rstSent
 	s.rstSent, s.wclosed = true, true
+	c.mu.Lock()
+	send = send && c.err == nil && !(s.localEnd && s.remoteEnd)
 	if send {
-		c.mu.Lock()
-		alive := c.err == nil
-		c.mu.Unlock()
-		if alive && c.wfr.WriteRSTStream(s.id, code) == nil {
-			_ = c.flushLocked()
-		}
-		c.wbuf.Reset()
+		c.noteReset(s)
+	}
+	closing := c.forgetLocked(s)
+	c.mu.Unlock()
+	if send && c.wfr.WriteRSTStream(s.id, code) == nil {
+		_ = c.flushLocked()
+	}
+	c.wbuf.Reset()
+	if closing {
+		c.nc.Close()
 	}
 	c.wmu.Unlock()
 	s.lost(err)
-	c.remove(s)
 }
 
 // resetByClient is RST_STREAM from the client: nothing more goes out.
@@ -712,7 +783,12 @@ func (s *stream) UploadTo(up net.Conn, progress func(int)) (int64, error) {
 		s.parked = false
 		switch {
 		case s.werr != nil:
-			s.c.credit(nil, s.dropPending())
+			// credit may wait for wmu, whose holder may wait for s.mu
+			// (a failed write fails every stream).
+			dropped := s.dropPending()
+			s.mu.Unlock()
+			s.c.credit(nil, dropped)
+			s.mu.Lock()
 			return s.upN, s.werr
 		case s.bodyClosed:
 			return s.upN, errBodyClosed
