@@ -2,7 +2,6 @@ package tunnel
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/porthole-dev/porthole/internal/h2data"
 )
 
 // h2Client is the tunnel's own HTTP/2 client connection: CONNECT (and
@@ -40,13 +41,12 @@ type h2Client struct {
 	nextID     uint32
 	reserved   int
 	maxStreams int
-	peerFrame  int    // the largest DATA payload the proxy takes
-	peerWindow int32  // SETTINGS_INITIAL_WINDOW_SIZE of the proxy
-	sendWin    int64  // connection send window
-	recvWin    int64  // connection receive window left to the proxy
-	recvUnack  int64  // delivered bytes not yet returned in a WINDOW_UPDATE
-	extConnect bool   // the proxy offers RFC 8441 extended CONNECT
-	tableSize  uint32 // the proxy's SETTINGS_HEADER_TABLE_SIZE (HPACK)
+	peerFrame  int               // the largest DATA payload the proxy takes
+	peerWindow int32             // SETTINGS_INITIAL_WINDOW_SIZE of the proxy
+	sendWin    int64             // connection send window
+	recv       h2data.RecvWindow // the connection's receive window
+	extConnect bool              // the proxy offers RFC 8441 extended CONNECT
+	tableSize  uint32            // the proxy's SETTINGS_HEADER_TABLE_SIZE (HPACK)
 	settings   chan struct{}
 	gotSetting bool
 	goAway     bool
@@ -68,7 +68,6 @@ const (
 	h2ConnWindow   = 32 << 20
 	h2MaxFrameRead = 256 << 10 // SETTINGS_MAX_FRAME_SIZE we announce
 	h2MaxHeaders   = 64 << 10
-	h2FrameHeader  = 9
 	// h2ReadIdle and h2PingTimeout find a proxy gone silent: a PING after
 	// this long without a frame, and the connection is dropped when the
 	// PING gets no answer in time.
@@ -93,7 +92,7 @@ func newH2ClientIdle(conn net.Conn, host string, readIdle, pingTimeout time.Dura
 		conn: conn, host: host,
 		streams: map[uint32]*h2Stream{}, nextID: 1,
 		maxStreams: 100, peerFrame: 16 << 10, peerWindow: 65535, tableSize: 4096,
-		sendWin: 65535, recvWin: h2ConnWindow, settings: make(chan struct{}),
+		sendWin: 65535, recv: h2data.RecvWindow{Left: h2ConnWindow}, settings: make(chan struct{}),
 	}
 	c.cond = sync.NewCond(&c.mu)
 	c.fr = http2.NewFramer(nil, conn)
@@ -156,15 +155,23 @@ func (c *h2Client) control(write func(fr *http2.Framer) error) error {
 // writeData sends one DATA frame whose payload is frame[9:]: the header is
 // written in place, so the payload is not copied before TLS encrypts it.
 func (c *h2Client) writeData(s *h2Stream, frame []byte, end bool) error {
-	n := len(frame) - h2FrameHeader
+	n := len(frame) - h2data.FrameHeader
 	var flags http2.Flags
 	if end {
 		flags = http2.FlagDataEndStream
 	}
-	putFrameHeader(frame, n, http2.FrameData, flags, s.id)
+	h2data.PutFrameHeader(frame, n, http2.FrameData, flags, s.id)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if s.wclosed {
+		if n > 0 {
+			// Reset since the window was booked: the frame never goes
+			// out, and the connection's window is the proxy's to keep.
+			c.mu.Lock()
+			c.sendWin += int64(n)
+			c.cond.Broadcast()
+			c.mu.Unlock()
+		}
 		return s.sendErr()
 	}
 	if end {
@@ -177,12 +184,6 @@ func (c *h2Client) writeData(s *h2Stream, frame []byte, end bool) error {
 		return err
 	}
 	return nil
-}
-
-func putFrameHeader(b []byte, length int, typ http2.FrameType, flags http2.Flags, id uint32) {
-	b[0], b[1], b[2] = byte(length>>16), byte(length>>8), byte(length)
-	b[3], b[4] = byte(typ), byte(flags)
-	binary.BigEndian.PutUint32(b[5:9], id&(1<<31-1))
 }
 
 // usable reports whether the connection takes new streams.
@@ -401,11 +402,11 @@ func (c *h2Client) streamError(id uint32, code http2.ErrCode, err error) {
 func (c *h2Client) onData(f *http2.DataFrame) error {
 	size := int64(f.Header().Length)
 	c.mu.Lock()
-	if size > c.recvWin {
+	if size > c.recv.Left {
 		c.mu.Unlock()
 		return c.connError(http2.ErrCodeFlowControl, "DATA beyond the connection window")
 	}
-	c.recvWin -= size
+	c.recv.Left -= size
 	s := c.streams[f.StreamID]
 	idle := f.StreamID%2 == 0 || f.StreamID >= c.nextID
 	c.mu.Unlock()
@@ -430,35 +431,19 @@ func (c *h2Client) credit(s *h2Stream, n int64) {
 	}
 	var connInc, streamInc uint32
 	c.mu.Lock()
-	c.recvUnack += n
-	if c.recvUnack >= h2ConnWindow/4 {
-		connInc = uint32(c.recvUnack)
-		c.recvWin += c.recvUnack
-		c.recvUnack = 0
-	}
+	connInc = c.recv.Return(n, h2ConnWindow)
 	if s != nil && !s.remoteEnd {
-		s.recvUnack += n
-		if s.recvUnack >= h2StreamWindow/4 {
-			streamInc = uint32(s.recvUnack)
-			s.recvWin += s.recvUnack
-			s.recvUnack = 0
-		}
+		streamInc = s.recv.Return(n, h2StreamWindow)
 	}
 	c.mu.Unlock()
 	if connInc == 0 && streamInc == 0 {
 		return
 	}
-	_ = c.control(func(fr *http2.Framer) error {
-		if connInc > 0 {
-			if err := fr.WriteWindowUpdate(0, connInc); err != nil {
-				return err
-			}
-		}
-		if streamInc > 0 {
-			return fr.WriteWindowUpdate(s.id, streamInc)
-		}
-		return nil
-	})
+	var id uint32
+	if s != nil {
+		id = s.id
+	}
+	_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
 }
 
 func (c *h2Client) onHeaders(f *http2.MetaHeadersFrame) error {

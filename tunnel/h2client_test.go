@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+
 	"testing"
 	"time"
 
@@ -606,5 +607,29 @@ func FuzzH2ClientFrames(f *testing.F) {
 			}
 			time.Sleep(time.Millisecond) // polling the client's end, bounded
 		}
+	})
+}
+
+// Data a failed stream never delivered still counts against the
+// connection's window: the client gives it back (WINDOW_UPDATE on stream
+// 0), or after a few such streams the proxy could send nothing more on
+// the connection.
+func TestH2DroppedDataReturnsConnectionWindow(t *testing.T) {
+	c, p := startH2Pair(t)
+	chunk := make([]byte, 16<<10)
+	const perStream = 3 << 20 // under the stream window: all of it is held
+	for range 3 {             // 9 MiB dropped: past a quarter of the connection window
+		s, id := openStream(t, c, p, 200)
+		for sent := 0; sent < perStream; sent += len(chunk) {
+			p.write(func(fr *http2.Framer) error { return fr.WriteData(id, false, chunk) })
+		}
+		p.write(func(fr *http2.Framer) error { return fr.WriteRSTStream(id, http2.ErrCodeCancel) })
+		if err := waitStreamErr(t, s); !errors.Is(err, ErrProxyEnded) {
+			t.Fatalf("reset stream: %v", err)
+		}
+	}
+	p.expect("a WINDOW_UPDATE giving the dropped data back to the connection", func(f any) bool {
+		w, ok := f.(*http2.WindowUpdateFrame)
+		return ok && w.StreamID == 0 && w.Increment >= h2ConnWindow/4
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/porthole-dev/porthole/internal/h2data"
 	"github.com/porthole-dev/porthole/internal/sockio"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
@@ -25,8 +26,7 @@ type h2Stream struct {
 
 	// Guarded by c.mu (the read loop changes them with the connection's).
 	sendWin   int64
-	recvWin   int64
-	recvUnack int64
+	recv      h2data.RecvWindow
 	remoteEnd bool // END_STREAM (or a reset) from the proxy
 	localEnd  bool // END_STREAM (or a reset) sent
 	dead      bool // reset or lost: window waits end
@@ -40,43 +40,27 @@ type h2Stream struct {
 	resp     chan struct{} // closed at the final response or the end
 	respDone bool
 	status   int
-	pending  []chunk // received, not yet delivered
-	end      bool    // END_STREAM read: EOF after pending
-	err      error   // the stream failed
-	parked   bool    // copyDown waits with nothing pending: direct writes go
+	pending  h2data.Queue // received, not yet delivered
+	end      bool         // END_STREAM read: EOF after pending
+	err      error        // the stream failed
+	parked   bool         // copyDown waits with nothing pending: direct writes go
 	raw      syscall.RawConn
 	werr     error // writing to the local connection failed
 	progress func(int)
 	downN    int64 // delivered to the local connection (under mu)
 }
 
-// chunk is received data held for the local side in a pooled buffer.
-type chunk struct {
-	bp   *[]byte
-	r, w int
-}
-
 // h2BufSize is the most the upload reads from the local connection at
-// once (sent as frames of the proxy's size) and the size of a pending
-// chunk.
-const h2BufSize = 256 << 10
+// once (sent as frames of the proxy's size).
+const h2BufSize = h2data.BufSize
 
-var h2BufPool = sync.Pool{New: func() any { b := make([]byte, h2FrameHeader+h2BufSize); return &b }}
-
-func getH2Buf() *[]byte  { return h2BufPool.Get().(*[]byte) }
-func putH2Buf(b *[]byte) { h2BufPool.Put(b) }
-
-// h2Bufs is the pool as sockio takes it.
-type h2Bufs struct{}
-
-func (h2Bufs) Get() *[]byte  { return getH2Buf() }
-func (h2Bufs) Put(b *[]byte) { putH2Buf(b) }
+var h2Bufs h2data.Bufs
 
 // open starts a stream with the header fields hdrs (pseudo-headers
 // first) on a slot reserve booked, and waits for the final response. With
 // body set, the upload starts at once (early data) from body.
 func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *reqBody) (*h2Stream, error) {
-	s := &h2Stream{c: c, body: body, resp: make(chan struct{}), recvWin: h2StreamWindow}
+	s := &h2Stream{c: c, body: body, resp: make(chan struct{}), recv: h2data.RecvWindow{Left: h2StreamWindow}}
 	s.cond = sync.NewCond(&s.mu)
 	c.wmu.Lock()
 	c.mu.Lock()
@@ -133,21 +117,9 @@ func (c *h2Client) writeHeadersLocked(id uint32, hdrs []hpack.HeaderField, frame
 			return err
 		}
 	}
-	block := c.hbuf.Bytes()
-	first := true
-	for first || len(block) > 0 {
-		n := min(len(block), frame)
-		var err error
-		if first {
-			err = c.wfr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block[:n], EndHeaders: n == len(block)})
-		} else {
-			err = c.wfr.WriteContinuation(id, n == len(block), block[:n])
-		}
-		if err != nil {
-			c.wbuf.Reset()
-			return err
-		}
-		block, first = block[n:], false
+	if err := h2data.WriteHeaderBlock(c.wfr, id, c.hbuf.Bytes(), frame, false); err != nil {
+		c.wbuf.Reset()
+		return err
 	}
 	return c.flushControlLocked()
 }
@@ -221,13 +193,13 @@ func (s *h2Stream) onData(data []byte, size int64, endStream bool) error {
 		s.reset(http2.ErrCodeStreamClosed, fmt.Errorf("%w: %s sent DATA after the end of the stream", ErrProxyEnded, c.host))
 		return nil
 	}
-	if size > s.recvWin {
+	if size > s.recv.Left {
 		c.mu.Unlock()
 		c.credit(nil, size)
 		s.reset(http2.ErrCodeFlowControl, fmt.Errorf("%w: %s sent DATA beyond the stream window", ErrProxyEnded, c.host))
 		return nil
 	}
-	s.recvWin -= size
+	s.recv.Left -= size
 	c.mu.Unlock()
 
 	s.mu.Lock()
@@ -241,10 +213,10 @@ func (s *h2Stream) onData(data []byte, size int64, endStream bool) error {
 	if s.err != nil || s.werr != nil {
 		delivered = len(data) // dropped: the stream is ending
 	} else {
-		if s.parked && len(s.pending) == 0 && s.raw != nil && len(data) > 0 {
+		if s.parked && s.pending.Len() == 0 && s.raw != nil && len(data) > 0 {
 			delivered = s.writeNow(data)
 		}
-		s.keep(data[delivered:])
+		s.pending.Keep(data[delivered:])
 	}
 	woke := delivered < len(data) || s.werr != nil
 	if delivered > 0 && s.werr == nil && s.err == nil {
@@ -274,28 +246,10 @@ func (s *h2Stream) writeNow(p []byte) int {
 	return n
 }
 
-// keep appends p to the pending data. s.mu is held.
-func (s *h2Stream) keep(p []byte) {
-	for len(p) > 0 {
-		if k := len(s.pending); k > 0 {
-			last := &s.pending[k-1]
-			if room := len(*last.bp) - last.w; room > 0 {
-				n := copy((*last.bp)[last.w:], p)
-				last.w += n
-				p = p[n:]
-				continue
-			}
-		}
-		s.pending = append(s.pending, chunk{bp: getH2Buf()})
-	}
-}
-
-func (s *h2Stream) dropPending() {
-	for _, ch := range s.pending {
-		putH2Buf(ch.bp)
-	}
-	s.pending = nil
-}
+// dropPending frees what is held (a failed stream) and returns its size,
+// for the caller to give back to the connection's window once s.mu is
+// released (credit takes c.mu, which is taken before s.mu). s.mu is held.
+func (s *h2Stream) dropPending() int64 { return s.pending.Drop() }
 
 // copyDown writes what the proxy sends to local until the stream ends:
 // it is pipe's download, instead of a copy loop over Read.
@@ -309,13 +263,15 @@ func (s *h2Stream) copyDown(local net.Conn, progress func(int)) (res streamcopy.
 	if s.downN > 0 && progress != nil {
 		progress(int(s.downN))
 	}
+	var dropped int64
 	defer func() {
 		s.parked, s.raw, s.progress = false, nil, nil
 		res.N = s.downN
 		s.mu.Unlock()
+		s.c.credit(nil, dropped)
 	}()
 	for {
-		for len(s.pending) == 0 && !s.end && s.err == nil && s.werr == nil {
+		for s.pending.Len() == 0 && !s.end && s.err == nil && s.werr == nil {
 			s.parked = true
 			s.cond.Wait()
 		}
@@ -323,35 +279,31 @@ func (s *h2Stream) copyDown(local net.Conn, progress func(int)) (res streamcopy.
 		switch {
 		case s.werr != nil:
 			res.WriteErr = s.werr
-			s.dropPending()
+			dropped = s.dropPending()
 			return res
 		case s.err != nil:
 			res.ReadErr = s.err
-			s.dropPending()
+			dropped = s.dropPending()
 			return res
-		case len(s.pending) == 0: // ended
+		case s.pending.Len() == 0: // ended
 			return res
 		}
-		chunks := s.pending
-		s.pending = nil
+		chunks := s.pending.Take()
 		s.mu.Unlock()
-		var werr error
-		for _, ch := range chunks {
-			if werr == nil {
-				n, err := local.Write((*ch.bp)[ch.r:ch.w])
-				werr = err
-				if n > 0 {
-					s.mu.Lock()
-					s.downN += int64(n)
-					s.mu.Unlock()
-					if progress != nil {
-						progress(n)
-					}
-					s.c.credit(s, int64(n))
+		werr := chunks.Drain(local.Write, func(size, took int, _ bool) {
+			if took > 0 {
+				s.mu.Lock()
+				s.downN += int64(took)
+				s.mu.Unlock()
+				if progress != nil {
+					progress(took)
 				}
+				s.c.credit(s, int64(took))
 			}
-			putH2Buf(ch.bp)
-		}
+			if size > took { // not delivered: back to the connection's window
+				s.c.credit(nil, int64(size-took))
+			}
+		})
 		s.mu.Lock()
 		if werr != nil && s.werr == nil {
 			s.werr = werr
@@ -362,33 +314,24 @@ func (s *h2Stream) copyDown(local net.Conn, progress func(int)) (res streamcopy.
 // Read reads what the proxy sent (a refusal's body; connect-udp capsules).
 func (s *h2Stream) Read(p []byte) (int, error) {
 	s.mu.Lock()
-	for len(s.pending) == 0 && !s.end && s.err == nil {
+	for s.pending.Len() == 0 && !s.end && s.err == nil {
 		s.cond.Wait()
 	}
 	// What came before END_STREAM is whole: a proxy's RST_STREAM after
 	// it (Go's server stops the upload of a refused CONNECT that way)
 	// must not drop the refusal's body.
-	if s.err != nil && (len(s.pending) == 0 || !s.end) {
+	if s.err != nil && (s.pending.Len() == 0 || !s.end) {
 		err := s.err
-		s.dropPending()
+		dropped := s.dropPending()
 		s.mu.Unlock()
+		s.c.credit(nil, dropped)
 		return 0, err
 	}
-	if len(s.pending) == 0 {
+	if s.pending.Len() == 0 {
 		s.mu.Unlock()
 		return 0, io.EOF
 	}
-	n := 0
-	for n < len(p) && len(s.pending) > 0 {
-		ch := &s.pending[0]
-		m := copy(p[n:], (*ch.bp)[ch.r:ch.w])
-		ch.r += m
-		n += m
-		if ch.r == ch.w {
-			putH2Buf(ch.bp)
-			s.pending = s.pending[1:]
-		}
-	}
+	n := s.pending.Read(p)
 	s.mu.Unlock()
 	s.c.credit(s, int64(n))
 	return n, nil
@@ -446,23 +389,12 @@ func (s *h2Stream) sendErr() error {
 // send sends frame[9:] as DATA frames, as the windows allow; the header
 // of each goes in place in front of its payload.
 func (s *h2Stream) send(frame []byte) error {
-	n := len(frame) - h2FrameHeader
-	for off := 0; off < n; {
-		k, err := s.take(n - off)
-		if err != nil {
-			return err
-		}
-		if err := s.c.writeData(s, frame[off:off+h2FrameHeader+k], false); err != nil {
-			return err
-		}
-		off += k
-	}
-	return nil
+	return h2data.SendFrames(frame, s.take, func(f []byte) error { return s.c.writeData(s, f, false) })
 }
 
 // sendEnd half-closes the stream (an empty DATA with END_STREAM).
 func (s *h2Stream) sendEnd() error {
-	var hdr [h2FrameHeader]byte
+	var hdr [h2data.FrameHeader]byte
 	if err := s.c.writeData(s, hdr[:], true); err != nil {
 		return err
 	}
@@ -479,19 +411,7 @@ func (s *h2Stream) sendEnd() error {
 
 // Write sends p as DATA (connect-udp capsules).
 func (s *h2Stream) Write(p []byte) (int, error) {
-	bp := getH2Buf()
-	defer putH2Buf(bp)
-	written := 0
-	for len(p) > 0 {
-		k := min(len(p), len(*bp)-h2FrameHeader)
-		copy((*bp)[h2FrameHeader:], p[:k])
-		if err := s.send((*bp)[:h2FrameHeader+k]); err != nil {
-			return written, err
-		}
-		written += k
-		p = p[k:]
-	}
-	return written, nil
+	return h2data.SendCopy(p, s.send)
 }
 
 // upload sends the body until it ends (END_STREAM) or fails (RST_STREAM).
@@ -501,7 +421,7 @@ func (s *h2Stream) upload() {
 	var bp *[]byte
 	defer func() {
 		if bp != nil {
-			putH2Buf(bp)
+			h2Bufs.Put(bp)
 		}
 	}()
 	var raw syscall.RawConn
@@ -525,22 +445,22 @@ func (s *h2Stream) upload() {
 			raw = nil
 		}
 		if raw != nil {
-			n, rerr = sockio.ReadReady(raw, h2Bufs{}, &bp, h2FrameHeader, k)
+			n, rerr = sockio.ReadReady(raw, h2Bufs, &bp, h2data.FrameHeader, k)
 			n, rerr = s.body.account(n, rerr)
 		} else {
 			if bp == nil {
-				bp = getH2Buf()
+				bp = h2Bufs.Get()
 			}
-			n, rerr = s.body.Read((*bp)[h2FrameHeader : h2FrameHeader+k])
+			n, rerr = s.body.Read((*bp)[h2data.FrameHeader : h2data.FrameHeader+k])
 		}
 		if n > 0 {
-			if err := s.send((*bp)[:h2FrameHeader+n]); err != nil {
+			if err := s.send((*bp)[:h2data.FrameHeader+n]); err != nil {
 				go s.body.Close()
 				return
 			}
 		}
 		if raw != nil && bp != nil {
-			putH2Buf(bp)
+			h2Bufs.Put(bp)
 			bp = nil
 		}
 		switch {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/porthole-dev/porthole/internal/h2data"
 )
 
 // conn is one client connection. The serve goroutine reads frames; any
@@ -39,15 +40,14 @@ type conn struct {
 	mu         sync.Mutex
 	cond       *sync.Cond // send windows and failure
 	streams    map[uint32]*stream
-	maxID      uint32   // the highest stream id the client opened
-	peerFrame  int      // the largest DATA payload the client takes
-	peerWindow int32    // the client's SETTINGS_INITIAL_WINDOW_SIZE
-	sendWin    int64    // connection send window
-	recvWin    int64    // connection receive window left to the client
-	recvUnack  int64    // delivered bytes not yet returned in a WINDOW_UPDATE
-	goneAway   bool     // GOAWAY sent: no new streams, close when none are left
-	resetIDs   []uint32 // streams reset while the client still sent, newest last (a few)
-	err        error    // why the connection ended; nil while it runs
+	maxID      uint32            // the highest stream id the client opened
+	peerFrame  int               // the largest DATA payload the client takes
+	peerWindow int32             // the client's SETTINGS_INITIAL_WINDOW_SIZE
+	sendWin    int64             // connection send window
+	recv       h2data.RecvWindow // the connection's receive window
+	goneAway   bool              // GOAWAY sent: no new streams, close when none are left
+	resetIDs   []uint32          // streams reset while the client still sent, newest last (a few)
+	err        error             // why the connection ended; nil while it runs
 
 	lastRead atomic.Int64 // unix nanos of the last frame read
 	pingSent atomic.Int64 // unix nanos of an unanswered liveness PING, 0 none
@@ -66,7 +66,7 @@ func newConn(base context.Context, nc net.Conn, cfg Config) *conn {
 	c := &conn{
 		cfg: cfg, nc: nc, ctx: ctx, cancel: cancel, remote: nc.RemoteAddr().String(),
 		streams: map[uint32]*stream{}, peerFrame: 16 << 10, peerWindow: 65535,
-		sendWin: 65535, recvWin: int64(cfg.ConnWindow), idleAt: time.Now(),
+		sendWin: 65535, recv: h2data.RecvWindow{Left: int64(cfg.ConnWindow)}, idleAt: time.Now(),
 	}
 	if cs, ok := nc.(connStater); ok {
 		st := cs.ConnectionState()
@@ -352,11 +352,11 @@ func (c *conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 func (c *conn) onData(f *http2.DataFrame) error {
 	size := int64(f.Length)
 	c.mu.Lock()
-	if size > c.recvWin {
+	if size > c.recv.Left {
 		c.mu.Unlock()
 		return c.connError(http2.ErrCodeFlowControl)
 	}
-	c.recvWin -= size
+	c.recv.Left -= size
 	s := c.streams[f.StreamID]
 	idle := f.StreamID > c.maxID
 	c.mu.Unlock()
@@ -386,35 +386,19 @@ func (c *conn) credit(s *stream, n int64) {
 		c.mu.Unlock()
 		return
 	}
-	c.recvUnack += n
-	if c.recvUnack >= int64(c.cfg.ConnWindow)/4 {
-		connInc = uint32(c.recvUnack)
-		c.recvWin += c.recvUnack
-		c.recvUnack = 0
-	}
+	connInc = c.recv.Return(n, int64(c.cfg.ConnWindow))
 	if s != nil && !s.remoteEnd {
-		s.recvUnack += n
-		if s.recvUnack >= int64(c.cfg.StreamWindow)/4 {
-			streamInc = uint32(s.recvUnack)
-			s.recvWin += s.recvUnack
-			s.recvUnack = 0
-		}
+		streamInc = s.recv.Return(n, int64(c.cfg.StreamWindow))
 	}
 	c.mu.Unlock()
 	if connInc == 0 && streamInc == 0 {
 		return
 	}
-	_ = c.control(func(fr *http2.Framer) error {
-		if connInc > 0 {
-			if err := fr.WriteWindowUpdate(0, connInc); err != nil {
-				return err
-			}
-		}
-		if streamInc > 0 {
-			return fr.WriteWindowUpdate(s.id, streamInc)
-		}
-		return nil
-	})
+	var id uint32
+	if s != nil {
+		id = s.id
+	}
+	_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
 }
 
 // onHeaders opens a stream (or takes a request's trailers).
@@ -592,15 +576,20 @@ func (c *conn) writeFailed(err error) {
 // writeData sends one DATA frame whose payload is frame[9:]; the header
 // is written in place.
 func (c *conn) writeData(s *stream, frame []byte, end bool) error {
-	n := len(frame) - frameHeader
+	n := len(frame) - h2data.FrameHeader
 	var flags http2.Flags
 	if end {
 		flags = http2.FlagDataEndStream
 	}
-	putFrameHeader(frame, n, http2.FrameData, flags, s.id)
+	h2data.PutFrameHeader(frame, n, http2.FrameData, flags, s.id)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if s.wclosed {
+		if n > 0 {
+			// Reset since the window was booked: it never went out,
+			// and the connection's is the client's to keep.
+			c.unbook(n)
+		}
 		return errStreamDone
 	}
 	closing := end && c.endLocked(s)
@@ -631,21 +620,9 @@ func (c *conn) writeHeaders(s *stream, fields []hpack.HeaderField, end bool) err
 	c.mu.Lock()
 	frame := c.peerFrame
 	c.mu.Unlock()
-	block := c.hbuf.Bytes()
-	first := true
-	for first || len(block) > 0 {
-		n := min(len(block), frame)
-		var err error
-		if first {
-			err = c.wfr.WriteHeaders(http2.HeadersFrameParam{StreamID: s.id, BlockFragment: block[:n], EndHeaders: n == len(block), EndStream: end})
-		} else {
-			err = c.wfr.WriteContinuation(s.id, n == len(block), block[:n])
-		}
-		if err != nil {
-			c.wbuf.Reset()
-			return err
-		}
-		block, first = block[n:], false
+	if err := h2data.WriteHeaderBlock(c.wfr, s.id, c.hbuf.Bytes(), frame, end); err != nil {
+		c.wbuf.Reset()
+		return err
 	}
 	closing := end && c.endLocked(s)
 	err := c.flushLocked()
@@ -733,14 +710,6 @@ func (c *conn) close() {
 		tm.Stop()
 	}
 	c.nc.Close()
-}
-
-const frameHeader = 9
-
-func putFrameHeader(b []byte, length int, typ http2.FrameType, flags http2.Flags, id uint32) {
-	b[0], b[1], b[2] = byte(length>>16), byte(length>>8), byte(length)
-	b[3], b[4] = byte(typ), byte(flags)
-	binary.BigEndian.PutUint32(b[5:9], id&(1<<31-1))
 }
 
 var errStreamDone = errors.New("h2srv: the stream has ended")

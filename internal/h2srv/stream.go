@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/porthole-dev/porthole/internal/h2data"
 	"github.com/porthole-dev/porthole/internal/sockio"
 )
 
@@ -32,8 +33,7 @@ type stream struct {
 
 	// Guarded by c.mu (the reader changes them with the connection's).
 	sendWin   int64
-	recvWin   int64
-	recvUnack int64
+	recv      h2data.RecvWindow
 	remoteEnd bool  // END_STREAM (or a reset) from the client
 	localEnd  bool  // END_STREAM (or a reset) sent
 	dead      bool  // reset or lost: window waits end
@@ -46,11 +46,11 @@ type stream struct {
 
 	mu         sync.Mutex
 	cond       *sync.Cond
-	pending    []chunk // received, not yet delivered
-	end        bool    // END_STREAM read: EOF after pending
-	err        error   // the stream failed
-	bodyClosed bool    // the handler closed the body: what comes is dropped
-	parked     bool    // an upload waits with nothing pending: direct writes go
+	pending    h2data.Queue // received, not yet delivered
+	end        bool         // END_STREAM read: EOF after pending
+	err        error        // the stream failed
+	bodyClosed bool         // the handler closed the body: what comes is dropped
+	parked     bool         // an upload waits with nothing pending: direct writes go
 	raw        syscall.RawConn
 	werr       error // writing to the upstream failed
 	progress   func(int)
@@ -66,32 +66,11 @@ type stream struct {
 	head        bool // a HEAD request: no body goes out
 }
 
-// chunk is received data held in a pooled buffer.
-type chunk struct {
-	bp   *[]byte
-	r, w int
-}
-
-// bufSize is the most a download reads from the upstream at once and the
-// size of a pending chunk.
-const bufSize = 256 << 10
-
-type bufPool struct{ p sync.Pool }
-
-func (b *bufPool) Get() *[]byte {
-	if v := b.p.Get(); v != nil {
-		return v.(*[]byte)
-	}
-	buf := make([]byte, frameHeader+bufSize)
-	return &buf
-}
-func (b *bufPool) Put(p *[]byte) { b.p.Put(p) }
-
-var bufs bufPool
+var bufs h2data.Bufs
 
 func newStream(c *conn, id uint32, ended bool) *stream {
 	ctx, cancel := context.WithCancel(c.ctx)
-	s := &stream{c: c, id: id, ctx: ctx, cancel: cancel, recvWin: int64(c.cfg.StreamWindow), hdr: http.Header{}, remoteEnd: ended, end: ended, declared: -1}
+	s := &stream{c: c, id: id, ctx: ctx, cancel: cancel, recv: h2data.RecvWindow{Left: int64(c.cfg.StreamWindow)}, hdr: http.Header{}, remoteEnd: ended, end: ended, declared: -1}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
@@ -228,7 +207,7 @@ func (s *stream) finish() {
 	case len(trailers) > 0:
 		err = s.c.writeHeaders(s, trailers, true)
 	default:
-		var hdr [frameHeader]byte
+		var hdr [h2data.FrameHeader]byte
 		err = s.c.writeData(s, hdr[:], true)
 	}
 	if err != nil && !errors.Is(err, errStreamDone) {
@@ -360,19 +339,7 @@ func (s *stream) Write(p []byte) (int, error) {
 	if s.head || len(p) == 0 {
 		return len(p), nil
 	}
-	bp := bufs.Get()
-	defer bufs.Put(bp)
-	written := 0
-	for len(p) > 0 {
-		k := min(len(p), len(*bp)-frameHeader)
-		copy((*bp)[frameHeader:], p[:k])
-		if err := s.send((*bp)[:frameHeader+k]); err != nil {
-			return written, err
-		}
-		written += k
-		p = p[k:]
-	}
-	return written, nil
+	return h2data.SendCopy(p, s.send)
 }
 
 // FlushError sends the header if it has not gone yet; body writes are
@@ -431,23 +398,7 @@ func (s *stream) stopDeadlines() {
 // send sends frame[9:] as DATA frames, as the windows allow; the header
 // of each goes in place in front of its payload.
 func (s *stream) send(frame []byte) error {
-	n := len(frame) - frameHeader
-	for off := 0; off < n; {
-		k, err := s.take(n - off)
-		if err != nil {
-			return err
-		}
-		if err := s.c.writeData(s, frame[off:off+frameHeader+k], false); err != nil {
-			if errors.Is(err, errStreamDone) {
-				// Reset since take: the booked window never went out,
-				// and the connection's is the client's to keep.
-				s.c.unbook(k)
-			}
-			return err
-		}
-		off += k
-	}
-	return nil
+	return h2data.SendFrames(frame, s.take, func(f []byte) error { return s.c.writeData(s, f, false) })
 }
 
 // take waits for window and books up to n bytes of it.
@@ -482,7 +433,7 @@ func (s *stream) window() (int, error) {
 	if err := s.awaitWindow(); err != nil {
 		return 0, err
 	}
-	return int(min(s.sendWin, c.sendWin, bufSize)), nil
+	return int(min(s.sendWin, c.sendWin, h2data.BufSize)), nil
 }
 
 // awaitWindow waits, with c.mu held, until both send windows are open or
@@ -507,7 +458,7 @@ func (s *stream) awaitWindow() error {
 func (s *stream) onData(data []byte, size int64, endStream bool) error {
 	c := s.c
 	c.mu.Lock()
-	if s.remoteEnd || size > s.recvWin {
+	if s.remoteEnd || size > s.recv.Left {
 		code := http2.ErrCodeStreamClosed
 		if !s.remoteEnd {
 			code = http2.ErrCodeFlowControl
@@ -517,7 +468,7 @@ func (s *stream) onData(data []byte, size int64, endStream bool) error {
 		s.reset(code, fmt.Errorf("h2srv: bad DATA (%v)", code))
 		return nil
 	}
-	s.recvWin -= size
+	s.recv.Left -= size
 	s.received += int64(len(data))
 	// A body longer or shorter than its Content-Length is malformed
 	// (RFC 9113 section 8.1.1): a handler that proxies the request must
@@ -535,7 +486,7 @@ func (s *stream) onData(data []byte, size int64, endStream bool) error {
 	if s.err != nil || s.werr != nil || s.bodyClosed {
 		delivered = len(data) // dropped: nobody reads it any more
 	} else {
-		if s.parked && len(s.pending) == 0 && s.raw != nil && len(data) > 0 {
+		if s.parked && s.pending.Len() == 0 && s.raw != nil && len(data) > 0 {
 			n, err := sockio.WriteNow(s.raw, data)
 			if err != nil {
 				s.werr = err
@@ -549,7 +500,7 @@ func (s *stream) onData(data []byte, size int64, endStream bool) error {
 			}
 		}
 		if s.werr == nil {
-			s.keep(data[delivered:])
+			s.pending.Keep(data[delivered:])
 		} else {
 			delivered = len(data)
 		}
@@ -561,33 +512,6 @@ func (s *stream) onData(data []byte, size int64, endStream bool) error {
 		s.remoteEnded()
 	}
 	return nil
-}
-
-// keep appends p to the pending data. s.mu is held.
-func (s *stream) keep(p []byte) {
-	for len(p) > 0 {
-		if k := len(s.pending); k > 0 {
-			last := &s.pending[k-1]
-			if room := len(*last.bp) - last.w; room > 0 {
-				n := copy((*last.bp)[last.w:], p)
-				last.w += n
-				p = p[n:]
-				continue
-			}
-		}
-		s.pending = append(s.pending, chunk{bp: bufs.Get()})
-	}
-}
-
-// dropPending frees what is held and returns its size. s.mu is held.
-func (s *stream) dropPending() int64 {
-	var n int64
-	for _, ch := range s.pending {
-		n += int64(ch.w - ch.r)
-		bufs.Put(ch.bp)
-	}
-	s.pending = nil
-	return n
 }
 
 // remoteEnded is END_STREAM from the client.
@@ -655,7 +579,7 @@ func (s *stream) lost(err error) {
 	if s.err == nil {
 		s.err = err
 	}
-	dropped := s.dropPending()
+	dropped := s.pending.Drop()
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	c.credit(nil, dropped)
@@ -675,14 +599,14 @@ type body stream
 func (b *body) Read(p []byte) (int, error) {
 	s := (*stream)(b)
 	s.mu.Lock()
-	for len(s.pending) == 0 && !s.end && s.err == nil && !s.bodyClosed {
+	for s.pending.Len() == 0 && !s.end && s.err == nil && !s.bodyClosed {
 		s.cond.Wait()
 	}
 	if s.bodyClosed {
 		s.mu.Unlock()
 		return 0, errBodyClosed
 	}
-	if len(s.pending) == 0 {
+	if s.pending.Len() == 0 {
 		err := s.err
 		s.mu.Unlock()
 		if err != nil {
@@ -690,17 +614,7 @@ func (b *body) Read(p []byte) (int, error) {
 		}
 		return 0, io.EOF
 	}
-	n := 0
-	for n < len(p) && len(s.pending) > 0 {
-		ch := &s.pending[0]
-		m := copy(p[n:], (*ch.bp)[ch.r:ch.w])
-		ch.r += m
-		n += m
-		if ch.r == ch.w {
-			bufs.Put(ch.bp)
-			s.pending = s.pending[1:]
-		}
-	}
+	n := s.pending.Read(p)
 	s.mu.Unlock()
 	s.c.credit(s, int64(n))
 	return n, nil
@@ -712,7 +626,7 @@ func (b *body) Close() error {
 	s := (*stream)(b)
 	s.mu.Lock()
 	s.bodyClosed = true
-	dropped := s.dropPending()
+	dropped := s.pending.Drop()
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	s.c.credit(s, dropped)
@@ -735,20 +649,13 @@ func (s *stream) Deliver(up net.Conn, progress func(int)) {
 	}
 	var sent int64
 	s.mu.Lock()
-	for len(s.pending) > 0 && s.werr == nil && s.err == nil && !s.bodyClosed {
-		ch := &s.pending[0]
-		n, err := sockio.WriteNow(raw, (*ch.bp)[ch.r:ch.w])
+	if s.werr == nil && s.err == nil && !s.bodyClosed {
+		// What up does not take now stays for UploadTo, which waits for it.
+		var err error
+		sent, err = s.pending.WriteSome(func(p []byte) (int, error) { return sockio.WriteNow(raw, p) })
 		if err != nil {
 			s.werr = err // UploadTo reports it
-			break
 		}
-		ch.r += n
-		sent += int64(n)
-		if ch.r < ch.w {
-			break // up is full: UploadTo waits for it
-		}
-		bufs.Put(ch.bp)
-		s.pending = s.pending[1:]
 	}
 	s.upN += sent
 	s.mu.Unlock()
@@ -776,7 +683,7 @@ func (s *stream) UploadTo(up net.Conn, progress func(int)) (int64, error) {
 		s.mu.Unlock()
 	}()
 	for {
-		for len(s.pending) == 0 && !s.end && s.err == nil && s.werr == nil && !s.bodyClosed {
+		for s.pending.Len() == 0 && !s.end && s.err == nil && s.werr == nil && !s.bodyClosed {
 			s.parked = true
 			s.cond.Wait()
 		}
@@ -785,40 +692,35 @@ func (s *stream) UploadTo(up net.Conn, progress func(int)) (int64, error) {
 		case s.werr != nil:
 			// credit may wait for wmu, whose holder may wait for s.mu
 			// (a failed write fails every stream).
-			dropped := s.dropPending()
+			dropped := s.pending.Drop()
 			s.mu.Unlock()
 			s.c.credit(nil, dropped)
 			s.mu.Lock()
 			return s.upN, s.werr
 		case s.bodyClosed:
 			return s.upN, errBodyClosed
-		case len(s.pending) == 0 && s.err != nil:
+		case s.pending.Len() == 0 && s.err != nil:
 			return s.upN, s.err
-		case len(s.pending) == 0: // the client ended its side
+		case s.pending.Len() == 0: // the client ended its side
 			return s.upN, nil
 		}
-		chunks := s.pending
-		s.pending = nil
+		chunks := s.pending.Take()
 		s.mu.Unlock()
-		var werr error
-		for _, ch := range chunks {
-			if werr == nil {
-				n, err := up.Write((*ch.bp)[ch.r:ch.w])
-				werr = err
-				if n > 0 {
-					s.mu.Lock()
-					s.upN += int64(n)
-					s.mu.Unlock()
-					if progress != nil {
-						progress(n)
-					}
+		werr := chunks.Drain(up.Write, func(size, took int, tried bool) {
+			if took > 0 {
+				s.mu.Lock()
+				s.upN += int64(took)
+				s.mu.Unlock()
+				if progress != nil {
+					progress(took)
 				}
-				s.c.credit(s, int64(ch.w-ch.r))
-			} else {
-				s.c.credit(nil, int64(ch.w-ch.r))
 			}
-			bufs.Put(ch.bp)
-		}
+			if tried {
+				s.c.credit(s, int64(size))
+			} else {
+				s.c.credit(nil, int64(size))
+			}
+		})
 		s.mu.Lock()
 		if werr != nil && s.werr == nil {
 			s.werr = werr
@@ -853,19 +755,19 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 		var n int
 		var rerr error
 		if raw != nil {
-			n, rerr = sockio.ReadReady(raw, &bufs, &bp, frameHeader, k)
+			n, rerr = sockio.ReadReady(raw, bufs, &bp, h2data.FrameHeader, k)
 		} else {
 			if bp == nil {
 				bp = bufs.Get()
 			}
-			n, rerr = up.Read((*bp)[frameHeader : frameHeader+k])
+			n, rerr = up.Read((*bp)[h2data.FrameHeader : h2data.FrameHeader+k])
 		}
 		if n > 0 {
 			total += int64(n)
 			if progress != nil {
 				progress(n)
 			}
-			if err := s.send((*bp)[:frameHeader+n]); err != nil {
+			if err := s.send((*bp)[:h2data.FrameHeader+n]); err != nil {
 				return total, err
 			}
 		}
@@ -875,7 +777,7 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 		}
 		switch {
 		case rerr == io.EOF:
-			var hdr [frameHeader]byte
+			var hdr [h2data.FrameHeader]byte
 			return total, s.c.writeData(s, hdr[:], true)
 		case rerr != nil:
 			return total, rerr
