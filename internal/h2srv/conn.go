@@ -313,38 +313,34 @@ func (c *conn) onSettings(f *http2.SettingsFrame) error {
 }
 
 func (c *conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	inc := int64(f.Increment)
+	c.mu.Lock()
 	if f.StreamID == 0 {
-		if c.sendWin+inc > 1<<31-1 {
-			c.mu.Unlock()
-			err := c.connError(http2.ErrCodeFlowControl)
-			c.mu.Lock()
-			return err
+		overflow := c.sendWin+inc > 1<<31-1
+		if !overflow {
+			c.sendWin += inc
+			c.cond.Broadcast()
 		}
-		c.sendWin += inc
-		c.cond.Broadcast()
+		c.mu.Unlock()
+		if overflow {
+			return c.connError(http2.ErrCodeFlowControl)
+		}
 		return nil
 	}
 	s := c.streams[f.StreamID]
-	if s == nil {
-		if f.StreamID > c.maxID {
-			c.mu.Unlock()
-			err := c.connError(http2.ErrCodeProtocol)
-			c.mu.Lock()
-			return err
-		}
-		return nil
+	idle := f.StreamID > c.maxID
+	overflow := s != nil && s.sendWin+inc > 1<<31-1
+	if s != nil && !overflow {
+		s.sendWin += inc
+		c.cond.Broadcast()
 	}
-	if s.sendWin+inc > 1<<31-1 {
-		c.mu.Unlock()
+	c.mu.Unlock()
+	switch {
+	case s == nil && idle:
+		return c.connError(http2.ErrCodeProtocol)
+	case overflow:
 		s.reset(http2.ErrCodeFlowControl, errors.New("h2srv: stream window overflow"))
-		c.mu.Lock()
-		return nil
 	}
-	s.sendWin += inc
-	c.cond.Broadcast()
 	return nil
 }
 
