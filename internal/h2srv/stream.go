@@ -277,12 +277,7 @@ func (s *stream) WriteHeader(code int) {
 	if code < 200 {
 		if code != http.StatusSwitchingProtocols && !s.sentHeader {
 			// Informational: its own header block, the final one follows.
-			fields := []hpack.HeaderField{{Name: ":status", Value: strconv.Itoa(code)}}
-			for k, vs := range s.hdr {
-				for _, v := range vs {
-					fields = appendField(fields, k, v)
-				}
-			}
+			fields, _, _ := s.headerFields(code)
 			_ = s.c.writeHeaders(s, fields, false)
 		}
 		return
@@ -299,8 +294,20 @@ func (s *stream) bodyAllowed() bool {
 // body for a missing Content-Type.
 func (s *stream) sendHeader(end bool, sniff []byte) error {
 	s.sentHeader = true
-	fields := []hpack.HeaderField{{Name: ":status", Value: strconv.Itoa(s.status)}}
-	hasDate, hasType := false, false
+	fields, hasDate, hasType := s.headerFields(s.status)
+	if !hasDate {
+		fields = append(fields, hpack.HeaderField{Name: "date", Value: time.Now().UTC().Format(http.TimeFormat)})
+	}
+	if !hasType && len(sniff) > 0 && s.bodyAllowed() && s.hdr.Get("X-Content-Type-Options") != "nosniff" {
+		fields = append(fields, hpack.HeaderField{Name: "content-type", Value: http.DetectContentType(sniff)})
+	}
+	return s.c.writeHeaders(s, fields, end)
+}
+
+// headerFields is a header block of status and the handler's header
+// (trailers left out), and whether it has Date and Content-Type.
+func (s *stream) headerFields(status int) (fields []hpack.HeaderField, hasDate, hasType bool) {
+	fields = []hpack.HeaderField{{Name: ":status", Value: strconv.Itoa(status)}}
 	for k, vs := range s.hdr {
 		if k == "Trailer" || strings.HasPrefix(k, http.TrailerPrefix) {
 			continue
@@ -315,13 +322,7 @@ func (s *stream) sendHeader(end bool, sniff []byte) error {
 			fields = appendField(fields, k, v)
 		}
 	}
-	if !hasDate {
-		fields = append(fields, hpack.HeaderField{Name: "date", Value: time.Now().UTC().Format(http.TimeFormat)})
-	}
-	if !hasType && len(sniff) > 0 && s.bodyAllowed() && s.hdr.Get("X-Content-Type-Options") != "nosniff" {
-		fields = append(fields, hpack.HeaderField{Name: "content-type", Value: http.DetectContentType(sniff)})
-	}
-	return s.c.writeHeaders(s, fields, end)
+	return fields, hasDate, hasType
 }
 
 func (s *stream) Write(p []byte) (int, error) {
