@@ -50,12 +50,6 @@ type h2Stream struct {
 	downN    int64 // delivered to the local connection (under mu)
 }
 
-// h2BufSize is the most the upload reads from the local connection at
-// once (sent as frames of the proxy's size).
-const h2BufSize = h2data.BufSize
-
-var h2Bufs h2data.Bufs
-
 // open starts a stream with the header fields hdrs (pseudo-headers
 // first) on a slot reserve booked, and waits for the final response. With
 // body set, the upload starts at once (early data) from body.
@@ -346,7 +340,7 @@ func (s *h2Stream) window() (int, error) {
 	if err := s.awaitWindow(); err != nil {
 		return 0, err
 	}
-	return int(min(s.sendWin, c.sendWin, h2BufSize)), nil
+	return int(min(s.sendWin, c.sendWin, h2data.BufSize)), nil
 }
 
 // awaitWindow waits, with c.mu held, until both send windows are open or
@@ -421,7 +415,7 @@ func (s *h2Stream) upload() {
 	var bp *[]byte
 	defer func() {
 		if bp != nil {
-			h2Bufs.Put(bp)
+			h2data.Bufs{}.Put(bp)
 		}
 	}()
 	var raw syscall.RawConn
@@ -445,11 +439,11 @@ func (s *h2Stream) upload() {
 			raw = nil
 		}
 		if raw != nil {
-			n, rerr = sockio.ReadReady(raw, h2Bufs, &bp, h2data.FrameHeader, k)
+			n, rerr = sockio.ReadReady(raw, h2data.Bufs{}, &bp, h2data.FrameHeader, k)
 			n, rerr = s.body.account(n, rerr)
 		} else {
 			if bp == nil {
-				bp = h2Bufs.Get()
+				bp = h2data.Bufs{}.Get()
 			}
 			n, rerr = s.body.Read((*bp)[h2data.FrameHeader : h2data.FrameHeader+k])
 		}
@@ -460,7 +454,7 @@ func (s *h2Stream) upload() {
 			}
 		}
 		if raw != nil && bp != nil {
-			h2Bufs.Put(bp)
+			h2data.Bufs{}.Put(bp)
 			bp = nil
 		}
 		switch {

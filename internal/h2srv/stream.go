@@ -66,8 +66,6 @@ type stream struct {
 	head        bool // a HEAD request: no body goes out
 }
 
-var bufs h2data.Bufs
-
 func newStream(c *conn, id uint32, ended bool) *stream {
 	ctx, cancel := context.WithCancel(c.ctx)
 	s := &stream{c: c, id: id, ctx: ctx, cancel: cancel, recv: h2data.RecvWindow{Left: int64(c.cfg.StreamWindow)}, hdr: http.Header{}, remoteEnd: ended, end: ended, declared: -1}
@@ -744,7 +742,7 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 	var bp *[]byte
 	defer func() {
 		if bp != nil {
-			bufs.Put(bp)
+			h2data.Bufs{}.Put(bp)
 		}
 	}()
 	var total int64
@@ -756,10 +754,10 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 		var n int
 		var rerr error
 		if raw != nil {
-			n, rerr = sockio.ReadReady(raw, bufs, &bp, h2data.FrameHeader, k)
+			n, rerr = sockio.ReadReady(raw, h2data.Bufs{}, &bp, h2data.FrameHeader, k)
 		} else {
 			if bp == nil {
-				bp = bufs.Get()
+				bp = h2data.Bufs{}.Get()
 			}
 			n, rerr = up.Read((*bp)[h2data.FrameHeader : h2data.FrameHeader+k])
 		}
@@ -773,7 +771,7 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 			}
 		}
 		if raw != nil && bp != nil {
-			bufs.Put(bp)
+			h2data.Bufs{}.Put(bp)
 			bp = nil
 		}
 		switch {
