@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/recbatch"
+	"github.com/porthole-dev/porthole/internal/tcpopts"
 )
 
 // proxyAddr is the host:port to dial for the proxy URL.
@@ -29,7 +30,7 @@ func (t *Tunnel) netDial(ctx context.Context, addr string) (net.Conn, error) {
 	if t.cfg.NetDialer != nil {
 		return t.cfg.NetDialer(ctx, "tcp", addr)
 	}
-	var d net.Dialer
+	d := net.Dialer{Control: tcpopts.ConnectNow}
 	return d.DialContext(ctx, "tcp", addr)
 }
 

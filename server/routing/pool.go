@@ -83,7 +83,7 @@ func newPool(r *config.Route, log *slog.Logger) (*Pool, error) {
 		}
 		p.Transport = &http.Transport{
 			Proxy:                 nil, // never an environment proxy between us and the upstream
-			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: tcpopts.ConnectNow}).DialContext,
 			TLSClientConfig:       tc,
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          100,
@@ -221,7 +221,7 @@ func (p *Pool) DialTCP(ctx context.Context, hashKey string, timeout time.Duratio
 			return nil, nil, lastErr
 		}
 		tried = append(tried, u)
-		c, err := (&net.Dialer{Timeout: timeout, KeepAlive: tcpopts.KeepAlive(u.URL.Host)}).DialContext(ctx, "tcp", u.URL.Host)
+		c, err := (&net.Dialer{Timeout: timeout, KeepAlive: tcpopts.KeepAlive(u.URL.Host), Control: tcpopts.ConnectNow}).DialContext(ctx, "tcp", u.URL.Host)
 		if err == nil {
 			return c, u, nil
 		}
