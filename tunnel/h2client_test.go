@@ -633,3 +633,103 @@ func TestH2DroppedDataReturnsConnectionWindow(t *testing.T) {
 		return ok && w.StreamID == 0 && w.Increment >= h2ConnWindow/4
 	})
 }
+
+// loopbackPair is a connected pair of loopback TCP connections: app (the
+// local application's end) and local (the tunnel's accepted end).
+func loopbackPair(t *testing.T) (app, local *net.TCPConn) {
+	t.Helper()
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	app, err = net.DialTCP("tcp", nil, ln.Addr().(*net.TCPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err = ln.AcceptTCP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Close(); local.Close() })
+	_ = app.SetDeadline(time.Now().Add(h2TestWait))
+	return app, local
+}
+
+// openEarly opens a stream whose body reads local early (as connectH2
+// does) and answers it with status and then, in the same write, DATA.
+func openEarly(t *testing.T, c *h2Client, p *h2Peer, local *net.TCPConn, status int, data string, end bool) *h2Stream {
+	t.Helper()
+	if !c.reserve() {
+		t.Fatal("no stream slot")
+	}
+	body := newReqBody(newEarly(local))
+	type res struct {
+		s   *h2Stream
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		s, err := c.open(context.Background(), []hpack.HeaderField{{Name: ":method", Value: "CONNECT"}, {Name: ":authority", Value: "echo.internal:7000"}}, body)
+		done <- res{s, err}
+	}()
+	var id uint32
+	p.expect("HEADERS", func(f any) bool {
+		h, ok := f.(*http2.MetaHeadersFrame)
+		if ok {
+			id = h.StreamID
+		}
+		return ok
+	})
+	p.wmu.Lock()
+	p.hbuf.Reset()
+	_ = p.henc.WriteField(hpack.HeaderField{Name: ":status", Value: strconv.Itoa(status)})
+	var wire bytes.Buffer // answer and data in one write: one read for the client
+	fr := http2.NewFramer(&wire, nil)
+	_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: p.hbuf.Bytes(), EndHeaders: true})
+	_ = fr.WriteData(id, end, []byte(data))
+	_, err := p.conn.Write(wire.Bytes())
+	p.wmu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatalf("open: %v", r.err)
+	}
+	return r.s
+}
+
+// What follows a 200 reaches the local connection from the read loop
+// before copyDown runs (the answer and the first bytes often come in one
+// read), and copyDown counts it.
+func TestH2DataAfterAnswerGoesStraightToLocal(t *testing.T) {
+	c, p := startH2Pair(t)
+	app, local := loopbackPair(t)
+	s := openEarly(t, c, p, local, 200, "hello", true)
+	got := make([]byte, 5)
+	if _, err := io.ReadFull(app, got); err != nil || string(got) != "hello" {
+		t.Fatalf("the application read %q, %v before copyDown ran", got, err)
+	}
+	var progressed int
+	res := s.copyDown(local, func(n int) { progressed += n })
+	if res.Err() != nil || res.N != 5 || progressed != 5 {
+		t.Fatalf("copyDown: N %d, progress %d, err %v; want 5, 5, nil", res.N, progressed, res.Err())
+	}
+}
+
+// A refusal's body is the stream's to read (the error message), never
+// the local application's.
+func TestH2RefusalBodyNeverReachesLocal(t *testing.T) {
+	c, p := startH2Pair(t)
+	app, local := loopbackPair(t)
+	s := openEarly(t, c, p, local, 403, "denied by policy", true)
+	msg, err := io.ReadAll(s)
+	if err != nil || string(msg) != "denied by policy" {
+		t.Fatalf("refusal body %q, %v", msg, err)
+	}
+	_ = local.CloseWrite()
+	if leaked, err := io.ReadAll(app); err != nil || len(leaked) > 0 {
+		t.Fatalf("the application read %q (%v) of a refusal", leaked, err)
+	}
+}

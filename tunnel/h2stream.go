@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"syscall"
@@ -40,12 +41,12 @@ type h2Stream struct {
 	resp     chan struct{} // closed at the final response or the end
 	respDone bool
 	status   int
-	pending  h2data.Queue // received, not yet delivered
-	end      bool         // END_STREAM read: EOF after pending
-	err      error        // the stream failed
-	parked   bool         // copyDown waits with nothing pending: direct writes go
-	raw      syscall.RawConn
-	werr     error // writing to the local connection failed
+	pending  h2data.Queue    // received, not yet delivered
+	end      bool            // END_STREAM read: EOF after pending
+	err      error           // the stream failed
+	draining bool            // copyDown writes chunks it took: no direct writes
+	raw      syscall.RawConn // the local connection, for direct writes (nil: none)
+	werr     error           // writing to the local connection failed
 	progress func(int)
 	downN    int64 // delivered to the local connection (under mu)
 }
@@ -56,6 +57,12 @@ type h2Stream struct {
 func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *reqBody) (*h2Stream, error) {
 	s := &h2Stream{c: c, body: body, resp: make(chan struct{}), recv: h2data.RecvWindow{Left: h2StreamWindow}}
 	s.cond = sync.NewCond(&s.mu)
+	if body != nil && body.ed != nil {
+		// The read loop may write what follows the 200 straight to the
+		// local connection, before copyDown runs: the answer and the
+		// first bytes often come in one read.
+		s.raw, _ = body.ed.local.SyscallConn()
+	}
 	c.wmu.Lock()
 	c.mu.Lock()
 	c.reserved--
@@ -207,7 +214,7 @@ func (s *h2Stream) onData(data []byte, size int64, endStream bool) error {
 	if s.err != nil || s.werr != nil {
 		delivered = len(data) // dropped: the stream is ending
 	} else {
-		if s.parked && s.pending.Len() == 0 && s.raw != nil && len(data) > 0 {
+		if !s.draining && s.status == http.StatusOK && s.pending.Len() == 0 && s.raw != nil && len(data) > 0 {
 			delivered = s.writeNow(data)
 		}
 		s.pending.Keep(data[delivered:])
@@ -231,7 +238,7 @@ func (s *h2Stream) onData(data []byte, size int64, endStream bool) error {
 }
 
 // writeNow writes p to the local connection without waiting and returns
-// how much it took. s.mu is held; copyDown is parked.
+// how much it took. s.mu is held; no copyDown drain is under way.
 func (s *h2Stream) writeNow(p []byte) int {
 	n, err := sockio.WriteNow(s.raw, p)
 	if err != nil {
@@ -259,17 +266,15 @@ func (s *h2Stream) copyDown(local net.Conn, progress func(int)) (res streamcopy.
 	}
 	var dropped int64
 	defer func() {
-		s.parked, s.raw, s.progress = false, nil, nil
+		s.raw, s.progress = nil, nil
 		res.N = s.downN
 		s.mu.Unlock()
 		s.c.credit(nil, dropped)
 	}()
 	for {
 		for s.pending.Len() == 0 && !s.end && s.err == nil && s.werr == nil {
-			s.parked = true
 			s.cond.Wait()
 		}
-		s.parked = false
 		switch {
 		case s.werr != nil:
 			res.WriteErr = s.werr
@@ -283,6 +288,7 @@ func (s *h2Stream) copyDown(local net.Conn, progress func(int)) (res streamcopy.
 			return res
 		}
 		chunks := s.pending.Take()
+		s.draining = true
 		s.mu.Unlock()
 		werr := chunks.Drain(local.Write, func(size, took int, _ bool) {
 			if took > 0 {
@@ -299,6 +305,7 @@ func (s *h2Stream) copyDown(local net.Conn, progress func(int)) (res streamcopy.
 			}
 		})
 		s.mu.Lock()
+		s.draining = false
 		if werr != nil && s.werr == nil {
 			s.werr = werr
 		}
