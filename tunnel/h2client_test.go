@@ -179,9 +179,9 @@ func (p *h2Peer) headers(id uint32, end bool, fields ...string) {
 	}
 }
 
-// openStream opens a Write-mode stream (no body) and answers it with
-// status; it returns the stream (nil for a refusal) and its id.
-func openStream(t *testing.T, c *h2Client, p *h2Peer, status int) (*h2Stream, uint32) {
+// startOpen opens a stream with body (nil: Write mode) and reads its
+// HEADERS; wait returns the stream once the test has answered.
+func startOpen(t *testing.T, c *h2Client, p *h2Peer, body *reqBody) (id uint32, wait func() *h2Stream) {
 	t.Helper()
 	if !c.reserve() {
 		t.Fatal("no stream slot")
@@ -192,10 +192,9 @@ func openStream(t *testing.T, c *h2Client, p *h2Peer, status int) (*h2Stream, ui
 	}
 	done := make(chan res, 1)
 	go func() {
-		s, err := c.open(context.Background(), []hpack.HeaderField{{Name: ":method", Value: "CONNECT"}, {Name: ":authority", Value: "echo.internal:7000"}}, nil)
+		s, err := c.open(context.Background(), []hpack.HeaderField{{Name: ":method", Value: "CONNECT"}, {Name: ":authority", Value: "echo.internal:7000"}}, body)
 		done <- res{s, err}
 	}()
-	var id uint32
 	p.expect("HEADERS", func(f any) bool {
 		h, ok := f.(*http2.MetaHeadersFrame)
 		if ok {
@@ -206,12 +205,23 @@ func openStream(t *testing.T, c *h2Client, p *h2Peer, status int) (*h2Stream, ui
 		}
 		return ok
 	})
-	p.headers(id, false, ":status", strconv.Itoa(status))
-	r := <-done
-	if r.err != nil {
-		t.Fatalf("open: %v", r.err)
+	return id, func() *h2Stream {
+		t.Helper()
+		r := <-done
+		if r.err != nil {
+			t.Fatalf("open: %v", r.err)
+		}
+		return r.s
 	}
-	return r.s, id
+}
+
+// openStream opens a Write-mode stream (no body) and answers it with
+// status; it returns the stream (nil for a refusal) and its id.
+func openStream(t *testing.T, c *h2Client, p *h2Peer, status int) (*h2Stream, uint32) {
+	t.Helper()
+	id, wait := startOpen(t, c, p, nil)
+	p.headers(id, false, ":status", strconv.Itoa(status))
+	return wait(), id
 }
 
 // waitErr waits for a stream to fail and returns the error.
@@ -660,27 +670,7 @@ func loopbackPair(t *testing.T) (app, local *net.TCPConn) {
 // does) and answers it with status and then, in the same write, DATA.
 func openEarly(t *testing.T, c *h2Client, p *h2Peer, local *net.TCPConn, status int, data string, end bool) *h2Stream {
 	t.Helper()
-	if !c.reserve() {
-		t.Fatal("no stream slot")
-	}
-	body := newReqBody(newEarly(local))
-	type res struct {
-		s   *h2Stream
-		err error
-	}
-	done := make(chan res, 1)
-	go func() {
-		s, err := c.open(context.Background(), []hpack.HeaderField{{Name: ":method", Value: "CONNECT"}, {Name: ":authority", Value: "echo.internal:7000"}}, body)
-		done <- res{s, err}
-	}()
-	var id uint32
-	p.expect("HEADERS", func(f any) bool {
-		h, ok := f.(*http2.MetaHeadersFrame)
-		if ok {
-			id = h.StreamID
-		}
-		return ok
-	})
+	id, wait := startOpen(t, c, p, newReqBody(newEarly(local)))
 	p.wmu.Lock()
 	p.hbuf.Reset()
 	_ = p.henc.WriteField(hpack.HeaderField{Name: ":status", Value: strconv.Itoa(status)})
@@ -693,11 +683,7 @@ func openEarly(t *testing.T, c *h2Client, p *h2Peer, local *net.TCPConn, status 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := <-done
-	if r.err != nil {
-		t.Fatalf("open: %v", r.err)
-	}
-	return r.s
+	return wait()
 }
 
 // What follows a 200 reaches the local connection from the read loop
