@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/porthole-dev/porthole/internal/sockio"
 )
 
 // maxEarly bounds the local bytes an HTTP/2 CONNECT carries before the
@@ -134,6 +136,33 @@ func (b *reqBody) readEarly(p []byte) (n int, err error, ok bool) {
 		after()
 	}
 	return n, err, true
+}
+
+// readNow is an early read of what the local connection holds already,
+// without waiting (0: nothing yet), recorded as readEarly records its
+// reads. open sends it in one write with the HEADERS; an end or an error
+// is left for the upload's reads.
+func (b *reqBody) readNow(p []byte) int {
+	e := b.ed
+	if e == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped || b.confirmed || e.eof || b.inRead > 0 || b.replayPos < len(e.replay) || len(e.replay) >= maxEarly {
+		return 0
+	}
+	rc, err := e.local.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	n := sockio.ReadAvailable(rc, p[:min(len(p), maxEarly-len(e.replay))])
+	if n > 0 {
+		e.replay = append(e.replay, p[:n]...)
+		b.replayPos += n
+		b.countLocked(n)
+	}
+	return n
 }
 
 // confirm is the proxy's 200: what was read early is the stream's now.

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+	"golang.org/x/sys/unix"
 )
 
 // The h2Client against a scripted HTTP/2 server over loopback TCP: the
@@ -44,6 +45,13 @@ func startH2Pair(t *testing.T, settings ...http2.Setting) (*h2Client, *h2Peer) {
 // startH2PairIdle is startH2Pair with the client's liveness durations.
 func startH2PairIdle(t *testing.T, readIdle, pingTimeout time.Duration, settings ...http2.Setting) (*h2Client, *h2Peer) {
 	t.Helper()
+	return startH2PairWrap(t, readIdle, pingTimeout, nil, settings...)
+}
+
+// startH2PairWrap is startH2PairIdle with the client's connection
+// wrapped (nil: not), to see its writes.
+func startH2PairWrap(t *testing.T, readIdle, pingTimeout time.Duration, wrap func(net.Conn) net.Conn, settings ...http2.Setting) (*h2Client, *h2Peer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +75,9 @@ func startH2PairIdle(t *testing.T, readIdle, pingTimeout time.Duration, settings
 		t.Fatal("accept failed")
 	}
 	_ = sc.SetDeadline(time.Now().Add(h2TestWait))
+	if wrap != nil {
+		cc = wrap(cc)
+	}
 	client, err := newH2ClientIdle(cc, "test-proxy", readIdle, pingTimeout)
 	if err != nil {
 		t.Fatal(err)
@@ -717,5 +728,69 @@ func TestH2RefusalBodyNeverReachesLocal(t *testing.T) {
 	_ = local.CloseWrite()
 	if leaked, err := io.ReadAll(app); err != nil || len(leaked) > 0 {
 		t.Fatalf("the application read %q (%v) of a refusal", leaked, err)
+	}
+}
+
+// writeLog records each Write on a connection.
+type writeLog struct {
+	net.Conn
+	mu     sync.Mutex
+	writes [][]byte
+}
+
+func (w *writeLog) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.writes = append(w.writes, bytes.Clone(p))
+	w.mu.Unlock()
+	return w.Conn.Write(p)
+}
+
+// What the local connection holds when the stream opens goes out in the
+// same write as the HEADERS (one system call, one read for the proxy),
+// and is kept for a replay should the proxy refuse.
+func TestH2EarlyDataInTheHeadersWrite(t *testing.T) {
+	log := &writeLog{}
+	c, p := startH2PairWrap(t, h2ReadIdle, h2PingTimeout, func(nc net.Conn) net.Conn { log.Conn = nc; return log })
+	app, local := loopbackPair(t)
+	if _, err := app.Write([]byte("early bytes")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the early bytes to reach the local socket", func() bool {
+		rc, _ := local.SyscallConn()
+		var avail int
+		_ = rc.Control(func(fd uintptr) { avail, _ = unix.IoctlGetInt(int(fd), unix.SIOCINQ) })
+		return avail == len("early bytes")
+	})
+	body := newReqBody(newEarly(local))
+	id, wait := startOpen(t, c, p, body)
+	p.expect("the early DATA", func(f any) bool {
+		d, ok := f.(*dataCopy)
+		if ok && (d.hdr.StreamID != id || string(d.data) != "early bytes") {
+			t.Fatalf("DATA on stream %d: %q", d.hdr.StreamID, d.data)
+		}
+		return ok
+	})
+	log.mu.Lock()
+	var one []byte
+	for _, w := range log.writes {
+		fr := http2.NewFramer(nil, bytes.NewReader(w))
+		first, err := fr.ReadFrame()
+		if err != nil || first.Header().Type != http2.FrameHeaders || first.Header().StreamID != id {
+			continue
+		}
+		if second, err := fr.ReadFrame(); err == nil && second.Header().Type == http2.FrameData {
+			one = second.(*http2.DataFrame).Data()
+		}
+	}
+	log.mu.Unlock()
+	if string(one) != "early bytes" {
+		t.Fatalf("no write held the HEADERS and the early DATA together (%d writes)", len(log.writes))
+	}
+	if got := string(body.ed.replay); got != "early bytes" {
+		t.Fatalf("kept for a replay: %q", got)
+	}
+	p.headers(id, false, ":status", "200")
+	if s := wait(); s == nil {
+		t.Fatal("no stream")
 	}
 }

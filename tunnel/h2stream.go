@@ -83,8 +83,30 @@ func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *req
 	// The proxy's HPACK table may be smaller than the 4096 bytes the
 	// encoder starts with (the encoder then announces the smaller size).
 	c.henc.SetMaxDynamicTableSizeLimit(min(c.tableSize, 4096))
+	booked := 0
+	if body != nil && body.ed != nil {
+		booked = max(int(min(s.sendWin, c.sendWin, int64(frame), maxEarly)), 0)
+		s.sendWin -= int64(booked)
+		c.sendWin -= int64(booked)
+	}
 	c.mu.Unlock()
-	err := c.writeHeadersLocked(s.id, hdrs, frame)
+	var early []byte
+	if booked > 0 {
+		// What the local connection already holds goes in the same write
+		// as the HEADERS: one system call, and one read for the proxy.
+		bp := h2data.Bufs{}.Get()
+		defer h2data.Bufs{}.Put(bp)
+		n := body.readNow((*bp)[:booked])
+		early = (*bp)[:n]
+		if n < booked {
+			c.mu.Lock()
+			s.sendWin += int64(booked - n)
+			c.sendWin += int64(booked - n)
+			c.cond.Broadcast()
+			c.mu.Unlock()
+		}
+	}
+	err := c.writeHeadersLocked(s.id, hdrs, frame, early)
 	c.wmu.Unlock()
 	if err != nil {
 		s.ended(err)
@@ -109,16 +131,22 @@ func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *req
 }
 
 // writeHeadersLocked encodes and sends HEADERS (and CONTINUATION when the
-// block is larger than a frame). c.wmu is held: the encoder's state and
-// stream ids must reach the wire in order.
-func (c *h2Client) writeHeadersLocked(id uint32, hdrs []hpack.HeaderField, frame int) error {
+// block is larger than a frame), and early as a DATA frame behind them in
+// the same write when not empty (its window booked, at most a frame).
+// c.wmu is held: the encoder's state and stream ids must reach the wire in
+// order.
+func (c *h2Client) writeHeadersLocked(id uint32, hdrs []hpack.HeaderField, frame int, early []byte) error {
 	c.hbuf.Reset()
 	for _, f := range hdrs {
 		if err := c.henc.WriteField(f); err != nil {
 			return err
 		}
 	}
-	if err := h2data.WriteHeaderBlock(c.wfr, id, c.hbuf.Bytes(), frame, false); err != nil {
+	err := h2data.WriteHeaderBlock(c.wfr, id, c.hbuf.Bytes(), frame, false)
+	if err == nil && len(early) > 0 {
+		err = c.wfr.WriteData(id, false, early)
+	}
+	if err != nil {
 		c.wbuf.Reset()
 		return err
 	}

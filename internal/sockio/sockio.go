@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Pool hands out the buffers ReadReady reads into.
@@ -74,4 +76,29 @@ func WriteNow(rc syscall.RawConn, p []byte) (int, error) {
 		return 0, err
 	}
 	return max(n, 0), nil
+}
+
+// ReadAvailable reads, without waiting, up to len(p) of the bytes rc has
+// received already (0: none). It reads only when the kernel holds data
+// (SIOCINQ), so an end or a pending error is never consumed here: the
+// caller's next usual read still sees it.
+func ReadAvailable(rc syscall.RawConn, p []byte) int {
+	var n int
+	_ = rc.Control(func(fd uintptr) {
+		avail, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+		if err != nil || avail <= 0 || len(p) == 0 {
+			return
+		}
+		for {
+			m, err := syscall.Read(int(fd), p[:min(avail, len(p))])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err == nil && m > 0 {
+				n = m
+			}
+			return
+		}
+	})
+	return n
 }

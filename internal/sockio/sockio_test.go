@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -133,4 +135,91 @@ func TestWriteNowTakesWhatFits(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling for the peer's RST
 	}
+}
+
+// pollRead polls ReadAvailable until it returns data (the bytes may still
+// be on their way through loopback) or a deadline passes.
+func pollRead(t *testing.T, c *net.TCPConn, p []byte) int {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if n := sockio.ReadAvailable(rc, p); n > 0 {
+			return n
+		}
+		runtime.Gosched()
+	}
+	return 0
+}
+
+func TestReadAvailable(t *testing.T) {
+	t.Run("nothing yet", func(t *testing.T) {
+		_, b := tcpPair(t)
+		rc, _ := b.SyscallConn()
+		if n := sockio.ReadAvailable(rc, make([]byte, 16)); n != 0 {
+			t.Fatalf("read %d bytes of nothing", n)
+		}
+	})
+	t.Run("takes what is there, at most len(p)", func(t *testing.T) {
+		a, b := tcpPair(t)
+		if _, err := a.Write([]byte("hello world")); err != nil {
+			t.Fatal(err)
+		}
+		p := make([]byte, 5)
+		if n := pollRead(t, b, p); n != 5 || string(p) != "hello" {
+			t.Fatalf("read %d: %q", n, p[:n])
+		}
+		rest := make([]byte, 16)
+		if n := pollRead(t, b, rest); string(rest[:n]) != " world" {
+			t.Fatalf("rest %q", rest[:n])
+		}
+	})
+	t.Run("leaves the end for the next read", func(t *testing.T) {
+		a, b := tcpPair(t)
+		if _, err := a.Write([]byte("last")); err != nil {
+			t.Fatal(err)
+		}
+		_ = a.CloseWrite()
+		p := make([]byte, 16)
+		if n := pollRead(t, b, p); string(p[:n]) != "last" {
+			t.Fatalf("read %q", p[:n])
+		}
+		rc, _ := b.SyscallConn()
+		if n := sockio.ReadAvailable(rc, p); n != 0 {
+			t.Fatalf("read %d bytes past the end", n)
+		}
+		_ = b.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if n, err := b.Read(p); n != 0 || err != io.EOF {
+			t.Fatalf("the next read: %d, %v; want the end", n, err)
+		}
+	})
+	t.Run("leaves a reset for the next read", func(t *testing.T) {
+		a, b := tcpPair(t)
+		_ = a.SetLinger(0)
+		a.Close() // RST
+		rc, _ := b.SyscallConn()
+		_ = b.SetReadDeadline(time.Now().Add(10 * time.Second))
+		p := make([]byte, 16)
+		for range 3 {
+			if n := sockio.ReadAvailable(rc, p); n != 0 {
+				t.Fatalf("read %d bytes of a reset connection", n)
+			}
+		}
+		if _, err := b.Read(p); !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("the next read: %v; want connection reset", err)
+		}
+	})
+	t.Run("empty p", func(t *testing.T) {
+		a, b := tcpPair(t)
+		if _, err := a.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		rc, _ := b.SyscallConn()
+		if n := sockio.ReadAvailable(rc, nil); n != 0 {
+			t.Fatalf("read %d into nothing", n)
+		}
+	})
 }
