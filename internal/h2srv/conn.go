@@ -19,8 +19,9 @@ import (
 	"github.com/porthole-dev/porthole/internal/h2data"
 )
 
-// conn is one client connection. The serve goroutine reads frames; any
-// goroutine writes them under wmu.
+// conn is one client connection. One goroutine at a time reads frames
+// (serve's, then one frames starts each time it hands a handler over);
+// any goroutine writes them under wmu.
 type conn struct {
 	cfg    Config
 	nc     net.Conn
@@ -49,6 +50,9 @@ type conn struct {
 	resetIDs   []uint32          // streams reset while the client still sent, newest last (a few)
 	err        error             // why the connection ended; nil while it runs
 
+	handoff  func()        // the reader's: a new stream's handler, for frames to hand over
+	readDone chan struct{} // closed when the reading ends
+
 	lastRead atomic.Int64 // unix nanos of the last frame read
 	pingSent atomic.Int64 // unix nanos of an unanswered liveness PING, 0 none
 	idleTm   *time.Timer  // under mu: IdleTimeout and PingAfter checks
@@ -67,6 +71,7 @@ func newConn(base context.Context, nc net.Conn, cfg Config) *conn {
 		cfg: cfg, nc: nc, ctx: ctx, cancel: cancel, remote: nc.RemoteAddr().String(),
 		streams: map[uint32]*stream{}, peerFrame: 16 << 10, peerWindow: 65535,
 		sendWin: 65535, recv: h2data.RecvWindow{Left: int64(cfg.ConnWindow)}, idleAt: time.Now(),
+		readDone: make(chan struct{}),
 	}
 	if cs, ok := nc.(connStater); ok {
 		st := cs.ConnectionState()
@@ -86,9 +91,29 @@ func newConn(base context.Context, nc net.Conn, cfg Config) *conn {
 const prefaceTimeout = 10 * time.Second
 
 // serve runs the connection: preface, settings, then frames until the
-// connection ends.
+// connection ends. It returns once the connection is over and the
+// handler it ran, if any, has returned.
 func (c *conn) serve() {
-	defer c.close()
+	if !c.start() {
+		c.close()
+		return
+	}
+	if run := c.frames(); run != nil {
+		run()
+	}
+	<-c.readDone
+}
+
+// readOn reads frames for a connection whose reader took a handler.
+func (c *conn) readOn() {
+	if run := c.frames(); run != nil {
+		run()
+	}
+}
+
+// start reads the preface and sends the server's SETTINGS (false: the
+// connection is not one to serve).
+func (c *conn) start() bool {
 	// A client that never sends its preface is not served forever: no
 	// other timer runs before it.
 	wait := prefaceTimeout
@@ -98,7 +123,7 @@ func (c *conn) serve() {
 	_ = c.nc.SetReadDeadline(time.Now().Add(wait))
 	preface := make([]byte, len(http2.ClientPreface))
 	if _, err := io.ReadFull(c.nc, preface); err != nil || string(preface) != http2.ClientPreface {
-		return
+		return false
 	}
 	_ = c.nc.SetReadDeadline(time.Time{})
 	settings := []http2.Setting{
@@ -122,7 +147,7 @@ func (c *conn) serve() {
 		}
 		return nil
 	}); err != nil {
-		return
+		return false
 	}
 	c.lastRead.Store(time.Now().UnixNano())
 	if t := c.checkEvery(); t > 0 {
@@ -131,6 +156,17 @@ func (c *conn) serve() {
 		c.idleTm = time.AfterFunc(t, c.check)
 		c.mu.Unlock()
 	}
+	return true
+}
+
+// frames reads and handles frames until the connection ends; it then
+// closes the connection, closes readDone and returns nil. A new stream's
+// handler gets no goroutine of its own: frames starts one that reads on
+// and returns the handler for its caller to run, so a request is served
+// at once, not after another thread has woken up for it (the frames
+// behind it wait instead, and they are rarely urgent: the handler has
+// yet to authorize and dial).
+func (c *conn) frames() (run func()) {
 	for {
 		f, err := c.fr.ReadFrame()
 		if err != nil {
@@ -156,15 +192,28 @@ func (c *conn) serve() {
 				c.drain()
 			}
 			c.fail(err)
-			return
+			c.endRead()
+			return nil
 		}
 		c.lastRead.Store(time.Now().UnixNano())
 		if err := c.handle(f); err != nil {
 			c.fail(err)
 			c.drain()
-			return
+			c.endRead()
+			return nil
+		}
+		if c.handoff != nil {
+			run, c.handoff = c.handoff, nil
+			go c.readOn()
+			return run
 		}
 	}
+}
+
+// endRead ends the connection once nothing reads it any more.
+func (c *conn) endRead() {
+	c.close()
+	close(c.readDone)
 }
 
 // goAwayLinger is how long a connection that ends in a GOAWAY still reads
@@ -452,7 +501,7 @@ func (c *conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		return nil
 	}
 	c.add(s)
-	go s.serve(req)
+	c.handoff = func() { s.serve(req) }
 	return nil
 }
 
