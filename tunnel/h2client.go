@@ -167,10 +167,7 @@ func (c *h2Client) writeData(s *h2Stream, frame []byte, end bool) error {
 		if n > 0 {
 			// Reset since the window was booked: the frame never goes
 			// out, and the connection's window is the proxy's to keep.
-			c.mu.Lock()
-			c.sendWin += int64(n)
-			c.cond.Broadcast()
-			c.mu.Unlock()
+			s.windows().Unbook(n)
 		}
 		return s.sendErr()
 	}

@@ -2,8 +2,9 @@
 // client (tunnel) and the server (internal/h2srv) share: DATA frame
 // headers written in place in front of their payload, the pooled buffers
 // a stream reads into and keeps received data in, the queue of that data,
-// the receive-window bookkeeping behind WINDOW_UPDATE, and header blocks
-// split into HEADERS and CONTINUATION frames.
+// the send windows DATA waits for, the receive-window bookkeeping behind
+// WINDOW_UPDATE, and header blocks split into HEADERS and CONTINUATION
+// frames.
 package h2data
 
 import (

@@ -584,7 +584,7 @@ func (c *conn) writeData(s *stream, frame []byte, end bool) error {
 		if n > 0 {
 			// Reset since the window was booked: it never went out,
 			// and the connection's is the client's to keep.
-			c.unbook(n)
+			s.windows().Unbook(n)
 		}
 		return errStreamDone
 	}
