@@ -426,21 +426,17 @@ func (c *h2Client) credit(s *h2Stream, n int64) {
 	if n <= 0 {
 		return
 	}
-	var connInc, streamInc uint32
-	c.mu.Lock()
-	connInc = c.recv.Return(n, h2ConnWindow)
-	if s != nil && !s.remoteEnd {
-		streamInc = s.recv.Return(n, h2StreamWindow)
-	}
-	c.mu.Unlock()
-	if connInc == 0 && streamInc == 0 {
-		return
-	}
+	var sw *h2data.RecvWindow
 	var id uint32
-	if s != nil {
-		id = s.id
+	c.mu.Lock()
+	if s != nil && !s.remoteEnd {
+		sw, id = &s.recv, s.id
 	}
-	_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
+	connInc, streamInc := h2data.Credit(n, &c.recv, h2ConnWindow, sw, h2StreamWindow)
+	c.mu.Unlock()
+	if connInc != 0 || streamInc != 0 {
+		_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
+	}
 }
 
 func (c *h2Client) onHeaders(f *http2.MetaHeadersFrame) error {

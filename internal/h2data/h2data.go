@@ -158,6 +158,21 @@ func (w *RecvWindow) Return(n, size int64) uint32 {
 	return uint32(inc)
 }
 
+// Credit books n delivered bytes against a connection's receive window
+// (conn, of connSize) and, unless stream is nil, a stream's (of
+// streamSize), and returns the WINDOW_UPDATE increments now due (0: none
+// yet). The caller holds the lock that guards both windows and passes nil
+// for bytes on no stream or on one the peer ended, where nothing more
+// comes to make room for. It writes the updates once it has let go of the
+// lock: writers take that lock after their own.
+func Credit(n int64, conn *RecvWindow, connSize int64, stream *RecvWindow, streamSize int64) (connInc, streamInc uint32) {
+	connInc = conn.Return(n, connSize)
+	if stream != nil {
+		streamInc = stream.Return(n, streamSize)
+	}
+	return connInc, streamInc
+}
+
 // SendFrames sends frame[9:] as DATA frames, as the send windows allow:
 // take waits for window and books up to n bytes of it, write sends one
 // frame (its header written in place, in front of its payload).

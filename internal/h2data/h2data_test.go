@@ -165,3 +165,41 @@ func TestFramesReadBack(t *testing.T) {
 		t.Fatalf("more frames than written: %v", err)
 	}
 }
+
+func TestCreditIncrementsAtAQuarter(t *testing.T) {
+	const connSize, streamSize = 1000, 100
+	for _, tc := range []struct {
+		name          string
+		ns            []int64 // deliveries, in order
+		noStream      bool
+		wantConn      []uint32 // the connection's increment after each delivery
+		wantStream    []uint32
+		connLeft      int64
+		streamLeft    int64
+		streamUnacked int64
+	}{
+		{"below both quarters", []int64{10, 14}, false, []uint32{0, 0}, []uint32{0, 0}, 0, 0, 24},
+		{"the stream's quarter", []int64{20, 5}, false, []uint32{0, 0}, []uint32{0, 25}, 0, 25, 0},
+		{"both quarters", []int64{250}, false, []uint32{250}, []uint32{250}, 250, 250, 0},
+		{"the connection's quarter over several", []int64{100, 100, 50}, false, []uint32{0, 0, 250}, []uint32{100, 100, 50}, 250, 250, 0},
+		{"no stream", []int64{30, 220}, true, []uint32{0, 250}, []uint32{0, 0}, 250, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var conn, stream h2data.RecvWindow
+			for i, n := range tc.ns {
+				sw := &stream
+				if tc.noStream {
+					sw = nil
+				}
+				connInc, streamInc := h2data.Credit(n, &conn, connSize, sw, streamSize)
+				if connInc != tc.wantConn[i] || streamInc != tc.wantStream[i] {
+					t.Fatalf("Credit(%d) #%d = %d, %d; want %d, %d", n, i, connInc, streamInc, tc.wantConn[i], tc.wantStream[i])
+				}
+			}
+			if conn.Left != tc.connLeft || stream.Left != tc.streamLeft || stream.Unacked != tc.streamUnacked {
+				t.Fatalf("windows left: connection %d, stream %d (%d unacked); want %d, %d (%d)",
+					conn.Left, stream.Left, stream.Unacked, tc.connLeft, tc.streamLeft, tc.streamUnacked)
+			}
+		})
+	}
+}

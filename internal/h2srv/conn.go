@@ -374,7 +374,8 @@ func (c *conn) credit(s *stream, n int64) {
 	if n <= 0 {
 		return
 	}
-	var connInc, streamInc uint32
+	var sw *h2data.RecvWindow
+	var id uint32
 	c.mu.Lock()
 	if c.err != nil {
 		// The connection is over; and fail's callers may hold wmu,
@@ -382,19 +383,14 @@ func (c *conn) credit(s *stream, n int64) {
 		c.mu.Unlock()
 		return
 	}
-	connInc = c.recv.Return(n, int64(c.cfg.ConnWindow))
 	if s != nil && !s.remoteEnd {
-		streamInc = s.recv.Return(n, int64(c.cfg.StreamWindow))
+		sw, id = &s.recv, s.id
 	}
+	connInc, streamInc := h2data.Credit(n, &c.recv, int64(c.cfg.ConnWindow), sw, int64(c.cfg.StreamWindow))
 	c.mu.Unlock()
-	if connInc == 0 && streamInc == 0 {
-		return
+	if connInc != 0 || streamInc != 0 {
+		_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
 	}
-	var id uint32
-	if s != nil {
-		id = s.id
-	}
-	_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
 }
 
 // onHeaders opens a stream (or takes a request's trailers).
