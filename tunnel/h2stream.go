@@ -407,8 +407,6 @@ func (s *h2Stream) upload() {
 			go s.body.Close()
 			return
 		}
-		var n int
-		var rerr error
 		if tc := s.body.direct(); tc != nil {
 			if rawOf != tc {
 				raw, rawOf = nil, tc
@@ -419,14 +417,10 @@ func (s *h2Stream) upload() {
 		} else {
 			raw = nil
 		}
+		n, rerr := h2data.ReadData(raw, s.body.Read, &bp, k)
 		if raw != nil {
-			n, rerr = sockio.ReadReady(raw, h2data.Bufs{}, &bp, h2data.FrameHeader, k)
+			// A socket read bypasses s.body.Read, which counts its own.
 			n, rerr = s.body.account(n, rerr)
-		} else {
-			if bp == nil {
-				bp = h2data.Bufs{}.Get()
-			}
-			n, rerr = s.body.Read((*bp)[h2data.FrameHeader : h2data.FrameHeader+k])
 		}
 		if n > 0 {
 			if err := s.send((*bp)[:h2data.FrameHeader+n]); err != nil {
@@ -434,10 +428,7 @@ func (s *h2Stream) upload() {
 				return
 			}
 		}
-		if raw != nil && bp != nil {
-			h2data.Bufs{}.Put(bp)
-			bp = nil
-		}
+		h2data.ReleaseData(raw, &bp)
 		switch {
 		case rerr == io.EOF:
 			if s.sendEnd() != nil {

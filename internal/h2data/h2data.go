@@ -2,16 +2,19 @@
 // client (tunnel) and the server (internal/h2srv) share: DATA frame
 // headers written in place in front of their payload, the pooled buffers
 // a stream reads into and keeps received data in, the queue of that data,
-// the send windows DATA waits for, the receive-window bookkeeping behind
-// WINDOW_UPDATE, and header blocks split into HEADERS and CONTINUATION
-// frames.
+// the send windows DATA waits for and the reads that fill it, the
+// receive-window bookkeeping behind WINDOW_UPDATE, and header blocks split
+// into HEADERS and CONTINUATION frames.
 package h2data
 
 import (
 	"encoding/binary"
 	"sync"
+	"syscall"
 
 	"golang.org/x/net/http2"
+
+	"github.com/porthole-dev/porthole/internal/sockio"
 )
 
 // FrameHeader is the size of an HTTP/2 frame header: the room a buffer
@@ -208,6 +211,30 @@ func SendCopy(p []byte, send func(frame []byte) error) (int, error) {
 		p = p[k:]
 	}
 	return written, nil
+}
+
+// ReadData reads up to k bytes of a DATA payload into *bp, after the room
+// for the frame header. A socket (raw) is read only once it has data, into
+// a buffer taken from the pool just then, so an idle one holds none (see
+// ReleaseData); without one, read fills a buffer kept across calls.
+func ReadData(raw syscall.RawConn, read func([]byte) (int, error), bp **[]byte, k int) (int, error) {
+	if raw != nil {
+		return sockio.ReadReady(raw, Bufs{}, bp, FrameHeader, k)
+	}
+	if *bp == nil {
+		*bp = Bufs{}.Get()
+	}
+	return read((**bp)[FrameHeader : FrameHeader+k])
+}
+
+// ReleaseData gives the buffer a socket was read into back to the pool
+// once its frame is out (ReadData takes a new one when data comes); a
+// reader's buffer stays for the next read.
+func ReleaseData(raw syscall.RawConn, bp **[]byte) {
+	if raw != nil && *bp != nil {
+		Bufs{}.Put(*bp)
+		*bp = nil
+	}
 }
 
 // WriteWindowUpdates writes the connection's WINDOW_UPDATE (connInc) and

@@ -722,16 +722,7 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 		if err != nil {
 			return total, err
 		}
-		var n int
-		var rerr error
-		if raw != nil {
-			n, rerr = sockio.ReadReady(raw, h2data.Bufs{}, &bp, h2data.FrameHeader, k)
-		} else {
-			if bp == nil {
-				bp = h2data.Bufs{}.Get()
-			}
-			n, rerr = up.Read((*bp)[h2data.FrameHeader : h2data.FrameHeader+k])
-		}
+		n, rerr := h2data.ReadData(raw, up.Read, &bp, k)
 		if n > 0 {
 			total += int64(n)
 			if progress != nil {
@@ -741,10 +732,7 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 				return total, err
 			}
 		}
-		if raw != nil && bp != nil {
-			h2data.Bufs{}.Put(bp)
-			bp = nil
-		}
+		h2data.ReleaseData(raw, &bp)
 		switch {
 		case rerr == io.EOF:
 			var hdr [h2data.FrameHeader]byte
