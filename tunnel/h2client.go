@@ -155,12 +155,7 @@ func (c *h2Client) control(write func(fr *http2.Framer) error) error {
 // writeData sends one DATA frame whose payload is frame[9:]: the header is
 // written in place, so the payload is not copied before TLS encrypts it.
 func (c *h2Client) writeData(s *h2Stream, frame []byte, end bool) error {
-	n := len(frame) - h2data.FrameHeader
-	var flags http2.Flags
-	if end {
-		flags = http2.FlagDataEndStream
-	}
-	h2data.PutFrameHeader(frame, n, http2.FrameData, flags, s.id)
+	n := h2data.PutDataHeader(frame, s.id, end)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if s.wclosed {
@@ -399,11 +394,10 @@ func (c *h2Client) streamError(id uint32, code http2.ErrCode, err error) {
 func (c *h2Client) onData(f *http2.DataFrame) error {
 	size := int64(f.Header().Length)
 	c.mu.Lock()
-	if size > c.recv.Left {
+	if !c.recv.Receive(size) {
 		c.mu.Unlock()
 		return c.connError(http2.ErrCodeFlowControl, "DATA beyond the connection window")
 	}
-	c.recv.Left -= size
 	s := c.streams[f.StreamID]
 	idle := f.StreamID%2 == 0 || f.StreamID >= c.nextID
 	c.mu.Unlock()

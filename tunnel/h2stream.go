@@ -194,13 +194,12 @@ func (s *h2Stream) onData(data []byte, size int64, endStream bool) error {
 		s.reset(http2.ErrCodeStreamClosed, fmt.Errorf("%w: %s sent DATA after the end of the stream", ErrProxyEnded, c.host))
 		return nil
 	}
-	if size > s.recv.Left {
+	if !s.recv.Receive(size) {
 		c.mu.Unlock()
 		c.credit(nil, size)
 		s.reset(http2.ErrCodeFlowControl, fmt.Errorf("%w: %s sent DATA beyond the stream window", ErrProxyEnded, c.host))
 		return nil
 	}
-	s.recv.Left -= size
 	c.mu.Unlock()
 
 	s.mu.Lock()

@@ -40,6 +40,19 @@ func PutFrameHeader(b []byte, length int, typ http2.FrameType, flags http2.Flags
 	binary.BigEndian.PutUint32(b[5:9], id&(1<<31-1))
 }
 
+// PutDataHeader writes the header of a DATA frame on stream id into
+// frame[:9], in front of its payload frame[9:] (END_STREAM when end), and
+// returns the payload's length.
+func PutDataHeader(frame []byte, id uint32, end bool) int {
+	n := len(frame) - FrameHeader
+	var flags http2.Flags
+	if end {
+		flags = http2.FlagDataEndStream
+	}
+	PutFrameHeader(frame, n, http2.FrameData, flags, id)
+	return n
+}
+
 // Queue is received data not yet delivered, in pooled buffers. Its user
 // guards it.
 type Queue struct {
@@ -146,6 +159,17 @@ func (q *Queue) WriteSome(write func([]byte) (int, error)) (int64, error) {
 type RecvWindow struct {
 	Left    int64
 	Unacked int64
+}
+
+// Receive books a DATA frame's flow-controlled size against the window.
+// It reports false, booking nothing, for a frame beyond what is left: a
+// flow-control error.
+func (w *RecvWindow) Receive(size int64) bool {
+	if size > w.Left {
+		return false
+	}
+	w.Left -= size
+	return true
 }
 
 // Return books n delivered bytes and returns the WINDOW_UPDATE increment

@@ -203,3 +203,53 @@ func TestCreditIncrementsAtAQuarter(t *testing.T) {
 		})
 	}
 }
+
+func TestPutDataHeaderReadsBack(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		payload string
+		id      uint32
+		end     bool
+	}{
+		{"data", "payload", 3, false},
+		{"data ending the stream", "last", 5, true},
+		{"empty END_STREAM", "", 7, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frame := append(make([]byte, h2data.FrameHeader), tc.payload...)
+			if n := h2data.PutDataHeader(frame, tc.id, tc.end); n != len(tc.payload) {
+				t.Fatalf("PutDataHeader = %d, want the payload's %d", n, len(tc.payload))
+			}
+			f, err := http2.NewFramer(nil, bytes.NewReader(frame)).ReadFrame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			df, ok := f.(*http2.DataFrame)
+			if !ok || df.StreamID != tc.id || string(df.Data()) != tc.payload || df.StreamEnded() != tc.end {
+				t.Fatalf("read back as %v, want DATA on %d of %q, END_STREAM %v", f, tc.id, tc.payload, tc.end)
+			}
+		})
+	}
+}
+
+func TestRecvWindowReceive(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		left     int64
+		size     int64
+		ok       bool
+		wantLeft int64
+	}{
+		{"within", 100, 60, true, 40},
+		{"all of it", 100, 100, true, 0},
+		{"empty frame on a closed window", 0, 0, true, 0},
+		{"beyond", 100, 101, false, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := h2data.RecvWindow{Left: tc.left}
+			if ok := w.Receive(tc.size); ok != tc.ok || w.Left != tc.wantLeft {
+				t.Fatalf("Receive(%d) of %d = %v leaving %d; want %v leaving %d", tc.size, tc.left, ok, w.Left, tc.ok, tc.wantLeft)
+			}
+		})
+	}
+}

@@ -348,11 +348,10 @@ func (c *conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 func (c *conn) onData(f *http2.DataFrame) error {
 	size := int64(f.Length)
 	c.mu.Lock()
-	if size > c.recv.Left {
+	if !c.recv.Receive(size) {
 		c.mu.Unlock()
 		return c.connError(http2.ErrCodeFlowControl)
 	}
-	c.recv.Left -= size
 	s := c.streams[f.StreamID]
 	idle := f.StreamID > c.maxID
 	c.mu.Unlock()
@@ -568,12 +567,7 @@ func (c *conn) writeFailed(err error) {
 // writeData sends one DATA frame whose payload is frame[9:]; the header
 // is written in place.
 func (c *conn) writeData(s *stream, frame []byte, end bool) error {
-	n := len(frame) - h2data.FrameHeader
-	var flags http2.Flags
-	if end {
-		flags = http2.FlagDataEndStream
-	}
-	h2data.PutFrameHeader(frame, n, http2.FrameData, flags, s.id)
+	n := h2data.PutDataHeader(frame, s.id, end)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if s.wclosed {

@@ -428,7 +428,7 @@ func (s *stream) sendErr() error {
 func (s *stream) onData(data []byte, size int64, endStream bool) error {
 	c := s.c
 	c.mu.Lock()
-	if s.remoteEnd || size > s.recv.Left {
+	if s.remoteEnd || !s.recv.Receive(size) {
 		code := http2.ErrCodeStreamClosed
 		if !s.remoteEnd {
 			code = http2.ErrCodeFlowControl
@@ -438,7 +438,6 @@ func (s *stream) onData(data []byte, size int64, endStream bool) error {
 		s.reset(code, fmt.Errorf("h2srv: bad DATA (%v)", code))
 		return nil
 	}
-	s.recv.Left -= size
 	s.received += int64(len(data))
 	// A body longer or shorter than its Content-Length is malformed
 	// (RFC 9113 section 8.1.1): a handler that proxies the request must
