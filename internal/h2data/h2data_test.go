@@ -206,10 +206,9 @@ func TestCreditIncrementsAtAQuarter(t *testing.T) {
 
 func TestPutDataHeaderReadsBack(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		payload string
-		id      uint32
-		end     bool
+		name, payload string
+		id            uint32
+		end           bool
 	}{
 		{"data", "payload", 3, false},
 		{"data ending the stream", "last", 5, true},
@@ -234,16 +233,14 @@ func TestPutDataHeaderReadsBack(t *testing.T) {
 
 func TestRecvWindowReceive(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		left     int64
-		size     int64
-		ok       bool
-		wantLeft int64
+		name                 string
+		left, size, wantLeft int64
+		ok                   bool
 	}{
-		{"within", 100, 60, true, 40},
-		{"all of it", 100, 100, true, 0},
-		{"empty frame on a closed window", 0, 0, true, 0},
-		{"beyond", 100, 101, false, 100},
+		{"within", 100, 60, 40, true},
+		{"all of it", 100, 100, 0, true},
+		{"empty frame on a closed window", 0, 0, 0, true},
+		{"beyond", 100, 101, 100, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := h2data.RecvWindow{Left: tc.left}

@@ -1,6 +1,7 @@
 package h2data_test
 
 import (
+	"errors"
 	"net"
 	"syscall"
 	"testing"
@@ -17,13 +18,10 @@ func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
 	out, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := ln.Accept()
-	if err != nil {
+	in, aerr := ln.Accept()
+	ln.Close()
+	if err = errors.Join(err, aerr); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { out.Close(); in.Close() })
