@@ -420,9 +420,9 @@ func (c *h2Client) credit(s *h2Stream, n int64) {
 	if n <= 0 {
 		return
 	}
+	c.mu.Lock()
 	var sw *h2data.RecvWindow
 	var id uint32
-	c.mu.Lock()
 	if s != nil && !s.remoteEnd {
 		sw, id = &s.recv, s.id
 	}

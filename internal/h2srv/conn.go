@@ -373,8 +373,6 @@ func (c *conn) credit(s *stream, n int64) {
 	if n <= 0 {
 		return
 	}
-	var sw *h2data.RecvWindow
-	var id uint32
 	c.mu.Lock()
 	if c.err != nil {
 		// The connection is over; and fail's callers may hold wmu,
@@ -382,6 +380,8 @@ func (c *conn) credit(s *stream, n int64) {
 		c.mu.Unlock()
 		return
 	}
+	var sw *h2data.RecvWindow
+	var id uint32
 	if s != nil && !s.remoteEnd {
 		sw, id = &s.recv, s.id
 	}
