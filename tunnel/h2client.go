@@ -155,22 +155,14 @@ func (c *h2Client) control(write func(fr *http2.Framer) error) error {
 // writeData sends one DATA frame whose payload is frame[9:]: the header is
 // written in place, so the payload is not copied before TLS encrypts it.
 func (c *h2Client) writeData(s *h2Stream, frame []byte, end bool) error {
-	n := len(frame) - h2data.FrameHeader
-	var flags http2.Flags
-	if end {
-		flags = http2.FlagDataEndStream
-	}
-	h2data.PutFrameHeader(frame, n, http2.FrameData, flags, s.id)
+	n := h2data.PutDataHeader(frame, s.id, end)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if s.wclosed {
 		if n > 0 {
 			// Reset since the window was booked: the frame never goes
 			// out, and the connection's window is the proxy's to keep.
-			c.mu.Lock()
-			c.sendWin += int64(n)
-			c.cond.Broadcast()
-			c.mu.Unlock()
+			s.windows().Unbook(n)
 		}
 		return s.sendErr()
 	}
@@ -402,11 +394,10 @@ func (c *h2Client) streamError(id uint32, code http2.ErrCode, err error) {
 func (c *h2Client) onData(f *http2.DataFrame) error {
 	size := int64(f.Header().Length)
 	c.mu.Lock()
-	if size > c.recv.Left {
+	if !c.recv.Receive(size) {
 		c.mu.Unlock()
 		return c.connError(http2.ErrCodeFlowControl, "DATA beyond the connection window")
 	}
-	c.recv.Left -= size
 	s := c.streams[f.StreamID]
 	idle := f.StreamID%2 == 0 || f.StreamID >= c.nextID
 	c.mu.Unlock()
@@ -429,21 +420,17 @@ func (c *h2Client) credit(s *h2Stream, n int64) {
 	if n <= 0 {
 		return
 	}
-	var connInc, streamInc uint32
 	c.mu.Lock()
-	connInc = c.recv.Return(n, h2ConnWindow)
-	if s != nil && !s.remoteEnd {
-		streamInc = s.recv.Return(n, h2StreamWindow)
-	}
-	c.mu.Unlock()
-	if connInc == 0 && streamInc == 0 {
-		return
-	}
+	var sw *h2data.RecvWindow
 	var id uint32
-	if s != nil {
-		id = s.id
+	if s != nil && !s.remoteEnd {
+		sw, id = &s.recv, s.id
 	}
-	_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
+	connInc, streamInc := h2data.Credit(n, &c.recv, h2ConnWindow, sw, h2StreamWindow)
+	c.mu.Unlock()
+	if connInc != 0 || streamInc != 0 {
+		_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
+	}
 }
 
 func (c *h2Client) onHeaders(f *http2.MetaHeadersFrame) error {

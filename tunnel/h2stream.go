@@ -222,13 +222,12 @@ func (s *h2Stream) onData(data []byte, size int64, endStream bool) error {
 		s.reset(http2.ErrCodeStreamClosed, fmt.Errorf("%w: %s sent DATA after the end of the stream", ErrProxyEnded, c.host))
 		return nil
 	}
-	if size > s.recv.Left {
+	if !s.recv.Receive(size) {
 		c.mu.Unlock()
 		c.credit(nil, size)
 		s.reset(http2.ErrCodeFlowControl, fmt.Errorf("%w: %s sent DATA beyond the stream window", ErrProxyEnded, c.host))
 		return nil
 	}
-	s.recv.Left -= size
 	c.mu.Unlock()
 
 	s.mu.Lock()
@@ -366,43 +365,17 @@ func (s *h2Stream) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// window waits until both send windows are open and returns how much
-// the upload may read now (send splits it into frames).
-func (s *h2Stream) window() (int, error) {
-	c := s.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := s.awaitWindow(); err != nil {
-		return 0, err
-	}
-	return int(min(s.sendWin, c.sendWin, h2data.BufSize)), nil
-}
+// take waits for window and books up to n bytes of it, one frame's worth
+// at most.
+func (s *h2Stream) take(n int) (int, error) { return s.windows().Take(n, s.sendErr) }
 
-// awaitWindow waits, with c.mu held, until both send windows are open or
-// the stream cannot send any more.
-func (s *h2Stream) awaitWindow() error {
+// windows are s's send windows and the connection's, guarded by c.mu.
+func (s *h2Stream) windows() h2data.SendWindows {
 	c := s.c
-	for !s.dead && c.err == nil && (s.sendWin <= 0 || c.sendWin <= 0) {
-		c.cond.Wait()
+	return h2data.SendWindows{
+		Cond: c.cond, Stream: &s.sendWin, Conn: &c.sendWin, Frame: &c.peerFrame,
+		Dead: &s.dead, ConnErr: &c.err,
 	}
-	if s.dead || c.err != nil {
-		return s.sendErr()
-	}
-	return nil
-}
-
-// take waits for window and books up to n bytes of it.
-func (s *h2Stream) take(n int) (int, error) {
-	c := s.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := s.awaitWindow(); err != nil {
-		return 0, err
-	}
-	k := int(min(int64(n), s.sendWin, c.sendWin, int64(c.peerFrame)))
-	s.sendWin -= int64(k)
-	c.sendWin -= int64(k)
-	return k, nil
 }
 
 // sendErr is why nothing more can be sent.
@@ -456,13 +429,11 @@ func (s *h2Stream) upload() {
 	var raw syscall.RawConn
 	var rawOf *net.TCPConn
 	for {
-		k, err := s.window()
+		k, err := s.windows().Window(s.sendErr)
 		if err != nil {
 			go s.body.Close()
 			return
 		}
-		var n int
-		var rerr error
 		if tc := s.body.direct(); tc != nil {
 			if rawOf != tc {
 				raw, rawOf = nil, tc
@@ -473,14 +444,10 @@ func (s *h2Stream) upload() {
 		} else {
 			raw = nil
 		}
+		n, rerr := h2data.ReadData(raw, s.body.Read, &bp, k)
 		if raw != nil {
-			n, rerr = sockio.ReadReady(raw, h2data.Bufs{}, &bp, h2data.FrameHeader, k)
+			// A socket read bypasses s.body.Read, which counts its own.
 			n, rerr = s.body.account(n, rerr)
-		} else {
-			if bp == nil {
-				bp = h2data.Bufs{}.Get()
-			}
-			n, rerr = s.body.Read((*bp)[h2data.FrameHeader : h2data.FrameHeader+k])
 		}
 		if n > 0 {
 			if err := s.send((*bp)[:h2data.FrameHeader+n]); err != nil {
@@ -488,10 +455,7 @@ func (s *h2Stream) upload() {
 				return
 			}
 		}
-		if raw != nil && bp != nil {
-			h2data.Bufs{}.Put(bp)
-			bp = nil
-		}
+		h2data.ReleaseData(raw, &bp)
 		switch {
 		case rerr == io.EOF:
 			if s.sendEnd() != nil {

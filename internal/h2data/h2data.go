@@ -2,15 +2,19 @@
 // client (tunnel) and the server (internal/h2srv) share: DATA frame
 // headers written in place in front of their payload, the pooled buffers
 // a stream reads into and keeps received data in, the queue of that data,
-// the receive-window bookkeeping behind WINDOW_UPDATE, and header blocks
-// split into HEADERS and CONTINUATION frames.
+// the send windows DATA waits for and the reads that fill it, the
+// receive-window bookkeeping behind WINDOW_UPDATE, and header blocks split
+// into HEADERS and CONTINUATION frames.
 package h2data
 
 import (
 	"encoding/binary"
 	"sync"
+	"syscall"
 
 	"golang.org/x/net/http2"
+
+	"github.com/porthole-dev/porthole/internal/sockio"
 )
 
 // FrameHeader is the size of an HTTP/2 frame header: the room a buffer
@@ -34,6 +38,19 @@ func PutFrameHeader(b []byte, length int, typ http2.FrameType, flags http2.Flags
 	b[0], b[1], b[2] = byte(length>>16), byte(length>>8), byte(length)
 	b[3], b[4] = byte(typ), byte(flags)
 	binary.BigEndian.PutUint32(b[5:9], id&(1<<31-1))
+}
+
+// PutDataHeader writes the header of a DATA frame on stream id into
+// frame[:9], in front of its payload frame[9:] (END_STREAM when end), and
+// returns the payload's length.
+func PutDataHeader(frame []byte, id uint32, end bool) int {
+	n := len(frame) - FrameHeader
+	var flags http2.Flags
+	if end {
+		flags = http2.FlagDataEndStream
+	}
+	PutFrameHeader(frame, n, http2.FrameData, flags, id)
+	return n
 }
 
 // Queue is received data not yet delivered, in pooled buffers. Its user
@@ -144,6 +161,17 @@ type RecvWindow struct {
 	Unacked int64
 }
 
+// Receive books a DATA frame's flow-controlled size against the window.
+// It reports false, booking nothing, for a frame beyond what is left: a
+// flow-control error.
+func (w *RecvWindow) Receive(size int64) bool {
+	if size > w.Left {
+		return false
+	}
+	w.Left -= size
+	return true
+}
+
 // Return books n delivered bytes and returns the WINDOW_UPDATE increment
 // due, once a quarter of size has been delivered (0 until then).
 func (w *RecvWindow) Return(n, size int64) uint32 {
@@ -155,6 +183,21 @@ func (w *RecvWindow) Return(n, size int64) uint32 {
 	w.Left += inc
 	w.Unacked = 0
 	return uint32(inc)
+}
+
+// Credit books n delivered bytes against a connection's receive window
+// (conn, of connSize) and, unless stream is nil, a stream's (of
+// streamSize), and returns the WINDOW_UPDATE increments now due (0: none
+// yet). The caller holds the lock that guards both windows and passes nil
+// for bytes on no stream or on one the peer ended, where nothing more
+// comes to make room for. It writes the updates once it has let go of the
+// lock: writers take that lock after their own.
+func Credit(n int64, conn *RecvWindow, connSize int64, stream *RecvWindow, streamSize int64) (connInc, streamInc uint32) {
+	connInc = conn.Return(n, connSize)
+	if stream != nil {
+		streamInc = stream.Return(n, streamSize)
+	}
+	return connInc, streamInc
 }
 
 // SendFrames sends frame[9:] as DATA frames, as the send windows allow:
@@ -192,6 +235,30 @@ func SendCopy(p []byte, send func(frame []byte) error) (int, error) {
 		p = p[k:]
 	}
 	return written, nil
+}
+
+// ReadData reads up to k bytes of a DATA payload into *bp, after the room
+// for the frame header. A socket (raw) is read only once it has data, into
+// a buffer taken from the pool just then, so an idle one holds none (see
+// ReleaseData); without one, read fills a buffer kept across calls.
+func ReadData(raw syscall.RawConn, read func([]byte) (int, error), bp **[]byte, k int) (int, error) {
+	if raw != nil {
+		return sockio.ReadReady(raw, Bufs{}, bp, FrameHeader, k)
+	}
+	if *bp == nil {
+		*bp = Bufs{}.Get()
+	}
+	return read((**bp)[FrameHeader : FrameHeader+k])
+}
+
+// ReleaseData gives the buffer a socket was read into back to the pool
+// once its frame is out (ReadData takes a new one when data comes); a
+// reader's buffer stays for the next read.
+func ReleaseData(raw syscall.RawConn, bp **[]byte) {
+	if raw != nil && *bp != nil {
+		Bufs{}.Put(*bp)
+		*bp = nil
+	}
 }
 
 // WriteWindowUpdates writes the connection's WINDOW_UPDATE (connInc) and

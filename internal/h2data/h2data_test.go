@@ -165,3 +165,88 @@ func TestFramesReadBack(t *testing.T) {
 		t.Fatalf("more frames than written: %v", err)
 	}
 }
+
+func TestCreditIncrementsAtAQuarter(t *testing.T) {
+	const connSize, streamSize = 1000, 100
+	for _, tc := range []struct {
+		name          string
+		ns            []int64 // deliveries, in order
+		noStream      bool
+		wantConn      []uint32 // the connection's increment after each delivery
+		wantStream    []uint32
+		connLeft      int64
+		streamLeft    int64
+		streamUnacked int64
+	}{
+		{"below both quarters", []int64{10, 14}, false, []uint32{0, 0}, []uint32{0, 0}, 0, 0, 24},
+		{"the stream's quarter", []int64{20, 5}, false, []uint32{0, 0}, []uint32{0, 25}, 0, 25, 0},
+		{"both quarters", []int64{250}, false, []uint32{250}, []uint32{250}, 250, 250, 0},
+		{"the connection's quarter over several", []int64{100, 100, 50}, false, []uint32{0, 0, 250}, []uint32{100, 100, 50}, 250, 250, 0},
+		{"no stream", []int64{30, 220}, true, []uint32{0, 250}, []uint32{0, 0}, 250, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var conn, stream h2data.RecvWindow
+			for i, n := range tc.ns {
+				sw := &stream
+				if tc.noStream {
+					sw = nil
+				}
+				connInc, streamInc := h2data.Credit(n, &conn, connSize, sw, streamSize)
+				if connInc != tc.wantConn[i] || streamInc != tc.wantStream[i] {
+					t.Fatalf("Credit(%d) #%d = %d, %d; want %d, %d", n, i, connInc, streamInc, tc.wantConn[i], tc.wantStream[i])
+				}
+			}
+			if conn.Left != tc.connLeft || stream.Left != tc.streamLeft || stream.Unacked != tc.streamUnacked {
+				t.Fatalf("windows left: connection %d, stream %d (%d unacked); want %d, %d (%d)",
+					conn.Left, stream.Left, stream.Unacked, tc.connLeft, tc.streamLeft, tc.streamUnacked)
+			}
+		})
+	}
+}
+
+func TestPutDataHeaderReadsBack(t *testing.T) {
+	for _, tc := range []struct {
+		name, payload string
+		id            uint32
+		end           bool
+	}{
+		{"data", "payload", 3, false},
+		{"data ending the stream", "last", 5, true},
+		{"empty END_STREAM", "", 7, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frame := append(make([]byte, h2data.FrameHeader), tc.payload...)
+			if n := h2data.PutDataHeader(frame, tc.id, tc.end); n != len(tc.payload) {
+				t.Fatalf("PutDataHeader = %d, want the payload's %d", n, len(tc.payload))
+			}
+			f, err := http2.NewFramer(nil, bytes.NewReader(frame)).ReadFrame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			df, ok := f.(*http2.DataFrame)
+			if !ok || df.StreamID != tc.id || string(df.Data()) != tc.payload || df.StreamEnded() != tc.end {
+				t.Fatalf("read back as %v, want DATA on %d of %q, END_STREAM %v", f, tc.id, tc.payload, tc.end)
+			}
+		})
+	}
+}
+
+func TestRecvWindowReceive(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		left, size, wantLeft int64
+		ok                   bool
+	}{
+		{"within", 100, 60, 40, true},
+		{"all of it", 100, 100, 0, true},
+		{"empty frame on a closed window", 0, 0, 0, true},
+		{"beyond", 100, 101, 100, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := h2data.RecvWindow{Left: tc.left}
+			if ok := w.Receive(tc.size); ok != tc.ok || w.Left != tc.wantLeft {
+				t.Fatalf("Receive(%d) of %d = %v leaving %d; want %v leaving %d", tc.size, tc.left, ok, w.Left, tc.ok, tc.wantLeft)
+			}
+		})
+	}
+}

@@ -397,11 +397,10 @@ func (c *conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 func (c *conn) onData(f *http2.DataFrame) error {
 	size := int64(f.Length)
 	c.mu.Lock()
-	if size > c.recv.Left {
+	if !c.recv.Receive(size) {
 		c.mu.Unlock()
 		return c.connError(http2.ErrCodeFlowControl)
 	}
-	c.recv.Left -= size
 	s := c.streams[f.StreamID]
 	idle := f.StreamID > c.maxID
 	c.mu.Unlock()
@@ -423,7 +422,6 @@ func (c *conn) credit(s *stream, n int64) {
 	if n <= 0 {
 		return
 	}
-	var connInc, streamInc uint32
 	c.mu.Lock()
 	if c.err != nil {
 		// The connection is over; and fail's callers may hold wmu,
@@ -431,19 +429,16 @@ func (c *conn) credit(s *stream, n int64) {
 		c.mu.Unlock()
 		return
 	}
-	connInc = c.recv.Return(n, int64(c.cfg.ConnWindow))
-	if s != nil && !s.remoteEnd {
-		streamInc = s.recv.Return(n, int64(c.cfg.StreamWindow))
-	}
-	c.mu.Unlock()
-	if connInc == 0 && streamInc == 0 {
-		return
-	}
+	var sw *h2data.RecvWindow
 	var id uint32
-	if s != nil {
-		id = s.id
+	if s != nil && !s.remoteEnd {
+		sw, id = &s.recv, s.id
 	}
-	_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
+	connInc, streamInc := h2data.Credit(n, &c.recv, int64(c.cfg.ConnWindow), sw, int64(c.cfg.StreamWindow))
+	c.mu.Unlock()
+	if connInc != 0 || streamInc != 0 {
+		_ = c.control(func(fr *http2.Framer) error { return h2data.WriteWindowUpdates(fr, connInc, id, streamInc) })
+	}
 }
 
 // onHeaders opens a stream (or takes a request's trailers).
@@ -621,19 +616,14 @@ func (c *conn) writeFailed(err error) {
 // writeData sends one DATA frame whose payload is frame[9:]; the header
 // is written in place.
 func (c *conn) writeData(s *stream, frame []byte, end bool) error {
-	n := len(frame) - h2data.FrameHeader
-	var flags http2.Flags
-	if end {
-		flags = http2.FlagDataEndStream
-	}
-	h2data.PutFrameHeader(frame, n, http2.FrameData, flags, s.id)
+	n := h2data.PutDataHeader(frame, s.id, end)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if s.wclosed {
 		if n > 0 {
 			// Reset since the window was booked: it never went out,
 			// and the connection's is the client's to keep.
-			c.unbook(n)
+			s.windows().Unbook(n)
 		}
 		return errStreamDone
 	}

@@ -400,55 +400,26 @@ func (s *stream) send(frame []byte) error {
 	return h2data.SendFrames(frame, s.take, func(f []byte) error { return s.c.writeData(s, f, false) })
 }
 
-// take waits for window and books up to n bytes of it.
-func (s *stream) take(n int) (int, error) {
+// take waits for window and books up to n bytes of it, one frame's worth
+// at most.
+func (s *stream) take(n int) (int, error) { return s.windows().Take(n, s.sendErr) }
+
+// windows are s's send windows and the connection's, guarded by c.mu.
+func (s *stream) windows() h2data.SendWindows {
 	c := s.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := s.awaitWindow(); err != nil {
-		return 0, err
+	return h2data.SendWindows{
+		Cond: c.cond, Stream: &s.sendWin, Conn: &c.sendWin, Frame: &c.peerFrame,
+		Dead: &s.dead, ConnErr: &c.err,
 	}
-	k := int(min(int64(n), s.sendWin, c.sendWin, int64(c.peerFrame)))
-	s.sendWin -= int64(k)
-	c.sendWin -= int64(k)
-	return k, nil
 }
 
-// unbook returns n bytes of connection window that take booked but no
-// DATA used.
-func (c *conn) unbook(n int) {
-	c.mu.Lock()
-	c.sendWin += int64(n)
-	c.cond.Broadcast()
-	c.mu.Unlock()
-}
-
-// window waits until both send windows are open and returns how much
-// may be read now.
-func (s *stream) window() (int, error) {
-	c := s.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := s.awaitWindow(); err != nil {
-		return 0, err
+// sendErr is why nothing more can be sent: the stream's failure, or
+// errStreamDone for one that ended without one.
+func (s *stream) sendErr() error {
+	if err := s.failure(); err != nil {
+		return err
 	}
-	return int(min(s.sendWin, c.sendWin, h2data.BufSize)), nil
-}
-
-// awaitWindow waits, with c.mu held, until both send windows are open or
-// the stream cannot send any more.
-func (s *stream) awaitWindow() error {
-	c := s.c
-	for !s.dead && c.err == nil && (s.sendWin <= 0 || c.sendWin <= 0) {
-		c.cond.Wait()
-	}
-	if s.dead || c.err != nil {
-		if err := s.failure(); err != nil {
-			return err
-		}
-		return errStreamDone
-	}
-	return nil
+	return errStreamDone
 }
 
 // onData takes a DATA payload from the reader: written straight to the
@@ -457,7 +428,7 @@ func (s *stream) awaitWindow() error {
 func (s *stream) onData(data []byte, size int64, endStream bool) error {
 	c := s.c
 	c.mu.Lock()
-	if s.remoteEnd || size > s.recv.Left {
+	if s.remoteEnd || !s.recv.Receive(size) {
 		code := http2.ErrCodeStreamClosed
 		if !s.remoteEnd {
 			code = http2.ErrCodeFlowControl
@@ -467,7 +438,6 @@ func (s *stream) onData(data []byte, size int64, endStream bool) error {
 		s.reset(code, fmt.Errorf("h2srv: bad DATA (%v)", code))
 		return nil
 	}
-	s.recv.Left -= size
 	s.received += int64(len(data))
 	// A body longer or shorter than its Content-Length is malformed
 	// (RFC 9113 section 8.1.1): a handler that proxies the request must
@@ -747,20 +717,11 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 	}()
 	var total int64
 	for {
-		k, err := s.window()
+		k, err := s.windows().Window(s.sendErr)
 		if err != nil {
 			return total, err
 		}
-		var n int
-		var rerr error
-		if raw != nil {
-			n, rerr = sockio.ReadReady(raw, h2data.Bufs{}, &bp, h2data.FrameHeader, k)
-		} else {
-			if bp == nil {
-				bp = h2data.Bufs{}.Get()
-			}
-			n, rerr = up.Read((*bp)[h2data.FrameHeader : h2data.FrameHeader+k])
-		}
+		n, rerr := h2data.ReadData(raw, up.Read, &bp, k)
 		if n > 0 {
 			total += int64(n)
 			if progress != nil {
@@ -770,10 +731,7 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 				return total, err
 			}
 		}
-		if raw != nil && bp != nil {
-			h2data.Bufs{}.Put(bp)
-			bp = nil
-		}
+		h2data.ReleaseData(raw, &bp)
 		switch {
 		case rerr == io.EOF:
 			var hdr [h2data.FrameHeader]byte
