@@ -678,11 +678,18 @@ func (c *conn) streamError(id uint32, code http2.ErrCode) {
 
 // connError sends GOAWAY with code and ends the connection.
 func (c *conn) connError(code http2.ErrCode) error {
+	// wmu first: a stream's last frame, written once goneAway is set,
+	// closes the connection, and must not do so before the GOAWAY is out.
+	c.wmu.Lock()
 	c.mu.Lock()
 	last := c.maxID
 	c.goneAway = true
 	c.mu.Unlock()
-	_ = c.control(func(fr *http2.Framer) error { return fr.WriteGoAway(last, code, nil) })
+	if c.wfr.WriteGoAway(last, code, nil) == nil {
+		_ = c.flushLocked()
+	}
+	c.wbuf.Reset()
+	c.wmu.Unlock()
 	err := fmt.Errorf("h2srv: connection error %v", code)
 	c.fail(err)
 	return err
@@ -691,6 +698,10 @@ func (c *conn) connError(code http2.ErrCode) error {
 // goAway stops new streams: GOAWAY, and the connection closes once the
 // open ones end.
 func (c *conn) goAway(code http2.ErrCode) {
+	// wmu first, as in connError: no stream's last frame may close the
+	// connection between goneAway and the GOAWAY.
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.mu.Lock()
 	if c.goneAway || c.err != nil {
 		c.mu.Unlock()
@@ -700,8 +711,6 @@ func (c *conn) goAway(code http2.ErrCode) {
 	last := c.maxID
 	empty := len(c.streams) == 0
 	c.mu.Unlock()
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	// Before the server's SETTINGS (a connection that starts after
 	// Shutdown, or still waits for its preface) no GOAWAY may go out:
 	// it just closes.
