@@ -28,9 +28,24 @@ import (
 // proc is a child process whose CPU time and memory the harness reads
 // from /proc.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	name    string
+	cmd     *exec.Cmd
+	log     *bytes.Buffer // a helper's stderr
+	logPath string        // a product binary's stderr (a file: see start)
+}
+
+// logs is the start of the child's stderr, for an error message.
+func (p *proc) logs() string {
+	if p.logPath == "" {
+		return p.log.String()
+	}
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, 64<<10))
+	return string(b)
 }
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
@@ -111,7 +126,7 @@ func (ps *procs) startHelper(ctx context.Context, role string, args ...string) (
 	ps.all = append(ps.all, p)
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		return nil, "", fmt.Errorf("%s printed no address: %w (%s)", role, err, p.log)
+		return nil, "", fmt.Errorf("%s printed no address: %w (%s)", role, err, p.logs())
 	}
 	return p, strings.TrimSpace(line), nil
 }
@@ -120,9 +135,17 @@ func (ps *procs) startHelper(ctx context.Context, role string, args ...string) (
 func (ps *procs) start(ctx context.Context, name string, env []string, ready func() error, args ...string) (*proc, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
-	p := &proc{name: filepath.Base(name), cmd: cmd, log: &bytes.Buffer{}}
+	// stderr goes to a file, not a pipe: the client prints a line for each
+	// connection, and a pipe would wake this process, the one timing
+	// them, to copy every line.
+	logf, err := os.CreateTemp(ps.dir, filepath.Base(name)+"-*.log")
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close() // the child has its own descriptor
+	p := &proc{name: filepath.Base(name), cmd: cmd, logPath: logf.Name()}
 	cmd.Stdout = io.Discard
-	cmd.Stderr = &limitedBuffer{buf: p.log, max: 64 << 10}
+	cmd.Stderr = logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
@@ -134,7 +157,7 @@ func (ps *procs) start(ctx context.Context, name string, env []string, ready fun
 			return p, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("%s %s not ready: %w\n%s", name, strings.Join(args, " "), err, p.log)
+			return nil, fmt.Errorf("%s %s not ready: %w\n%s", name, strings.Join(args, " "), err, p.logs())
 		}
 		time.Sleep(50 * time.Millisecond) // polling a child's readiness
 	}
