@@ -474,7 +474,12 @@ func (s *stream) onData(data []byte, size int64, endStream bool) error {
 			delivered = len(data)
 		}
 	}
-	s.cond.Broadcast()
+	// Only kept data or a failed write is news to a waiting reader: a
+	// frame written straight through would wake the upload for nothing
+	// (a goroutine and a thread woken for every such frame).
+	if delivered < len(data) || s.werr != nil {
+		s.cond.Broadcast()
+	}
 	s.mu.Unlock()
 	c.credit(s, int64(delivered)+size-int64(len(data)))
 	if endStream {
