@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
@@ -62,7 +61,7 @@ func listRun(opts *ListOptions) error {
 	case "json":
 		return writeJSON(opts.IO.Out, hideKeys(list))
 	case "yaml":
-		return writeYAML(opts.IO.Out, hideKeys(list))
+		return cmdutil.WriteYAMLByJSON(opts.IO.Out, hideKeys(list), "connections")
 	}
 	if len(list) == 0 {
 		if opts.Tag != "" {
@@ -101,25 +100,6 @@ func hideKeys(list []saved.Connection) []saved.Connection {
 		out[i] = c
 	}
 	return out
-}
-
-// writeYAML writes v as YAML with its JSON keys (the file's names), as
-// routes list -o yaml does.
-func writeYAML(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encoding connections: %w", err)
-	}
-	var generic any
-	if err := json.Unmarshal(b, &generic); err != nil {
-		return fmt.Errorf("encoding connections: %w", err)
-	}
-	out, err := yaml.Marshal(generic)
-	if err != nil {
-		return fmt.Errorf("encoding connections: %w", err)
-	}
-	_, err = w.Write(out)
-	return err
 }
 
 func writeJSON(w io.Writer, v any) error {

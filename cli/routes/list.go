@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/internal/termtext"
@@ -116,21 +115,7 @@ func writeRoutes(ios *cmdutil.IOStreams, format string, routes []portalclient.Ro
 		enc.SetIndent("", "  ")
 		return enc.Encode(routes)
 	case "yaml":
-		// Through JSON so the keys are the wire names (connect_command).
-		b, err := json.Marshal(routes)
-		if err != nil {
-			return fmt.Errorf("encoding routes: %w", err)
-		}
-		var v any
-		if err := json.Unmarshal(b, &v); err != nil {
-			return fmt.Errorf("encoding routes: %w", err)
-		}
-		out, err := yaml.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("encoding routes: %w", err)
-		}
-		_, err = ios.Out.Write(out)
-		return err
+		return cmdutil.WriteYAMLByJSON(ios.Out, routes, "routes")
 	}
 	if len(routes) == 0 {
 		fmt.Fprintln(ios.ErrOut, "No routes available to you.")
