@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/sockio"
@@ -140,9 +141,9 @@ func (b *reqBody) readEarly(p []byte) (n int, err error, ok bool) {
 
 // readNow is an early read of what the local connection holds already,
 // without waiting (0: nothing yet), recorded as readEarly records its
-// reads. open sends it in one write with the HEADERS; an end or an error
-// is left for the upload's reads.
-func (b *reqBody) readNow(p []byte) int {
+// reads. rc is the local connection's. open sends it in one write with
+// the HEADERS; an end or an error is left for the upload's reads.
+func (b *reqBody) readNow(rc syscall.RawConn, p []byte) int {
 	e := b.ed
 	if e == nil {
 		return 0
@@ -150,10 +151,6 @@ func (b *reqBody) readNow(p []byte) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.stopped || b.confirmed || e.eof || b.inRead > 0 || b.replayPos < len(e.replay) || len(e.replay) >= maxEarly {
-		return 0
-	}
-	rc, err := e.local.SyscallConn()
-	if err != nil {
 		return 0
 	}
 	n := sockio.ReadAvailable(rc, p[:min(len(p), maxEarly-len(e.replay))])

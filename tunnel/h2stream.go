@@ -57,11 +57,13 @@ type h2Stream struct {
 func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *reqBody) (*h2Stream, error) {
 	s := &h2Stream{c: c, body: body, resp: make(chan struct{}), recv: h2data.RecvWindow{Left: h2StreamWindow}}
 	s.cond = sync.NewCond(&s.mu)
+	var local syscall.RawConn // the local connection, for early reads
 	if body != nil && body.ed != nil {
 		// The read loop may write what follows the 200 straight to the
 		// local connection, before copyDown runs: the answer and the
 		// first bytes often come in one read.
-		s.raw, _ = body.ed.local.SyscallConn()
+		local, _ = body.ed.local.SyscallConn()
+		s.raw = local
 	}
 	c.wmu.Lock()
 	c.mu.Lock()
@@ -84,7 +86,7 @@ func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *req
 	// encoder starts with (the encoder then announces the smaller size).
 	c.henc.SetMaxDynamicTableSizeLimit(min(c.tableSize, 4096))
 	booked := 0
-	if body != nil && body.ed != nil {
+	if local != nil {
 		booked = max(int(min(s.sendWin, c.sendWin, int64(frame), maxEarly)), 0)
 		s.sendWin -= int64(booked)
 		c.sendWin -= int64(booked)
@@ -96,7 +98,7 @@ func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *req
 		// as the HEADERS: one system call, and one read for the proxy.
 		bp := h2data.Bufs{}.Get()
 		defer h2data.Bufs{}.Put(bp)
-		n := body.readNow((*bp)[:booked])
+		n := body.readNow(local, (*bp)[:booked])
 		early = (*bp)[:n]
 		if n < booked {
 			c.mu.Lock()
