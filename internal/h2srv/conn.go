@@ -685,10 +685,7 @@ func (c *conn) connError(code http2.ErrCode) error {
 	last := c.maxID
 	c.goneAway = true
 	c.mu.Unlock()
-	if c.wfr.WriteGoAway(last, code, nil) == nil {
-		_ = c.flushLocked()
-	}
-	c.wbuf.Reset()
+	c.writeGoAwayLocked(last, code)
 	c.wmu.Unlock()
 	err := fmt.Errorf("h2srv: connection error %v", code)
 	c.fail(err)
@@ -715,14 +712,20 @@ func (c *conn) goAway(code http2.ErrCode) {
 	// Shutdown, or still waits for its preface) no GOAWAY may go out:
 	// it just closes.
 	if c.started {
-		if err := c.wfr.WriteGoAway(last, code, nil); err == nil {
-			_ = c.flushLocked()
-		}
-		c.wbuf.Reset()
+		c.writeGoAwayLocked(last, code)
 	}
 	if empty || !c.started {
 		c.nc.Close()
 	}
+}
+
+// writeGoAwayLocked sends GOAWAY with the last stream id and code.
+// c.wmu is held.
+func (c *conn) writeGoAwayLocked(last uint32, code http2.ErrCode) {
+	if c.wfr.WriteGoAway(last, code, nil) == nil {
+		_ = c.flushLocked()
+	}
+	c.wbuf.Reset()
 }
 
 // fail ends the connection: every stream fails with err.
