@@ -98,13 +98,12 @@ func (c *conn) serve() {
 		c.close()
 		return
 	}
-	if run := c.frames(); run != nil {
-		run()
-	}
+	c.readOn()
 	<-c.readDone
 }
 
-// readOn reads frames for a connection whose reader took a handler.
+// readOn reads frames until the connection ends or it takes a new
+// stream's handler, which it then runs.
 func (c *conn) readOn() {
 	if run := c.frames(); run != nil {
 		run()
