@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/proxydial"
 	"github.com/porthole-dev/porthole/internal/recbatch"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
@@ -63,7 +64,7 @@ func (t *Tunnel) exchangeH1(ctx context.Context, conn *proxyConn, br *bufio.Read
 	fail := func(doing string, err error) (bool, int, string, error) {
 		stop()
 		conn.Close()
-		return false, 0, "", fmt.Errorf("%s %s to %s: %w", doing, d.Authority, d.Proxy.Host, ctxErr(ctx, err))
+		return false, 0, "", fmt.Errorf("%s %s to %s: %w", doing, d.Authority, d.Proxy.Host, proxydial.CtxErr(ctx, err))
 	}
 	if _, err := io.WriteString(conn, b.String()); err != nil {
 		return fail("sending "+what, err)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/porthole-dev/porthole/internal/proxydial"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
@@ -165,7 +166,7 @@ func (t *Tunnel) connectH2(ctx context.Context, c *h2Conn, tok string, ed *early
 	s, err := c.cc.open(ctx, hdrs, body)
 	if err != nil {
 		// ctxErr before the stream's own cause: it reads better.
-		err = fmt.Errorf("CONNECT %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
+		err = fmt.Errorf("CONNECT %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, proxydial.CtxErr(ctx, err))
 		body.stopEarly()
 		u.release()
 		return nil, 0, "", err

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/bytesize"
+	"github.com/porthole-dev/porthole/internal/proxydial"
 )
 
 // Destination says where to dial and what to ask for.
@@ -123,6 +124,7 @@ type Tunnel struct {
 	// Per protocol offer, cloned once: their session cache resumes TLS
 	// sessions, so an HTTP/1.1 tunnel skips the full handshake.
 	tlsH1, tlsH2 *tls.Config
+	dialer       *proxydial.Dialer
 
 	ids                          atomic.Uint64
 	active, total, sent, receivd atomic.Int64
@@ -159,7 +161,8 @@ func New(cfg Config) (*Tunnel, error) {
 	if tc.ClientSessionCache == nil {
 		tc.ClientSessionCache = tls.NewLRUClientSessionCache(64)
 	}
-	t := &Tunnel{cfg: cfg, tlsCfg: tc, conns: map[uint64]func(){}}
+	t := &Tunnel{cfg: cfg, tlsCfg: tc, conns: map[uint64]func(){},
+		dialer: &proxydial.Dialer{Proxy: cfg.Proxy, NetDial: cfg.NetDialer, ForwardRoots: tc.RootCAs}}
 	t.tlsH1, t.tlsH2 = tc.Clone(), tc.Clone()
 	t.tlsH1.NextProtos = []string{"http/1.1"}
 	t.tlsH2.NextProtos = []string{"h2", "http/1.1"}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/porthole-dev/porthole/internal/masque"
+	"github.com/porthole-dev/porthole/internal/proxydial"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
@@ -152,7 +153,7 @@ func (t *Tunnel) connectUDPH2(ctx context.Context, c *h2Conn, tok string) (upstr
 	s, err := c.cc.open(ctx, hdrs, nil)
 	if err != nil {
 		up.Abort()
-		return nil, 0, "", fmt.Errorf("connect-udp %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, ctxErr(ctx, err))
+		return nil, 0, "", fmt.Errorf("connect-udp %s over HTTP/2 to %s: %w", d.Authority, d.Proxy.Host, proxydial.CtxErr(ctx, err))
 	}
 	up.s = s
 	if s.status != http.StatusOK {

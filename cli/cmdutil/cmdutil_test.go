@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/porthole-dev/porthole/authflow"
+	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 	"github.com/porthole-dev/porthole/server/devca"
 )
@@ -171,10 +172,22 @@ func TestAuthenticatorTLS(t *testing.T) {
 	if a2, _ := f.AuthenticatorTLS(saved); a2 != a1 {
 		t.Error("AuthenticatorTLS built a second authenticator for the same options; want one, so concurrent tunnels share a sign-in")
 	}
-	tr, ok := a1.Flow.HTTPClient.Transport.(*http.Transport)
-	if !ok || tr.TLSClientConfig == nil || tr.TLSClientConfig.InsecureSkipVerify || tr.TLSClientConfig.RootCAs == nil {
-		t.Errorf("the saved connection's sign-in client does not use its CA and verification")
+	// The saved CA's client verifies: a server under another CA fails, one
+	// under the saved CA passes.
+	portal, portalCA := testutil.FakePortal(t, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	if resp, err := a1.Flow.HTTPClient.Get(portal); err == nil {
+		resp.Body.Close()
+		t.Errorf("the saved connection's sign-in client reached a server its CA did not sign; want a verification error")
 	}
+	a3, err := f.AuthenticatorTLS(tlsconfig.Options{CAFile: portalCA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := a3.Flow.HTTPClient.Get(portal)
+	if err != nil {
+		t.Fatalf("the sign-in client of a saved connection with the server's CA: %v", err)
+	}
+	resp.Body.Close()
 	if a1.Store != flags.Store {
 		t.Error("the token cache is not shared; one sign-in must serve every route of a proxy")
 	}

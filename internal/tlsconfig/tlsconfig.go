@@ -55,14 +55,18 @@ func (o Options) Abs() (Options, error) {
 }
 
 // Config builds the tls.Config. Errors name the option that was wrong.
+//
+// With extra CAs, RootCAs holds those alone, not the system's roots added
+// to them: loading the system's roots costs 10-20 ms of every command (Go
+// reads the bundle and then every file under /etc/ssl/certs), and a proxy
+// with a private CA never needs them. A caller that dials retries a
+// handshake whose verification failed with Fallback's config, which trusts
+// the system's roots; see Fallback for why the two passes trust exactly
+// what one pass over both sets would, which is what pomerium-cli trusts.
 func (o Options) Config() (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.DisableVerification}
 	if o.CAFile != "" || o.CACert != "" {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			// No system roots (a minimal container): the given CA alone.
-			pool = x509.NewCertPool()
-		}
+		pool := x509.NewCertPool()
 		if o.CAFile != "" {
 			b, err := readOption("--alternate-ca-path", o.CAFile)
 			if err != nil {
@@ -91,6 +95,34 @@ func (o Options) Config() (*tls.Config, error) {
 		cfg.Certificates = []tls.Certificate{*cert}
 	}
 	return cfg, nil
+}
+
+// Fallback is the config to retry a handshake with when cfg's failed to
+// verify the server's certificate against cfg.RootCAs: cfg with the
+// system's roots instead. It is nil when there is nothing to fall back to
+// (no RootCAs: the system's roots were used already; or verification off).
+//
+// Trying cfg.RootCAs and then the system's roots accepts exactly the chains
+// one pass over both sets accepts: Go's verifier ends a chain at the first
+// certificate it finds among the roots and never uses a root as an
+// intermediate, so a chain that ends at an extra CA is found by the first
+// pass, with the same intermediates, and one that ends at a system root by
+// the second.
+func Fallback(cfg *tls.Config) *tls.Config {
+	if cfg == nil || cfg.RootCAs == nil || cfg.InsecureSkipVerify {
+		return nil
+	}
+	fb := cfg.Clone()
+	fb.RootCAs = nil
+	return fb
+}
+
+// VerifyFailed reports whether a handshake error is a failed verification
+// of the server's certificate: the one error Fallback's config may not
+// repeat.
+func VerifyFailed(err error) bool {
+	var cv *tls.CertificateVerificationError
+	return errors.As(err, &cv)
 }
 
 func (o Options) clientCert() (*tls.Certificate, error) {

@@ -9,6 +9,9 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -19,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 )
 
@@ -143,5 +147,111 @@ func TestAbs(t *testing.T) {
 	}
 	if got, _ := (tlsconfig.Options{}).Abs(); got != (tlsconfig.Options{}) {
 		t.Errorf("Abs() of no files = %+v; want the zero Options", got)
+	}
+}
+
+func TestFallback(t *testing.T) {
+	certPEM, _ := selfSigned(t)
+	withCA, err := tlsconfig.Options{CACert: string(certPEM)}.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	insecure, err := tlsconfig.Options{CACert: string(certPEM), DisableVerification: true}.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  *tls.Config
+		want bool
+	}{
+		{"nil", nil, false},
+		{"system roots already", &tls.Config{ServerName: "x"}, false},
+		{"verification off", insecure, false},
+		{"extra CAs", withCA, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fb := tlsconfig.Fallback(tc.cfg)
+			if (fb != nil) != tc.want {
+				t.Fatalf("Fallback = %v; want one: %v", fb, tc.want)
+			}
+			if fb == nil {
+				return
+			}
+			if fb.RootCAs != nil || fb.InsecureSkipVerify || fb.MinVersion != tc.cfg.MinVersion {
+				t.Errorf("fallback: roots %v insecure %v min %x; want the system's roots, verification on, the same settings", fb.RootCAs, fb.InsecureSkipVerify, fb.MinVersion)
+			}
+			if tc.cfg.RootCAs == nil {
+				t.Error("Fallback changed the config it was given")
+			}
+		})
+	}
+}
+
+func TestVerifyFailed(t *testing.T) {
+	cv := &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{cv, true},
+		{fmt.Errorf("TLS handshake with proxy: %w", cv), true},
+		{errors.New("x509: certificate signed by unknown authority"), false},
+		{io.EOF, false},
+	} {
+		if got := tlsconfig.VerifyFailed(tc.err); got != tc.want {
+			t.Errorf("VerifyFailed(%v) = %v; want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// systemCert is a server certificate under the fake system roots TestMain
+// installs.
+var systemCert tls.Certificate
+
+func TestMain(m *testing.M) {
+	cert, cleanup, err := testutil.FakeSystemRoots()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	systemCert = cert
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+// An extra CA replaces the system's roots in the config (so they are not
+// loaded); Fallback's config brings them back.
+func TestConfigTrustsTheExtraCAsAloneAndFallbackTheSystems(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{systemCert}}
+	srv.StartTLS()
+	defer srv.Close()
+	dial := func(cfg *tls.Config) error {
+		c, err := tls.Dial("tcp", srv.Listener.Addr().String(), cfg)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	caPEM, _ := selfSigned(t)
+	cfg, err := tlsconfig.Options{CACert: string(caPEM)}.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dial(cfg); !tlsconfig.VerifyFailed(err) {
+		t.Fatalf("handshake trusting another CA with a server under a system root: %v; want a verification error (the system's roots left out)", err)
+	}
+	if err := dial(tlsconfig.Fallback(cfg)); err != nil {
+		t.Fatalf("handshake with the fallback config: %v; want it to trust the system's roots", err)
+	}
+	plain, err := tlsconfig.Options{}.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dial(plain); err != nil {
+		t.Fatalf("handshake with no extra CA: %v; want the system's roots", err)
 	}
 }
