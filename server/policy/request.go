@@ -322,7 +322,7 @@ func parseTimeOfDay(v *yaml.Node) (func(time.Time) bool, error) {
 	err := scalarPairs(v, func(k, s string) error {
 		switch k {
 		case "after", "before":
-			m, err := clockMinutes(s)
+			m, err := clockSeconds(s)
 			if err != nil {
 				return fmt.Errorf("%s: %w", k, err)
 			}
@@ -350,7 +350,7 @@ func parseTimeOfDay(v *yaml.Node) (func(time.Time) bool, error) {
 	}
 	return func(now time.Time) bool {
 		t := now.In(loc)
-		m := t.Hour()*60 + t.Minute()
+		m := t.Hour()*3600 + t.Minute()*60 + t.Second()
 		switch {
 		case after >= 0 && before >= 0 && after > before:
 			return m >= after || m < before
@@ -363,12 +363,12 @@ func parseTimeOfDay(v *yaml.Node) (func(time.Time) bool, error) {
 	}, nil
 }
 
-// clockMinutes parses 15:04, 15:04:05, 3:04pm or 3:04 PM to minutes
-// after midnight.
-func clockMinutes(s string) (int, error) {
+// clockSeconds parses 15:04, 15:04:05, 3:04pm or 3:04 PM to seconds
+// since midnight: "before: 23:59:59" must allow 23:59:30.
+func clockSeconds(s string) (int, error) {
 	for _, layout := range []string{"15:04", "15:04:05", "3:04pm", "3:04 pm", "3pm", "3 pm"} {
 		if t, err := time.Parse(layout, strings.ToLower(strings.TrimSpace(s))); err == nil {
-			return t.Hour()*60 + t.Minute(), nil
+			return t.Hour()*3600 + t.Minute()*60 + t.Second(), nil
 		}
 	}
 	return 0, fmt.Errorf("want a time like 09:00, 17:30 or 5:30 PM, got %q", s)

@@ -61,6 +61,8 @@ func TestRequestCriteria(t *testing.T) {
 		{"day_of_week zone", `allow: {and: [{day_of_week: {days: tue, timezone: Pacific/Honolulu}}]}`, with(func(r *Request) { r.Time = time.Date(2026, 1, 7, 5, 0, 0, 0, time.UTC) }), &base},
 		{"time_of_day", `allow: {and: [{time_of_day: {after: "9:00", before: "17:00"}}]}`, &base, with(func(r *Request) { r.Time = wed.Add(8 * time.Hour) })},
 		{"time_of_day zone", `allow: {and: [{time_of_day: {after: "5:00 AM", before: "6:00 AM", timezone: America/New_York}}]}`, &base, with(func(r *Request) { r.Time = wed.Add(time.Hour) })},
+		{"time_of_day seconds", `allow: {and: [{time_of_day: {after: "00:00", before: "23:59:59"}}]}`, with(func(r *Request) { r.Time = time.Date(2026, 1, 7, 23, 59, 30, 0, time.UTC) }), with(func(r *Request) { r.Time = time.Date(2026, 1, 7, 23, 59, 59, 0, time.UTC) })},
+		{"time_of_day after seconds", `allow: {and: [{time_of_day: {after: "09:00:30"}}]}`, with(func(r *Request) { r.Time = time.Date(2026, 1, 7, 9, 0, 30, 0, time.UTC) }), with(func(r *Request) { r.Time = time.Date(2026, 1, 7, 9, 0, 29, 0, time.UTC) })},
 		{"time_of_day overnight", `allow: {and: [{time_of_day: {after: "22:00", before: "06:00"}}]}`, with(func(r *Request) { r.Time = time.Date(2026, 1, 7, 23, 0, 0, 0, time.UTC) }), &base},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
