@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -24,7 +23,19 @@ const (
 	maxDeviceAnswer = 64 << 10
 )
 
-var userCodeRE = regexp.MustCompile(`^[A-Z0-9-]{4,16}$`)
+// validUserCode reports whether s looks like an RFC 8628 user code as
+// the login API gives it: 4-16 of A-Z, 0-9 and '-'.
+func validUserCode(s string) bool {
+	if len(s) < 4 || len(s) > 16 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 type deviceCode struct {
 	DeviceCode              string `json:"device_code"`
@@ -60,7 +71,7 @@ func (f *Flow) deviceLogin(ctx context.Context, proxy *url.URL, notify func(stri
 		return "", fmt.Errorf("%s refused a device code (%d)", api, status)
 	}
 	verify, err := url.Parse(dc.VerificationURI)
-	if err != nil || verify.Scheme != "https" || verify.Host == "" || dc.DeviceCode == "" || !userCodeRE.MatchString(dc.UserCode) {
+	if err != nil || verify.Scheme != "https" || verify.Host == "" || dc.DeviceCode == "" || !validUserCode(dc.UserCode) {
 		return "", fmt.Errorf("%s answered something that is not a device code", api)
 	}
 	complete := dc.VerificationURIComplete

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -58,23 +57,47 @@ func suggestCommand(cmd *cobra.Command, typo string) string {
 	return "did you mean " + strings.Join(s, " or ") + "?"
 }
 
-var (
-	unknownRootRE = regexp.MustCompile(`^unknown command "([^"]*)" for "`)
-	unknownFlagRE = regexp.MustCompile(`^unknown (?:shorthand )?flag: '?-?-?([^' ]+)`)
-)
-
 // suggestFor adds the nearest command or flag to a usage error cobra
 // raised itself (an unknown command at the root, an unknown flag); "" when
 // there is nothing near.
 func suggestFor(cmd *cobra.Command, msg string) string {
-	if m := unknownRootRE.FindStringSubmatch(msg); m != nil {
-		root := cmd.Root()
-		return suggestCommand(root, m[1])
+	if name, ok := unknownCommand(msg); ok {
+		return suggestCommand(cmd.Root(), name)
 	}
-	if m := unknownFlagRE.FindStringSubmatch(msg); m != nil {
-		return suggestFlag(cmd, m[1])
+	if name, ok := unknownFlag(msg); ok {
+		return suggestFlag(cmd, name)
 	}
 	return ""
+}
+
+// unknownCommand is the name in cobra's `unknown command "NAME" for "..."`.
+func unknownCommand(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, `unknown command "`)
+	if !ok {
+		return "", false
+	}
+	name, rest, ok := strings.Cut(rest, `"`)
+	if !ok || !strings.HasPrefix(rest, ` for "`) {
+		return "", false
+	}
+	return name, true
+}
+
+// unknownFlag is the flag's name in pflag's "unknown flag: --NAME" and
+// "unknown shorthand flag: 'N' in -N".
+func unknownFlag(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, "unknown flag: ")
+	if !ok {
+		if rest, ok = strings.CutPrefix(msg, "unknown shorthand flag: "); !ok {
+			return "", false
+		}
+	}
+	rest = strings.TrimPrefix(rest, "'")
+	rest = strings.TrimPrefix(rest, "-")
+	rest = strings.TrimPrefix(rest, "-")
+	name, _, _ := strings.Cut(rest, "'")
+	name, _, _ = strings.Cut(name, " ")
+	return name, name != ""
 }
 
 // suggestFlag names the flags of cmd (its own and inherited) within an

@@ -72,3 +72,27 @@ func TestHelpGroupsSharedFlags(t *testing.T) {
 		t.Errorf("tcp --help repeats the TLS flags' descriptions:\n%s", tcp)
 	}
 }
+
+// The names inside cobra's and pflag's own messages, as suggestFor reads
+// them.
+func TestUnknownNames(t *testing.T) {
+	for _, tc := range []struct {
+		msg, cmd, flag string
+	}{
+		{`unknown command "rotes" for "pomerium-cli"`, "rotes", ""},
+		{`unknown command "" for "pomerium-cli"`, "", ""},
+		{`unknown command "rotes"`, "", ""},
+		{"unknown flag: --lisen", "", "lisen"},
+		{"unknown shorthand flag: 'x' in -x", "", "x"},
+		{"unknown flag: --", "", ""},
+		{"flag needs an argument: --listen", "", ""},
+		{"", "", ""},
+	} {
+		if name, ok := unknownCommand(tc.msg); name != tc.cmd || ok != (tc.cmd != "" || tc.msg == `unknown command "" for "pomerium-cli"`) {
+			t.Errorf("unknownCommand(%q) = %q, %v; want %q", tc.msg, name, ok, tc.cmd)
+		}
+		if name, ok := unknownFlag(tc.msg); name != tc.flag || ok != (tc.flag != "") {
+			t.Errorf("unknownFlag(%q) = %q, %v; want %q", tc.msg, name, ok, tc.flag)
+		}
+	}
+}
