@@ -2,7 +2,6 @@ package authflow_test
 
 import (
 	"crypto/tls"
-	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -15,24 +14,13 @@ import (
 	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
-	"github.com/porthole-dev/porthole/server/devca"
 )
 
 // systemCert is a server certificate under the fake system roots TestMain
 // installs for every test of the package.
 var systemCert tls.Certificate
 
-func TestMain(m *testing.M) {
-	cert, cleanup, err := testutil.FakeSystemRoots()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	systemCert = cert
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testutil.MainWithSystemRoots(m, &systemCert)) }
 
 // echoServer answers each request with its body over TLS with cert and
 // counts the handshakes clients start (ClientHellos).
@@ -60,10 +48,7 @@ func echoServer(t *testing.T, cert tls.Certificate) (url string, hellos *atomic.
 // still trusted, as pomerium-cli trusts it: the client retries with the
 // system's roots, a body included, and remembers the host.
 func TestHTTPClientFallsBackToSystemRoots(t *testing.T) {
-	extra, err := devca.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	extra, extraCert := testutil.LoopbackCA(t)
 	cfg, err := tlsconfig.Options{CAFile: extra.CertFile}.Config()
 	if err != nil {
 		t.Fatal(err)
@@ -113,10 +98,6 @@ func TestHTTPClientFallsBackToSystemRoots(t *testing.T) {
 	}
 
 	// A server under the extra CA needs no fallback.
-	extraCert, err := extra.ServerCert([]string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	url2, hellos2 := echoServer(t, extraCert)
 	resp, err = c.Get(url2)
 	if err != nil {
@@ -131,18 +112,8 @@ func TestHTTPClientFallsBackToSystemRoots(t *testing.T) {
 // A server under neither the extra CA nor a system root fails with the
 // verification error of the first try.
 func TestHTTPClientRejectsAStranger(t *testing.T) {
-	extra, err := devca.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stranger, err := devca.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := stranger.ServerCert([]string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	extra, _ := testutil.LoopbackCA(t)
+	_, cert := testutil.LoopbackCA(t)
 	url, hellos := echoServer(t, cert)
 	cfg, err := tlsconfig.Options{CAFile: extra.CertFile}.Config()
 	if err != nil {

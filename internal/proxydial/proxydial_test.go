@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -14,30 +13,19 @@ import (
 
 	"github.com/porthole-dev/porthole/internal/proxydial"
 	"github.com/porthole-dev/porthole/internal/testutil"
-	"github.com/porthole-dev/porthole/server/devca"
 )
 
 // systemCert is a server certificate under the fake system roots TestMain
 // installs for every test of the package.
 var systemCert tls.Certificate
 
-func TestMain(m *testing.M) {
-	cert, cleanup, err := testutil.FakeSystemRoots()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	systemCert = cert
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testutil.MainWithSystemRoots(m, &systemCert)) }
 
-// tlsServer accepts on loopback and completes TLS handshakes with cert
+// tlsServer accepts on loopback and completes TLS handshakes with cfg
 // until the test ends.
-func tlsServer(t *testing.T, cert tls.Certificate) string {
+func tlsServer(t *testing.T, cfg *tls.Config) string {
 	t.Helper()
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,22 +50,8 @@ func tlsServer(t *testing.T, cert tls.Certificate) string {
 // the server's certificate did not verify against them, dialing again for
 // that; a handshake neither verifies keeps the first error.
 func TestHandshakeFallsBackToSystemRoots(t *testing.T) {
-	extra, err := devca.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	extraCert, err := extra.ServerCert([]string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stranger, err := devca.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	strangerCert, err := stranger.ServerCert([]string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	extra, extraCert := testutil.LoopbackCA(t)
+	_, strangerCert := testutil.LoopbackCA(t)
 	cfg := func(roots *x509.CertPool, name string) *tls.Config {
 		return &tls.Config{RootCAs: roots, ServerName: name, MinVersion: tls.VersionTLS12}
 	}
@@ -96,7 +70,7 @@ func TestHandshakeFallsBackToSystemRoots(t *testing.T) {
 		{"extra CA, wrong name", extraCert, cfg(extra.Pool, "127.0.0.2"), 2, "not 127.0.0.2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := tlsServer(t, tc.cert)
+			addr := tlsServer(t, &tls.Config{Certificates: []tls.Certificate{tc.cert}})
 			var dials []net.Conn
 			tconn, err := proxydial.Handshake(t.Context(), tc.cfg, "proxy.test", func() (net.Conn, error) {
 				c, err := net.Dial("tcp", addr)
@@ -130,34 +104,10 @@ func TestHandshakeFallsBackToSystemRoots(t *testing.T) {
 // A Dialer remembers an address whose certificate needed the system's
 // roots and goes straight to them, until the certificate changes back.
 func TestDialerRemembersSystemRoots(t *testing.T) {
-	extra, err := devca.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	extraCert, err := extra.ServerCert([]string{"127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	extra, extraCert := testutil.LoopbackCA(t)
 	var current atomic.Pointer[tls.Certificate]
 	current.Store(&systemCert)
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return current.Load(), nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.(*tls.Conn).Handshake()
-				_, _ = c.Read(make([]byte, 1))
-			}()
-		}
-	}()
+	addr := tlsServer(t, &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return current.Load(), nil }})
 	dials := 0
 	d := &proxydial.Dialer{NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		dials++
@@ -176,7 +126,7 @@ func TestDialerRemembersSystemRoots(t *testing.T) {
 	} {
 		current.Store(want.cert)
 		dials = 0
-		tc, err := d.TLS(t.Context(), ln.Addr().String(), cfg, nil)
+		tc, err := d.TLS(t.Context(), addr, cfg, nil)
 		if err != nil {
 			t.Fatalf("dial %d: %v", i, err)
 		}

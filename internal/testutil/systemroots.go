@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 
 	"github.com/porthole-dev/porthole/server/devca"
 )
@@ -40,4 +41,35 @@ func FakeSystemRoots() (tls.Certificate, func(), error) {
 	os.Setenv("SSL_CERT_FILE", ca.CertFile)
 	os.Setenv("SSL_CERT_DIR", empty)
 	return cert, cleanup, nil
+}
+
+// MainWithSystemRoots is a TestMain body: it installs FakeSystemRoots,
+// stores their server certificate in *cert, runs the tests and cleans
+// up; the result is the exit code.
+//
+//	func TestMain(m *testing.M) { os.Exit(testutil.MainWithSystemRoots(m, &systemCert)) }
+func MainWithSystemRoots(m *testing.M, cert *tls.Certificate) int {
+	c, cleanup, err := FakeSystemRoots()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cleanup()
+	*cert = c
+	return m.Run()
+}
+
+// LoopbackCA is a new CA in a temporary directory and a server
+// certificate for 127.0.0.1 it signed.
+func LoopbackCA(t testing.TB) (*devca.CA, tls.Certificate) {
+	t.Helper()
+	ca, err := devca.LoadOrCreate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.ServerCert([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, cert
 }

@@ -210,17 +210,7 @@ func TestVerifyFailed(t *testing.T) {
 // installs.
 var systemCert tls.Certificate
 
-func TestMain(m *testing.M) {
-	cert, cleanup, err := testutil.FakeSystemRoots()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	systemCert = cert
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testutil.MainWithSystemRoots(m, &systemCert)) }
 
 // An extra CA replaces the system's roots in the config (so they are not
 // loaded); Fallback's config brings them back.
