@@ -18,7 +18,11 @@ func TestPPLRequestCriteria(t *testing.T) {
 	bob := users.issue("bob", nil, true)
 	fp := sha256.Sum256(alice.Certificate[0])
 	dir := t.TempDir()
-	today := strings.ToLower(time.Now().UTC().Weekday().String()[:3])
+	// Today and tomorrow, and no upper bound on the time of day, so a run
+	// that crosses midnight UTC still passes; the unit tests of
+	// server/policy check the bounds themselves.
+	now := time.Now().UTC()
+	today := strings.ToLower(now.Weekday().String()[:3]) + "," + strings.ToLower(now.Add(24*time.Hour).Weekday().String()[:3])
 	route := func(host, pol string, extra ...string) string {
 		s := "  - from: https://" + host + "\n    to: http://" + a + "\n    policy: " + pol + "\n"
 		for _, x := range extra {
@@ -31,7 +35,7 @@ func TestPPLRequestCriteria(t *testing.T) {
 		route("path.localhost", `{allow: {and: [{http_path: {starts_with: /public/}}]}}`)+
 		route("ip.localhost", `{allow: {and: [{source_ip: 127.0.0.0/8}]}}`)+
 		route("otherip.localhost", `{allow: {and: [{source_ip: 10.0.0.0/8}]}}`)+
-		route("when.localhost", `{allow: {and: [{day_of_week: `+today+`}, {time_of_day: {after: "00:00", before: "23:59:59", timezone: UTC}}, {date: {after: "2000-01-01T00:00:00Z"}}]}}`)+
+		route("when.localhost", `{allow: {and: [{day_of_week: "`+today+`"}, {time_of_day: {after: "00:00", timezone: UTC}}, {date: {after: "2000-01-01T00:00:00Z"}}]}}`)+
 		route("never.localhost", `{allow: {and: [{date: {before: "2000-01-01T00:00:00Z"}}]}}`)+
 		route("cert.localhost", `{allow: {and: [{client_certificate: {fingerprint: `+hex.EncodeToString(fp[:])+`}}]}}`,
 			"tls_downstream_client_ca_file: "+writeFile(t, dir, "users.pem", users.PEM))+
