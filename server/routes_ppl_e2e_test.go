@@ -22,7 +22,7 @@ func TestPPLRequestCriteria(t *testing.T) {
 	// that crosses midnight UTC still passes; the unit tests of
 	// server/policy check the bounds themselves.
 	now := time.Now().UTC()
-	today := strings.ToLower(now.Weekday().String()[:3]) + "," + strings.ToLower(now.Add(24*time.Hour).Weekday().String()[:3])
+	today := strings.ToLower(now.Weekday().String()[:3]) + "," + strings.ToLower(now.Add(24 * time.Hour).Weekday().String()[:3])
 	route := func(host, pol string, extra ...string) string {
 		s := "  - from: https://" + host + "\n    to: http://" + a + "\n    policy: " + pol + "\n"
 		for _, x := range extra {
