@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/bounded"
@@ -70,12 +72,35 @@ func NewHTTPClientTimeouts(cfg *tls.Config, t HTTPTimeouts) *http.Client {
 // the server's certificate needs them: tlsconfig.Config leaves the
 // system's roots out of a config with extra CAs, and http.Transport's own
 // handshake has no second try. proxydial then also makes the CONNECT
-// through HTTPS_PROXY, since the Transport would run the handshake after
-// its own; plain http:// requests keep the Transport's proxying.
+// through the forward proxy tr.Proxy picks for an https URL, since the
+// Transport would run that handshake after its own; http:// URLs keep the
+// Transport's proxying, and when their forward proxy is an https:// one,
+// the Transport's dial to it goes straight there.
 func fallbackDial(tr *http.Transport, stall time.Duration) {
 	base := tr.TLSClientConfig
-	pd := &proxydial.Dialer{Proxy: http.ProxyFromEnvironment, NetDial: tr.DialContext, ForwardRoots: base.RootCAs}
+	proxy := tr.Proxy
+	through := &proxydial.Dialer{Proxy: proxy, NetDial: tr.DialContext, ForwardRoots: base.RootCAs}
+	direct := &proxydial.Dialer{NetDial: tr.DialContext, ForwardRoots: base.RootCAs}
+	var forwardTLS sync.Map // host:port of https:// forward proxies of http:// URLs
+	tr.Proxy = func(req *http.Request) (*url.URL, error) {
+		if req.URL.Scheme == "https" || proxy == nil {
+			return nil, nil
+		}
+		u, err := proxy(req)
+		if u != nil && strings.EqualFold(u.Scheme, "https") {
+			port := u.Port()
+			if port == "" {
+				port = "443"
+			}
+			forwardTLS.Store(net.JoinHostPort(u.Hostname(), port), struct{}{})
+		}
+		return u, err
+	}
 	tr.DialTLSContext = func(ctx context.Context, _, addr string) (net.Conn, error) {
+		d := through
+		if _, ok := forwardTLS.Load(addr); ok {
+			d = direct // the Transport reaching the forward proxy itself
+		}
 		cfg := base.Clone()
 		if cfg.ServerName == "" {
 			cfg.ServerName, _, _ = net.SplitHostPort(addr)
@@ -85,12 +110,6 @@ func fallbackDial(tr *http.Transport, stall time.Duration) {
 		// our own.
 		ctx, cancel := context.WithTimeoutCause(ctx, stall, fmt.Errorf("no TLS handshake with %s within %s", addr, stall))
 		defer cancel()
-		return pd.TLS(ctx, addr, cfg, nil)
-	}
-	tr.Proxy = func(req *http.Request) (*url.URL, error) {
-		if req.URL.Scheme == "https" {
-			return nil, nil
-		}
-		return http.ProxyFromEnvironment(req)
+		return d.TLS(ctx, addr, cfg, nil)
 	}
 }
