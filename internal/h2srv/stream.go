@@ -50,7 +50,7 @@ type stream struct {
 	end        bool         // END_STREAM read: EOF after pending
 	err        error        // the stream failed
 	bodyClosed bool         // the handler closed the body: what comes is dropped
-	parked     bool         // an upload waits with nothing pending: direct writes go
+	parked     bool         // nothing pending and no upload draining (UploadTo waits, or Deliver opened the path): direct writes go
 	raw        syscall.RawConn
 	werr       error // writing to the upstream failed
 	progress   func(int)
@@ -611,7 +611,11 @@ var errBodyClosed = errors.New("h2srv: request body closed")
 
 // Deliver writes to up what the client already sent (the early data
 // behind a CONNECT's HEADERS) as far as up takes it without waiting, so
-// it is on its way before UploadTo's goroutine runs.
+// it is on its way before UploadTo's goroutine runs. When all of it went,
+// it also opens the frame reader's direct path to up: DATA parsed from
+// here on (often the early data itself, in the same TLS record as the
+// HEADERS but read after the handler started) is written to up at once,
+// not kept until UploadTo's goroutine is scheduled.
 func (s *stream) Deliver(up net.Conn, progress func(int)) {
 	tc, ok := up.(*net.TCPConn)
 	if !ok {
@@ -629,6 +633,10 @@ func (s *stream) Deliver(up net.Conn, progress func(int)) {
 		sent, err = s.pending.WriteSome(func(p []byte) (int, error) { return sockio.WriteNow(raw, p) })
 		if err != nil {
 			s.werr = err // UploadTo reports it
+		}
+		if s.werr == nil && s.pending.Len() == 0 {
+			// No upload runs yet and nothing waits: as UploadTo parked.
+			s.raw, s.progress, s.parked = raw, progress, true
 		}
 	}
 	s.upN += sent

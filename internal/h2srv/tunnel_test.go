@@ -243,3 +243,85 @@ func TestWindowAfterStreamEnd(t *testing.T) {
 		t.Errorf("the next stream: %d bytes, reset %v", len(r.body), r.reset)
 	}
 }
+
+// TestDeliverOpensTheDirectPath: DATA read after the handler called
+// Deliver goes to the upstream from the frame reader at once, before
+// UploadTo's goroutine runs. The early data behind a CONNECT's HEADERS is
+// usually such DATA: it shares the HEADERS' TLS record but is parsed by
+// the goroutine that reads on once the handler has started, and kept
+// until the upload's goroutine was scheduled, the echo's first byte
+// waited for it.
+func TestDeliverOpensTheDirectPath(t *testing.T) {
+	checkGoroutines(t)
+	up := startUpstream(t, false)
+	delivered := make(chan struct{})
+	gotEarly := make(chan []byte, 1)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tn := w.(tunnel)
+		conn, err := net.Dial("tcp", up.addr)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer conn.Close()
+		tn.Deliver(conn, nil)
+		close(delivered)
+		// No UploadTo yet: only the frame reader can bring the byte.
+		var b []byte
+		select {
+		case b = <-gotEarly:
+		case <-time.After(wait):
+		}
+		if len(b) == 0 {
+			return
+		}
+		done := make(chan struct{})
+		go func() {
+			_, _ = tn.UploadTo(conn, nil)
+			conn.(*net.TCPConn).CloseWrite()
+			close(done)
+		}()
+		w.WriteHeader(http.StatusOK)
+		_, _ = tn.DownloadFrom(conn, nil)
+		r.Body.Close()
+		<-done
+	})
+	ts := startServer(t, h2srv.Config{Handler: handler}, false)
+	rc := dialRaw(t, ts, rawOpts{})
+	if err := rc.headers(1, false, connect("upstream:1")...); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-delivered:
+	case <-time.After(wait):
+		t.Fatal("the handler never called Deliver")
+	}
+	if err := rc.data(1, []byte("x"), false); err != nil {
+		t.Fatal(err)
+	}
+	u := up.accept(t)
+	_ = u.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, 1)
+	n, err := u.Read(b)
+	gotEarly <- b[:n]
+	if err != nil || string(b[:n]) != "x" {
+		t.Fatalf("upstream read %q, %v before any UploadTo; want the DATA written by the frame reader", b[:n], err)
+	}
+	// The rest of the tunnel still works: an echo and the ends.
+	if _, err := u.Write([]byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.data(1, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(u); err != nil {
+		t.Fatal(err)
+	}
+	u.Close()
+	r := rc.response(1)
+	if r.reset || r.status != "200" || string(r.body) != "y" {
+		t.Fatalf("response: status %q reset %v body %q; want 200 and y", r.status, r.reset, r.body)
+	}
+	rc.close()
+	ts.waitEnded(t, 1)
+}
