@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
 // endingUpstream accepts connections, echoes one read and, at the next,
@@ -22,26 +24,16 @@ func endingUpstream(t *testing.T, reset bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				buf := make([]byte, 64)
-				n, _ := c.Read(buf)
-				c.Write(buf[:n])
-				c.Read(buf) // the client has the echo
-				if reset {
-					c.(*net.TCPConn).SetLinger(0)
-				}
-				c.Close()
-			}()
+	return testutil.Serve(t, ln, func(c net.Conn) {
+		buf := make([]byte, 64)
+		n, _ := c.Read(buf)
+		c.Write(buf[:n])
+		c.Read(buf) // the client has the echo
+		if reset {
+			c.(*net.TCPConn).SetLinger(0)
 		}
-	}()
-	return ln.Addr().String()
+		c.Close()
+	})
 }
 
 // TestTunnelUpstreamEnds: an upstream that resets reaches the client as
