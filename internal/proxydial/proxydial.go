@@ -56,12 +56,14 @@ func (d *Dialer) TLS(ctx context.Context, addr string, cfg *tls.Config, wrap fun
 		}
 		return wrap(c), nil
 	}
-	if fb := tlsconfig.Fallback(cfg); fb != nil && d.needsSystem(addr) {
-		tc, _, err := handshake(ctx, fb, addr, dial)
-		if !tlsconfig.VerifyFailed(err) {
-			return tc, err
+	if d.needsSystem(addr) {
+		if fb := tlsconfig.Fallback(cfg); fb != nil {
+			tc, _, err := handshake(ctx, fb, addr, dial)
+			if !tlsconfig.VerifyFailed(err) {
+				return tc, err
+			}
+			d.remember(addr, false) // its certificate changed: the extra CAs first again
 		}
-		d.remember(addr, false) // its certificate changed: the extra CAs first again
 	}
 	tc, fellBack, err := handshake(ctx, cfg, addr, dial)
 	if fellBack {
@@ -219,7 +221,10 @@ func handshake(ctx context.Context, cfg *tls.Config, peer string, dial func() (n
 		return tc, nil
 	}
 	tc, err := once(cfg)
-	if fb := tlsconfig.Fallback(cfg); fb != nil && tlsconfig.VerifyFailed(err) {
+	if !tlsconfig.VerifyFailed(err) {
+		return tc, false, err // the usual case: no fallback config is built
+	}
+	if fb := tlsconfig.Fallback(cfg); fb != nil {
 		if tc, err2 := once(fb); err2 == nil {
 			return tc, true, nil
 		}
