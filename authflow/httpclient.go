@@ -88,11 +88,7 @@ func fallbackDial(tr *http.Transport, stall time.Duration) {
 		}
 		u, err := proxy(req)
 		if u != nil && strings.EqualFold(u.Scheme, "https") {
-			port := u.Port()
-			if port == "" {
-				port = "443"
-			}
-			forwardTLS.Store(net.JoinHostPort(u.Hostname(), port), struct{}{})
+			forwardTLS.Store(proxydial.Addr(u), struct{}{})
 		}
 		return u, err
 	}

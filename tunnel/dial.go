@@ -4,26 +4,18 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/url"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/proxydial"
 	"github.com/porthole-dev/porthole/internal/recbatch"
 )
-
-// proxyAddr is the host:port to dial for the proxy URL.
-func proxyAddr(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	return net.JoinHostPort(u.Hostname(), "443")
-}
 
 // dialProxy opens a TLS connection to the proxy offering h2 (when
 // offerH2) and http/1.1 with ALPN, through the forward proxy Config.Proxy picks, if any. Every step
 // ends when ctx does.
 func (t *Tunnel) dialProxy(ctx context.Context, offerH2 bool) (*proxyConn, error) {
 	p := t.cfg.Destination.Proxy
-	addr := proxyAddr(p)
+	addr := proxydial.Addr(p) // an https:// URL (New checks)
 	timeout := t.cfg.DialTimeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second

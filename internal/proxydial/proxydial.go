@@ -98,6 +98,19 @@ func (d *Dialer) remember(addr string, system bool) {
 	}
 }
 
+// Addr is the host:port to dial for a proxy's URL: its port, else its
+// scheme's (443 for https, 80 for http).
+func Addr(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if strings.EqualFold(u.Scheme, "https") {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
 func (d *Dialer) netDial(ctx context.Context, addr string) (net.Conn, error) {
 	if d.NetDial != nil {
 		return d.NetDial(ctx, "tcp", addr)
@@ -133,14 +146,7 @@ func (d *Dialer) via(ctx context.Context, fwd *url.URL, addr string) (net.Conn, 
 	if scheme != "http" && scheme != "https" {
 		return nil, fmt.Errorf("forward proxy %s: scheme %q is not supported (use http:// or https://)", fwd.Redacted(), fwd.Scheme)
 	}
-	fwdAddr := fwd.Host
-	if fwd.Port() == "" {
-		port := "80"
-		if scheme == "https" {
-			port = "443"
-		}
-		fwdAddr = net.JoinHostPort(fwd.Hostname(), port)
-	}
+	fwdAddr := Addr(fwd)
 	dial := func() (net.Conn, error) {
 		c, err := d.netDial(ctx, fwdAddr)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -123,6 +124,25 @@ func TestDialerRemembersSystemRoots(t *testing.T) {
 		tc.Close()
 		if dials != want.dials {
 			t.Errorf("dial %d: %d connections; want %d", i, dials, want.dials)
+		}
+	}
+}
+
+func TestAddr(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://proxy.example", "proxy.example:443"},
+		{"http://proxy.example", "proxy.example:80"},
+		{"HTTPS://proxy.example", "proxy.example:443"},
+		{"http://proxy.example:3128", "proxy.example:3128"},
+		{"https://[::1]", "[::1]:443"},
+		{"http://user:pw@[::1]:3128", "[::1]:3128"},
+	} {
+		u, err := url.Parse(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := proxydial.Addr(u); got != tc.want {
+			t.Errorf("Addr(%s) = %q; want %q", tc.url, got, tc.want)
 		}
 	}
 }
