@@ -68,6 +68,30 @@ func (p *proc) cpu() (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / hz, nil
 }
 
+// switches is the context switches of all the process's threads so far,
+// voluntary and not: each is a thread put to sleep or taken off its CPU.
+func (p *proc) switches() (int64, error) {
+	dirs, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", p.pid()))
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, d := range dirs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", p.pid(), d.Name()))
+		if err != nil {
+			continue // the thread ended: its switches are gone with it
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if ok && (k == "voluntary_ctxt_switches" || k == "nonvoluntary_ctxt_switches") {
+				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	return n, nil
+}
+
 // rss is the resident set size in bytes.
 func (p *proc) rss() (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid()))

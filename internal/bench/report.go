@@ -78,6 +78,15 @@ func report(w io.Writer, r *results, took time.Duration) {
 		verdict(t2, "<= 0.35x", t2 <= 0.35), verdict(t1, "<= 1.2x", t1 <= 1.2))
 	fmt.Fprintf(tw, "first byte, new conn, p99 (ms)\t%s\t%s\t%s\t%.2fx\t%.2fx\n", ms(p99(h2)), ms(p99(h1)), ms(p99(relay)),
 		float64(p99(h2))/float64(p99(relay)), float64(p99(h1))/float64(p99(relay)))
+	// Where a first byte's time goes on a small machine: every process on
+	// the path is woken and runs on the same few CPUs, so the work and the
+	// thread wake-ups each connection costs weigh on the next.
+	perConn := func(i int) float64 { return r.connCPU[i].Seconds() * 1000 / float64(len(r.ttfb[i])) }
+	fmt.Fprintf(tw, "  CPU per new conn, client+server (ms)\t%.3f\t%.3f\t%.3f\t%.2fx\t%.2fx\n", perConn(h2), perConn(h1), perConn(relay),
+		perConn(h2)/perConn(relay), perConn(h1)/perConn(relay))
+	sw := func(i int) float64 { return float64(r.connSw[i]) / float64(len(r.ttfb[i])) }
+	fmt.Fprintf(tw, "  context switches per new conn, client+server\t%.1f\t%.1f\t%.1f\t%.2fx\t%.2fx\n", sw(h2), sw(h1), sw(relay),
+		sw(h2)/sw(relay), sw(h1)/sw(relay))
 	rtt := func(i int) time.Duration { return pct(r.rtt[i], 0.50) }
 	fmt.Fprintf(tw, "  round trip, open conn, p50 (ms)\t%s\t%s\t%s\t%.2fx\t%.2fx\n", ms(rtt(h2)), ms(rtt(h1)), ms(rtt(relay)),
 		float64(rtt(h2))/float64(rtt(relay)), float64(rtt(h1))/float64(rtt(relay)))
@@ -100,7 +109,7 @@ func report(w io.Writer, r *results, took time.Duration) {
 	fmt.Fprintln(w, strings.Repeat("-", 40))
 	fmt.Fprintln(w, "throughput: one-way payload rate of a concurrent echo; CPU: utime+stime of the client and server processes during the throughput runs;")
 	fmt.Fprintln(w, "first byte: dial, 1 byte out, 1 byte back, one connection at a time; round trip: 1 byte out and back on a connection already open")
-	fmt.Fprintln(w, "(the data path alone: the floor under a first byte); memory: VmRSS growth with the connections open and idle;")
+	fmt.Fprintln(w, "(the data path alone: the floor under a first byte); CPU and context switches per new conn: during the first-byte runs; memory: VmRSS growth with the connections open and idle;")
 	fmt.Fprintln(w, "--help and routes list: wall time from exec to exit, the list fetched from the server with the token from the sign-in.")
 }
 

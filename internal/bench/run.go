@@ -31,6 +31,8 @@ type results struct {
 	cpuCli   []time.Duration     // the client's share
 	moved    []int64             // bytes echoed during throughput runs
 	ttfb     [][]time.Duration
+	connCPU  []time.Duration   // client+server CPU during the first-byte runs
+	connSw   []int64           // and their context switches
 	rtt      [][]time.Duration // one byte there and back on an open connection
 	help     [][]time.Duration // wall time of `pomerium-cli --help`
 	list     [][]time.Duration // wall time of `routes list` with the token cached
@@ -117,7 +119,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	targets = append(targets, &target{name: "relay", addr: rcAddr, client: rc, server: rs})
 
 	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), cpuCli: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
-		ttfb: make([][]time.Duration, len(targets)), rtt: make([][]time.Duration, len(targets)),
+		ttfb: make([][]time.Duration, len(targets)), connCPU: make([]time.Duration, len(targets)), connSw: make([]int64, len(targets)), rtt: make([][]time.Duration, len(targets)),
 		help: make([][]time.Duration, len(targets)), list: make([][]time.Duration, len(targets)), memCli: make([]float64, len(targets)), memSrv: make([]float64, len(targets)),
 		idle: o.idleConns, rounds: o.rounds, payload: o.payloadMiB << 20, conns: o.conns, targets: targets, setupDur: time.Since(started)}
 
@@ -133,10 +135,15 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	for round := range o.rounds {
 		logf("round %d/%d", round+1, o.rounds)
 		for i, t := range targets {
+			c0, s0 := cpuOf(t)
+			w0 := switchesOf(t)
 			d, err := ttfb(t.addr, per)
 			if err != nil {
 				return fmt.Errorf("%s: time to first byte: %w", t.name, err)
 			}
+			c1, s1 := cpuOf(t)
+			r.connCPU[i] += c1 - c0 + s1 - s0
+			r.connSw[i] += switchesOf(t) - w0
 			r.ttfb[i] = append(r.ttfb[i], d...)
 			if d, err = roundTrips(t.addr, per); err != nil {
 				return fmt.Errorf("%s: round trips: %w", t.name, err)
@@ -203,6 +210,13 @@ func cpuOf(t *target) (time.Duration, time.Duration) {
 	c, _ := t.client.cpu()
 	s, _ := t.server.cpu()
 	return c, s
+}
+
+// switchesOf is the context switches of the target's client and server.
+func switchesOf(t *target) int64 {
+	c, _ := t.client.switches()
+	s, _ := t.server.switches()
+	return c + s
 }
 
 // idleMemory is the growth of each side's resident memory per connection
