@@ -16,6 +16,7 @@ import (
 
 	"github.com/porthole-dev/porthole/internal/h2srv"
 	"github.com/porthole-dev/porthole/internal/recbatch"
+	"github.com/porthole-dev/porthole/internal/sockio"
 	"github.com/porthole-dev/porthole/server/config"
 )
 
@@ -191,7 +192,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.refuse(c)
 			continue
 		}
-		return &limitConn{Conn: recbatch.New(c), release: func() { l.open.Add(-1) }}, nil
+		return &limitConn{Conn: recbatch.New(sockio.Wrap(c)), release: func() { l.open.Add(-1) }}, nil
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/recbatch"
+	"github.com/porthole-dev/porthole/internal/sockio"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
@@ -199,7 +200,7 @@ func resetConn(c net.Conn) {
 	if lc, ok := c.(*limitConn); ok {
 		inner = lc.Conn.Conn // closed through lc: its slot is released
 	}
-	if tc, ok := inner.(*net.TCPConn); ok {
+	if tc := sockio.TCP(inner); tc != nil {
 		_ = tc.SetLinger(0)
 	}
 	c.Close()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/porthole-dev/porthole/internal/proxydial"
 	"github.com/porthole-dev/porthole/internal/recbatch"
+	"github.com/porthole-dev/porthole/internal/sockio"
 )
 
 // dialProxy opens a TLS connection to the proxy offering h2 (when
@@ -26,7 +27,7 @@ func (t *Tunnel) dialProxy(ctx context.Context, offerH2 bool) (*proxyConn, error
 	if offerH2 {
 		cfg = t.tlsH2
 	}
-	tc, err := t.dialer.TLS(ctx, addr, cfg, func(raw net.Conn) net.Conn { return &eofConn{Conn: recbatch.New(raw)} })
+	tc, err := t.dialer.TLS(ctx, addr, cfg, func(raw net.Conn) net.Conn { return &eofConn{Conn: recbatch.New(sockio.Wrap(raw))} })
 	if err != nil {
 		return nil, err
 	}

@@ -23,15 +23,16 @@ const maxEarly = 64 << 10
 // anything before it has authorized the stream.
 type earlyData struct {
 	local  *net.TCPConn
-	replay []byte // read from local, not yet accepted by the proxy
-	eof    bool   // local ended after replay
+	rd     net.Conn // local as a sockio.Conn: reads without the scheduler's bookkeeping
+	replay []byte   // read from local, not yet accepted by the proxy
+	eof    bool     // local ended after replay
 }
 
 // newEarly is nil when c cannot be read early (its reads cannot be
 // interrupted).
 func newEarly(c net.Conn) *earlyData {
 	if tc, ok := c.(*net.TCPConn); ok {
-		return &earlyData{local: tc}
+		return &earlyData{local: tc, rd: sockio.Wrap(tc)}
 	}
 	return nil
 }
@@ -109,7 +110,7 @@ func (b *reqBody) readEarly(p []byte) (n int, err error, ok bool) {
 	}
 	b.inRead++
 	b.mu.Unlock()
-	n, err = e.local.Read(p[:min(len(p), maxEarly-len(e.replay))])
+	n, err = e.rd.Read(p[:min(len(p), maxEarly-len(e.replay))])
 	b.mu.Lock()
 	b.inRead--
 	b.cond.Broadcast()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/porthole-dev/porthole/internal/proxydial"
 	"github.com/porthole-dev/porthole/internal/recbatch"
+	"github.com/porthole-dev/porthole/internal/sockio"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
@@ -156,7 +157,7 @@ func (u *h1Upstream) Close() error { return u.conn.Close() }
 
 // Abort drops the TCP connection with a reset and no close_notify.
 func (u *h1Upstream) Abort() {
-	if tc, ok := u.conn.raw.Conn.Conn.(*net.TCPConn); ok {
+	if tc := sockio.TCP(u.conn.raw.Conn.Conn); tc != nil {
 		_ = tc.SetLinger(0)
 	}
 	u.conn.raw.Close()

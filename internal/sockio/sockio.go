@@ -2,7 +2,21 @@
 // without holding a buffer while it is idle: the HTTP/2 data paths of the
 // client and the server write a frame's payload straight to the socket
 // when it takes it at once, and take a buffer only once there is data to
-// read into it.
+// read into it. Conn is a net.TCPConn that reads and writes the same way
+// underneath TLS.
+//
+// Every read and write here is a raw system call (RawRead, RawWrite):
+// the scheduler is not told that a system call began. A read or write on
+// a non-blocking socket returns at once, with EAGAIN when it would wait
+// (the poller does the waiting), so there is nothing to hand off; but a
+// copy of a large buffer takes tens of microseconds, and with package
+// syscall's bookkeeping Go's sysmon thread took the P away from every
+// such call it caught (it polls every 20 µs while a process is busy),
+// woke another thread to run the P, and had the first find a P again on
+// its return. On a two-CPU machine that was about 40% of the client's and
+// the server's context switches in a bulk transfer, and about a tenth of
+// their CPU per GiB. Only package net's TCP sockets (always non-blocking) go through
+// here: a raw call on a blocking descriptor would stall its P.
 package sockio
 
 import (
@@ -10,8 +24,6 @@ import (
 	"net"
 	"os"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // Pool hands out the buffers ReadReady reads into.
@@ -33,7 +45,7 @@ func ReadReady(rc syscall.RawConn, pool Pool, bp **[]byte, off, max int) (int, e
 			*bp = pool.Get()
 		}
 		for {
-			n, rerr = syscall.Read(int(fd), (**bp)[off:off+max])
+			n, rerr = RawRead(int(fd), (**bp)[off:off+max])
 			if rerr != syscall.EINTR {
 				break
 			}
@@ -63,7 +75,7 @@ func WriteNow(rc syscall.RawConn, p []byte) (int, error) {
 	var werr error
 	err := rc.Write(func(fd uintptr) bool {
 		for {
-			n, werr = syscall.Write(int(fd), p)
+			n, werr = RawWrite(int(fd), p)
 			if werr != syscall.EINTR {
 				return true
 			}
@@ -85,12 +97,12 @@ func WriteNow(rc syscall.RawConn, p []byte) (int, error) {
 func ReadAvailable(rc syscall.RawConn, p []byte) int {
 	var n int
 	_ = rc.Control(func(fd uintptr) {
-		avail, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ)
+		avail, err := inq(int(fd))
 		if err != nil || avail <= 0 || len(p) == 0 {
 			return
 		}
 		for {
-			m, err := syscall.Read(int(fd), p[:min(avail, len(p))])
+			m, err := RawRead(int(fd), p[:min(avail, len(p))])
 			if err == syscall.EINTR {
 				continue
 			}

@@ -10,6 +10,8 @@ import (
 	"net"
 	"sync"
 	"syscall"
+
+	"github.com/porthole-dev/porthole/internal/sockio"
 )
 
 // BufSize is the size of a pooled buffer: large enough that a bulk stream
@@ -74,7 +76,7 @@ func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *sync.Po
 			bp = pool.Get().(*[]byte)
 		}
 		for {
-			n, rerr = syscall.Read(int(fd), *bp)
+			n, rerr = sockio.RawRead(int(fd), *bp)
 			if rerr != syscall.EINTR {
 				break
 			}
