@@ -58,6 +58,9 @@ func TestConnBulkBothWays(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
 			a, b := tcpPair(t)
+			// Small buffers: the write meets a full socket many times.
+			a.SetWriteBuffer(32 << 10)
+			b.SetReadBuffer(32 << 10)
 			ca, cb := k.wrap(a), k.wrap(b)
 			want := make([]byte, 8<<20)
 			rand.Read(want)
@@ -72,8 +75,6 @@ func TestConnBulkBothWays(t *testing.T) {
 				}
 				errc <- err
 			}()
-			// A slow reader at first, so the writer meets a full buffer.
-			time.Sleep(20 * time.Millisecond)
 			got, err := io.ReadAll(cb)
 			if err != nil {
 				t.Fatalf("ReadAll: %v", err)
