@@ -105,8 +105,12 @@ func helper(role string, args []string, stdout io.Writer) error {
 			return err
 		}
 		return loopback.RelayClient(ln, &tls.Config{RootCAs: pool}, *to)
+	case "mux-back":
+		return loopback.MuxBack(ln, *to)
+	case "mux-front":
+		return loopback.MuxFront(ln, *to)
 	}
-	return fmt.Errorf("unknown role %q (echo, relay-server, relay-client, browse)", role)
+	return fmt.Errorf("unknown role %q (echo, relay-server, relay-client, mux-back, mux-front, browse)", role)
 }
 
 func loadPool(file string) (*x509.CertPool, error) {

@@ -31,6 +31,7 @@ type results struct {
 	cpuCli   []time.Duration     // the client's share
 	moved    []int64             // bytes echoed during throughput runs
 	ttfb     [][]time.Duration
+	floor    []time.Duration   // first bytes through the bare mux
 	connCPU  []time.Duration   // client+server CPU during the first-byte runs
 	connSw   []int64           // and their context switches
 	rtt      [][]time.Duration // one byte there and back on an open connection
@@ -117,6 +118,18 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("relay: %w", err)
 	}
 	targets = append(targets, &target{name: "relay", addr: rcAddr, client: rc, server: rs})
+	// The floor: the same processes and hops with nothing but framing.
+	_, mbAddr, err := ps.startHelper(ctx, "mux-back", "-to", echo)
+	if err != nil {
+		return err
+	}
+	_, floorAddr, err := ps.startHelper(ctx, "mux-front", "-to", mbAddr)
+	if err != nil {
+		return err
+	}
+	if err := echoOnce(floorAddr); err != nil {
+		return fmt.Errorf("mux floor: %w", err)
+	}
 
 	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), cpuCli: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
 		ttfb: make([][]time.Duration, len(targets)), connCPU: make([]time.Duration, len(targets)), connSw: make([]int64, len(targets)), rtt: make([][]time.Duration, len(targets)),
@@ -145,6 +158,13 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			r.connCPU[i] += c1 - c0 + s1 - s0
 			r.connSw[i] += switchesOf(t) - w0
 			r.ttfb[i] = append(r.ttfb[i], d...)
+			if t.name == "relay" { // the floor's run follows the relay's, in every round
+				d, err := ttfb(floorAddr, per)
+				if err != nil {
+					return fmt.Errorf("mux floor: time to first byte: %w", err)
+				}
+				r.floor = append(r.floor, d...)
+			}
 			if d, err = roundTrips(t.addr, per); err != nil {
 				return fmt.Errorf("%s: round trips: %w", t.name, err)
 			}

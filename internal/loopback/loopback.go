@@ -1,7 +1,8 @@
 // Package loopback holds the plain standard-library pieces the tests and
-// the benchmark harness measure the tunnel against: a TCP echo and a
+// the benchmark harness measure the tunnel against: a TCP echo, a
 // minimal two-process relay with the tunnel's hops (plain TCP, then TLS,
-// then plain TCP), each written the obvious way with io.Copy.
+// then plain TCP), each written the obvious way with io.Copy, and a bare
+// stream mux of the tunnel's shape, the floor under its first byte.
 package loopback
 
 import (

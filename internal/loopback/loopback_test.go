@@ -46,3 +46,41 @@ func TestRelayEchoes(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestMuxEchoes: the first-byte floor carries several streams over its
+// one connection, intact, and passes each half-close on both ways (the
+// echo's end comes back only after ours reached it).
+func TestMuxEchoes(t *testing.T) {
+	echo := listen(t)
+	go loopback.Echo(echo)
+	back := listen(t)
+	go loopback.MuxBack(back, echo.Addr().String())
+	front := listen(t)
+	go loopback.MuxFront(front, back.Addr().String())
+
+	for _, size := range []int64{0, 1, 100 << 10, 1 << 20} {
+		c, err := net.Dial("tcp", front.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		testutil.EchoCheck(t, c, size)
+		c.Close()
+	}
+	// Streams at once, each its own bytes.
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			c, err := net.Dial("tcp", front.Addr().String())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			testutil.EchoCheck(t, c, 64<<10)
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+}
