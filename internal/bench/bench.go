@@ -77,8 +77,8 @@ func defaultOptions() options {
 func helper(role string, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet(role, flag.ContinueOnError)
 	to := fs.String("to", "", "`host:port` to relay to")
-	cert := fs.String("cert", "", "PEM certificate (relay-server) or CA (relay-client, browse)")
-	key := fs.String("key", "", "PEM key (relay-server)")
+	cert := fs.String("cert", "", "PEM certificate (relay-server, mux-back) or CA (relay-client, mux-front, browse)")
+	key := fs.String("key", "", "PEM key (relay-server, mux-back)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -106,9 +106,24 @@ func helper(role string, args []string, stdout io.Writer) error {
 		}
 		return loopback.RelayClient(ln, &tls.Config{RootCAs: pool}, *to)
 	case "mux-back":
+		if *cert != "" {
+			pair, err := tls.LoadX509KeyPair(*cert, *key)
+			if err != nil {
+				return err
+			}
+			ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}})
+		}
 		return loopback.MuxBack(ln, *to)
 	case "mux-front":
-		return loopback.MuxFront(ln, *to)
+		dial := func() (net.Conn, error) { return net.Dial("tcp", *to) }
+		if *cert != "" {
+			pool, err := loadPool(*cert)
+			if err != nil {
+				return err
+			}
+			dial = func() (net.Conn, error) { return tls.Dial("tcp", *to, &tls.Config{RootCAs: pool}) }
+		}
+		return loopback.MuxFront(ln, dial)
 	}
 	return fmt.Errorf("unknown role %q (echo, relay-server, relay-client, mux-back, mux-front, browse)", role)
 }

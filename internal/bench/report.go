@@ -106,9 +106,12 @@ func report(w io.Writer, r *results, took time.Duration) {
 	fmt.Fprintf(tw, "server KiB per idle conn (%d)\t%s\t%s\t%s\t%s\t%s\n", r.idle, kib(r.memSrv[h2]), kib(r.memSrv[h1]), kib(r.memSrv[relay]),
 		goalAbs(r.memSrv[h2], 32), goalAbs(r.memSrv[h1], 0))
 	tw.Flush()
-	if f := pct(r.floor, 0.50); f > 0 {
-		fmt.Fprintf(w, "floor: a bare stream mux with the same processes and hops (plain TCP, 7-byte frames; no TLS, HTTP/2, flow control or policy):\n")
-		fmt.Fprintf(w, "  first byte p50 %s ms, %.2fx the relay's; h2 (default) takes %.2fx the floor's time\n", ms(f), float64(f)/float64(p50(relay)), float64(p50(h2))/float64(f))
+	if len(r.floor[0]) > 0 {
+		fmt.Fprintf(w, "floor: a bare stream mux with the same processes and hops (7-byte frames over one connection; no HTTP/2, flow control or policy):\n")
+		for k, name := range []string{"plain TCP", "TLS"} {
+			f := pct(r.floor[k], 0.50)
+			fmt.Fprintf(w, "  over %s: first byte p50 %s ms, %.2fx the relay's; h2 (default) takes %.2fx its time\n", name, ms(f), float64(f)/float64(p50(relay)), float64(p50(h2))/float64(f))
+		}
 	}
 	fmt.Fprintln(w, strings.Repeat("-", 40))
 	fmt.Fprintln(w, "throughput: one-way payload rate of a concurrent echo; CPU: utime+stime of the client and server processes during the throughput runs;")

@@ -31,13 +31,13 @@ type results struct {
 	cpuCli   []time.Duration     // the client's share
 	moved    []int64             // bytes echoed during throughput runs
 	ttfb     [][]time.Duration
-	floor    []time.Duration   // first bytes through the bare mux
-	connCPU  []time.Duration   // client+server CPU during the first-byte runs
-	connSw   []int64           // and their context switches
-	rtt      [][]time.Duration // one byte there and back on an open connection
-	help     [][]time.Duration // wall time of `pomerium-cli --help`
-	list     [][]time.Duration // wall time of `routes list` with the token cached
-	memCli   []float64         // bytes per idle connection
+	floor    [2][]time.Duration // first bytes through the bare mux: plain, TLS
+	connCPU  []time.Duration    // client+server CPU during the first-byte runs
+	connSw   []int64            // and their context switches
+	rtt      [][]time.Duration  // one byte there and back on an open connection
+	help     [][]time.Duration  // wall time of `pomerium-cli --help`
+	list     [][]time.Duration  // wall time of `routes list` with the token cached
+	memCli   []float64          // bytes per idle connection
 	memSrv   []float64
 	idle     int
 	rounds   int
@@ -118,17 +118,22 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("relay: %w", err)
 	}
 	targets = append(targets, &target{name: "relay", addr: rcAddr, client: rc, server: rs})
-	// The floor: the same processes and hops with nothing but framing.
-	_, mbAddr, err := ps.startHelper(ctx, "mux-back", "-to", echo)
-	if err != nil {
-		return err
-	}
-	_, floorAddr, err := ps.startHelper(ctx, "mux-front", "-to", mbAddr)
-	if err != nil {
-		return err
-	}
-	if err := echoOnce(floorAddr); err != nil {
-		return fmt.Errorf("mux floor: %w", err)
+	// The floors: the same processes and hops with nothing but framing,
+	// over plain TCP and over TLS.
+	var floors []string
+	for _, tlsArgs := range [][2][]string{{nil, nil}, {{"-cert", cert, "-key", key}, {"-cert", cert}}} {
+		_, back, err := ps.startHelper(ctx, "mux-back", append([]string{"-to", echo}, tlsArgs[0]...)...)
+		if err != nil {
+			return err
+		}
+		_, front, err := ps.startHelper(ctx, "mux-front", append([]string{"-to", back}, tlsArgs[1]...)...)
+		if err != nil {
+			return err
+		}
+		if err := echoOnce(front); err != nil {
+			return fmt.Errorf("mux floor: %w", err)
+		}
+		floors = append(floors, front)
 	}
 
 	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), cpuCli: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
@@ -158,12 +163,14 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			r.connCPU[i] += c1 - c0 + s1 - s0
 			r.connSw[i] += switchesOf(t) - w0
 			r.ttfb[i] = append(r.ttfb[i], d...)
-			if t.name == "relay" { // the floor's run follows the relay's, in every round
-				d, err := ttfb(floorAddr, per)
-				if err != nil {
-					return fmt.Errorf("mux floor: time to first byte: %w", err)
+			if t.name == "relay" { // the floors' runs follow the relay's, in every round
+				for k, addr := range floors {
+					d, err := ttfb(addr, per)
+					if err != nil {
+						return fmt.Errorf("mux floor: time to first byte: %w", err)
+					}
+					r.floor[k] = append(r.floor[k], d...)
 				}
-				r.floor = append(r.floor, d...)
 			}
 			if d, err = roundTrips(t.addr, per); err != nil {
 				return fmt.Errorf("%s: round trips: %w", t.name, err)

@@ -56,7 +56,7 @@ func TestMuxEchoes(t *testing.T) {
 	back := listen(t)
 	go loopback.MuxBack(back, echo.Addr().String())
 	front := listen(t)
-	go loopback.MuxFront(front, back.Addr().String())
+	go loopback.MuxFront(front, func() (net.Conn, error) { return net.Dial("tcp", back.Addr().String()) })
 
 	for _, size := range []int64{0, 1, 100 << 10, 1 << 20} {
 		c, err := net.Dial("tcp", front.Addr().String())

@@ -140,7 +140,8 @@ func (m *muxConn) read(open func(id uint32)) error {
 }
 
 // MuxBack is the mux's far end: it takes one mux connection at a time on
-// ln and dials target for each stream it opens.
+// ln (a TLS listener for the floor with TLS) and dials target for each
+// stream it opens.
 func MuxBack(ln net.Listener, target string) error {
 	for {
 		c, err := ln.Accept()
@@ -161,9 +162,10 @@ func MuxBack(ln net.Listener, target string) error {
 }
 
 // MuxFront is the mux's near end: it accepts local connections on ln and
-// carries each as a stream over one connection to back.
-func MuxFront(ln net.Listener, back string) error {
-	c, err := net.Dial("tcp", back)
+// carries each as a stream over one connection from dial (plain TCP, or
+// TLS for the floor with TLS).
+func MuxFront(ln net.Listener, dial func() (net.Conn, error)) error {
+	c, err := dial()
 	if err != nil {
 		return err
 	}
