@@ -48,39 +48,55 @@ func TestRelayEchoes(t *testing.T) {
 }
 
 // TestMuxEchoes: the first-byte floor carries several streams over its
-// one connection, intact, and passes each half-close on both ways (the
-// echo's end comes back only after ours reached it).
+// one connection, plain or TLS, intact, and passes each half-close on
+// both ways (the echo's end comes back only after ours reached it).
 func TestMuxEchoes(t *testing.T) {
-	echo := listen(t)
-	go loopback.Echo(echo)
-	back := listen(t)
-	go loopback.MuxBack(back, echo.Addr().String())
-	front := listen(t)
-	go loopback.MuxFront(front, func() (net.Conn, error) { return net.Dial("tcp", back.Addr().String()) })
-
-	for _, size := range []int64{0, 1, 100 << 10, 1 << 20} {
-		c, err := net.Dial("tcp", front.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		testutil.EchoCheck(t, c, size)
-		c.Close()
-	}
-	// Streams at once, each its own bytes.
-	done := make(chan struct{})
-	for range 8 {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			c, err := net.Dial("tcp", front.Addr().String())
-			if err != nil {
-				t.Error(err)
-				return
+	srv := httptest.NewTLSServer(nil)
+	cert := srv.TLS.Certificates[0]
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	srv.Close()
+	for _, withTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "tls"}[withTLS], func(t *testing.T) {
+			echo := listen(t)
+			go loopback.Echo(echo)
+			back := listen(t)
+			dial := func() (net.Conn, error) { return net.Dial("tcp", back.Addr().String()) }
+			if withTLS {
+				back = tls.NewListener(back, &tls.Config{Certificates: []tls.Certificate{cert}})
+				dial = func() (net.Conn, error) {
+					return tls.Dial("tcp", back.Addr().String(), &tls.Config{RootCAs: pool})
+				}
 			}
-			defer c.Close()
-			testutil.EchoCheck(t, c, 64<<10)
-		}()
-	}
-	for range 8 {
-		<-done
+			go loopback.MuxBack(back, echo.Addr().String())
+			front := listen(t)
+			go loopback.MuxFront(front, dial)
+
+			for _, size := range []int64{0, 1, 100 << 10, 1 << 20} {
+				c, err := net.Dial("tcp", front.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				testutil.EchoCheck(t, c, size)
+				c.Close()
+			}
+			// Streams at once, each its own bytes.
+			done := make(chan struct{})
+			for range 8 {
+				go func() {
+					defer func() { done <- struct{}{} }()
+					c, err := net.Dial("tcp", front.Addr().String())
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer c.Close()
+					testutil.EchoCheck(t, c, 64<<10)
+				}()
+			}
+			for range 8 {
+				<-done
+			}
+		})
 	}
 }
