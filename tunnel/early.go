@@ -23,7 +23,7 @@ const maxEarly = 64 << 10
 // anything before it has authorized the stream.
 type earlyData struct {
 	local  *net.TCPConn
-	rd     net.Conn // local as a sockio.Conn: reads without the scheduler's bookkeeping
+	rd     net.Conn // local as a sockio.Conn, for raw reads
 	replay []byte   // read from local, not yet accepted by the proxy
 	eof    bool     // local ended after replay
 }

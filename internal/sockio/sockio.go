@@ -15,8 +15,8 @@
 // woke another thread to run the P, and had the first find a P again on
 // its return. On a two-CPU machine that was about 40% of the client's and
 // the server's context switches in a bulk transfer, and about a tenth of
-// their CPU per GiB. Only package net's TCP sockets (always non-blocking) go through
-// here: a raw call on a blocking descriptor would stall its P.
+// their CPU per GiB. Only package net's TCP sockets (always non-blocking)
+// go through here: a raw call on a blocking descriptor would stall its P.
 package sockio
 
 import (
