@@ -10,6 +10,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// RawRead is read(2) on a non-blocking socket without the scheduler's
+// system-call bookkeeping (see the package doc), retried when a signal
+// interrupted it. It returns -1 and the errno on failure, as
+// syscall.Read does.
+func RawRead(fd int, p []byte) (int, error) {
+	for {
+		n, err := read(fd, p)
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
+
+// RawWrite is write(2) likewise.
+func RawWrite(fd int, p []byte) (int, error) {
+	for {
+		n, err := write(fd, p)
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}
+
 // inq is the number of bytes received and not yet read (SIOCINQ).
 func inq(fd int) (int, error) {
 	var v int32
@@ -69,12 +92,8 @@ func (c *Conn) Read(p []byte) (int, error) {
 	var n int
 	var rerr error
 	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			n, rerr = RawRead(int(fd), p[:min(len(p), maxRW)])
-			if rerr != syscall.EINTR {
-				return rerr != syscall.EAGAIN
-			}
-		}
+		n, rerr = RawRead(int(fd), p[:min(len(p), maxRW)])
+		return rerr != syscall.EAGAIN
 	})
 	switch {
 	case err != nil:
@@ -96,7 +115,6 @@ func (c *Conn) Write(p []byte) (int, error) {
 			switch e {
 			case nil:
 				n += m
-			case syscall.EINTR:
 			case syscall.EAGAIN:
 				return false
 			default:

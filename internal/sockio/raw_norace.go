@@ -4,10 +4,10 @@ package sockio
 
 import "syscall"
 
-// RawRead is read(2) on a non-blocking socket without the scheduler's
-// system-call bookkeeping (see the package doc). It returns -1 and the
-// errno on failure, as syscall.Read does.
-func RawRead(fd int, p []byte) (int, error) {
+// read is read(2) without the scheduler's system-call bookkeeping (see
+// the package doc). It returns -1 and the errno on failure, as
+// syscall.Read does.
+func read(fd int, p []byte) (int, error) {
 	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)))
 	if e != 0 {
 		return -1, e
@@ -15,8 +15,8 @@ func RawRead(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// RawWrite is write(2) likewise.
-func RawWrite(fd int, p []byte) (int, error) {
+// write is write(2) likewise.
+func write(fd int, p []byte) (int, error) {
 	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(bufPtr(p)), uintptr(len(p)))
 	if e != 0 {
 		return -1, e

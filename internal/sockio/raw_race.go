@@ -8,8 +8,6 @@ import "syscall"
 // detector that data written to a socket happens before it is read back,
 // which the raw calls cannot.
 
-// RawRead is syscall.Read in race builds.
-func RawRead(fd int, p []byte) (int, error) { return syscall.Read(fd, p) }
+func read(fd int, p []byte) (int, error) { return syscall.Read(fd, p) }
 
-// RawWrite is syscall.Write in race builds.
-func RawWrite(fd int, p []byte) (int, error) { return syscall.Write(fd, p) }
+func write(fd int, p []byte) (int, error) { return syscall.Write(fd, p) }

@@ -44,12 +44,7 @@ func ReadReady(rc syscall.RawConn, pool Pool, bp **[]byte, off, max int) (int, e
 		if *bp == nil {
 			*bp = pool.Get()
 		}
-		for {
-			n, rerr = RawRead(int(fd), (**bp)[off:off+max])
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
+		n, rerr = RawRead(int(fd), (**bp)[off:off+max])
 		if rerr == syscall.EAGAIN {
 			pool.Put(*bp)
 			*bp = nil
@@ -74,12 +69,8 @@ func WriteNow(rc syscall.RawConn, p []byte) (int, error) {
 	var n int
 	var werr error
 	err := rc.Write(func(fd uintptr) bool {
-		for {
-			n, werr = RawWrite(int(fd), p)
-			if werr != syscall.EINTR {
-				return true
-			}
-		}
+		n, werr = RawWrite(int(fd), p)
+		return true
 	})
 	if err == nil && werr != nil && werr != syscall.EAGAIN {
 		err = &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", werr)}
@@ -101,15 +92,8 @@ func ReadAvailable(rc syscall.RawConn, p []byte) int {
 		if err != nil || avail <= 0 || len(p) == 0 {
 			return
 		}
-		for {
-			m, err := RawRead(int(fd), p[:min(avail, len(p))])
-			if err == syscall.EINTR {
-				continue
-			}
-			if err == nil && m > 0 {
-				n = m
-			}
-			return
+		if m, err := RawRead(int(fd), p[:min(avail, len(p))]); err == nil && m > 0 {
+			n = m
 		}
 	})
 	return n

@@ -75,12 +75,7 @@ func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *sync.Po
 		if bp == nil {
 			bp = pool.Get().(*[]byte)
 		}
-		for {
-			n, rerr = sockio.RawRead(int(fd), *bp)
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
+		n, rerr = sockio.RawRead(int(fd), *bp)
 		if rerr == syscall.EAGAIN {
 			pool.Put(bp)
 			bp = nil
