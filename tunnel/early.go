@@ -22,17 +22,16 @@ const maxEarly = 64 << 10
 // connection) replays them on the next one. The proxy never forwards
 // anything before it has authorized the stream.
 type earlyData struct {
-	local  *net.TCPConn
-	rd     net.Conn // local as a sockio.Conn, for raw reads
-	replay []byte   // read from local, not yet accepted by the proxy
-	eof    bool     // local ended after replay
+	local  *sockio.Conn // the local TCP connection, read with raw calls
+	replay []byte       // read from local, not yet accepted by the proxy
+	eof    bool         // local ended after replay
 }
 
 // newEarly is nil when c cannot be read early (its reads cannot be
-// interrupted).
+// interrupted: not TCP).
 func newEarly(c net.Conn) *earlyData {
-	if tc, ok := c.(*net.TCPConn); ok {
-		return &earlyData{local: tc, rd: sockio.Wrap(tc)}
+	if sc, ok := sockio.Wrap(c).(*sockio.Conn); ok {
+		return &earlyData{local: sc}
 	}
 	return nil
 }
@@ -110,7 +109,7 @@ func (b *reqBody) readEarly(p []byte) (n int, err error, ok bool) {
 	}
 	b.inRead++
 	b.mu.Unlock()
-	n, err = e.rd.Read(p[:min(len(p), maxEarly-len(e.replay))])
+	n, err = e.local.Read(p[:min(len(p), maxEarly-len(e.replay))])
 	b.mu.Lock()
 	b.inRead--
 	b.cond.Broadcast()
