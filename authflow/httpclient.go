@@ -57,7 +57,7 @@ func NewHTTPClientTimeouts(cfg *tls.Config, t HTTPTimeouts) *http.Client {
 	tr.ResponseHeaderTimeout = t.Stall
 	tr.ForceAttemptHTTP2 = true
 	tr.Proxy = http.ProxyFromEnvironment
-	if tlsconfig.Fallback(cfg) != nil {
+	if tlsconfig.HasFallback(cfg) {
 		fallbackDial(tr, t.Stall)
 	}
 	return &http.Client{

@@ -109,12 +109,18 @@ func (o Options) Config() (*tls.Config, error) {
 // pass, with the same intermediates, and one that ends at a system root by
 // the second.
 func Fallback(cfg *tls.Config) *tls.Config {
-	if cfg == nil || cfg.RootCAs == nil || cfg.InsecureSkipVerify {
+	if !HasFallback(cfg) {
 		return nil
 	}
 	fb := cfg.Clone()
 	fb.RootCAs = nil
 	return fb
+}
+
+// HasFallback reports whether Fallback(cfg) is a config, without building
+// it.
+func HasFallback(cfg *tls.Config) bool {
+	return cfg != nil && cfg.RootCAs != nil && !cfg.InsecureSkipVerify
 }
 
 // VerifyFailed reports whether a handshake error is a failed verification

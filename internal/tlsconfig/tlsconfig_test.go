@@ -175,6 +175,9 @@ func TestFallback(t *testing.T) {
 			if (fb != nil) != tc.want {
 				t.Fatalf("Fallback = %v; want one: %v", fb, tc.want)
 			}
+			if got := tlsconfig.HasFallback(tc.cfg); got != tc.want {
+				t.Fatalf("HasFallback = %v; want %v", got, tc.want)
+			}
 			if fb == nil {
 				return
 			}
