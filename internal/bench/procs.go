@@ -81,15 +81,25 @@ func (p *proc) switches() (int64, error) {
 		if err != nil {
 			continue // the thread ended: its switches are gone with it
 		}
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, ok := strings.Cut(line, ":")
-			if ok && (k == "voluntary_ctxt_switches" || k == "nonvoluntary_ctxt_switches") {
-				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				n += c
-			}
+		for _, k := range []string{"voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"} {
+			c, _ := statusField(string(b), k)
+			n += c
 		}
 	}
 	return n, nil
+}
+
+// statusField is the number after "key:" in a /proc status file, with a
+// unit after it (" kB") left out, and whether the key was there.
+func statusField(status, key string) (int64, bool) {
+	for _, line := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			num, _, _ := strings.Cut(strings.TrimSpace(v), " ")
+			n, err := strconv.ParseInt(num, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
 
 // rss is the resident set size in bytes.
@@ -98,13 +108,11 @@ func (p *proc) rss() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err
-		}
+	kb, ok := statusField(string(b), "VmRSS")
+	if !ok {
+		return 0, fmt.Errorf("/proc/%d/status: no VmRSS", p.pid())
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", p.pid())
+	return kb << 10, nil
 }
 
 func (p *proc) stop() {
