@@ -120,8 +120,14 @@ func (c *h2Client) open(ctx context.Context, hdrs []hpack.HeaderField, body *req
 	select {
 	case <-s.resp:
 	case <-ctx.Done():
-		s.reset(http2.ErrCodeCancel, fmt.Errorf("%w: %w", net.ErrClosed, ctx.Err()))
-		return nil, ctx.Err()
+		select {
+		case <-s.resp:
+			// The answer came as well: it wins, as it would have if this
+			// goroutine had run first (its bytes may be delivered already).
+		default:
+			s.reset(http2.ErrCodeCancel, fmt.Errorf("%w: %w", net.ErrClosed, ctx.Err()))
+			return nil, ctx.Err()
+		}
 	}
 	s.mu.Lock()
 	status, serr := s.status, s.err
