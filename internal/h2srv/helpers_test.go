@@ -82,6 +82,13 @@ type testServer struct {
 
 func startServer(t *testing.T, cfg h2srv.Config, peek bool) *testServer {
 	t.Helper()
+	return startServerWith(t, cfg, peek, nil)
+}
+
+// startServerWith is startServer with each TLS connection handed to the
+// server through wrap (nil: as it is).
+func startServerWith(t *testing.T, cfg h2srv.Config, peek bool, wrap func(*tls.Conn) net.Conn) *testServer {
+	t.Helper()
 	tcfg, pool := newPKI(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -113,7 +120,11 @@ func startServer(t *testing.T, cfg h2srv.Config, peek bool) *testServer {
 				if err != nil {
 					return
 				}
-				ts.serve(ctx, tc, cfg, peek)
+				var conn net.Conn = tc
+				if wrap != nil {
+					conn = wrap(tc)
+				}
+				ts.serve(ctx, conn, cfg, peek)
 			}()
 		}
 	}()
@@ -137,7 +148,7 @@ func startServer(t *testing.T, cfg h2srv.Config, peek bool) *testServer {
 	return ts
 }
 
-func (ts *testServer) serve(ctx context.Context, tc *tls.Conn, cfg h2srv.Config, peek bool) {
+func (ts *testServer) serve(ctx context.Context, tc net.Conn, cfg h2srv.Config, peek bool) {
 	if !peek {
 		ts.own.Add(1)
 		ts.srv.ServeConn(ctx, tc, cfg)
@@ -633,12 +644,12 @@ func echoHandler() http.Handler {
 type tunnel interface {
 	Deliver(up net.Conn, progress func(int))
 	UploadTo(up net.Conn, progress func(int)) (int64, error)
-	DownloadFrom(up net.Conn, progress func(int)) (int64, error)
+	DownloadFrom(up net.Conn, progress func(int), answered func()) (int64, error)
 }
 
 // tunnelHandler answers a CONNECT the way server/tunnelpipe.go's
-// tunnelOwnH2 does, to the upstream at addr; a failure on either side
-// resets the stream.
+// tunnelOwnH2 does, to the upstream at addr (the upload starts once the
+// answer is out); a failure on either side resets the stream.
 func tunnelHandler(addr string) http.Handler { return tunnelVia(addr, false) }
 
 // wrapped hides a *net.TCPConn (as server/limits.go's limitConn does):
@@ -665,18 +676,24 @@ func tunnelVia(addr string, wrap bool) http.Handler {
 		}
 		t.Deliver(up, nil)
 		done := make(chan error, 1)
-		go func() {
-			_, err := t.UploadTo(up, nil)
-			if err != nil {
-				resetTCP(tc)
-			} else {
-				tc.CloseWrite()
-			}
-			done <- err
-		}()
+		var once sync.Once
+		upload := func() {
+			once.Do(func() {
+				go func() {
+					_, err := t.UploadTo(up, nil)
+					if err != nil {
+						resetTCP(tc)
+					} else {
+						tc.CloseWrite()
+					}
+					done <- err
+				}()
+			})
+		}
 		w.WriteHeader(http.StatusOK)
-		_, err = t.DownloadFrom(up, nil)
+		_, err = t.DownloadFrom(up, nil, upload)
 		r.Body.Close()
+		upload()
 		if err != nil {
 			resetTCP(tc)
 		} else {
