@@ -224,13 +224,11 @@ const frameLookahead = 4 << 10
 // and without a system call: its upload can start as soon as the upstream
 // is dialed, instead of when the next reader gets a thread.
 func (c *conn) dataBuffered() bool {
-	n := c.br.Buffered()
-	if n < 9 {
+	if !h2data.FrameBuffered(c.br) {
 		return false
 	}
-	h, _ := c.br.Peek(9)
-	size := int(h[0])<<16 | int(h[1])<<8 | int(h[2])
-	return http2.FrameType(h[3]) == http2.FrameData && n >= 9+size
+	h, _ := c.br.Peek(h2data.FrameHeader)
+	return http2.FrameType(h[3]) == http2.FrameData
 }
 
 // endRead ends the connection once nothing reads it any more.
