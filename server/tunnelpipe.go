@@ -115,7 +115,7 @@ func tunnelHTTP2(w http.ResponseWriter, r *http.Request, up net.Conn, idle time.
 type h2Tunnel interface {
 	Deliver(up net.Conn, progress func(int))
 	UploadTo(up net.Conn, progress func(int)) (int64, error)
-	DownloadFrom(up net.Conn, progress func(int), answered func()) (int64, error)
+	DownloadFrom(up net.Conn, progress func(int)) (int64, error)
 }
 
 // ownStream finds the h2srv stream under w's wrappers (nil: another
@@ -133,32 +133,24 @@ func ownStream(w http.ResponseWriter) h2Tunnel {
 	}
 }
 
-// tunnelOwnH2 is tunnelHTTP2 on an h2srv stream, with the same ends: what
-// the client sent early is on its way upstream before the 200, and the
-// tunnel is over once the upstream is done. The upload's goroutine
-// starts once the 200 is out: until then the stream's frame reader writes
-// to the upstream itself (Deliver).
+// tunnelOwnH2 is tunnelHTTP2 on an h2srv stream, with the same ends: the
+// upload starts before the 200, and the tunnel is over once the upstream
+// is done.
 func tunnelOwnH2(w http.ResponseWriter, t h2Tunnel, r *http.Request, up net.Conn, act *activity) (in, out int64, failed bool) {
 	t.Deliver(up, act.progress)
 	done := make(chan int64, 1)
-	var once sync.Once
-	upload := func() {
-		once.Do(func() {
-			go func() {
-				n, err := t.UploadTo(up, act.progress)
-				if err != nil && !act.fired() {
-					resetConn(up) // the client reset its stream
-				} else {
-					closeWrite(up)
-				}
-				done <- n
-			}()
-		})
-	}
+	go func() {
+		n, err := t.UploadTo(up, act.progress)
+		if err != nil && !act.fired() {
+			resetConn(up) // the client reset its stream
+		} else {
+			closeWrite(up)
+		}
+		done <- n
+	}()
 	w.WriteHeader(http.StatusOK) // through the wrappers: the access log sees it
-	out, err := t.DownloadFrom(up, act.progress, upload)
+	out, err := t.DownloadFrom(up, act.progress)
 	r.Body.Close()
-	upload() // the stream ended before its answer went out
 	failed = err != nil && !act.fired()
 	if failed {
 		resetConn(up)

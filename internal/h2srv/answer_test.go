@@ -97,20 +97,14 @@ func TestAnswerWithFirstBytes(t *testing.T) {
 					}
 				}
 				done := make(chan struct{})
-				var once sync.Once
-				upload := func() {
-					once.Do(func() {
-						go func() {
-							_, _ = tn.UploadTo(conn, nil)
-							conn.(*net.TCPConn).CloseWrite()
-							close(done)
-						}()
-					})
-				}
+				go func() {
+					_, _ = tn.UploadTo(conn, nil)
+					conn.(*net.TCPConn).CloseWrite()
+					close(done)
+				}()
 				w.WriteHeader(http.StatusOK)
-				_, _ = tn.DownloadFrom(conn, nil, upload)
+				_, _ = tn.DownloadFrom(conn, nil)
 				r.Body.Close()
-				upload()
 				<-done
 			})
 			logs := make(chan *writeLog, 1)
@@ -160,8 +154,7 @@ func TestAnswerWithFirstBytes(t *testing.T) {
 			if got := (<-logs).headerWithData(1, "pong"); got != tc.reply {
 				t.Fatalf("200 and the first DATA in one write: %v; want %v", got, tc.reply)
 			}
-			// The upload runs once the answer is out: more bytes and the
-			// client's end reach the upstream.
+			// More bytes and the client's end reach the upstream.
 			if err := rc.data(1, []byte("more"), true); err != nil {
 				t.Fatal(err)
 			}
@@ -179,4 +172,3 @@ func TestAnswerWithFirstBytes(t *testing.T) {
 		})
 	}
 }
-

@@ -644,12 +644,12 @@ func echoHandler() http.Handler {
 type tunnel interface {
 	Deliver(up net.Conn, progress func(int))
 	UploadTo(up net.Conn, progress func(int)) (int64, error)
-	DownloadFrom(up net.Conn, progress func(int), answered func()) (int64, error)
+	DownloadFrom(up net.Conn, progress func(int)) (int64, error)
 }
 
 // tunnelHandler answers a CONNECT the way server/tunnelpipe.go's
-// tunnelOwnH2 does, to the upstream at addr (the upload starts once the
-// answer is out); a failure on either side resets the stream.
+// tunnelOwnH2 does, to the upstream at addr; a failure on either side
+// resets the stream.
 func tunnelHandler(addr string) http.Handler { return tunnelVia(addr, false) }
 
 // wrapped hides a *net.TCPConn (as server/limits.go's limitConn does):
@@ -676,24 +676,18 @@ func tunnelVia(addr string, wrap bool) http.Handler {
 		}
 		t.Deliver(up, nil)
 		done := make(chan error, 1)
-		var once sync.Once
-		upload := func() {
-			once.Do(func() {
-				go func() {
-					_, err := t.UploadTo(up, nil)
-					if err != nil {
-						resetTCP(tc)
-					} else {
-						tc.CloseWrite()
-					}
-					done <- err
-				}()
-			})
-		}
+		go func() {
+			_, err := t.UploadTo(up, nil)
+			if err != nil {
+				resetTCP(tc)
+			} else {
+				tc.CloseWrite()
+			}
+			done <- err
+		}()
 		w.WriteHeader(http.StatusOK)
-		_, err = t.DownloadFrom(up, nil, upload)
+		_, err = t.DownloadFrom(up, nil)
 		r.Body.Close()
-		upload()
 		if err != nil {
 			resetTCP(tc)
 		} else {

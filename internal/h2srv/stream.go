@@ -748,12 +748,7 @@ func (s *stream) UploadTo(up net.Conn, progress func(int)) (int64, error) {
 // read less on the way to the first byte back, and the client's work on
 // the answer is not competing with the upstream for the CPU while it
 // replies. A client that waits for the answer gets it at once.
-//
-// answered (if not nil) is called once the header is out, alone or with
-// the first bytes: a tunnel starts its upload then (the frame reader
-// writes to up meanwhile, see Deliver), so that starting it does not
-// compete with the upstream's reply either.
-func (s *stream) DownloadFrom(up net.Conn, progress func(int), answered func()) (int64, error) {
+func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 	var raw syscall.RawConn
 	if tc, ok := up.(*net.TCPConn); ok {
 		raw, _ = tc.SyscallConn()
@@ -768,9 +763,6 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int), answered func()) 
 	if !hold {
 		if err := s.FlushError(); err != nil {
 			return 0, err
-		}
-		if answered != nil {
-			answered()
 		}
 	}
 	var bp *[]byte
@@ -797,9 +789,6 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int), answered func()) 
 				if err := s.FlushError(); err != nil {
 					return total, err
 				}
-				if answered != nil {
-					answered()
-				}
 				if rerr == nil {
 					continue
 				}
@@ -816,9 +805,6 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int), answered func()) 
 			}
 			if err := send((*bp)[:h2data.FrameHeader+n]); err != nil {
 				return total, err
-			}
-			if first && answered != nil {
-				answered()
 			}
 		}
 		h2data.ReleaseData(raw, &bp)

@@ -223,7 +223,7 @@ func TestWindowAfterStreamEnd(t *testing.T) {
 			panic(err)
 		}
 		defer conn.Close()
-		w.(tunnel).DownloadFrom(conn, nil, nil) // the upstream closes at once: END_STREAM
+		w.(tunnel).DownloadFrom(conn, nil) // the upstream closes at once: END_STREAM
 		// Each write would take a frame's worth (16 KiB) of window.
 		for range 3 {
 			if _, err = w.Write(make([]byte, 16<<10)); err == nil {
@@ -282,7 +282,7 @@ func TestDeliverOpensTheDirectPath(t *testing.T) {
 			close(done)
 		}()
 		w.WriteHeader(http.StatusOK)
-		_, _ = tn.DownloadFrom(conn, nil, nil)
+		_, _ = tn.DownloadFrom(conn, nil)
 		r.Body.Close()
 		<-done
 	})
