@@ -1,7 +1,6 @@
 package tunnel
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -26,12 +25,9 @@ import (
 // local connection from the frame reader's buffer whenever it takes it at
 // once. x/net's Framer still parses and validates every frame it reads.
 type h2Client struct {
-	conn net.Conn      // the TLS connection (writes batched into one syscall)
-	br   *bufio.Reader // under fr: says whether the next frame is in already
+	conn net.Conn // the TLS connection (writes batched into one syscall)
 	fr   *http2.Framer
-
-	answered []*h2Stream // the read loop's: answers read, their opens not woken yet
-	host     string      // for messages
+	host string // for messages
 
 	wmu  sync.Mutex // serializes frames on the wire; taken before mu, never after
 	wfr  *http2.Framer
@@ -99,8 +95,7 @@ func newH2ClientIdle(conn net.Conn, host string, readIdle, pingTimeout time.Dura
 		sendWin: 65535, recv: h2data.RecvWindow{Left: h2ConnWindow}, settings: make(chan struct{}),
 	}
 	c.cond = sync.NewCond(&c.mu)
-	c.br = bufio.NewReaderSize(conn, h2Lookahead)
-	c.fr = http2.NewFramer(nil, c.br)
+	c.fr = http2.NewFramer(nil, conn)
 	c.fr.SetMaxReadFrameSize(h2MaxFrameRead)
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.fr.MaxHeaderListSize = h2MaxHeaders
@@ -296,11 +291,7 @@ func (c *h2Client) checkIdle() {
 
 // readLoop reads every frame until the connection ends.
 func (c *h2Client) readLoop() {
-	defer c.wakeAnswered()
 	for {
-		if len(c.answered) > 0 && !h2data.FrameBuffered(c.br) {
-			c.wakeAnswered() // before this goroutine may wait for the socket
-		}
 		f, err := c.fr.ReadFrame()
 		c.lastRead.Store(time.Now().UnixNano())
 		if err != nil {
@@ -324,20 +315,6 @@ func (c *h2Client) readLoop() {
 			return
 		}
 	}
-}
-
-// h2Lookahead is the read loop's buffer: a frame header and what follows
-// it in the same read (an answer and the first bytes behind it). A larger
-// payload is read past it, straight into the framer's buffer.
-const h2Lookahead = 4 << 10
-
-// wakeAnswered wakes the opens whose answers the read loop has taken.
-func (c *h2Client) wakeAnswered() {
-	for i, s := range c.answered {
-		s.answer()
-		c.answered[i] = nil
-	}
-	c.answered = c.answered[:0]
 }
 
 func isConnError(err error) bool {

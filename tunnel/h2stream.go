@@ -191,24 +191,14 @@ func (s *h2Stream) onHeaders(f *http2.MetaHeadersFrame) {
 		return // informational: the final answer follows
 	}
 	s.status = code
-	s.mu.Unlock()
-	if f.StreamEnded() {
-		s.remoteEnded()
-	}
-	// The waiting open wakes once the frames read with the answer are
-	// handled: the first bytes behind it reach the local connection
-	// before another goroutine competes for the CPU.
-	s.c.answered = append(s.c.answered, s)
-}
-
-// answer wakes open: the final response (or the end) is in.
-func (s *h2Stream) answer() {
-	s.mu.Lock()
 	if !s.respDone {
 		s.respDone = true
 		close(s.resp)
 	}
 	s.mu.Unlock()
+	if f.StreamEnded() {
+		s.remoteEnded()
+	}
 }
 
 // remoteEnded is END_STREAM from the proxy.

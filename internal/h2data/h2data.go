@@ -8,7 +8,6 @@
 package h2data
 
 import (
-	"bufio"
 	"encoding/binary"
 	"sync"
 	"syscall"
@@ -260,17 +259,6 @@ func ReleaseData(raw syscall.RawConn, bp **[]byte) {
 		Bufs{}.Put(*bp)
 		*bp = nil
 	}
-}
-
-// FrameBuffered reports whether br holds the next frame whole (its
-// header and payload), so reading it takes no wait.
-func FrameBuffered(br *bufio.Reader) bool {
-	n := br.Buffered()
-	if n < FrameHeader {
-		return false
-	}
-	h, _ := br.Peek(FrameHeader)
-	return n >= FrameHeader+int(h[0])<<16|int(h[1])<<8|int(h[2])
 }
 
 // WriteWindowUpdates writes the connection's WINDOW_UPDATE (connInc) and

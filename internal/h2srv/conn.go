@@ -1,7 +1,6 @@
 package h2srv
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -26,7 +25,6 @@ import (
 type conn struct {
 	cfg    Config
 	nc     net.Conn
-	br     *bufio.Reader // under fr: says whether the next frame is in already
 	fr     *http2.Framer
 	ctx    context.Context // requests' contexts derive from it; ends with the connection
 	cancel context.CancelFunc
@@ -80,8 +78,7 @@ func newConn(base context.Context, nc net.Conn, cfg Config) *conn {
 		c.tls = &st
 	}
 	c.cond = sync.NewCond(&c.mu)
-	c.br = bufio.NewReaderSize(nc, frameLookahead)
-	c.fr = http2.NewFramer(nil, c.br)
+	c.fr = http2.NewFramer(nil, nc)
 	c.fr.SetMaxReadFrameSize(cfg.MaxReadFrameSize)
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.fr.MaxHeaderListSize = uint32(cfg.MaxHeaderBytes)
@@ -124,7 +121,7 @@ func (c *conn) start() bool {
 	}
 	_ = c.nc.SetReadDeadline(time.Now().Add(wait))
 	preface := make([]byte, len(http2.ClientPreface))
-	if _, err := io.ReadFull(c.br, preface); err != nil || string(preface) != http2.ClientPreface {
+	if _, err := io.ReadFull(c.nc, preface); err != nil || string(preface) != http2.ClientPreface {
 		return false
 	}
 	_ = c.nc.SetReadDeadline(time.Time{})
@@ -204,31 +201,12 @@ func (c *conn) frames() (run func()) {
 			c.endRead()
 			return nil
 		}
-		if c.handoff != nil && !c.dataBuffered() {
+		if c.handoff != nil {
 			run, c.handoff = c.handoff, nil
 			go c.readOn()
 			return run
 		}
 	}
-}
-
-// frameLookahead is the reader's buffer: a frame header and what follows
-// it in the same read, which holds a CONNECT's HEADERS and the early DATA
-// behind them. A larger payload is read past it, straight into the
-// framer's buffer, after at most this much is copied.
-const frameLookahead = 4 << 10
-
-// dataBuffered reports whether the next frame is DATA and whole in the
-// reader's buffer. A new stream's early data, sent in the same write as
-// its HEADERS, is then taken before the handler runs, without waiting
-// and without a system call: its upload can start as soon as the upstream
-// is dialed, instead of when the next reader gets a thread.
-func (c *conn) dataBuffered() bool {
-	if !h2data.FrameBuffered(c.br) {
-		return false
-	}
-	h, _ := c.br.Peek(h2data.FrameHeader)
-	return http2.FrameType(h[3]) == http2.FrameData
 }
 
 // endRead ends the connection once nothing reads it any more.
@@ -667,39 +645,6 @@ func (c *conn) writeHeaders(s *stream, fields []hpack.HeaderField, end bool) err
 	if s.wclosed {
 		return errStreamDone
 	}
-	if err := c.encodeHeadersLocked(s, fields, end); err != nil {
-		return err
-	}
-	closing := end && c.endLocked(s)
-	err := c.flushLocked()
-	if closing {
-		c.nc.Close()
-	}
-	return err
-}
-
-// writeHeadersData sends a header block and one DATA frame (payload
-// frame[9:], its window booked) in one write.
-func (c *conn) writeHeadersData(s *stream, fields []hpack.HeaderField, frame []byte) error {
-	n := h2data.PutDataHeader(frame, s.id, false)
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if s.wclosed {
-		if n > 0 {
-			s.windows().Unbook(n)
-		}
-		return errStreamDone
-	}
-	if err := c.encodeHeadersLocked(s, fields, false); err != nil {
-		return err
-	}
-	c.wbuf.Write(frame)
-	return c.flushLocked()
-}
-
-// encodeHeadersLocked writes fields as a header block on s through wfr,
-// for flushLocked to send. c.wmu is held.
-func (c *conn) encodeHeadersLocked(s *stream, fields []hpack.HeaderField, end bool) error {
 	c.hbuf.Reset()
 	for _, f := range fields {
 		if err := c.henc.WriteField(f); err != nil {
@@ -713,7 +658,12 @@ func (c *conn) encodeHeadersLocked(s *stream, fields []hpack.HeaderField, end bo
 		c.wbuf.Reset()
 		return err
 	}
-	return nil
+	closing := end && c.endLocked(s)
+	err := c.flushLocked()
+	if closing {
+		c.nc.Close()
+	}
+	return err
 }
 
 // streamError resets stream id (RST_STREAM) and forgets it.

@@ -47,7 +47,6 @@ type Config struct {
 	PingTimeout          time.Duration // 15s: and the connection is dropped without its answer
 	WriteTimeout         time.Duration // 2m: a write the client takes nothing of
 	StreamTimeout        time.Duration // a request's deadline until its handler moves it (0: none)
-	AnswerHold           time.Duration // 2ms: how long a tunnel's answer waits for the upstream's first bytes (Stream.DownloadFrom)
 	ExtendedConnect      bool          // announce RFC 8441 extended CONNECT
 }
 
@@ -72,9 +71,6 @@ func (c *Config) defaults() {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 2 * time.Minute
-	}
-	if c.AnswerHold <= 0 {
-		c.AnswerHold = 2 * time.Millisecond
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)

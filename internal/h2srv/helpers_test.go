@@ -82,13 +82,6 @@ type testServer struct {
 
 func startServer(t *testing.T, cfg h2srv.Config, peek bool) *testServer {
 	t.Helper()
-	return startServerWith(t, cfg, peek, nil)
-}
-
-// startServerWith is startServer with each TLS connection handed to the
-// server through wrap (nil: as it is).
-func startServerWith(t *testing.T, cfg h2srv.Config, peek bool, wrap func(*tls.Conn) net.Conn) *testServer {
-	t.Helper()
 	tcfg, pool := newPKI(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -120,11 +113,7 @@ func startServerWith(t *testing.T, cfg h2srv.Config, peek bool, wrap func(*tls.C
 				if err != nil {
 					return
 				}
-				var conn net.Conn = tc
-				if wrap != nil {
-					conn = wrap(tc)
-				}
-				ts.serve(ctx, conn, cfg, peek)
+				ts.serve(ctx, tc, cfg, peek)
 			}()
 		}
 	}()
@@ -148,7 +137,7 @@ func startServerWith(t *testing.T, cfg h2srv.Config, peek bool, wrap func(*tls.C
 	return ts
 }
 
-func (ts *testServer) serve(ctx context.Context, tc net.Conn, cfg h2srv.Config, peek bool) {
+func (ts *testServer) serve(ctx context.Context, tc *tls.Conn, cfg h2srv.Config, peek bool) {
 	if !peek {
 		ts.own.Add(1)
 		ts.srv.ServeConn(ctx, tc, cfg)

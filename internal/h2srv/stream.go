@@ -292,12 +292,6 @@ func (s *stream) bodyAllowed() bool {
 // body for a missing Content-Type.
 func (s *stream) sendHeader(end bool, sniff []byte) error {
 	s.sentHeader = true
-	return s.c.writeHeaders(s, s.finalFields(sniff), end)
-}
-
-// finalFields is the final header block: the handler's header with Date,
-// and a Content-Type sniffed from sniff when it has none.
-func (s *stream) finalFields(sniff []byte) []hpack.HeaderField {
 	fields, hasDate, hasType := s.headerFields(s.status)
 	if !hasDate {
 		fields = append(fields, hpack.HeaderField{Name: "date", Value: time.Now().UTC().Format(http.TimeFormat)})
@@ -305,7 +299,7 @@ func (s *stream) finalFields(sniff []byte) []hpack.HeaderField {
 	if !hasType && len(sniff) > 0 && s.bodyAllowed() && s.hdr.Get("X-Content-Type-Options") != "nosniff" {
 		fields = append(fields, hpack.HeaderField{Name: "content-type", Value: http.DetectContentType(sniff)})
 	}
-	return fields
+	return s.c.writeHeaders(s, fields, end)
 }
 
 // headerFields is a header block of status and the handler's header
@@ -404,27 +398,6 @@ func (s *stream) stopDeadlines() {
 // of each goes in place in front of its payload.
 func (s *stream) send(frame []byte) error {
 	return h2data.SendFrames(frame, s.take, func(f []byte) error { return s.c.writeData(s, f, false) })
-}
-
-// sendWithHeader is send with the final header block in the same write
-// as the first frame.
-func (s *stream) sendWithHeader(frame []byte) error {
-	first := true
-	return h2data.SendFrames(frame, s.take, func(f []byte) error {
-		if !first {
-			return s.c.writeData(s, f, false)
-		}
-		first = false
-		s.sentHeader = true
-		return s.c.writeHeadersData(s, s.finalFields(nil), f)
-	})
-}
-
-// heard reports whether the client has sent body bytes on the stream.
-func (s *stream) heard() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.upN > 0 || s.pending.Len() > 0
 }
 
 // take waits for window and books up to n bytes of it, one frame's worth
@@ -741,29 +714,13 @@ func (s *stream) UploadTo(up net.Conn, progress func(int)) (int64, error) {
 // what up sends, as DATA read straight into a frame's buffer, until up
 // ends (END_STREAM, nil) or fails (the error). No buffer is held while up
 // is idle.
-//
-// A client that sent data before the answer (early data) is not waiting
-// for it to send more, so the header waits for the upstream's first bytes
-// (Config.AnswerHold at most) and goes out in the same write: one write and one
-// read less on the way to the first byte back, and the client's work on
-// the answer is not competing with the upstream for the CPU while it
-// replies. A client that waits for the answer gets it at once.
 func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
+	if err := s.FlushError(); err != nil {
+		return 0, err
+	}
 	var raw syscall.RawConn
 	if tc, ok := up.(*net.TCPConn); ok {
 		raw, _ = tc.SyscallConn()
-	}
-	hold := raw != nil && !s.sentHeader && s.heard()
-	if hold {
-		if !s.wroteHeader {
-			s.WriteHeader(http.StatusOK)
-		}
-		hold = s.bodyAllowed() && up.SetReadDeadline(time.Now().Add(s.c.cfg.AnswerHold)) == nil
-	}
-	if !hold {
-		if err := s.FlushError(); err != nil {
-			return 0, err
-		}
 	}
 	var bp *[]byte
 	defer func() {
@@ -778,32 +735,12 @@ func (s *stream) DownloadFrom(up net.Conn, progress func(int)) (int64, error) {
 			return total, err
 		}
 		n, rerr := h2data.ReadData(raw, up.Read, &bp, k)
-		first := hold
-		if hold {
-			hold = false
-			_ = up.SetReadDeadline(time.Time{})
-			if n == 0 {
-				if errors.Is(rerr, os.ErrDeadlineExceeded) {
-					rerr = nil // nothing yet: the header goes alone
-				}
-				if err := s.FlushError(); err != nil {
-					return total, err
-				}
-				if rerr == nil {
-					continue
-				}
-			}
-		}
 		if n > 0 {
 			total += int64(n)
 			if progress != nil {
 				progress(n)
 			}
-			send := s.send
-			if first {
-				send = s.sendWithHeader
-			}
-			if err := send((*bp)[:h2data.FrameHeader+n]); err != nil {
+			if err := s.send((*bp)[:h2data.FrameHeader+n]); err != nil {
 				return total, err
 			}
 		}
