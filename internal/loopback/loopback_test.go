@@ -2,9 +2,7 @@ package loopback_test
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"net"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/porthole-dev/porthole/internal/loopback"
@@ -26,12 +24,8 @@ func listen(t *testing.T) net.Listener {
 func TestRelayEchoes(t *testing.T) {
 	echo := listen(t)
 	go loopback.Echo(echo)
-	// httptest's certificate for 127.0.0.1.
-	srv := httptest.NewTLSServer(nil)
-	cert := srv.TLS.Certificates[0]
-	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	srv.Close()
+	ca, cert := testutil.LoopbackCA(t)
+	pool := ca.Pool
 	far := listen(t)
 	go loopback.RelayServer(far, &tls.Config{Certificates: []tls.Certificate{cert}}, echo.Addr().String())
 	near := listen(t)
@@ -51,11 +45,8 @@ func TestRelayEchoes(t *testing.T) {
 // one connection, plain or TLS, intact, and passes each half-close on
 // both ways (the echo's end comes back only after ours reached it).
 func TestMuxEchoes(t *testing.T) {
-	srv := httptest.NewTLSServer(nil)
-	cert := srv.TLS.Certificates[0]
-	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	srv.Close()
+	ca, cert := testutil.LoopbackCA(t)
+	pool := ca.Pool
 	for _, withTLS := range []bool{false, true} {
 		t.Run(map[bool]string{false: "plain", true: "tls"}[withTLS], func(t *testing.T) {
 			echo := listen(t)
