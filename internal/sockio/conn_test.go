@@ -50,6 +50,14 @@ func TestConnIsWrapped(t *testing.T) {
 	if _, ok := w.(interface{ SetLinger(int) error }); !ok {
 		t.Fatal("Conn lost SetLinger")
 	}
+	rc, err := w.(*sockio.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fd uintptr
+	if err := rc.Control(func(f uintptr) { fd = f }); err != nil || fd == 0 {
+		t.Fatalf("SyscallConn's Control: fd %d, %v", fd, err)
+	}
 }
 
 // A write far larger than the socket buffers waits in the poller and

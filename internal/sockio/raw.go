@@ -85,6 +85,10 @@ func TCP(c net.Conn) *net.TCPConn {
 	return nil
 }
 
+// SyscallConn is the raw connection Wrap took once, not a new one each
+// call as the *net.TCPConn's would be.
+func (c *Conn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
+
 func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
