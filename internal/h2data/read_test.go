@@ -1,32 +1,13 @@
 package h2data_test
 
 import (
-	"errors"
-	"net"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/h2data"
+	"github.com/porthole-dev/porthole/internal/testutil/tcppair"
 )
-
-// tcpPair is a connected loopback pair: what is written to the first is
-// read from the second.
-func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := net.Dial("tcp", ln.Addr().String())
-	in, aerr := ln.Accept()
-	ln.Close()
-	if err = errors.Join(err, aerr); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { out.Close(); in.Close() })
-	return out.(*net.TCPConn), in.(*net.TCPConn)
-}
 
 func TestReadDataAfterTheFrameHeader(t *testing.T) {
 	for _, tc := range []struct {
@@ -42,7 +23,7 @@ func TestReadDataAfterTheFrameHeader(t *testing.T) {
 		{"socket, less than there is", true, 3, "hel", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, in := tcpPair(t)
+			out, in := tcppair.New(t)
 			if _, err := out.Write([]byte("hello")); err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/sockio"
+	"github.com/porthole-dev/porthole/internal/testutil/tcppair"
 )
 
 // kinds are the two connections every case runs on: package net's own,
@@ -26,7 +27,7 @@ var kinds = []struct {
 }
 
 func TestConnIsWrapped(t *testing.T) {
-	a, _ := tcpPair(t)
+	a, _ := tcppair.New(t)
 	w := sockio.Wrap(a)
 	if _, ok := w.(*sockio.Conn); !ok {
 		t.Fatalf("Wrap(*net.TCPConn) = %T, want *sockio.Conn", w)
@@ -65,7 +66,7 @@ func TestConnIsWrapped(t *testing.T) {
 func TestConnBulkBothWays(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.name, func(t *testing.T) {
-			a, b := tcpPair(t)
+			a, b := tcppair.New(t)
 			// Small buffers: the write meets a full socket many times.
 			a.SetWriteBuffer(32 << 10)
 			b.SetReadBuffer(32 << 10)
@@ -161,7 +162,7 @@ func TestConnErrorsMatchNet(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var got [2]outcome
 			for i, k := range kinds {
-				a, b := tcpPair(t)
+				a, b := tcppair.New(t)
 				ca := k.wrap(a)
 				n, err := c.run(t, a, b, ca)
 				if err == nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/sockio"
+	"github.com/porthole-dev/porthole/internal/testutil/tcppair"
 )
 
 type countPool struct {
@@ -39,32 +40,8 @@ func (p *countPool) held() int {
 	return p.out - p.got
 }
 
-func tcpPair(t *testing.T) (a, b *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	ch := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		ch <- c
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := <-ch
-	if s == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { c.Close(); s.Close() })
-	return c.(*net.TCPConn), s.(*net.TCPConn)
-}
-
 func TestReadReady(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := tcppair.New(t)
 	rc, err := b.SyscallConn()
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +74,7 @@ func TestReadReady(t *testing.T) {
 }
 
 func TestWriteNowTakesWhatFits(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := tcppair.New(t)
 	a.SetWriteBuffer(4 << 10)
 	b.SetReadBuffer(4 << 10)
 	rc, err := a.SyscallConn()
@@ -157,14 +134,14 @@ func pollRead(t *testing.T, c *net.TCPConn, p []byte) int {
 
 func TestReadAvailable(t *testing.T) {
 	t.Run("nothing yet", func(t *testing.T) {
-		_, b := tcpPair(t)
+		_, b := tcppair.New(t)
 		rc, _ := b.SyscallConn()
 		if n := sockio.ReadAvailable(rc, make([]byte, 16)); n != 0 {
 			t.Fatalf("read %d bytes of nothing", n)
 		}
 	})
 	t.Run("takes what is there, at most len(p)", func(t *testing.T) {
-		a, b := tcpPair(t)
+		a, b := tcppair.New(t)
 		if _, err := a.Write([]byte("hello world")); err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +155,7 @@ func TestReadAvailable(t *testing.T) {
 		}
 	})
 	t.Run("leaves the end for the next read", func(t *testing.T) {
-		a, b := tcpPair(t)
+		a, b := tcppair.New(t)
 		if _, err := a.Write([]byte("last")); err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +174,7 @@ func TestReadAvailable(t *testing.T) {
 		}
 	})
 	t.Run("leaves a reset for the next read", func(t *testing.T) {
-		a, b := tcpPair(t)
+		a, b := tcppair.New(t)
 		_ = a.SetLinger(0)
 		a.Close() // RST
 		rc, _ := b.SyscallConn()
@@ -213,7 +190,7 @@ func TestReadAvailable(t *testing.T) {
 		}
 	})
 	t.Run("empty p", func(t *testing.T) {
-		a, b := tcpPair(t)
+		a, b := tcppair.New(t)
 		if _, err := a.Write([]byte("x")); err != nil {
 			t.Fatal(err)
 		}

@@ -6,39 +6,13 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
-	"net"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/streamcopy"
+	"github.com/porthole-dev/porthole/internal/testutil/tcppair"
 )
-
-// tcpPair is a connected pair of loopback TCP connections.
-func tcpPair(t testing.TB) (*net.TCPConn, *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	type res struct {
-		c   net.Conn
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() { c, err := ln.Accept(); ch <- res{c, err} }()
-	a, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := <-ch
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	t.Cleanup(func() { a.Close(); r.c.Close() })
-	return a.(*net.TCPConn), r.c.(*net.TCPConn)
-}
 
 // onlyReader hides every method but Read (the path for TLS and HTTP/2
 // bodies, which cannot say data is waiting).
@@ -53,7 +27,7 @@ func TestCopyAllBytes(t *testing.T) {
 			var progressed int64
 			var r streamcopy.Result
 			if src == "tcp" {
-				a, b := tcpPair(t)
+				a, b := tcppair.New(t)
 				go func() { a.Write(data); a.CloseWrite() }()
 				r = streamcopy.Copy(&got, b, func(n int) { progressed += int64(n) })
 			} else {
@@ -69,7 +43,7 @@ func TestCopyAllBytes(t *testing.T) {
 // TestCopyReportsFailures: a reset source is a ReadErr, a failing
 // destination a WriteErr; neither is taken for an end of stream.
 func TestCopyReportsFailures(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := tcppair.New(t)
 	a.Write([]byte("some bytes"))
 	a.SetLinger(0)
 	a.Close()
@@ -84,7 +58,7 @@ func TestCopyReportsFailures(t *testing.T) {
 		t.Errorf("failing destination: %+v; want WriteErr boom", r)
 	}
 
-	c, d := tcpPair(t)
+	c, d := tcppair.New(t)
 	c.Close()
 	_ = d.SetReadDeadline(time.Now().Add(-time.Second))
 	r = streamcopy.Copy(io.Discard, d, nil)
@@ -122,8 +96,8 @@ func BenchmarkCopy(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for b.Loop() {
-				a, in := tcpPair(b)
-				out, z := tcpPair(b)
+				a, in := tcppair.New(b)
+				out, z := tcppair.New(b)
 				go func() {
 					for sent := 0; sent < size; sent += len(payload) {
 						a.Write(payload)
