@@ -8,13 +8,14 @@ import (
 	"net"
 	"strconv"
 	"sync"
-
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 	"golang.org/x/sys/unix"
+
+	"github.com/porthole-dev/porthole/internal/testutil/tcppair"
 )
 
 // The h2Client against a scripted HTTP/2 server over loopback TCP: the
@@ -659,20 +660,7 @@ func TestH2DroppedDataReturnsConnectionWindow(t *testing.T) {
 // local application's end) and local (the tunnel's accepted end).
 func loopbackPair(t *testing.T) (app, local *net.TCPConn) {
 	t.Helper()
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	app, err = net.DialTCP("tcp", nil, ln.Addr().(*net.TCPAddr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err = ln.AcceptTCP()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { app.Close(); local.Close() })
+	app, local = tcppair.New(t)
 	_ = app.SetDeadline(time.Now().Add(h2TestWait))
 	return app, local
 }
