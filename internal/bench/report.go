@@ -110,7 +110,9 @@ func report(w io.Writer, r *results, took time.Duration) {
 		fmt.Fprintf(w, "floor: a bare stream mux with the same processes and hops (7-byte frames over one connection; no HTTP/2, flow control or policy):\n")
 		for k, name := range []string{"plain TCP", "TLS"} {
 			f := pct(r.floor[k], 0.50)
-			fmt.Fprintf(w, "  over %s: first byte p50 %s ms, %.2fx the relay's; h2 (default) takes %.2fx its time\n", name, ms(f), float64(f)/float64(p50(relay)), float64(p50(h2))/float64(f))
+			n := float64(len(r.floor[k]))
+			fmt.Fprintf(w, "  over %s: first byte p50 %s ms, %.2fx the relay's; h2 (default) takes %.2fx its time; per new conn, front+back: CPU %.3f ms, %.1f context switches\n",
+				name, ms(f), float64(f)/float64(p50(relay)), float64(p50(h2))/float64(f), r.floorCPU[k].Seconds()*1000/n, float64(r.floorSw[k])/n)
 		}
 	}
 	fmt.Fprintln(w, strings.Repeat("-", 40))

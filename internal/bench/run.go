@@ -32,6 +32,8 @@ type results struct {
 	moved    []int64             // bytes echoed during throughput runs
 	ttfb     [][]time.Duration
 	floor    [2][]time.Duration // first bytes through the bare mux: plain, TLS
+	floorCPU [2]time.Duration   // the mux's front+back CPU during them
+	floorSw  [2]int64           // and their context switches
 	connCPU  []time.Duration    // client+server CPU during the first-byte runs
 	connSw   []int64            // and their context switches
 	rtt      [][]time.Duration  // one byte there and back on an open connection
@@ -120,20 +122,20 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	targets = append(targets, &target{name: "relay", addr: rcAddr, client: rc, server: rs})
 	// The floors: the same processes and hops with nothing but framing,
 	// over plain TCP and over TLS.
-	var floors []string
+	var floors []*target
 	for _, tlsArgs := range [][2][]string{{nil, nil}, {{"-cert", cert, "-key", key}, {"-cert", cert}}} {
-		_, back, err := ps.startHelper(ctx, "mux-back", append([]string{"-to", echo}, tlsArgs[0]...)...)
+		backProc, back, err := ps.startHelper(ctx, "mux-back", append([]string{"-to", echo}, tlsArgs[0]...)...)
 		if err != nil {
 			return err
 		}
-		_, front, err := ps.startHelper(ctx, "mux-front", append([]string{"-to", back}, tlsArgs[1]...)...)
+		frontProc, front, err := ps.startHelper(ctx, "mux-front", append([]string{"-to", back}, tlsArgs[1]...)...)
 		if err != nil {
 			return err
 		}
 		if err := echoOnce(front); err != nil {
 			return fmt.Errorf("mux floor: %w", err)
 		}
-		floors = append(floors, front)
+		floors = append(floors, &target{name: "mux floor", addr: front, client: frontProc, server: backProc})
 	}
 
 	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), cpuCli: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
@@ -153,23 +155,22 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	for round := range o.rounds {
 		logf("round %d/%d", round+1, o.rounds)
 		for i, t := range targets {
-			c0, s0 := cpuOf(t)
-			w0 := switchesOf(t)
-			d, err := ttfb(t.addr, per)
+			d, cpu, sw, err := firstBytes(t, per)
 			if err != nil {
-				return fmt.Errorf("%s: time to first byte: %w", t.name, err)
+				return err
 			}
-			c1, s1 := cpuOf(t)
-			r.connCPU[i] += c1 - c0 + s1 - s0
-			r.connSw[i] += switchesOf(t) - w0
 			r.ttfb[i] = append(r.ttfb[i], d...)
+			r.connCPU[i] += cpu
+			r.connSw[i] += sw
 			if t.name == "relay" { // the floors' runs follow the relay's, in every round
-				for k, addr := range floors {
-					d, err := ttfb(addr, per)
+				for k, f := range floors {
+					d, cpu, sw, err := firstBytes(f, per)
 					if err != nil {
-						return fmt.Errorf("mux floor: time to first byte: %w", err)
+						return err
 					}
 					r.floor[k] = append(r.floor[k], d...)
+					r.floorCPU[k] += cpu
+					r.floorSw[k] += sw
 				}
 			}
 			if d, err = roundTrips(t.addr, per); err != nil {
@@ -237,6 +238,20 @@ func cpuOf(t *target) (time.Duration, time.Duration) {
 	c, _ := t.client.cpu()
 	s, _ := t.server.cpu()
 	return c, s
+}
+
+// firstBytes times the first byte of n new connections through t, one
+// at a time, and counts the CPU and the context switches of its client
+// and server meanwhile.
+func firstBytes(t *target, n int) ([]time.Duration, time.Duration, int64, error) {
+	c0, s0 := cpuOf(t)
+	w0 := switchesOf(t)
+	d, err := ttfb(t.addr, n)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: time to first byte: %w", t.name, err)
+	}
+	c1, s1 := cpuOf(t)
+	return d, c1 - c0 + s1 - s0, switchesOf(t) - w0, nil
 }
 
 // switchesOf is the context switches of the target's client and server.
