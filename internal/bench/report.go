@@ -71,20 +71,20 @@ func report(w io.Writer, r *results, took time.Duration) {
 	fmt.Fprintf(tw, "  of which client\t%.2f\t%.2f\t%.2f\t%.2fx\t%.2fx\n", cli(h2), cli(h1), cli(relay), cli(h2)/cli(relay), cli(h1)/cli(relay))
 	srv := func(i int) float64 { return cpu(i) - cli(i) }
 	fmt.Fprintf(tw, "  of which server\t%.2f\t%.2f\t%.2f\t%.2fx\t%.2fx\n", srv(h2), srv(h1), srv(relay), srv(h2)/srv(relay), srv(h1)/srv(relay))
-	p50 := func(i int) time.Duration { return pct(r.ttfb[i], 0.50) }
-	p99 := func(i int) time.Duration { return pct(r.ttfb[i], 0.99) }
+	p50 := func(i int) time.Duration { return pct(r.ttfb[i].d, 0.50) }
+	p99 := func(i int) time.Duration { return pct(r.ttfb[i].d, 0.99) }
 	t2, t1 := float64(p50(h2))/float64(p50(relay)), float64(p50(h1))/float64(p50(relay))
-	fmt.Fprintf(tw, "first byte, new conn, p50 (ms, %d conns)\t%s\t%s\t%s\t%s\t%s\n", len(r.ttfb[h2]), ms(p50(h2)), ms(p50(h1)), ms(p50(relay)),
+	fmt.Fprintf(tw, "first byte, new conn, p50 (ms, %d conns)\t%s\t%s\t%s\t%s\t%s\n", len(r.ttfb[h2].d), ms(p50(h2)), ms(p50(h1)), ms(p50(relay)),
 		verdict(t2, "<= 0.35x", t2 <= 0.35), verdict(t1, "<= 1.2x", t1 <= 1.2))
 	fmt.Fprintf(tw, "first byte, new conn, p99 (ms)\t%s\t%s\t%s\t%.2fx\t%.2fx\n", ms(p99(h2)), ms(p99(h1)), ms(p99(relay)),
 		float64(p99(h2))/float64(p99(relay)), float64(p99(h1))/float64(p99(relay)))
 	// Where a first byte's time goes on a small machine: every process on
 	// the path is woken and runs on the same few CPUs, so the work and the
 	// thread wake-ups each connection costs weigh on the next.
-	perConn := func(i int) float64 { return r.connCPU[i].Seconds() * 1000 / float64(len(r.ttfb[i])) }
+	perConn := func(i int) float64 { return r.ttfb[i].cpuMs() }
 	fmt.Fprintf(tw, "  CPU per new conn, client+server (ms)\t%.3f\t%.3f\t%.3f\t%.2fx\t%.2fx\n", perConn(h2), perConn(h1), perConn(relay),
 		perConn(h2)/perConn(relay), perConn(h1)/perConn(relay))
-	sw := func(i int) float64 { return float64(r.connSw[i]) / float64(len(r.ttfb[i])) }
+	sw := func(i int) float64 { return r.ttfb[i].switches() }
 	fmt.Fprintf(tw, "  context switches per new conn, client+server\t%.1f\t%.1f\t%.1f\t%.2fx\t%.2fx\n", sw(h2), sw(h1), sw(relay),
 		sw(h2)/sw(relay), sw(h1)/sw(relay))
 	rtt := func(i int) time.Duration { return pct(r.rtt[i], 0.50) }
@@ -106,13 +106,13 @@ func report(w io.Writer, r *results, took time.Duration) {
 	fmt.Fprintf(tw, "server KiB per idle conn (%d)\t%s\t%s\t%s\t%s\t%s\n", r.idle, kib(r.memSrv[h2]), kib(r.memSrv[h1]), kib(r.memSrv[relay]),
 		goalAbs(r.memSrv[h2], 32), goalAbs(r.memSrv[h1], 0))
 	tw.Flush()
-	if len(r.floor[0]) > 0 {
+	if len(r.floor[0].d) > 0 {
 		fmt.Fprintf(w, "floor: a bare stream mux with the same processes and hops (7-byte frames over one connection; no HTTP/2, flow control or policy):\n")
 		for k, name := range []string{"plain TCP", "TLS"} {
-			f := pct(r.floor[k], 0.50)
-			n := float64(len(r.floor[k]))
+			fl := &r.floor[k]
+			f := pct(fl.d, 0.50)
 			fmt.Fprintf(w, "  over %s: first byte p50 %s ms, %.2fx the relay's; h2 (default) takes %.2fx its time; per new conn, front+back: CPU %.3f ms, %.1f context switches\n",
-				name, ms(f), float64(f)/float64(p50(relay)), float64(p50(h2))/float64(f), r.floorCPU[k].Seconds()*1000/n, float64(r.floorSw[k])/n)
+				name, ms(f), float64(f)/float64(p50(relay)), float64(p50(h2))/float64(f), fl.cpuMs(), fl.switches())
 		}
 	}
 	fmt.Fprintln(w, strings.Repeat("-", 40))

@@ -30,16 +30,12 @@ type results struct {
 	cpu      []time.Duration     // client+server CPU during throughput runs
 	cpuCli   []time.Duration     // the client's share
 	moved    []int64             // bytes echoed during throughput runs
-	ttfb     [][]time.Duration
-	floor    [2][]time.Duration // first bytes through the bare mux: plain, TLS
-	floorCPU [2]time.Duration   // the mux's front+back CPU during them
-	floorSw  [2]int64           // and their context switches
-	connCPU  []time.Duration    // client+server CPU during the first-byte runs
-	connSw   []int64            // and their context switches
-	rtt      [][]time.Duration  // one byte there and back on an open connection
-	help     [][]time.Duration  // wall time of `pomerium-cli --help`
-	list     [][]time.Duration  // wall time of `routes list` with the token cached
-	memCli   []float64          // bytes per idle connection
+	ttfb     []firstByteRuns
+	floor    [2]firstByteRuns  // through the bare mux: plain, TLS
+	rtt      [][]time.Duration // one byte there and back on an open connection
+	help     [][]time.Duration // wall time of `pomerium-cli --help`
+	list     [][]time.Duration // wall time of `routes list` with the token cached
+	memCli   []float64         // bytes per idle connection
 	memSrv   []float64
 	idle     int
 	rounds   int
@@ -139,7 +135,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 
 	r := &results{thr: map[int][][]float64{}, cpu: make([]time.Duration, len(targets)), cpuCli: make([]time.Duration, len(targets)), moved: make([]int64, len(targets)),
-		ttfb: make([][]time.Duration, len(targets)), connCPU: make([]time.Duration, len(targets)), connSw: make([]int64, len(targets)), rtt: make([][]time.Duration, len(targets)),
+		ttfb: make([]firstByteRuns, len(targets)), rtt: make([][]time.Duration, len(targets)),
 		help: make([][]time.Duration, len(targets)), list: make([][]time.Duration, len(targets)), memCli: make([]float64, len(targets)), memSrv: make([]float64, len(targets)),
 		idle: o.idleConns, rounds: o.rounds, payload: o.payloadMiB << 20, conns: o.conns, targets: targets, setupDur: time.Since(started)}
 
@@ -155,25 +151,18 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	for round := range o.rounds {
 		logf("round %d/%d", round+1, o.rounds)
 		for i, t := range targets {
-			d, cpu, sw, err := firstBytes(t, per)
-			if err != nil {
+			if err := r.ttfb[i].add(t, per); err != nil {
 				return err
 			}
-			r.ttfb[i] = append(r.ttfb[i], d...)
-			r.connCPU[i] += cpu
-			r.connSw[i] += sw
 			if t.name == "relay" { // the floors' runs follow the relay's, in every round
 				for k, f := range floors {
-					d, cpu, sw, err := firstBytes(f, per)
-					if err != nil {
+					if err := r.floor[k].add(f, per); err != nil {
 						return err
 					}
-					r.floor[k] = append(r.floor[k], d...)
-					r.floorCPU[k] += cpu
-					r.floorSw[k] += sw
 				}
 			}
-			if d, err = roundTrips(t.addr, per); err != nil {
+			d, err := roundTrips(t.addr, per)
+			if err != nil {
 				return fmt.Errorf("%s: round trips: %w", t.name, err)
 			}
 			r.rtt[i] = append(r.rtt[i], d...)
@@ -240,19 +229,35 @@ func cpuOf(t *target) (time.Duration, time.Duration) {
 	return c, s
 }
 
-// firstBytes times the first byte of n new connections through t, one
-// at a time, and counts the CPU and the context switches of its client
-// and server meanwhile.
-func firstBytes(t *target, n int) ([]time.Duration, time.Duration, int64, error) {
+// firstByteRuns holds the first bytes timed through one target, with the
+// CPU and the context switches its client and server spent meanwhile.
+type firstByteRuns struct {
+	d   []time.Duration
+	cpu time.Duration
+	sw  int64
+}
+
+// add times the first byte of n new connections through t, one at a
+// time.
+func (f *firstByteRuns) add(t *target, n int) error {
 	c0, s0 := cpuOf(t)
 	w0 := switchesOf(t)
 	d, err := ttfb(t.addr, n)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("%s: time to first byte: %w", t.name, err)
+		return fmt.Errorf("%s: time to first byte: %w", t.name, err)
 	}
 	c1, s1 := cpuOf(t)
-	return d, c1 - c0 + s1 - s0, switchesOf(t) - w0, nil
+	f.d = append(f.d, d...)
+	f.cpu += c1 - c0 + s1 - s0
+	f.sw += switchesOf(t) - w0
+	return nil
 }
+
+// cpuMs is the CPU per new connection, in milliseconds.
+func (f *firstByteRuns) cpuMs() float64 { return f.cpu.Seconds() * 1000 / float64(len(f.d)) }
+
+// switches is the context switches per new connection.
+func (f *firstByteRuns) switches() float64 { return float64(f.sw) / float64(len(f.d)) }
 
 // switchesOf is the context switches of the target's client and server.
 func switchesOf(t *target) int64 {
