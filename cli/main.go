@@ -20,6 +20,7 @@ import (
 	"github.com/pkg/browser"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
+	"github.com/porthole-dev/porthole/internal/adaptprocs"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
@@ -46,6 +47,7 @@ func Main() int {
 	// only (pomerium-cli auth prints a token there).
 	browser.Stdout = os.Stderr
 	f := NewFactory(os.Stdin, os.Stdout, os.Stderr)
+	f.AdaptProcs = adaptprocs.Start
 	return Run(ctx, f, os.Args[1:])
 }
 

@@ -84,6 +84,11 @@ type Factory struct {
 	// Target is the server the running command talks to; commands set it
 	// so cli.Run can name it in hints ("sign in again with ...").
 	Target string
+	// AdaptProcs, when set, runs while a command serves tunnels: cli.Main
+	// sets adaptprocs.Start, which keeps the process on one P while it is
+	// lightly loaded. Tests leave it nil, so a test process keeps its P
+	// count.
+	AdaptProcs func(context.Context) (wait func())
 
 	mu         sync.Mutex
 	tlsCfg     *tls.Config
@@ -94,6 +99,18 @@ type Factory struct {
 	// flags (saved connections with their own CA), one per option set so
 	// a sign-in for such a connection dials the proxy as its tunnel does.
 	authTLS map[tlsconfig.Options]*authflow.Authenticator
+}
+
+// ServeProcs starts AdaptProcs, if set, for a command that serves
+// tunnels until it returns; stop ends it and waits for the P count to be
+// the runtime's default again.
+func (f *Factory) ServeProcs(ctx context.Context) (stop func()) {
+	if f.AdaptProcs == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	wait := f.AdaptProcs(ctx)
+	return func() { cancel(); wait() }
 }
 
 // AddGlobalFlags registers the shared flags (persistent on the root command).

@@ -94,6 +94,7 @@ func connectRun(opts *ConnectOptions) error {
 	if err != nil {
 		return fmt.Errorf("connection %s: %w", c.Name, err)
 	}
+	defer opts.Factory.ServeProcs(ctx)()
 	errOut := asyncw.New(opts.IO.ErrOut) // connection lines off the connections' path
 	defer errOut.Close()
 	ev := &eventPrinter{w: errOut, name: c.Name, authority: dst.Authority}

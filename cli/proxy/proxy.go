@@ -119,6 +119,7 @@ func proxyRun(opts *ProxyOptions) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", opts.Listen, err)
 	}
+	defer opts.Factory.ServeProcs(ctx)()
 	s := &server{opts: opts, ctx: ctx, tunnels: map[string]*tunnel.Tunnel{}, events: asyncw.New(opts.IO.ErrOut)}
 	defer s.events.Close()
 	defer s.closeTunnels()

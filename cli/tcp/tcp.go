@@ -93,6 +93,7 @@ func tcpRun(opts *TCPOptions) error {
 	cfg.DisableHTTP2 = opts.HTTP1
 	// Connection lines go out from their own goroutine, in order: never
 	// a system call in a connection's path (asyncw).
+	defer opts.Factory.ServeProcs(ctx)()
 	errOut := asyncw.New(opts.IO.ErrOut)
 	defer errOut.Close()
 	ev := &eventPrinter{w: errOut, verbose: opts.Factory.Opts.Verbose, dest: dst, quietErrors: opts.Listen == "-"}

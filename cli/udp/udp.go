@@ -85,6 +85,7 @@ func udpRun(opts *UDPOptions) error {
 		return err
 	}
 	cfg.DisableHTTP2 = opts.HTTP1
+	defer opts.Factory.ServeProcs(ctx)()
 	errOut := asyncw.New(opts.IO.ErrOut) // event lines off the datagrams' path
 	defer errOut.Close()
 	cfg.OnEvent = tcp.EventPrinter(errOut, opts.Factory.Opts.Verbose, dst)

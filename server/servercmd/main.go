@@ -21,6 +21,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/porthole-dev/porthole/internal/adaptprocs"
 	"github.com/porthole-dev/porthole/internal/termtext"
 	"github.com/porthole-dev/porthole/server/config"
 )
@@ -39,6 +40,11 @@ type Factory struct {
 	Out, ErrOut io.Writer
 	// ConfigFile is --config ("" when not given).
 	ConfigFile string
+	// AdaptProcs, when set, runs while the server serves: Main sets
+	// adaptprocs.Start, which keeps the process on one P while it is
+	// lightly loaded. Tests leave it nil, so a test process keeps its P
+	// count.
+	AdaptProcs func(context.Context) (wait func())
 }
 
 // NewFactory builds a factory over the given streams.
@@ -68,7 +74,9 @@ func (e usageError) Unwrap() error { return e.error }
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, NewFactory(os.Stdin, os.Stdout, os.Stderr), os.Args[1:])
+	f := NewFactory(os.Stdin, os.Stdout, os.Stderr)
+	f.AdaptProcs = adaptprocs.Start
+	return Run(ctx, f, os.Args[1:])
 }
 
 // Run executes args and maps the error to an exit code and one line on

@@ -146,6 +146,11 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 		ln.Close()
 		return err
 	}
+	if o.f.AdaptProcs != nil {
+		pctx, cancel := context.WithCancel(ctx)
+		wait := o.f.AdaptProcs(pctx)
+		defer func() { cancel(); wait() }()
+	}
 	err = s.Serve(ctx, ln)
 	log.Info("stopped")
 	return err
