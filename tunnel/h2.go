@@ -27,6 +27,12 @@ const (
 	h2MaxConns    = 4
 )
 
+// cpus is the runtime's P count at start-up: the pool's size limit
+// follows the machine, not the P count of the moment, which the CLI's
+// adaptprocs keeps at one while the process is lightly loaded (a burst
+// of tunnels opening at once would otherwise find a limit of two).
+var cpus = runtime.GOMAXPROCS(0)
+
 // h2Conn is one shared HTTP/2 connection and the tunnels on it.
 type h2Conn struct {
 	cc      *h2Client
@@ -57,7 +63,7 @@ func (t *Tunnel) pickH2() (best *h2Conn, grow bool) {
 			best = c
 		}
 	}
-	limit := min(h2MaxConns, max(2, runtime.GOMAXPROCS(0)))
+	limit := min(h2MaxConns, max(2, cpus))
 	grow = best == nil || best.streams.Load() >= h2BusyStreams && len(t.h2) < limit
 	return best, grow
 }

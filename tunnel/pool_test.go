@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,11 @@ import (
 // TestH2PoolSpreadsWhenBusy: tunnels one after another share one HTTP/2
 // connection; many open at once are spread over a small pool of them.
 func TestH2PoolSpreadsWhenBusy(t *testing.T) {
+	// Four CPUs' worth of pool, on one P at the moment: the size follows
+	// the machine, not the P count the CLI lowers while lightly loaded.
+	defer tunnel.SetCPUs(4)()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+
 	p := startFakeProxy(t, true)
 	var dials atomic.Int64
 	ln, err := tunnel.Listen(context.Background(), "127.0.0.1:0", tunnel.Config{
@@ -69,8 +75,27 @@ func TestH2PoolSpreadsWhenBusy(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	// The pool grows in the background while busy: wait for it to settle.
-	waitFor(t, "a second pooled connection", func() bool { return dials.Load() >= 2 })
+	// The pool grows in the background while busy, one dial at a time,
+	// as tunnels open: open a few more, one every few milliseconds, until
+	// it has grown past two (the limit on one P if it followed the P count
+	// of the moment), far fewer than would fill two connections' streams.
+	extra := 0
+	waitFor(t, "a third pooled connection", func() bool {
+		if dials.Load() >= 3 {
+			return true
+		}
+		if extra++; extra > 40 {
+			t.Fatalf("the pool stayed at %d connections with %d tunnels open", dials.Load(), n+extra)
+		}
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+		return false
+	})
 	if got := dials.Load(); got > 4 {
 		t.Fatalf("dials with %d tunnels open: %d; want a small pool (at most 4)", n, got)
 	}
