@@ -31,6 +31,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/porthole-dev/porthole/internal/adaptprocs"
 	"github.com/porthole-dev/porthole/server/api"
 	"github.com/porthole-dev/porthole/server/authn"
 	"github.com/porthole-dev/porthole/server/config"
@@ -559,6 +560,7 @@ func (s *Server) Handler() http.Handler {
 // may carry pomerium_session or a code.
 func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		adaptprocs.Kick() // a transfer may start: every P soon if busy
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
 		next.ServeHTTP(rec, r)

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/adaptprocs"
 	"github.com/porthole-dev/porthole/internal/bytesize"
 	"github.com/porthole-dev/porthole/internal/proxydial"
 )
@@ -221,6 +222,7 @@ func (t *Tunnel) Serve(ctx context.Context, ln net.Listener) error {
 // ServeConn carries one already-accepted connection (or stdin/stdout
 // wrapped as a net.Conn) and returns when it ends.
 func (t *Tunnel) ServeConn(ctx context.Context, c net.Conn) error {
+	adaptprocs.Kick()
 	id := t.ids.Add(1)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

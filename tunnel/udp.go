@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/adaptprocs"
 	"github.com/porthole-dev/porthole/internal/masque"
 )
 
@@ -185,6 +186,7 @@ func (l *UDPListener) run(peer *udpPeer) {
 	defer cancel()
 	start := time.Now()
 	addr := peer.addr.String()
+	adaptprocs.Kick()
 	t.emit(Event{Kind: EventConnecting, ConnID: peer.id, Addr: addr})
 	up, err := t.openWith(ctx, peer.id, t.connectUDP)
 	if err != nil {

@@ -37,19 +37,17 @@ func TestDeciderNext(t *testing.T) {
 func TestDeciderWait(t *testing.T) {
 	d := &decider{p: Policy{Interval: 10 * time.Millisecond, Idle: 0.01, MaxIdle: 80 * time.Millisecond}}
 	tests := []struct {
-		prev  time.Duration
 		share float64
 		want  time.Duration
 	}{
-		{10 * time.Millisecond, 0.5, 10 * time.Millisecond},
-		{10 * time.Millisecond, 0, 20 * time.Millisecond},
-		{40 * time.Millisecond, 0.001, 80 * time.Millisecond},
-		{80 * time.Millisecond, 0, 80 * time.Millisecond},
-		{80 * time.Millisecond, 0.02, 10 * time.Millisecond}, // work again: measure often
+		{0.5, 10 * time.Millisecond},
+		{0.01, 10 * time.Millisecond},
+		{0.009, 80 * time.Millisecond},
+		{0, 80 * time.Millisecond},
 	}
 	for _, tt := range tests {
-		if got := d.wait(tt.prev, tt.share); got != tt.want {
-			t.Errorf("wait(%v, %v) = %v, want %v", tt.prev, tt.share, got, tt.want)
+		if got := d.wait(tt.share); got != tt.want {
+			t.Errorf("wait(%v) = %v, want %v", tt.share, got, tt.want)
 		}
 	}
 }
@@ -76,6 +74,26 @@ func (f *fakeRuntime) rt(def int) Runtime {
 	}
 }
 
+// load makes the fake process use share of a core per fake
+// millisecond, one fake millisecond every 200 real microseconds, until
+// the returned func stops it.
+func (f *fakeRuntime) load(share float64) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(200 * time.Microsecond):
+			}
+			f.now.Add(int64(time.Millisecond))
+			f.cpu.Add(int64(share * float64(time.Millisecond)))
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -87,6 +105,31 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// TestKick: a controller that measures seldom (the process was idle)
+// measures again within one interval once Kick says work starts.
+func TestKick(t *testing.T) {
+	Kick() // no controller: nothing to wake, nothing blocks
+	f := &fakeRuntime{}
+	pol := Policy{Up: 0.7, Down: 0.5, DownAfter: 2, Interval: time.Millisecond, Idle: 0.01, MaxIdle: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	wait := start(ctx, pol, f.rt(4))
+	defer func() { cancel(); wait() }()
+	// Idle: the fake clock moves, the CPU does not; the next measure is
+	// an hour off.
+	waitFor(t, "the controller to back off", func() bool {
+		f.now.Add(int64(time.Millisecond))
+		return backedOff.Load()
+	})
+	// Busy from now on, with one kick: without it nothing would be
+	// measured for an hour.
+	f.now.Add(int64(time.Hour)) // a long idle spell the kick leaves out
+	stop := f.load(1)
+	defer stop()
+	Kick()
+	waitFor(t, "the default P count after a kick", func() bool { return f.procs.Load() == 4 })
+}
+
 func TestControllerFollowsTheLoad(t *testing.T) {
 	f := &fakeRuntime{}
 	pol := Policy{Up: 0.7, Down: 0.5, DownAfter: 2, Interval: time.Millisecond, Idle: 0.01, MaxIdle: time.Millisecond}
@@ -95,29 +138,10 @@ func TestControllerFollowsTheLoad(t *testing.T) {
 	waitFor(t, "one P at start", func() bool { return f.procs.Load() == 1 })
 	// Every real millisecond the fake process uses a whole core of a
 	// fake millisecond: busy.
-	// load makes the fake process use share of a core per fake
-	// millisecond, one fake millisecond every 200 real microseconds, until
-	// the returned func stops it.
-	load := func(share float64) (stop func()) {
-		quit, done := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(done)
-			for {
-				select {
-				case <-quit:
-					return
-				case <-time.After(200 * time.Microsecond):
-				}
-				f.now.Add(int64(time.Millisecond))
-				f.cpu.Add(int64(share * float64(time.Millisecond)))
-			}
-		}()
-		return func() { close(quit); <-done }
-	}
-	stop := load(1)
+	stop := f.load(1)
 	waitFor(t, "the default P count under load", func() bool { return f.procs.Load() == 4 })
 	stop()
-	stop = load(0.1)
+	stop = f.load(0.1)
 	waitFor(t, "one P once light", func() bool { return f.procs.Load() == 1 })
 	stop()
 	cancel()
