@@ -9,11 +9,11 @@ package h2data
 
 import (
 	"encoding/binary"
-	"sync"
 	"syscall"
 
 	"golang.org/x/net/http2"
 
+	"github.com/porthole-dev/porthole/internal/bufpool"
 	"github.com/porthole-dev/porthole/internal/sockio"
 )
 
@@ -25,12 +25,12 @@ const FrameHeader = 9
 // socket takes, and the size of a queued chunk.
 const BufSize = 256 << 10
 
-var pool = sync.Pool{New: func() any { b := make([]byte, FrameHeader+BufSize); return &b }}
+var pool = bufpool.New(func() *[]byte { b := make([]byte, FrameHeader+BufSize); return &b })
 
 // Bufs is the buffer pool, as internal/sockio takes it.
 type Bufs struct{}
 
-func (Bufs) Get() *[]byte  { return pool.Get().(*[]byte) }
+func (Bufs) Get() *[]byte  { return pool.Get() }
 func (Bufs) Put(b *[]byte) { pool.Put(b) }
 
 // PutFrameHeader writes a frame header into b[:9].

@@ -12,12 +12,14 @@ import (
 	"crypto/tls"
 	"net"
 	"sync"
+
+	"github.com/porthole-dev/porthole/internal/bufpool"
 )
 
 // MaxBatch flushes a batch early: it bounds what one Write holds.
 const MaxBatch = 256 << 10
 
-var pool = sync.Pool{New: func() any { b := make([]byte, 0, 68<<10); return &b }}
+var pool = bufpool.New(func() *[]byte { b := make([]byte, 0, 68<<10); return &b })
 
 // Conn is a connection whose writes are held while a batch is open and
 // written at once when it closes. Outside a batch a Write goes straight
@@ -47,7 +49,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return 0, c.err
 	}
 	if c.buf == nil {
-		c.buf = pool.Get().(*[]byte)
+		c.buf = pool.Get()
 	}
 	*c.buf = append(*c.buf, p...)
 	if len(*c.buf) >= MaxBatch {

@@ -8,9 +8,9 @@ import (
 	"errors"
 	"io"
 	"net"
-	"sync"
 	"syscall"
 
+	"github.com/porthole-dev/porthole/internal/bufpool"
 	"github.com/porthole-dev/porthole/internal/sockio"
 )
 
@@ -23,14 +23,14 @@ const BufSize = 64 << 10
 // pooled buffer for the rest.
 const smallSize = 1 << 10
 
-var pool = sync.Pool{New: func() any { b := make([]byte, BufSize); return &b }}
+var pool = bufpool.New(func() *[]byte { b := make([]byte, BufSize); return &b })
 
 // LargeBufSize is CopyLarge's buffer: for a destination where every
 // Write costs a fixed hand-off (the server's HTTP/2 response stream waits
 // for each write to reach the wire), fewer and larger writes.
 const LargeBufSize = 256 << 10
 
-var largePool = sync.Pool{New: func() any { b := make([]byte, LargeBufSize); return &b }}
+var largePool = bufpool.New(func() *[]byte { b := make([]byte, LargeBufSize); return &b })
 
 // Result says how a copy ended.
 type Result struct {
@@ -46,15 +46,15 @@ func (r Result) Err() error { return errors.Join(r.ReadErr, r.WriteErr) }
 // Copy copies src to dst until src ends or a write fails, calling
 // progress (when not nil) with each chunk's size after it is written.
 func Copy(dst io.Writer, src io.Reader, progress func(int)) Result {
-	return copyWith(dst, src, progress, &pool)
+	return copyWith(dst, src, progress, pool)
 }
 
 // CopyLarge is Copy reading a TCP source up to LargeBufSize at a time.
 func CopyLarge(dst io.Writer, src io.Reader, progress func(int)) Result {
-	return copyWith(dst, src, progress, &largePool)
+	return copyWith(dst, src, progress, largePool)
 }
 
-func copyWith(dst io.Writer, src io.Reader, progress func(int), bufs *sync.Pool) Result {
+func copyWith(dst io.Writer, src io.Reader, progress func(int), bufs *bufpool.Pool) Result {
 	if tc, ok := src.(*net.TCPConn); ok {
 		if rc, err := tc.SyscallConn(); err == nil {
 			return copyFD(dst, rc, progress, bufs)
@@ -65,7 +65,7 @@ func copyWith(dst io.Writer, src io.Reader, progress func(int), bufs *sync.Pool)
 
 // copyFD waits for the socket to be readable without a buffer and reads
 // into a pooled one only once data is there.
-func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *sync.Pool) Result {
+func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *bufpool.Pool) Result {
 	var res Result
 	// One callback for the whole copy: a closure per read would allocate.
 	var bp *[]byte
@@ -73,7 +73,7 @@ func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *sync.Po
 	var rerr error
 	read := func(fd uintptr) bool {
 		if bp == nil {
-			bp = pool.Get().(*[]byte)
+			bp = pool.Get()
 		}
 		n, rerr = sockio.RawRead(int(fd), *bp)
 		if rerr == syscall.EAGAIN {
@@ -111,7 +111,7 @@ func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *sync.Po
 
 // copySmallFirst blocks on a small buffer and borrows a pooled one only
 // when the small one fills (more is very likely waiting).
-func copySmallFirst(dst io.Writer, src io.Reader, progress func(int), pool *sync.Pool) Result {
+func copySmallFirst(dst io.Writer, src io.Reader, progress func(int), pool *bufpool.Pool) Result {
 	var res Result
 	small := make([]byte, smallSize)
 	for {
@@ -119,7 +119,7 @@ func copySmallFirst(dst io.Writer, src io.Reader, progress func(int), pool *sync
 		chunk := small[:n]
 		var bp *[]byte
 		if n == len(small) && err == nil {
-			bp = pool.Get().(*[]byte)
+			bp = pool.Get()
 			copy(*bp, small)
 			var m int
 			m, err = src.Read((*bp)[n:])
