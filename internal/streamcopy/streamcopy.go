@@ -110,31 +110,37 @@ func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *bufpool
 }
 
 // copySmallFirst blocks on a small buffer and borrows a pooled one only
-// when the small one fills (more is very likely waiting).
+// for the read after one that filled it (a busy stream: more is likely
+// coming). What a read returns is written before the next read starts:
+// the peer may be waiting for an answer to exactly those bytes, so
+// holding them back for a fuller read would deadlock an exchange whose
+// message happens to fill the buffer.
 func copySmallFirst(dst io.Writer, src io.Reader, progress func(int), pool *bufpool.Pool) Result {
 	var res Result
 	small := make([]byte, smallSize)
-	for {
-		n, err := src.Read(small)
-		chunk := small[:n]
-		var bp *[]byte
-		if n == len(small) && err == nil {
-			bp = pool.Get()
-			copy(*bp, small)
-			var m int
-			m, err = src.Read((*bp)[n:])
-			chunk = (*bp)[:n+m]
+	var bp *[]byte // held only while reads keep filling their buffer
+	defer func() {
+		if bp != nil {
+			pool.Put(bp)
 		}
-		if len(chunk) > 0 {
-			werr := write(dst, chunk, &res, progress)
-			if bp != nil {
-				pool.Put(bp)
-			}
-			if werr != nil {
+	}()
+	for {
+		buf := small
+		if bp != nil {
+			buf = *bp
+		}
+		n, err := src.Read(buf)
+		if n > 0 {
+			if werr := write(dst, buf[:n], &res, progress); werr != nil {
 				return res
 			}
-		} else if bp != nil {
+		}
+		switch {
+		case n == len(buf) && bp == nil:
+			bp = pool.Get()
+		case n < len(buf) && bp != nil:
 			pool.Put(bp)
+			bp = nil
 		}
 		if err == io.EOF {
 			return res
