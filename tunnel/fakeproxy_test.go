@@ -45,6 +45,9 @@ type fakeProxy struct {
 	mu      sync.Mutex
 	lastTok string
 	conns   map[net.Conn]bool // open client connections, for cutting them
+	// connectsFrom counts the CONNECTs of each client connection (by its
+	// address).
+	connectsFrom map[string]int
 }
 
 func startFakeProxy(t testing.TB, h2 bool) *fakeProxy {
@@ -107,6 +110,12 @@ func (p *fakeProxy) serve(w http.ResponseWriter, r *http.Request) {
 
 func (p *fakeProxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 	p.connect.Add(1)
+	p.mu.Lock()
+	if p.connectsFrom == nil {
+		p.connectsFrom = map[string]int{}
+	}
+	p.connectsFrom[r.RemoteAddr]++
+	p.mu.Unlock()
 	tok, hasTok := strings.CutPrefix(r.Header.Get("Authorization"), "Pomerium ")
 	known := map[string]bool{"echo.internal:7000": true, "admin-echo.internal:7001": true, "down.internal:7002": true, "loop.internal:7003": true, "sink.internal:7004": true, "rst.internal:7005": true, "cut.internal:7006": true}
 	switch {

@@ -70,11 +70,12 @@ func (t *Tunnel) pickH2() (best *h2Conn, grow bool) {
 
 // getH2 returns a shared HTTP/2 connection with a stream reserved for the
 // caller. With none that can take one, it dials (or joins the dial under
-// way); when all are busy it starts a dial in the background and uses the
-// least busy one meanwhile. When the proxy does not offer h2 it returns
-// the fresh TLS connection instead, for HTTP/1.1, and HTTP/1.1 is used
-// from then on.
+// way); when all are busy and the pool may grow, the caller dials the new
+// one and opens its stream there, while others use the least busy one.
+// When the proxy does not offer h2 it returns the fresh TLS connection
+// instead, for HTTP/1.1, and HTTP/1.1 is used from then on.
 func (t *Tunnel) getH2(ctx context.Context) (*h2Conn, *proxyConn, error) {
+	growFailed := false
 	for range 10 {
 		t.mu.Lock()
 		if t.noH2 {
@@ -82,13 +83,24 @@ func (t *Tunnel) getH2(ctx context.Context) (*h2Conn, *proxyConn, error) {
 			return nil, nil, nil
 		}
 		best, grow := t.pickH2()
+		if best != nil && grow && t.h2dial == nil && !t.closed && !growFailed {
+			// The caller's own stream is the new connection's first
+			// request, at once: a connection left idle after its preface
+			// is one a proxy cannot tell from a browser's (pomerium-server
+			// gives its tunnel server only connections whose first request,
+			// within 500 ms, is a CONNECT). Others opening meanwhile share
+			// the busy ones.
+			d := &dialCall{done: make(chan struct{})}
+			t.h2dial = d
+			t.mu.Unlock()
+			if conn := t.dialH2(context.WithoutCancel(ctx), d); conn != nil {
+				return nil, conn, nil // the proxy stopped offering h2
+			}
+			growFailed = d.err != nil // the busy connections will do
+			continue
+		}
 		if best != nil && best.cc.reserve() {
 			best.streams.Add(1)
-			if grow && t.h2dial == nil && !t.closed {
-				d := &dialCall{done: make(chan struct{})}
-				t.h2dial = d
-				go t.dialH2(context.WithoutCancel(ctx), d)
-			}
 			t.mu.Unlock()
 			return best, nil, nil
 		}

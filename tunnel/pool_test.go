@@ -99,6 +99,15 @@ func TestH2PoolSpreadsWhenBusy(t *testing.T) {
 	if got := dials.Load(); got > 4 {
 		t.Fatalf("dials with %d tunnels open: %d; want a small pool (at most 4)", n, got)
 	}
+	// Each connection the pool grew by carried a tunnel at once: one
+	// left idle after its preface is one pomerium-server hands to its
+	// general HTTP/2 server instead of its tunnel server.
+	used := func() int64 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return int64(len(p.connectsFrom))
+	}
+	waitFor(t, "CONNECT on each connection dialed", func() bool { return used() == dials.Load() })
 }
 
 // TestH1ResumesTLS: a second HTTP/1.1 tunnel resumes the TLS session of
