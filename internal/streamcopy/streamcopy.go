@@ -109,16 +109,18 @@ func copyFD(dst io.Writer, rc syscall.RawConn, progress func(int), pool *bufpool
 	}
 }
 
-// copySmallFirst blocks on a small buffer and borrows a pooled one only
-// for the read after one that filled it (a busy stream: more is likely
-// coming). What a read returns is written before the next read starts:
-// the peer may be waiting for an answer to exactly those bytes, so
-// holding them back for a fuller read would deadlock an exchange whose
-// message happens to fill the buffer.
+// copySmallFirst blocks on a small buffer and borrows a pooled one once a
+// read fills it (a busy stream: more is likely coming), keeping it while
+// reads return more than the small one holds (a TLS connection returns
+// one record, at most 16 KiB, a read) and giving it back after a small
+// read (an idle or interactive stream holds none). What a read returns is
+// written before the next read starts: the peer may be waiting for an
+// answer to exactly those bytes, so holding them back for a fuller read
+// would deadlock an exchange whose message happens to fill the buffer.
 func copySmallFirst(dst io.Writer, src io.Reader, progress func(int), pool *bufpool.Pool) Result {
 	var res Result
 	small := make([]byte, smallSize)
-	var bp *[]byte // held only while reads keep filling their buffer
+	var bp *[]byte
 	defer func() {
 		if bp != nil {
 			pool.Put(bp)
@@ -136,9 +138,9 @@ func copySmallFirst(dst io.Writer, src io.Reader, progress func(int), pool *bufp
 			}
 		}
 		switch {
-		case n == len(buf) && bp == nil:
+		case bp == nil && n == len(small):
 			bp = pool.Get()
-		case n < len(buf) && bp != nil:
+		case bp != nil && n < len(small):
 			pool.Put(bp)
 			bp = nil
 		}

@@ -109,6 +109,37 @@ func TestCopyAnswersEachMessage(t *testing.T) {
 	}
 }
 
+// TestCopyKeepsBufferWhileBusy: a source that returns 16 KiB a read (a
+// TLS connection: one record) is written 16 KiB at a time, not in 1 KiB
+// pieces between them.
+func TestCopyKeepsBufferWhileBusy(t *testing.T) {
+	const total, record = 1 << 20, 16 << 10
+	var w countWriter
+	r := streamcopy.Copy(&w, &chunkReader{left: total, chunk: record}, nil)
+	if r.Err() != nil || r.N != total {
+		t.Fatalf("copied %d, err %v", r.N, r.Err())
+	}
+	if max := total/record + 2; w.writes > max {
+		t.Errorf("%d writes for %d bytes read %d at a time; want at most %d", w.writes, total, record, max)
+	}
+}
+
+// chunkReader returns chunk bytes a read (fewer at the end), then EOF.
+type chunkReader struct{ left, chunk int }
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if c.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), c.chunk, c.left)
+	c.left -= n
+	return n, nil
+}
+
+type countWriter struct{ writes int }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.writes++; return len(p), nil }
+
 // chanWriter sends a copy of each write.
 type chanWriter chan []byte
 
