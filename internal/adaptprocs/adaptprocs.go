@@ -49,7 +49,7 @@ var DefaultPolicy = Policy{Up: 0.70, Down: 0.55, DownAfter: 3, Interval: 10 * ti
 // share just measured.
 type decider struct {
 	p    Policy
-	max  int
+	most int // the runtime's default P count
 	cur  int
 	lows int
 }
@@ -57,7 +57,7 @@ type decider struct {
 func (d *decider) next(share float64) int {
 	if d.cur == 1 {
 		if share >= d.p.Up {
-			d.cur, d.lows = d.max, 0
+			d.cur, d.lows = d.most, 0
 		}
 		return d.cur
 	}
@@ -144,8 +144,8 @@ func start(ctx context.Context, p Policy, rt Runtime) (wait func()) {
 	if _, ok := rt.CPU(); !ok || !running.TryLock() {
 		return func() {}
 	}
-	max := rt.Default()
-	if max <= 1 {
+	most := rt.Default()
+	if most <= 1 {
 		running.Unlock()
 		return func() {}
 	}
@@ -153,13 +153,13 @@ func start(ctx context.Context, p Policy, rt Runtime) (wait func()) {
 	go func() {
 		defer close(done)
 		defer running.Unlock()
-		run(ctx, p, rt, max)
+		run(ctx, p, rt, most)
 	}()
 	return func() { <-done }
 }
 
-func run(ctx context.Context, p Policy, rt Runtime, max int) {
-	d := &decider{p: p, max: max, cur: 1}
+func run(ctx context.Context, p Policy, rt Runtime, most int) {
+	d := &decider{p: p, most: most, cur: 1}
 	rt.SetProc(1)
 	defer rt.SetProc(0)
 	lastCPU, _ := rt.CPU()
@@ -193,7 +193,7 @@ func run(ctx context.Context, p Policy, rt Runtime, max int) {
 		lastCPU, lastT = cpu, now
 		prev := d.cur
 		if n := d.next(share); n != prev {
-			if n == max {
+			if n == most {
 				rt.SetProc(0)
 			} else {
 				rt.SetProc(n)

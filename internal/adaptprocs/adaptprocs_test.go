@@ -24,7 +24,7 @@ func TestDeciderNext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &decider{p: p, max: 4, cur: 1}
+			d := &decider{p: p, most: 4, cur: 1}
 			for i, s := range tt.shares {
 				if got := d.next(s); got != tt.want[i] {
 					t.Fatalf("share %v (step %d): %d Ps, want %d", s, i, got, tt.want[i])
