@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
@@ -193,4 +195,51 @@ func TestWatchSignals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOnRunOnlyWhenACommandRuns: cli.Main watches signals from OnRun, so
+// help and usage errors (which exit at once) never start that thread,
+// and every command that runs has it.
+func TestOnRunOnlyWhenACommandRuns(t *testing.T) {
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--help"}, 0},
+		{[]string{"routes", "--help"}, 0},
+		{[]string{"help", "tcp"}, 1}, // cobra's help command is a command that runs
+		{[]string{"tcp"}, 0},         // usage error: no destination
+		{[]string{"--no-such-flag"}, 0},
+		{[]string{"version"}, 1},
+		{[]string{"cache", "location"}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			f := NewFactory(strings.NewReader(""), new(bytes.Buffer), new(bytes.Buffer))
+			f.ConfigDir, f.CacheDir = t.TempDir(), t.TempDir()
+			calls := 0
+			f.OnRun = func() { calls++ }
+			Run(context.Background(), f, tt.args)
+			if calls != tt.want {
+				t.Errorf("OnRun called %d times; want %d", calls, tt.want)
+			}
+		})
+	}
+}
+
+// TestNoCommandReplacesTheRootPreRun: cobra runs only the nearest
+// PersistentPreRun, so one on a subcommand would skip OnRun (and with it
+// Ctrl-C's clean exit) for everything under it.
+func TestNoCommandReplacesTheRootPreRun(t *testing.T) {
+	root := NewCmdRoot(NewFactory(strings.NewReader(""), new(bytes.Buffer), new(bytes.Buffer)))
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c != root && (c.PersistentPreRun != nil || c.PersistentPreRunE != nil) {
+			t.Errorf("%s sets its own PersistentPreRun", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

@@ -24,6 +24,13 @@ lists the routes you may use, and opens TCP tunnels through it.`
   ssh -o ProxyCommand='pomerium-cli tcp --listen - %h:%p' ssh.example.com`
 	root.Version = version.String()
 	root.SetVersionTemplate("pomerium-cli {{.Version}}\n")
+	// Before any command's run, never for help or a usage error. No
+	// command sets its own PersistentPreRun, which would replace this one.
+	root.PersistentPreRun = func(*cobra.Command, []string) {
+		if f.OnRun != nil {
+			f.OnRun()
+		}
+	}
 
 	root.AddCommand(
 		routes.NewCmdRoutes(f),

@@ -89,6 +89,9 @@ type Factory struct {
 	// lightly loaded. Tests leave it nil, so a test process keeps its P
 	// count.
 	AdaptProcs func(context.Context) (wait func())
+	// OnRun, when set, is called once a command is about to run (not for
+	// help or a usage error): cli.Main starts watching signals there.
+	OnRun func()
 
 	mu         sync.Mutex
 	tlsCfg     *tls.Config
