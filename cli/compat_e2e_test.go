@@ -93,12 +93,7 @@ func TestE2EUnreachableUpstreamKeepsToken(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := l.Addr().String()
-	l.Close()
+	closed := testutil.RefusedAddr(t)
 	ds := testutil.StartDevServer(t, testutil.AutoLogin("dev@example.com"), testutil.WithConfig(`
 routes:
   - from: tcp+https://down.internal:5432

@@ -4,11 +4,12 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
 // TestUpstreamTLS: an https upstream with a private CA (and one that
@@ -187,16 +188,7 @@ func TestCertificatesBySNI(t *testing.T) {
 }
 
 // deadAddr is a loopback address nothing listens on.
-func deadAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
+func deadAddr(t *testing.T) string { return testutil.RefusedAddr(t) }
 
 // TestDownstreamMTLS: the server-wide downstream_mtls CA with each
 // enforcement mode.

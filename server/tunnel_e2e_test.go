@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
 // TestConfiguredRoutes runs a dev server with extra configured routes: one
@@ -26,12 +28,7 @@ func TestConfiguredRoutes(t *testing.T) {
 			accepted <- c
 		}
 	}()
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedAddr := closed.Addr().String()
-	closed.Close()
+	closedAddr := testutil.RefusedAddr(t)
 
 	ws := upgradeEchoServer(t)
 	s, ds := configServer(t, `

@@ -228,15 +228,7 @@ func TestRefusals(t *testing.T) {
 }
 
 func testRefusals(t *testing.T, guest target) {
-	unreachable := func() string {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := l.Addr().String()
-		l.Close()
-		return a
-	}()
+	unreachable := testutil.RefusedAddr(t)
 	for _, tc := range []struct {
 		name string
 		dest string
