@@ -42,7 +42,7 @@ func TestReloadCertificateAddressAndInFlight(t *testing.T) {
 	}
 	oldCert, oldKey := pair("first")
 	newCert, newKey := pair("second")
-	addr1, addr2 := deadAddr(t), deadAddr(t)
+	addr1, addr2 := freeAddr(t), freeAddr(t)
 	cfgText := func(addr, cert, key string) string {
 		return "address: " + addr + "\ncertificate_file: " + cert + "\ncertificate_key_file: " + key +
 			"\nidp_provider_url: https://127.0.0.1:1/never\nidp_client_id: test\n" +
