@@ -88,7 +88,7 @@ type Factory struct {
 	// sets adaptprocs.Start, which keeps the process on one P while it is
 	// lightly loaded. Tests leave it nil, so a test process keeps its P
 	// count.
-	AdaptProcs func(context.Context) (wait func())
+	AdaptProcs func(context.Context) (stop func())
 	// OnRun, when set, is called once a command is about to run (not for
 	// help or a usage error): cli.Main starts watching signals there.
 	OnRun func()
@@ -111,9 +111,7 @@ func (f *Factory) ServeProcs(ctx context.Context) (stop func()) {
 	if f.AdaptProcs == nil {
 		return func() {}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	wait := f.AdaptProcs(ctx)
-	return func() { cancel(); wait() }
+	return f.AdaptProcs(ctx)
 }
 
 // AddGlobalFlags registers the shared flags (persistent on the root command).

@@ -128,19 +128,19 @@ func Kick() {
 	}
 }
 
-// Start runs the controller with DefaultPolicy until ctx ends; the
-// returned func waits for it to stop, with the runtime's default P count
+// Start runs the controller with DefaultPolicy until ctx ends or stop is
+// called; stop ends it and returns once the runtime's default P count is
 // back. It does nothing where GOMAXPROCS is set in the environment (the
 // user's choice stands), where the default is one P, where the process
 // CPU time cannot be read, or while another controller runs.
-func Start(ctx context.Context) (wait func()) {
+func Start(ctx context.Context) (stop func()) {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return func() {}
 	}
 	return start(ctx, DefaultPolicy, realRuntime())
 }
 
-func start(ctx context.Context, p Policy, rt Runtime) (wait func()) {
+func start(ctx context.Context, p Policy, rt Runtime) (stop func()) {
 	if _, ok := rt.CPU(); !ok || !running.TryLock() {
 		return func() {}
 	}
@@ -149,13 +149,14 @@ func start(ctx context.Context, p Policy, rt Runtime) (wait func()) {
 		running.Unlock()
 		return func() {}
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer running.Unlock()
 		run(ctx, p, rt, most)
 	}()
-	return func() { <-done }
+	return func() { cancel(); <-done }
 }
 
 func run(ctx context.Context, p Policy, rt Runtime, most int) {

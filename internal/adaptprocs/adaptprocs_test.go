@@ -113,8 +113,8 @@ func TestKick(t *testing.T) {
 	pol := Policy{Up: 0.7, Down: 0.5, DownAfter: 2, Interval: time.Millisecond, Idle: 0.01, MaxIdle: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	wait := start(ctx, pol, f.rt(4))
-	defer func() { cancel(); wait() }()
+	stop := start(ctx, pol, f.rt(4))
+	defer func() { cancel(); stop() }()
 	// Idle: the fake clock moves, the CPU does not; the next measure is
 	// an hour off.
 	waitFor(t, "the controller to back off", func() bool {
@@ -124,8 +124,8 @@ func TestKick(t *testing.T) {
 	// Busy from now on, with one kick: without it nothing would be
 	// measured for an hour.
 	f.now.Add(int64(time.Hour)) // a long idle spell the kick leaves out
-	stop := f.load(1)
-	defer stop()
+	unload := f.load(1)
+	defer unload()
 	Kick()
 	waitFor(t, "the default P count after a kick", func() bool { return f.procs.Load() == 4 })
 }
@@ -134,18 +134,20 @@ func TestControllerFollowsTheLoad(t *testing.T) {
 	f := &fakeRuntime{}
 	pol := Policy{Up: 0.7, Down: 0.5, DownAfter: 2, Interval: time.Millisecond, Idle: 0.01, MaxIdle: time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
-	wait := start(ctx, pol, f.rt(4))
+	defer cancel()
+	stop := start(ctx, pol, f.rt(4))
 	waitFor(t, "one P at start", func() bool { return f.procs.Load() == 1 })
 	// Every real millisecond the fake process uses a whole core of a
 	// fake millisecond: busy.
-	stop := f.load(1)
+	unload := f.load(1)
 	waitFor(t, "the default P count under load", func() bool { return f.procs.Load() == 4 })
-	stop()
-	stop = f.load(0.1)
+	unload()
+	unload = f.load(0.1)
 	waitFor(t, "one P once light", func() bool { return f.procs.Load() == 1 })
+	unload()
+	// stop ends the controller while ctx lives on (a command that returns
+	// before its context ends), and returns with the default restored.
 	stop()
-	cancel()
-	wait()
 	if got := f.procs.Load(); got != 4 {
 		t.Errorf("after the controller stopped: %d Ps, want the default 4", got)
 	}
@@ -187,13 +189,13 @@ func TestStartDoesNothing(t *testing.T) {
 	t.Run("a second controller", func(t *testing.T) {
 		f1, f2 := &fakeRuntime{}, &fakeRuntime{}
 		ctx, cancel := context.WithCancel(context.Background())
-		wait := start(ctx, DefaultPolicy, f1.rt(4))
+		stop := start(ctx, DefaultPolicy, f1.rt(4))
 		start(ctx, DefaultPolicy, f2.rt(4))() // returns at once
 		if f2.sets.Load() != 0 {
 			t.Errorf("the second controller set the P count")
 		}
 		cancel()
-		wait()
+		stop()
 	})
 }
 
@@ -221,8 +223,8 @@ func TestRealRuntime(t *testing.T) {
 	// the CPUs, so the loop may get well under a core.
 	pol := Policy{Up: 0.25, Down: 0.1, DownAfter: 3, Interval: 5 * time.Millisecond, Idle: 0.01, MaxIdle: 20 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
-	wait := start(ctx, pol, rt)
-	defer func() { cancel(); wait() }()
+	stopCtl := start(ctx, pol, rt)
+	defer func() { cancel(); stopCtl() }()
 	waitFor(t, "one P at start", func() bool { return runtime.GOMAXPROCS(0) == 1 })
 
 	var stop atomic.Bool
@@ -238,7 +240,7 @@ func TestRealRuntime(t *testing.T) {
 	<-done
 	waitFor(t, "one P once idle", func() bool { return runtime.GOMAXPROCS(0) == 1 })
 	cancel()
-	wait()
+	stopCtl()
 	if got := runtime.GOMAXPROCS(0); got != def && runtime.NumCPU() >= 2 {
 		t.Errorf("after the controller stopped: GOMAXPROCS %d, want the default %d", got, def)
 	}

@@ -44,7 +44,7 @@ type Factory struct {
 	// adaptprocs.Start, which keeps the process on one P while it is
 	// lightly loaded. Tests leave it nil, so a test process keeps its P
 	// count.
-	AdaptProcs func(context.Context) (wait func())
+	AdaptProcs func(context.Context) (stop func())
 }
 
 // NewFactory builds a factory over the given streams.

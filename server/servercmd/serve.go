@@ -147,9 +147,7 @@ func serveRun(ctx context.Context, o *serveOptions) error {
 		return err
 	}
 	if o.f.AdaptProcs != nil {
-		pctx, cancel := context.WithCancel(ctx)
-		wait := o.f.AdaptProcs(pctx)
-		defer func() { cancel(); wait() }()
+		defer o.f.AdaptProcs(ctx)()
 	}
 	err = s.Serve(ctx, ln)
 	log.Info("stopped")
