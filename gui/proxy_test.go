@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/porthole-dev/porthole/connections"
+	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 )
 
@@ -66,7 +67,7 @@ func TestConnectThroughProxy(t *testing.T) {
 	// Editing a running connection restarts it with the new settings.
 	f.w.selectConn(f.byName("echo").ID)
 	test.Tap(f.w.detail.editBtn)
-	f.w.form.listen.SetText(freePort(t))
+	f.w.form.listen.SetText(testutil.FreeAddr(t))
 	want := f.w.form.listen.Text
 	test.Tap(f.w.form.save)
 	f.eventually("restarted on the new port", func() bool { return rowListening(r, want) })

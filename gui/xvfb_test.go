@@ -37,7 +37,7 @@ func TestDesktopUnderXvfb(t *testing.T) {
 
 	home := t.TempDir()
 	store := connections.NewStore(filepath.Join(home, ".config", "pomerium-cli", "connections.json"))
-	echoPort := freePort(t)
+	echoPort := testutil.FreeAddr(t)
 	dest := func(route string) string { return "tcp+https://" + ds.Addr + "/" + route }
 	for _, c := range []connections.Connection{
 		{Name: "echo", Destination: dest("echo.internal:7000"), ListenAddr: echoPort, Tags: []string{"dev"}, Autostart: true, TLS: tlsCA(ds.CAFile)},
@@ -255,14 +255,4 @@ func listening(t *testing.T, addr string) bool {
 		}
 	}
 	return false
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

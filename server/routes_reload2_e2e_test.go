@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/server"
 	"github.com/porthole-dev/porthole/server/config"
 )
@@ -42,7 +43,7 @@ func TestReloadCertificateAddressAndInFlight(t *testing.T) {
 	}
 	oldCert, oldKey := pair("first")
 	newCert, newKey := pair("second")
-	addr1, addr2 := freeAddr(t), freeAddr(t)
+	addr1, addr2 := testutil.FreeAddr(t), testutil.FreeAddr(t)
 	cfgText := func(addr, cert, key string) string {
 		return "address: " + addr + "\ncertificate_file: " + cert + "\ncertificate_key_file: " + key +
 			"\nidp_provider_url: https://127.0.0.1:1/never\nidp_client_id: test\n" +

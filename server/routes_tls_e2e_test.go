@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -190,19 +189,6 @@ func TestCertificatesBySNI(t *testing.T) {
 
 // deadAddr is a loopback address nothing listens on.
 func deadAddr(t *testing.T) string { return testutil.RefusedAddr(t) }
-
-// freeAddr is a loopback address free for the test to listen on (the port
-// of a listener just closed).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // TestDownstreamMTLS: the server-wide downstream_mtls CA with each
 // enforcement mode.

@@ -17,7 +17,7 @@ import (
 // never a truncated stream that ends like a complete one, never a hang),
 // and once the server is back new tunnels work after one sign-in.
 func TestServerKilledMidRun(t *testing.T) {
-	s := &devServer{bin: testutil.BuildBinary(t, "pomerium-server"), dir: t.TempDir(), addr: freeAddr(t)}
+	s := &devServer{bin: testutil.BuildBinary(t, "pomerium-server"), dir: t.TempDir(), addr: testutil.FreeAddr(t)}
 	s.start(t)
 	c := startClient(t, s)
 	var progress atomic.Int64

@@ -123,7 +123,7 @@ func run(addr string, n, par int, size int64, firstID uint64, progress *atomic.I
 // pomerium-cli process to the dev server's echo, every byte compared
 // (SHA-256 too), one sign-in for all of them.
 func TestThousandTunnels(t *testing.T) {
-	s := &devServer{bin: testutil.BuildBinary(t, "pomerium-server"), dir: t.TempDir(), addr: freeAddr(t)}
+	s := &devServer{bin: testutil.BuildBinary(t, "pomerium-server"), dir: t.TempDir(), addr: testutil.FreeAddr(t)}
 	s.start(t)
 	c := startClient(t, s)
 	var progress atomic.Int64

@@ -28,3 +28,17 @@ func RefusedAddr(t testing.TB) string {
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
 }
+
+// FreeAddr is a loopback address free for the test to listen on: the port
+// of a listener just closed. Another listener may take it first (the
+// race RefusedAddr avoids); it serves a server that must be told its
+// address before it starts.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
