@@ -445,6 +445,31 @@ func (c *rawClient) headers(id uint32, end bool, fields ...hpack.HeaderField) er
 	return nil
 }
 
+// headersWithData sends HEADERS and one DATA frame on stream id in one
+// write, so both reach the server in one TLS record, as a tunnel client's
+// CONNECT with early data does.
+func (c *rawClient) headersWithData(id uint32, fields []hpack.HeaderField, p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.hbuf.Reset()
+	for _, f := range fields {
+		if err := c.enc.WriteField(f); err != nil {
+			return err
+		}
+	}
+	var out bytes.Buffer
+	fr := http2.NewFramer(&out, nil)
+	if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: c.hbuf.Bytes(), EndHeaders: true}); err != nil {
+		return err
+	}
+	if err := fr.WriteData(id, false, p); err != nil {
+		return err
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
+	_, err := c.nc.Write(out.Bytes())
+	return err
+}
+
 // request builds a request's header fields.
 func request(method, path string, extra ...string) []hpack.HeaderField {
 	fs := []hpack.HeaderField{{Name: ":method", Value: method}, {Name: ":scheme", Value: "https"}, {Name: ":authority", Value: "localhost"}, {Name: ":path", Value: path}}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -616,6 +617,15 @@ var errBodyClosed = errors.New("h2srv: request body closed")
 // here on (often the early data itself, in the same TLS record as the
 // HEADERS but read after the handler started) is written to up at once,
 // not kept until UploadTo's goroutine is scheduled.
+//
+// The early data usually shares the HEADERS' TLS record, yet this
+// goroutine, which read the HEADERS, handed the reading on before parsing
+// it (see frames). When nothing is pending yet, Deliver first yields once
+// so the reader, runnable on this P, parses what it already holds: the
+// early data then goes to up here, before the handler's 200. Otherwise,
+// on one P, the 200 went out first and the early data only after it, and
+// the upstream's answer, the first byte the application waits for, was
+// that much later.
 func (s *stream) Deliver(up net.Conn, progress func(int)) {
 	tc, ok := up.(*net.TCPConn)
 	if !ok {
@@ -625,8 +635,13 @@ func (s *stream) Deliver(up net.Conn, progress func(int)) {
 	if err != nil {
 		return
 	}
-	var sent int64
 	s.mu.Lock()
+	if s.pending.Len() == 0 && !s.end && s.err == nil {
+		s.mu.Unlock()
+		runtime.Gosched()
+		s.mu.Lock()
+	}
+	var sent int64
 	if s.werr == nil && s.err == nil && !s.bodyClosed {
 		// What up does not take now stays for UploadTo, which waits for it.
 		var err error

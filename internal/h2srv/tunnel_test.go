@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/porthole-dev/porthole/internal/h2srv"
+	"github.com/porthole-dev/porthole/internal/sockio"
 )
 
 var modes = []struct {
@@ -242,6 +244,64 @@ func TestWindowAfterStreamEnd(t *testing.T) {
 	if r := rc.response(3); len(r.body) != 20000 {
 		t.Errorf("the next stream: %d bytes, reset %v", len(r.body), r.reset)
 	}
+}
+
+// TestDeliverTakesTheEarlyDataFirst: early data that shares the HEADERS'
+// TLS record is already at the upstream when Deliver returns, on one P
+// too, where the goroutine now reading has not run yet when the handler
+// starts. Before, Deliver found nothing pending there and the handler's
+// 200 went out ahead of the early data.
+func TestDeliverTakesTheEarlyDataFirst(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	checkGoroutines(t)
+	// The upstream connection exists before the request: the handler
+	// makes no call that waits, which would let the reader run anyway.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	up, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	peerRaw, err := peer.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	atDeliver := make(chan string, 1)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tn := w.(tunnel)
+		tn.Deliver(up, nil)
+		b := make([]byte, 16)
+		atDeliver <- string(b[:sockio.ReadAvailable(peerRaw, b)])
+		w.WriteHeader(http.StatusOK)
+		r.Body.Close()
+	})
+	ts := startServer(t, h2srv.Config{Handler: handler}, false)
+	rc := dialRaw(t, ts, rawOpts{})
+	if err := rc.headersWithData(1, connect("upstream:1"), []byte("early")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-atDeliver:
+		if got != "early" {
+			t.Fatalf("the upstream held %q when Deliver returned; want the early data, %q", got, "early")
+		}
+	case <-time.After(wait):
+		t.Fatal("the handler never ran")
+	}
+	if r := rc.response(1); r.status != "200" {
+		t.Fatalf("status %q, want 200", r.status)
+	}
+	rc.close()
+	ts.waitEnded(t, 1)
 }
 
 // TestDeliverOpensTheDirectPath: DATA read after the handler called
