@@ -25,6 +25,7 @@ import (
 	"github.com/porthole-dev/porthole/internal/adaptprocs"
 	"github.com/porthole-dev/porthole/internal/bytesize"
 	"github.com/porthole-dev/porthole/internal/proxydial"
+	"github.com/porthole-dev/porthole/internal/stackpre"
 )
 
 // Destination says where to dial and what to ask for.
@@ -213,6 +214,7 @@ func (t *Tunnel) Serve(ctx context.Context, ln net.Listener) error {
 		backoff = 5 * time.Millisecond
 		wg.Add(1)
 		go func() {
+			stackpre.Grow() // opening a stream runs deep: a TLS write under the HTTP/2 open
 			defer wg.Done()
 			_ = t.ServeConn(ctx, c)
 		}()

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/porthole-dev/porthole/internal/h2data"
+	"github.com/porthole-dev/porthole/internal/stackpre"
 )
 
 // conn is one client connection. One goroutine at a time reads frames
@@ -105,6 +106,7 @@ func (c *conn) serve() {
 // readOn reads frames until the connection ends or it takes a new
 // stream's handler, which it then runs.
 func (c *conn) readOn() {
+	stackpre.Grow() // this goroutine goes on to run a handler
 	if run := c.frames(); run != nil {
 		run()
 	}
