@@ -46,7 +46,12 @@ func verdict(ratio float64, goal string, ok bool) string {
 	if ok {
 		mark = "met"
 	}
-	return fmt.Sprintf("%.2fx (goal %s, %s)", ratio, goal, mark)
+	txt := fmt.Sprintf("%.2f", ratio)
+	if strings.Contains(goal, " "+txt+"x") {
+		// At the goal to two places: a third shows which side it is on.
+		txt = fmt.Sprintf("%.3f", ratio)
+	}
+	return fmt.Sprintf("%sx (goal %s, %s)", txt, goal, mark)
 }
 
 func report(w io.Writer, r *results, took time.Duration) {
