@@ -16,6 +16,7 @@ import (
 
 	"github.com/porthole-dev/porthole/internal/h2data"
 	"github.com/porthole-dev/porthole/internal/sockio"
+	"github.com/porthole-dev/porthole/internal/stackpre"
 	"github.com/porthole-dev/porthole/internal/streamcopy"
 )
 
@@ -428,6 +429,7 @@ func (s *h2Stream) Write(p []byte) (int, error) {
 // A local TCP connection is read straight into a pooled buffer once it
 // has data, so an idle tunnel holds no buffer.
 func (s *h2Stream) upload() {
+	stackpre.To4K() // its first read of the local connection runs deep
 	var bp *[]byte
 	defer func() {
 		if bp != nil {

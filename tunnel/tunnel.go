@@ -214,7 +214,7 @@ func (t *Tunnel) Serve(ctx context.Context, ln net.Listener) error {
 		backoff = 5 * time.Millisecond
 		wg.Add(1)
 		go func() {
-			stackpre.Grow() // opening a stream runs deep: a TLS write under the HTTP/2 open
+			stackpre.To8K() // opening a stream runs deep: a TLS write under the HTTP/2 open
 			defer wg.Done()
 			_ = t.ServeConn(ctx, c)
 		}()

@@ -106,7 +106,7 @@ func (c *conn) serve() {
 // readOn reads frames until the connection ends or it takes a new
 // stream's handler, which it then runs.
 func (c *conn) readOn() {
-	stackpre.Grow() // this goroutine goes on to run a handler
+	stackpre.To8K() // this goroutine goes on to run a handler
 	if run := c.frames(); run != nil {
 		run()
 	}

@@ -6,21 +6,36 @@
 // pointers, so growing deep in a call chain (a TLS write under an HTTP/2
 // stream open, a session lookup under a handler) costs far more than the
 // copy itself: on the tunnel's connection path that walk was a sixth of the
-// client's user CPU per new connection. Calling Grow first makes the one
-// copy at the top, where there is one frame to adjust.
+// client's user CPU per new connection. Calling To8K or To4K first makes
+// the one copy at the top, where there is one frame to adjust.
+//
+// Each is sized to the stack its goroutine reaches anyway, no larger:
+// an idle tunnel keeps its goroutines' stacks.
 package stackpre
 
-// Grow makes the calling goroutine's stack 8 KiB, the size the connection
-// paths reach; a stack already that large is not copied. Its frame (6 KiB
-// plus the runtime's guard and what is below) fits 8 KiB, not 4.
+// To8K makes the calling goroutine's stack 8 KiB; one already that large
+// is not copied. Its frame (6 KiB, plus the runtime's guard and what is
+// below) fits 8 KiB, not 4.
 //
 //go:noinline
-func Grow() {
+func To8K() {
 	var frame [6 << 10]byte
-	touch(&frame)
+	touch8(&frame)
 }
 
-// touch takes the frame's address, so the compiler keeps the frame whole.
+// To4K makes the calling goroutine's stack 4 KiB, as To8K does 8.
 //
 //go:noinline
-func touch(b *[6 << 10]byte) { b[len(b)-1] = 1 }
+func To4K() {
+	var frame [2 << 10]byte
+	touch4(&frame)
+}
+
+// touch8 and touch4 take the frame's address, so the compiler keeps the
+// frame whole.
+//
+//go:noinline
+func touch8(b *[6 << 10]byte) { b[len(b)-1] = 1 }
+
+//go:noinline
+func touch4(b *[2 << 10]byte) { b[len(b)-1] = 1 }

@@ -20,13 +20,13 @@ func use(depth int) byte {
 	return use(depth-1) + b[(depth+1)&255]
 }
 
-// moves reports whether the calling goroutine's stack was copied (a
-// local's address changed) while it ran use(depth), after Grow when grow.
-func moves(grow bool, depth int) bool {
+// moves reports whether a new goroutine's stack was copied (a local's
+// address changed) while it ran use(depth), after grow when not nil.
+func moves(grow func(), depth int) bool {
 	done := make(chan bool)
 	go func() {
-		if grow {
-			Grow()
+		if grow != nil {
+			grow()
 		}
 		var local int
 		before := uintptr(unsafe.Pointer(&local))
@@ -37,14 +37,25 @@ func moves(grow bool, depth int) bool {
 }
 
 func TestGrow(t *testing.T) {
-	// The method can see a copy: 64 KiB is beyond what Grow gives.
-	if !moves(true, 256) {
+	// The method sees a copy: 64 KiB is beyond what either gives.
+	if !moves(To8K, 256) {
 		t.Fatal("a goroutine using 64 KiB of stack kept its stack in place; the test cannot see a copy")
 	}
-	// After Grow, a call chain of 5 KiB runs without a copy.
-	for range 20 {
-		if moves(true, 20) {
-			t.Fatal("the stack was copied under a 5 KiB call chain after Grow; want it grown to 8 KiB up front")
-		}
+	tests := []struct {
+		name  string
+		grow  func()
+		depth int // use's 256-byte frames
+	}{
+		{"To8K, 5 KiB deep", To8K, 20},
+		{"To4K, 2.5 KiB deep", To4K, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 20 {
+				if moves(tt.grow, tt.depth) {
+					t.Fatal("the stack was copied under the call chain; want it grown up front")
+				}
+			}
+		})
 	}
 }
