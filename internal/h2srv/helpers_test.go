@@ -416,20 +416,12 @@ func (c *rawClient) serverSettings() []http2.Setting {
 // headers opens stream id (or sends its trailers) with fields, split
 // into HEADERS and CONTINUATION frames of at most 16 KiB.
 func (c *rawClient) headers(id uint32, end bool, fields ...hpack.HeaderField) error {
-	c.mu.Lock()
-	if _, ok := c.streamWin[id]; !ok {
-		c.streamWin[id] = c.initWin
-	}
-	c.mu.Unlock()
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.hbuf.Reset()
-	for _, f := range fields {
-		if err := c.enc.WriteField(f); err != nil {
-			return err
-		}
+	block, err := c.openLocked(id, fields)
+	if err != nil {
+		return err
 	}
-	block := c.hbuf.Bytes()
 	_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
 	const max = 16 << 10
 	n := min(len(block), max)
@@ -451,23 +443,38 @@ func (c *rawClient) headers(id uint32, end bool, fields ...hpack.HeaderField) er
 func (c *rawClient) headersWithData(id uint32, fields []hpack.HeaderField, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.hbuf.Reset()
-	for _, f := range fields {
-		if err := c.enc.WriteField(f); err != nil {
-			return err
-		}
+	block, err := c.openLocked(id, fields)
+	if err != nil {
+		return err
 	}
 	var out bytes.Buffer
 	fr := http2.NewFramer(&out, nil)
-	if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: c.hbuf.Bytes(), EndHeaders: true}); err != nil {
+	if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: block, EndHeaders: true}); err != nil {
 		return err
 	}
 	if err := fr.WriteData(id, false, p); err != nil {
 		return err
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(wait))
-	_, err := c.nc.Write(out.Bytes())
+	_, err = c.nc.Write(out.Bytes())
 	return err
+}
+
+// openLocked gives stream id its send window and encodes fields as its
+// header block (c.wmu held: the HPACK table follows the order of writes).
+func (c *rawClient) openLocked(id uint32, fields []hpack.HeaderField) ([]byte, error) {
+	c.mu.Lock()
+	if _, ok := c.streamWin[id]; !ok {
+		c.streamWin[id] = c.initWin
+	}
+	c.mu.Unlock()
+	c.hbuf.Reset()
+	for _, f := range fields {
+		if err := c.enc.WriteField(f); err != nil {
+			return nil, err
+		}
+	}
+	return c.hbuf.Bytes(), nil
 }
 
 // request builds a request's header fields.
