@@ -15,7 +15,7 @@ import (
 	"github.com/porthole-dev/porthole/cli"
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	saved "github.com/porthole-dev/porthole/connections"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/portalclient"
 )
 
@@ -119,7 +119,7 @@ func TestCompletion(t *testing.T) {
 			if !strings.Contains(got, ":4\n") {
 				t.Errorf("completions %q; want the no-file directive (:4)", got)
 			}
-			if err := termtext.Check(strings.ReplaceAll(got, "\t", " "), false); err != nil {
+			if err := termtest.Check(strings.ReplaceAll(got, "\t", " "), false); err != nil {
 				t.Errorf("completion output carries raw controls: %v", err)
 			}
 		})

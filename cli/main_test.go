@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 )
 
 // run executes the CLI in-process with isolated config and cache dirs.
@@ -119,17 +119,17 @@ func TestPrintChain(t *testing.T) {
 // Errors quote servers and files; the one line and --verbose's chain are
 // escaped whatever they carry.
 func TestErrorLinesEscaped(t *testing.T) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		err := fmt.Errorf("listing routes at https://p: %w", errors.New("proxy answered 500: "+s))
 		var b bytes.Buffer
 		fmt.Fprintln(&b, oneLine(err.Error()))
 		printChain(&b, err)
-		if cerr := termtext.Check(b.String(), false); cerr != nil {
+		if cerr := termtest.Check(b.String(), false); cerr != nil {
 			t.Errorf("payload %q: %v", s, cerr)
 		}
 		for _, args := range [][]string{{"routes", "list", "--no-keyring", "https://127.0.0.1:1/" + s}, {"tcp", s}, {"tcp", "--listen", s, "db:5432"}} {
 			_, stdout, stderr := run(t, args...)
-			if cerr := termtext.Check(stdout+stderr, false); cerr != nil {
+			if cerr := termtest.Check(stdout+stderr, false); cerr != nil {
 				t.Errorf("pomerium-cli %q: %v", args, cerr)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/portalclient"
 )
 
@@ -25,7 +25,7 @@ func fuzzSeeds() []string {
 		`{"@type":"nope","records":null}`,
 		``, `null`, `[]`, `{}`, `{"version":1e309}`, strings.Repeat("[", 10000),
 	}
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		b, _ := json.Marshal(s)
 		seeds = append(seeds, `{"version":1,"connections":[{"id":`+string(b)+`,"name":`+string(b)+`,"destination":`+string(b)+`}]}`)
 	}
@@ -103,7 +103,7 @@ func FuzzDecodeStore(f *testing.F) {
 func FuzzPlanImport(f *testing.F) {
 	f.Add(`[{"id":"1","name":"db","type":"tcp","from":"tcp+https://db.example.com:5432"}]`)
 	f.Add(`[{"id":"1","name":"x","type":"tcp","from":"tcp+https://[a\r\nX:1]:7000"},{"id":"2","type":"udp","from":"udp+https://d:53"}]`)
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		b, _ := json.Marshal(s)
 		f.Add(`[{"id":` + string(b) + `,"name":` + string(b) + `,"type":"tcp","from":"tcp+https://p/` + strings.Trim(string(b), `"`) + `:1"}]`)
 	}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/connections"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
@@ -109,11 +109,11 @@ func TestAccountClaimsHostile(t *testing.T) {
 	jwt := func(claims string) string {
 		return "e30." + base64.RawURLEncoding.EncodeToString([]byte(claims)) + ".sig"
 	}
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		b, _ := json.Marshal(map[string]any{"email": s, "exp": time.Now().Add(time.Hour).Unix()})
 		a := Account{Host: "h"}
 		a.readToken(memTokens{"h": jwt(string(b))})
-		if err := termtext.Check(a.Who, false); err != nil || strings.ContainsAny(a.Who, "\n\r") {
+		if err := termtest.Check(a.Who, false); err != nil || strings.ContainsAny(a.Who, "\n\r") {
 			t.Errorf("email %q shown as %q: %v", s, a.Who, err)
 		}
 	}

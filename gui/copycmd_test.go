@@ -10,7 +10,7 @@ import (
 
 	"github.com/porthole-dev/porthole/connections"
 	"github.com/porthole-dev/porthole/internal/shellquote"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/internal/tlsconfig"
 )
 
@@ -52,11 +52,11 @@ func TestCopyCommand(t *testing.T) {
 	}
 
 	t.Run("hostile values are refused, not copied", func(t *testing.T) {
-		for _, s := range termtext.Samples {
+		for _, s := range termtest.Samples {
 			c := connections.Connection{Name: "x", Destination: "db:5432", TLS: tlsconfig.Options{CAFile: s}}
 			line, err := cliCommand(c, "")
 			if err == nil {
-				if termtext.Check(line, false) != nil {
+				if termtest.Check(line, false) != nil {
 					t.Errorf("CA file %q: copied %q with raw controls", s, line)
 				}
 				continue

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 )
 
 func fakeResponse(status int, contentType string, body []byte) *http.Response {
@@ -32,7 +32,7 @@ func FuzzRoutesJSON(f *testing.F) {
 	f.Add([]byte(`{"error":"denied\u001b]0;x\u0007"}`), "application/json", 403)
 	f.Add([]byte("<html>\x1b[2J</html>"), "text/html", 500)
 	f.Add([]byte(strings.Repeat(`{"routes":[`, 1000)), "application/problem+json", 200)
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		b, _ := json.Marshal(s)
 		f.Add([]byte(`{"routes":[{"name":`+string(b)+`}]}`), "application/json", 200)
 		f.Add([]byte(s), "text/plain", 502)
@@ -59,7 +59,7 @@ func FuzzRoutesJSON(f *testing.F) {
 		}
 		he := httpError(resp, "https://proxy.example.com")
 		msg := he.Error()
-		if err := termtext.Check(msg, false); err != nil || strings.Contains(msg, "\n") {
+		if err := termtest.Check(msg, false); err != nil || strings.Contains(msg, "\n") {
 			t.Fatalf("error message not one escaped line: %q (%v)", msg, err)
 		}
 	})

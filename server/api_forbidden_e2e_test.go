@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/internal/testutil"
 )
 
@@ -89,7 +89,7 @@ func TestAPIPolicyTextsOn403(t *testing.T) {
 		if body != want {
 			t.Errorf("403 body:\n%q\nwant\n%q", body, want)
 		}
-		if err := termtext.Check(body, false); err != nil {
+		if err := termtest.Check(body, false); err != nil {
 			t.Errorf("403 body would drive a terminal: %v", err)
 		}
 	})

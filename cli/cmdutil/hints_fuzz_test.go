@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -13,7 +13,7 @@ import (
 // answer names, the user gets one escaped line and one escaped, bounded
 // hint.
 func FuzzExplainServerText(f *testing.F) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		f.Add(s, "why: "+s+"\nwhat to do: "+s)
 	}
 	f.Add("db:1", "why: \xff\xfe\nwhat to do: "+strings.Repeat("é", 300))
@@ -28,7 +28,7 @@ func FuzzExplainServerText(f *testing.F) {
 			if strings.ContainsAny(line+hint, "\n\r") {
 				t.Fatalf("Explain(%T) = %q, %q; want one line each", err, line, hint)
 			}
-			if cerr := termtext.Check(line+" "+hint, false); cerr != nil {
+			if cerr := termtest.Check(line+" "+hint, false); cerr != nil {
 				t.Fatalf("Explain(%T): %v", err, cerr)
 			}
 		}

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/porthole-dev/porthole/connections"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/portalclient"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -103,11 +103,11 @@ func TestExplain(t *testing.T) {
 // A 403 body is the server's: whatever it holds, the line and hint are
 // escaped and the quoted words bounded.
 func TestExplainHostileDenial(t *testing.T) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		err := &tunnel.StatusError{Proxy: "https://p", Authority: "db:1", StatusCode: 403,
 			Body: "why: " + s + strings.Repeat("x", 500) + "\nwhat to do: " + s}
 		line, hint := Explain(err, "")
-		if cerr := termtext.Check(line+"\n"+hint, false); cerr != nil {
+		if cerr := termtest.Check(line+"\n"+hint, false); cerr != nil {
 			t.Errorf("body %q: %v", s, cerr)
 		}
 		if len(hint) > 1200 {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/portalclient"
 )
 
@@ -49,14 +49,14 @@ func TestMatchRoute(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("MatchRoute error = %v; want it to hold %q", err, tt.wantErr)
 			}
-			if cerr := termtext.Check(err.Error(), false); cerr != nil {
+			if cerr := termtest.Check(err.Error(), false); cerr != nil {
 				t.Errorf("error carries raw controls: %v", cerr)
 			}
 		})
 	}
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		_, err := MatchRoute([]portalclient.Route{{Name: s + "a", Type: "tcp", From: s}, {Name: s + "b", Type: "tcp", From: s}}, s, "tcp")
-		if err == nil || termtext.Check(err.Error(), false) != nil {
+		if err == nil || termtest.Check(err.Error(), false) != nil {
 			t.Errorf("hostile route names %q: error %q; want escaped candidates", s, err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
 	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 )
 
 func TestUnderDomain(t *testing.T) {
@@ -71,9 +72,9 @@ func TestNewCmdProxyFlags(t *testing.T) {
 // TestRefusalsEscaped: a hostile CONNECT target never reaches the
 // terminal raw in the refusal line.
 func TestRefusalsEscaped(t *testing.T) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		line := "refused CONNECT to " + termtext.Escape(s+":443")
-		if err := termtext.Check(line, false); err != nil {
+		if err := termtest.Check(line, false); err != nil {
 			t.Errorf("sample %q: %v", s, err)
 		}
 	}

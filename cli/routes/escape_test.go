@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/portalclient"
 )
 
 // Every field a portal sends reaches the table escaped, whatever it holds.
 func TestWriteTableEscapesHostileRoutes(t *testing.T) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		routes := []portalclient.Route{
 			{Name: s, Type: s, From: s, ConnectCommand: s, Description: s},
 		}
@@ -18,7 +18,7 @@ func TestWriteTableEscapesHostileRoutes(t *testing.T) {
 		if err := writeRoutes(ios, "table", routes); err != nil {
 			t.Fatal(err)
 		}
-		if err := termtext.Check(out.String(), false); err != nil {
+		if err := termtest.Check(out.String(), false); err != nil {
 			t.Errorf("payload %q: %v", s, err)
 		}
 		if got, want := len(splitLines(out.String())), 2; got != want {
@@ -28,7 +28,7 @@ func TestWriteTableEscapesHostileRoutes(t *testing.T) {
 		if err := writeRoutes(ios, "block", routes); err != nil {
 			t.Fatal(err)
 		}
-		if err := termtext.Check(out.String(), false); err != nil {
+		if err := termtest.Check(out.String(), false); err != nil {
 			t.Errorf("block format, payload %q: %v", s, err)
 		}
 		if got, want := len(splitLines(out.String())), 7; got != want {

@@ -9,7 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/portalclient"
 )
 
@@ -170,13 +170,13 @@ func TestWriteBlocksGolden(t *testing.T) {
 // TestWriteBlocksHostile: server-supplied fields cannot break a block
 // apart or drive the terminal.
 func TestWriteBlocksHostile(t *testing.T) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		ios, _, out, _ := cmdutil.TestIO()
 		r := portalclient.Route{ID: s, Name: s, Type: "tcp", From: s, Description: s, ConnectCommand: s}
 		if err := writeRoutes(ios, "block", []portalclient.Route{r}); err != nil {
 			t.Fatal(err)
 		}
-		if err := termtext.Check(out.String(), false); err != nil {
+		if err := termtest.Check(out.String(), false); err != nil {
 			t.Errorf("sample %q: %v", s, err)
 		}
 		if n := strings.Count(out.String(), "\n"); n != 7 {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/porthole-dev/porthole/authflow"
 	"github.com/porthole-dev/porthole/cli/cmdutil"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 )
 
 type memStore map[string]string
@@ -122,14 +122,14 @@ func TestStatus(t *testing.T) {
 // Every claim is server data: hostile emails, names and subjects are shown
 // escaped, never raw.
 func TestStatusHostileClaims(t *testing.T) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		ios, _, out, _ := cmdutil.TestIO()
 		err := writeText(out, []ServerStatus{{Server: "https://p.example.com", SignedIn: true, Email: s, Name: s, TokenStore: "file", TokenPath: s, Error: s}}, time.Now())
 		_ = ios
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := termtext.Check(out.String(), false); err != nil {
+		if err := termtest.Check(out.String(), false); err != nil {
 			t.Errorf("status with claim %q: %v", s, err)
 		}
 	}
@@ -170,10 +170,10 @@ func TestStatusHostileUserInfo(t *testing.T) {
 		}
 		return out.String()
 	}
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		b, _ := json.Marshal(map[string]any{"sub": s, "user": s, "email": s, "name": s, "groups": []string{s}})
 		body = string(b)
-		if err := termtext.Check(run(), false); err != nil {
+		if err := termtest.Check(run(), false); err != nil {
 			t.Errorf("user info %q: %v", s, err)
 		}
 	}

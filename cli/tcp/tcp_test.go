@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/cli/cmdutil"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/tunnel"
 )
 
@@ -94,7 +94,7 @@ func TestEventFormat(t *testing.T) {
 
 // Destinations, peers and errors (a proxy's error body) are printed escaped.
 func TestEventFormatEscapes(t *testing.T) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		dest := tunnel.Destination{Proxy: &url.URL{Scheme: "https", Host: "p:8443", Path: "/" + s}, Authority: s}
 		for _, verbose := range []bool{false, true} {
 			var out strings.Builder
@@ -106,7 +106,7 @@ func TestEventFormatEscapes(t *testing.T) {
 				{Kind: tunnel.EventConnected, ConnID: 2}} {
 				p.print(e)
 			}
-			if err := termtext.Check(out.String(), false); err != nil {
+			if err := termtest.Check(out.String(), false); err != nil {
 				t.Errorf("payload %q verbose=%v: %v", s, verbose, err)
 			}
 		}

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 )
 
 func TestShortenFrom(t *testing.T) {
@@ -60,7 +60,7 @@ func TestShortenFrom(t *testing.T) {
 		if w := ansi.StringWidth(got); w > max(tt.w, 0) {
 			t.Errorf("ShortenFrom(%q, %d) = %q is %d columns wide", tt.from, tt.w, got, w)
 		}
-		if err := termtext.Check(got, false); err != nil {
+		if err := termtest.Check(got, false); err != nil {
 			t.Errorf("ShortenFrom(%q, %d): %v", tt.from, tt.w, err)
 		}
 	}
@@ -69,14 +69,14 @@ func TestShortenFrom(t *testing.T) {
 // Every hostile sample at every width: escaped, never wider, and the
 // port (the destination's end) kept whenever there is room for it.
 func TestShortenFromHostile(t *testing.T) {
-	for _, s := range append(termtext.Samples, strings.Repeat("界", 300), strings.Repeat("x", 5000)+"\xff", "e\u0301\u0301\u0301") {
+	for _, s := range append(termtest.Samples, strings.Repeat("界", 300), strings.Repeat("x", 5000)+"\xff", "e\u0301\u0301\u0301") {
 		for _, from := range []string{s, "tcp+https://" + s + "/db.internal:5432", "tcp+https://proxy/" + s + ":5432", "tcp+https://" + s + ":5432"} {
 			for w := 0; w <= 70; w++ {
 				got := ShortenFrom(from, w)
 				if gw := ansi.StringWidth(got); gw > w {
 					t.Fatalf("ShortenFrom(%q, %d) = %q: %d columns", from, w, got, gw)
 				}
-				if err := termtext.Check(got, false); err != nil {
+				if err := termtest.Check(got, false); err != nil {
 					t.Fatalf("ShortenFrom(%q, %d): %v", from, w, err)
 				}
 				if strings.HasSuffix(from, ":5432") && w >= 6 && !strings.HasSuffix(got, ":5432") {
@@ -107,7 +107,7 @@ func TestRenderCellsHighlights(t *testing.T) {
 	if got, want := ansi.Strip(out), "db-primary\\x1b"; got != want {
 		t.Errorf("text of %q: %q; want %q", out, got, want)
 	}
-	if err := termtext.Check(out, true); err != nil {
+	if err := termtest.Check(out, true); err != nil {
 		t.Error(err)
 	}
 }

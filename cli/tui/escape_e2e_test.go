@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/portalclient"
 )
@@ -24,7 +24,7 @@ func TestPickEscapesHostilePortal(t *testing.T) {
 	bin := testutil.BuildBinary(t, "pomerium-cli")
 	script := testutil.Require(t, "script")
 	var routes []portalclient.Route
-	for i, s := range termtext.Samples {
+	for i, s := range termtest.Samples {
 		routes = append(routes, portalclient.Route{ID: fmt.Sprint(i), Name: s, Type: "tcp",
 			From: "tcp+https://proxy.example.com/db" + fmt.Sprint(i) + ":5432", Description: s})
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/porthole-dev/porthole/connections"
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/portalclient"
 	"github.com/porthole-dev/porthole/tunnel"
 )
@@ -16,7 +16,7 @@ import (
 func TestViewEscapesHostileData(t *testing.T) {
 	var routes []portalclient.Route
 	var saved []connections.Connection
-	for i, s := range termtext.Samples {
+	for i, s := range termtest.Samples {
 		routes = append(routes, portalclient.Route{ID: fmt.Sprint(i), Name: s, Type: "tcp", From: "tcp+https://p/" + s, Description: s})
 		saved = append(saved, connections.Connection{ID: fmt.Sprint(i), Name: s, Destination: s, Tags: []string{s}})
 	}
@@ -26,7 +26,7 @@ func TestViewEscapesHostileData(t *testing.T) {
 	m := final(t, tm)
 	check := func(screen string) {
 		t.Helper()
-		if err := termtext.Check(m.View(), true); err != nil {
+		if err := termtest.Check(m.View(), true); err != nil {
 			t.Errorf("%s: %v", screen, err)
 		}
 	}
@@ -34,7 +34,7 @@ func TestViewEscapesHostileData(t *testing.T) {
 	m.tab = tabSaved
 	m.refilter()
 	check("saved tab")
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		m.setError("routes: " + s)
 		check("error line")
 		m.notice("Sign in at https://p/" + s)
@@ -45,7 +45,7 @@ func TestViewEscapesHostileData(t *testing.T) {
 	m.screen, m.promptItem = screenPrompt, m.items()[0]
 	check("prompt")
 	// Enter on a saved connection whose listen address is hostile.
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		m.screen = screenList
 		m.saved = []Item{SavedItem(connections.Connection{ID: "x", Name: "x", Destination: "tcp+https://p/x:1", ListenAddr: s})}
 		m.tab = tabSaved
@@ -58,10 +58,10 @@ func TestViewEscapesHostileData(t *testing.T) {
 	}
 	m.tab = tabRoutes
 	var evs []tunnel.Event
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		evs = append(evs, tunnel.Event{Kind: tunnel.EventError, ConnID: 1, Err: errors.New(s)}, tunnel.Event{Kind: tunnel.EventConnecting, Addr: s})
 	}
-	m.screen, m.panel = screenPanel, &panel{item: m.items()[1], addr: termtext.Samples[0], state: "listening", events: evs}
+	m.screen, m.panel = screenPanel, &panel{item: m.items()[1], addr: termtest.Samples[0], state: "listening", events: evs}
 	m.height = 60
 	check("tunnel panel")
 }

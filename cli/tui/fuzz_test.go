@@ -9,13 +9,13 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 )
 
 // FuzzShortenFrom: whatever a portal sends as a from value, the shortened
 // form is never wider than asked and carries nothing a terminal obeys.
 func FuzzShortenFrom(f *testing.F) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		f.Add("tcp+https://"+s+"/db:5432", 20)
 	}
 	f.Add("tcp+https://プロキシ/データ:1", 9)
@@ -26,7 +26,7 @@ func FuzzShortenFrom(f *testing.F) {
 		if gw := ansi.StringWidth(got); gw > max(w, 0) {
 			t.Fatalf("ShortenFrom(%q, %d) = %q: %d columns", from, w, got, gw)
 		}
-		if err := termtext.Check(got, false); err != nil {
+		if err := termtest.Check(got, false); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -36,7 +36,7 @@ func FuzzShortenFrom(f *testing.F) {
 // hits point into the field, and the drawn row (highlights included)
 // fits the columns and holds only the picker's own styles.
 func FuzzRankAndRow(f *testing.F) {
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		f.Add(s, "tcp+https://p/"+s+":1", s, s[:1], 40)
 	}
 	f.Add("İstanbul", "tcp+https://p/x:1", "ǅ", "ǆ", 30)
@@ -70,7 +70,7 @@ func FuzzRankAndRow(f *testing.F) {
 		if gw := ansi.StringWidth(out); gw > w {
 			t.Fatalf("row %q is %d columns; want <= %d", out, gw, w)
 		}
-		if err := termtext.Check(out, true); err != nil {
+		if err := termtest.Check(out, true); err != nil {
 			t.Fatal(err)
 		}
 		if !utf8.ValidString(out) || strings.ContainsRune(out, '\n') {

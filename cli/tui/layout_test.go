@@ -15,6 +15,7 @@ import (
 
 	"github.com/porthole-dev/porthole/connections"
 	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 	"github.com/porthole-dev/porthole/internal/testutil"
 	"github.com/porthole-dev/porthole/portalclient"
 	"github.com/porthole-dev/porthole/tunnel"
@@ -83,7 +84,7 @@ func TestColumnsAtWidths(t *testing.T) {
 				t.Errorf("width %d: line %q is %d columns", tt.w, ansi.Strip(l), lw)
 			}
 		}
-		if err := termtext.Check(view, true); err != nil {
+		if err := termtest.Check(view, true); err != nil {
 			t.Errorf("width %d: %v", tt.w, err)
 		}
 		var hdr string
@@ -196,7 +197,7 @@ func TestLongMessages(t *testing.T) {
 			t.Errorf("line wider than 40: %q", ansi.Strip(l))
 		}
 	}
-	if err := termtext.Check(view, true); err != nil {
+	if err := termtest.Check(view, true); err != nil {
 		t.Error(err)
 	}
 	plain := ansi.Strip(view)

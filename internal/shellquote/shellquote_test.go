@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 )
 
 // TestRoundTrip hands each quoted word to a real sh, which must print it
@@ -46,7 +46,7 @@ func TestRoundTrip(t *testing.T) {
 // never quoted into something a paste would run.
 func TestControlRefused(t *testing.T) {
 	n := 0
-	for _, s := range termtext.Samples {
+	for _, s := range termtest.Samples {
 		if strings.IndexFunc(s, func(r rune) bool { return r != '\n' && r != '\t' && (r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0) }) < 0 {
 			continue
 		}

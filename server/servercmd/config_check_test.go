@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/porthole-dev/porthole/internal/termtext"
+	"github.com/porthole-dev/porthole/internal/termtext/termtest"
 )
 
 // selfSigned writes a certificate and its key as PEM files in dir.
@@ -198,7 +199,7 @@ func TestConfigErrorsAreOneLineWithAHint(t *testing.T) {
 			if strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "pomerium-server: ") {
 				t.Errorf("stderr %q; want one line starting pomerium-server:", msg)
 			}
-			if err := termtext.Check(msg, false); err != nil {
+			if err := termtest.Check(msg, false); err != nil {
 				t.Errorf("stderr would drive a terminal: %v: %q", err, msg)
 			}
 			if !strings.Contains(msg, termtext.Escape(tc.what)) {

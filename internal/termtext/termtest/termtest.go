@@ -1,9 +1,14 @@
-package termtext
+// Package termtest holds the hostile strings and the check that the
+// tests of every printing surface share. It is for tests only, so the
+// binaries carry neither the strings nor the regexp.
+package termtest
 
 import (
 	"fmt"
 	"regexp"
 	"unicode/utf8"
+
+	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
 // Samples are hostile strings, one per class a server or a file could
@@ -43,7 +48,7 @@ func Check(out string, allowSGR bool) error {
 		if r == utf8.RuneError && n <= 1 {
 			return fmt.Errorf("byte %#x at %d is not UTF-8 in %q", out[i], i, out)
 		}
-		if r != '\n' && r != '\t' && Unsafe(r) {
+		if r != '\n' && r != '\t' && termtext.Unsafe(r) {
 			return fmt.Errorf("raw %U at %d in %q", r, i, out)
 		}
 		i += n
