@@ -149,6 +149,13 @@ func TestPickE2E(t *testing.T) {
 
 	p.keys("Enter")
 	p.waitFor("address prompt", regexp.MustCompile(`listen on: 127\.0\.0\.1:0`))
+	// The address is edited in place: cleared, typed with a slip, the slip
+	// taken back.
+	p.keys("C-u")
+	p.waitFor("address cleared", regexp.MustCompile(`(?m)listen on: *$`))
+	p.keys("-l", "127.0.0.1:09")
+	p.keys("BSpace")
+	p.waitFor("address retyped", regexp.MustCompile(`(?m)listen on: 127\.0\.0\.1:0 *$`))
 
 	p.keys("Enter")
 	m = p.waitFor("tunnel panel", regexp.MustCompile(`Local address:  (127\.0\.0\.1:\d+)[\s\S]*State: +listening`))

@@ -15,7 +15,6 @@ import (
 	"github.com/aymanbagabas/go-osc52/v2"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -81,7 +80,7 @@ type Model struct {
 	routes    []Item
 	saved     []Item
 	loading   bool
-	filter    textinput.Model
+	filter    lineInput
 	filtering bool
 	visible   []Item
 	marks     []match // why each visible row matched the filter
@@ -91,7 +90,7 @@ type Model struct {
 	runsGen   int
 	cursor    int
 
-	prompt     textinput.Model
+	prompt     lineInput
 	promptItem Item
 
 	panel *panel
@@ -116,10 +115,10 @@ type Model struct {
 // New builds the picker.
 func New(opts Options) *Model {
 	ctx, cancel := context.WithCancel(context.Background())
-	f := textinput.New()
+	f := newLineInput(opts.Renderer)
 	f.Prompt = "filter: "
 	f.Placeholder = "type to filter"
-	p := textinput.New()
+	p := newLineInput(opts.Renderer)
 	p.Prompt = "listen on: "
 	p.CharLimit = 256
 	m := &Model{
