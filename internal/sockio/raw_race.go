@@ -11,3 +11,6 @@ import "syscall"
 func read(fd int, p []byte) (int, error) { return syscall.Read(fd, p) }
 
 func write(fd int, p []byte) (int, error) { return syscall.Write(fd, p) }
+
+// RaceEnabled reports a race build.
+const RaceEnabled = true
