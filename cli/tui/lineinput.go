@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -66,7 +67,7 @@ func (in *lineInput) insertAt(i int, rs []rune) int {
 		switch {
 		case r == '\t':
 			r = ' '
-		case unicode.IsControl(r) || termtext.Unsafe(r) || r == '\ufffd':
+		case termtext.Unsafe(r) || r == utf8.RuneError: // Unsafe takes in every control rune
 			continue
 		}
 		clean = append(clean, r)
