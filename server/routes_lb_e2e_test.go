@@ -31,7 +31,7 @@ func (e *routeEnv) upstreamCounts(t *testing.T, host string, n int) map[string]i
 func TestLoadBalancing(t *testing.T) {
 	a, _ := upstream(t, echoHandler("a"), nil)
 	b, _ := upstream(t, echoHandler("b"), nil)
-	dead := deadAddr(t)
+	dead := testutil.RefusedAddr(t)
 	var bSick atomic.Bool
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -105,7 +105,7 @@ func TestLoadBalancing(t *testing.T) {
 // opens every tunnel.
 func TestTCPFailover(t *testing.T) {
 	echo := echoListener(t)
-	dead := deadAddr(t)
+	dead := testutil.RefusedAddr(t)
 	e := startRoutes(t, "routes:\n  - from: tcp+https://db.internal:5432\n    to: [tcp://"+dead+", tcp://"+echo+"]\n    allow_any_authenticated_user: true\n")
 	d := &testutil.DevServer{URL: &url.URL{Scheme: "https", Host: e.addr}, Addr: e.addr, CAPool: e.pki.pool()}
 	tok := e.token("dev@example.com")

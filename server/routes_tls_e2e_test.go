@@ -100,7 +100,7 @@ func TestGlobalCertificateAuthority(t *testing.T) {
 // TestShowErrorDetails: with show_error_details false the 502 page says
 // what failed but not the upstream's error.
 func TestShowErrorDetails(t *testing.T) {
-	dead := deadAddr(t)
+	dead := testutil.RefusedAddr(t)
 	e := startRoutes(t, "routes:\n  - from: https://quiet.localhost\n    to: http://"+dead+"\n    allow_public_unauthenticated_access: true\n    show_error_details: false\n"+
 		"  - from: https://loud.localhost\n    to: http://"+dead+"\n    allow_public_unauthenticated_access: true\n")
 	resp, body := e.do(e.client, "GET", e.url("quiet.localhost", "/"), nil)
@@ -187,9 +187,6 @@ func TestCertificatesBySNI(t *testing.T) {
 	}
 }
 
-// deadAddr is a loopback address nothing listens on.
-func deadAddr(t *testing.T) string { return testutil.RefusedAddr(t) }
-
 // TestDownstreamMTLS: the server-wide downstream_mtls CA with each
 // enforcement mode.
 func TestDownstreamMTLS(t *testing.T) {
@@ -249,7 +246,7 @@ func TestConnectUDPClientCertificate(t *testing.T) {
 	alice := users.issue("alice", nil, true)
 	stranger := newPKI(t, "other CA").issue("mallory", nil, true)
 	e := startRoutes(t, "downstream_mtls: {ca: "+b64(users.PEM)+", enforcement: policy_with_default_deny}\n"+
-		"routes:\n  - from: udp+https://dns.internal:53\n    to: udp://"+deadAddr(t)+"\n    allow_public_unauthenticated_access: true\n")
+		"routes:\n  - from: udp+https://dns.internal:53\n    to: udp://"+testutil.RefusedAddr(t)+"\n    allow_public_unauthenticated_access: true\n")
 	status := func(cert *tls.Certificate) int {
 		t.Helper()
 		tc := &tls.Config{RootCAs: e.pki.pool()}
