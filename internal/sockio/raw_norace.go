@@ -24,6 +24,6 @@ func write(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// RaceEnabled reports a race build, whose reads and writes go through
+// raceEnabled reports a race build, whose reads and writes go through
 // package syscall instead of the raw calls.
-const RaceEnabled = false
+const raceEnabled = false

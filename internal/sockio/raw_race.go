@@ -12,5 +12,5 @@ func read(fd int, p []byte) (int, error) { return syscall.Read(fd, p) }
 
 func write(fd int, p []byte) (int, error) { return syscall.Write(fd, p) }
 
-// RaceEnabled reports a race build.
-const RaceEnabled = true
+// raceEnabled reports a race build.
+const raceEnabled = true
