@@ -120,10 +120,15 @@ func (f *Factory) RememberServer(u *url.URL, pomeriumURL string) error {
 		LastUsed:       f.now(),
 	}
 	out := []ServerProfile{p}
-	for _, q := range ps {
+	for i, q := range ps {
 		if q.URL == p.URL {
 			if p.PomeriumURL == "" {
 				out[0].PomeriumURL = q.PomeriumURL
+			}
+			// Already the most recent, and used within the grain: its time
+			// stands, so a command run again and again rewrites nothing.
+			if age := p.LastUsed.Sub(q.LastUsed); i == 0 && age >= 0 && age < lastUsedGrain {
+				out[0].LastUsed = q.LastUsed
 			}
 			continue
 		}
@@ -131,6 +136,11 @@ func (f *Factory) RememberServer(u *url.URL, pomeriumURL string) error {
 	}
 	return f.writeProfiles(out)
 }
+
+// lastUsedGrain is how precisely LastUsed follows use: it orders the
+// servers, for which a minute is plenty, and a finer one would make every
+// command that names a server rewrite (and sync) servers.json.
+const lastUsedGrain = time.Minute
 
 // ForgetServer drops u's profile, its cached routes list and the
 // last-server mark when it is u; false when u was not remembered.

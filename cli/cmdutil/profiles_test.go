@@ -109,3 +109,63 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// A server used again within lastUsedGrain keeps its time when it is
+// already the most recent, so servers.json is not rewritten; later, or
+// when another server was used in between, its time moves on.
+func TestRememberServerGrain(t *testing.T) {
+	f := &Factory{ConfigDir: t.TempDir()}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f.Now = func() time.Time { return now }
+	a, b := mustURL(t, "https://a.example.com"), mustURL(t, "https://b.example.com")
+	lastUsed := func(u *url.URL) time.Time {
+		t.Helper()
+		p, ok, err := f.Profile(u)
+		if err != nil || !ok {
+			t.Fatalf("Profile(%s) = %v, %v", u, ok, err)
+		}
+		return p.LastUsed
+	}
+	if err := f.RememberServer(a, ""); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(f.ConfigDir, serversFile)
+	before, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name    string
+		after   time.Duration
+		use     *url.URL
+		want    time.Duration // a's LastUsed, from the start
+		rewrite bool
+	}{
+		{"again at once", 0, a, 0, false},
+		{"again within the grain", lastUsedGrain - time.Second, a, 0, false},
+		{"again past the grain", lastUsedGrain, a, lastUsedGrain, true},
+		{"another server between", lastUsedGrain + time.Second, b, lastUsedGrain, true},
+		{"back within the grain of its own time", lastUsedGrain + 2*time.Second, a, lastUsedGrain + 2*time.Second, true},
+	}
+	start := now
+	for _, s := range steps {
+		now = start.Add(s.after)
+		if err := f.RememberServer(s.use, ""); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		after, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rewritten := !os.SameFile(before, after); rewritten != s.rewrite {
+			t.Errorf("%s: servers.json rewritten = %v, want %v", s.name, rewritten, s.rewrite)
+		}
+		before = after
+		if got := lastUsed(a); !got.Equal(start.Add(s.want)) {
+			t.Errorf("%s: a's LastUsed = %v, want %v", s.name, got, start.Add(s.want))
+		}
+	}
+	if ps, _ := f.Profiles(); len(ps) != 2 || ps[0].URL != a.String() {
+		t.Errorf("Profiles() = %+v; want a (used last) first", ps)
+	}
+}

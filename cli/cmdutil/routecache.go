@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,10 @@ import (
 // RouteCacheTTL is how long a fetched routes list answers route names
 // without asking the server again. Completion reads the cache at any age.
 const RouteCacheTTL = 5 * time.Minute
+
+// routeCacheGrain is how soon after a fetch the same list fetched again
+// leaves the cache (and its time) as it is.
+const routeCacheGrain = time.Minute
 
 // maxRouteCache bounds a cached routes list read back.
 const maxRouteCache = 8 << 20
@@ -66,7 +71,14 @@ func (f *Factory) SaveRoutes(server *url.URL, routes []portalclient.Route) error
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(routeCacheDoc{Server: server.String(), Fetched: f.now(), Routes: routes})
+	fetched := f.now()
+	if cached, at, err := f.CachedRoutes(server); err == nil && cached != nil && !at.After(fetched) && fetched.Sub(at) < routeCacheGrain && sameRoutes(cached, routes) {
+		// The same list fetched again this soon: the cache stands as it is
+		// (it then expires up to a grain sooner), so a `routes list` run
+		// again and again rewrites nothing.
+		fetched = at
+	}
+	b, err := json.Marshal(routeCacheDoc{Server: server.String(), Fetched: fetched, Routes: routes})
 	if err != nil {
 		return fmt.Errorf("caching routes: %w", err)
 	}
@@ -74,6 +86,14 @@ func (f *Factory) SaveRoutes(server *url.URL, routes []portalclient.Route) error
 		return fmt.Errorf("caching routes: %w", err)
 	}
 	return atomicfile.Write(filepath.Join(d, routeCacheName(server)), b, 0o600)
+}
+
+// sameRoutes reports whether a and b encode alike (a cached list went
+// through JSON, so nil and empty fields compare by their encoding).
+func sameRoutes(a, b []portalclient.Route) bool {
+	ea, err1 := json.Marshal(a)
+	eb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ea, eb)
 }
 
 // DropRoutes deletes server's cached routes list (forgetting a server

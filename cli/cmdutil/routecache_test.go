@@ -2,6 +2,8 @@ package cmdutil
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +151,55 @@ func TestCachedHostFormRoute(t *testing.T) {
 	empty := &Factory{ConfigDir: t.TempDir(), CacheDir: t.TempDir()}
 	if _, _, ok := empty.cachedHostFormRoute("db.example.com:5432", "tcp"); ok {
 		t.Error("found a route with no server remembered")
+	}
+}
+
+// The same list saved again within routeCacheGrain leaves the cache file
+// and its time alone; a changed list or a later save replaces both.
+func TestSaveRoutesGrain(t *testing.T) {
+	f := &Factory{CacheDir: t.TempDir()}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := start
+	f.Now = func() time.Time { return now }
+	u := mustURL(t, "https://proxy.example.com")
+	one := []portalclient.Route{{Name: "echo", Type: "tcp"}}
+	two := []portalclient.Route{{Name: "echo", Type: "tcp"}, {Name: "db", Type: "tcp"}}
+	if err := f.SaveRoutes(u, one); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(f.CacheDir, "routes", routeCacheName(u))
+	before, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name        string
+		after       time.Duration
+		routes      []portalclient.Route
+		wantFetched time.Duration
+		rewrite     bool
+	}{
+		{"same list within the grain", routeCacheGrain - time.Second, one, 0, false},
+		{"another list within the grain", routeCacheGrain - time.Second, two, routeCacheGrain - time.Second, true},
+		{"same list past the grain", 2*routeCacheGrain - time.Second, two, 2*routeCacheGrain - time.Second, true},
+		{"a clock gone back", time.Second, two, time.Second, true},
+	}
+	for _, s := range steps {
+		now = start.Add(s.after)
+		if err := f.SaveRoutes(u, s.routes); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		after, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rewritten := !os.SameFile(before, after); rewritten != s.rewrite {
+			t.Errorf("%s: cache rewritten = %v, want %v", s.name, rewritten, s.rewrite)
+		}
+		before = after
+		rs, at, err := f.CachedRoutes(u)
+		if err != nil || len(rs) != len(s.routes) || !at.Equal(start.Add(s.wantFetched)) {
+			t.Errorf("%s: CachedRoutes = %d routes at %v, %v; want %d at %v", s.name, len(rs), at, err, len(s.routes), start.Add(s.wantFetched))
+		}
 	}
 }

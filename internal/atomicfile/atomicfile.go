@@ -6,7 +6,9 @@
 package atomicfile
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -15,7 +17,15 @@ import (
 // a temp file there with mode perm, syncs it, renames it over path and
 // syncs the directory so the rename survives a crash where the OS allows.
 // Errors name path.
+//
+// When path is already a regular file with mode perm holding exactly
+// data, nothing is written: a command that records the same state on
+// every run (the last server, a token it just read) costs a read, not
+// two syncs, a rename and a temp file.
 func Write(path string, data []byte, perm os.FileMode) error {
+	if unchanged(path, data, perm) {
+		return nil
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -47,4 +57,30 @@ func Write(path string, data []byte, perm os.FileMode) error {
 		_ = d.Close()
 	}
 	return nil
+}
+
+// unchanged reports whether path is a regular file (not a link) with
+// mode perm and contents data. Any doubt (an error, a size or mode that
+// differs) is false: the caller then writes.
+func unchanged(path string, data []byte, perm os.FileMode) bool {
+	li, err := os.Lstat(path)
+	if err != nil || !li.Mode().IsRegular() || li.Mode().Perm() != perm.Perm() || li.Size() != int64(len(data)) {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	// The file opened is the one looked at, not a link put there since.
+	if fi, err := f.Stat(); err != nil || !os.SameFile(li, fi) {
+		return false
+	}
+	// One byte more than data, to see the file did not grow since.
+	got := make([]byte, len(data)+1)
+	n, err := io.ReadFull(f, got)
+	if err != io.ErrUnexpectedEOF && err != io.EOF {
+		return false
+	}
+	return bytes.Equal(got[:n], data)
 }
