@@ -245,3 +245,25 @@ func TestRealRuntime(t *testing.T) {
 		t.Errorf("after the controller stopped: GOMAXPROCS %d, want the default %d", got, def)
 	}
 }
+
+func TestOneP(t *testing.T) {
+	t.Cleanup(runtime.SetDefaultGOMAXPROCS)
+	tests := []struct {
+		name string
+		env  string
+		want int
+	}{
+		{"no GOMAXPROCS in the environment: one P", "", 1},
+		{"GOMAXPROCS set: the user's choice stands", "2", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runtime.GOMAXPROCS(2)
+			t.Setenv("GOMAXPROCS", tt.env)
+			OneP()
+			if got := runtime.GOMAXPROCS(0); got != tt.want {
+				t.Errorf("after OneP: GOMAXPROCS = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
