@@ -66,7 +66,7 @@ test-short:
 # it to BENCH_PKGS.
 BENCH_PKGS := ./internal/streamcopy/ ./tunnel/
 bench: deps build
-	$(GO) build -o $(BIN)/ ./internal/bench/porthole-bench
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./internal/bench/porthole-bench
 	$(BIN)/porthole-bench -bin $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x -count 1 $(BENCH_PKGS)
 	$(GO) test -run '^$$' -bench ConnectStore -benchtime 300x -count 1 ./server/

@@ -120,11 +120,26 @@ func report(w io.Writer, r *results, took time.Duration) {
 				name, ms(f), float64(f)/float64(p50(relay)), float64(p50(h2))/float64(f), fl.cpuMs(), fl.switches())
 		}
 	}
+	startLines(w, r.start, r.help[h2], r.list[h2])
 	fmt.Fprintln(w, strings.Repeat("-", 40))
 	fmt.Fprintln(w, "throughput: one-way payload rate of a concurrent echo; CPU: utime+stime of the client and server processes during the throughput runs;")
 	fmt.Fprintln(w, "first byte: dial, 1 byte out, 1 byte back, one connection at a time; round trip: 1 byte out and back on a connection already open")
 	fmt.Fprintln(w, "(the data path alone: the floor under a first byte); CPU and context switches per new conn: during the first-byte runs; memory: VmRSS growth with the connections open and idle;")
 	fmt.Fprintln(w, "--help and routes list: wall time from exec to exit, the list fetched from the server with the token from the sign-in.")
+}
+
+// startLines sets the one-shot commands (of h2's build) beside a Go
+// program that only starts: their goals are wall times from the day the
+// goals were set, and this is how fast this host starts any Go program
+// today.
+func startLines(w io.Writer, start, help, list []time.Duration) {
+	if len(start) == 0 || len(help) == 0 || len(list) == 0 {
+		return
+	}
+	st := pct(start, 0.50)
+	fmt.Fprintf(w, "start: a static Go program with the same runtime, net/http and crypto/tls that does nothing (porthole-bench start) takes %s ms p50 here;\n", ms(st))
+	fmt.Fprintf(w, "  h2 (default)'s --help takes %.2fx its time, routes list %.2fx\n",
+		float64(pct(help, 0.50))/float64(st), float64(pct(list, 0.50))/float64(st))
 }
 
 func goalMs(d, goal time.Duration) string {

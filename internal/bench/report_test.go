@@ -1,6 +1,10 @@
 package bench
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 func TestVerdict(t *testing.T) {
 	tests := []struct {
@@ -21,5 +25,35 @@ func TestVerdict(t *testing.T) {
 		if got := verdict(tt.ratio, tt.goal, tt.ok); got != tt.want {
 			t.Errorf("verdict(%v, %q, %v) = %q, want %q", tt.ratio, tt.goal, tt.ok, got, tt.want)
 		}
+	}
+}
+
+func TestStartLines(t *testing.T) {
+	ms := func(xs ...float64) []time.Duration {
+		var out []time.Duration
+		for _, x := range xs {
+			out = append(out, time.Duration(x*float64(time.Millisecond)))
+		}
+		return out
+	}
+	var b strings.Builder
+	startLines(&b, ms(2, 3, 4), ms(6, 9, 12), ms(20, 30, 40))
+	want := "start: a static Go program with the same runtime, net/http and crypto/tls that does nothing (porthole-bench start) takes 3.00 ms p50 here;\n" +
+		"  h2 (default)'s --help takes 3.00x its time, routes list 10.00x\n"
+	if b.String() != want {
+		t.Errorf("startLines =\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	startLines(&b, nil, ms(6), ms(20))
+	if b.Len() != 0 {
+		t.Errorf("with no start runs, startLines wrote %q", b.String())
+	}
+}
+
+// The baseline role must do nothing at all: no address line, no error.
+func TestStartRoleDoesNothing(t *testing.T) {
+	var out, errOut strings.Builder
+	if rc := Main([]string{"start"}, &out, &errOut); rc != 0 || out.Len() != 0 || errOut.Len() != 0 {
+		t.Fatalf("Main(start) = %d, stdout %q, stderr %q; want 0 and nothing written", rc, out.String(), errOut.String())
 	}
 }

@@ -35,6 +35,7 @@ type results struct {
 	rtt      [][]time.Duration // one byte there and back on an open connection
 	help     [][]time.Duration // wall time of `pomerium-cli --help`
 	list     [][]time.Duration // wall time of `routes list` with the token cached
+	start    []time.Duration   // wall time of this program started to do nothing
 	memCli   []float64         // bytes per idle connection
 	memSrv   []float64
 	idle     int
@@ -181,6 +182,13 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				r.list[i] = append(r.list[i], d)
 			}
 		}
+		for range cliRunsPerRound {
+			d, err := timeRun(ctx, self, nil, "start")
+			if err != nil {
+				return fmt.Errorf("porthole-bench start: %w", err)
+			}
+			r.start = append(r.start, d)
+		}
 		for _, n := range o.conns {
 			if r.thr[n] == nil {
 				r.thr[n] = make([][]float64, len(targets))
@@ -212,8 +220,13 @@ const cliRunsPerRound = 4
 // runCLI times one run of the target's pomerium-cli (its environment:
 // the signed-in token cache) to exit.
 func (t *target) runCLI(ctx context.Context, args ...string) (time.Duration, error) {
-	cmd := exec.CommandContext(ctx, t.client.cmd.Path, args...)
-	cmd.Env = t.client.cmd.Env
+	return timeRun(ctx, t.client.cmd.Path, t.client.cmd.Env, args...)
+}
+
+// timeRun times one run of the program at path, from exec to exit.
+func timeRun(ctx context.Context, path string, env []string, args ...string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &limitedBuffer{buf: &out, max: 4 << 10}
 	start := time.Now()
