@@ -133,7 +133,7 @@ func Kick() {
 // at its start: a one-shot command (a routes list, a sign-in) has no CPU
 // work to spread, and on more Ps each goroutine its HTTP request makes
 // runnable also wakes a thread on another CPU. Measured on the bench's
-// 2-CPU VM: `routes list` 10% faster, with a sixth fewer context
+// 2-CPU VM: `routes list` 7-11% faster, with a third fewer context
 // switches. A command that goes on to serve tunnels runs Start, which
 // takes it from one P to the default when it gets busy.
 func OneP() {
