@@ -22,25 +22,30 @@ const (
 	DefaultStallTimeout = 30 * time.Second // no byte moving on the connection
 )
 
-// HTTPTimeouts bound each call: Overall caps the whole exchange (a server
-// that trickles its body), Stall fails a connection on which nothing
-// moves (a server that goes silent), headers included. Zero means the
-// default.
-type HTTPTimeouts struct {
+// HTTPOptions shape the client. Overall caps each whole exchange (a
+// server that trickles its body), Stall fails a connection on which
+// nothing moves (a server that goes silent), headers included; zero means
+// the default. HTTP1Only keeps to HTTP/1.1, for a process that makes a
+// call or two and exits (the CLI): there HTTP/2's set-up, a SETTINGS
+// exchange and two more goroutines, costs more than its multiplexing
+// saves (a quarter of `routes list`'s CPU on the bench's VM).
+type HTTPOptions struct {
 	Overall, Stall time.Duration
+	HTTP1Only      bool
 }
 
-// NewHTTPClient is NewHTTPClientTimeouts with the default bounds.
+// NewHTTPClient is NewHTTPClientOptions with the defaults.
 func NewHTTPClient(cfg *tls.Config) *http.Client {
-	return NewHTTPClientTimeouts(cfg, HTTPTimeouts{})
+	return NewHTTPClientOptions(cfg, HTTPOptions{})
 }
 
-// NewHTTPClientTimeouts is the client front ends give Flow and
+// NewHTTPClientOptions is the client front ends give Flow and
 // portalclient: TLS from cfg (tlsconfig.Options.Config), HTTPS_PROXY/
-// NO_PROXY honoured, HTTP/2 when offered, every call bounded by t, and
-// redirects returned rather than followed (a 302 from the proxy means
-// "sign in", which the callers handle).
-func NewHTTPClientTimeouts(cfg *tls.Config, t HTTPTimeouts) *http.Client {
+// NO_PROXY honoured, HTTP/2 when offered (unless o.HTTP1Only), every call
+// bounded by o, and redirects returned rather than followed (a 302 from
+// the proxy means "sign in", which the callers handle).
+func NewHTTPClientOptions(cfg *tls.Config, o HTTPOptions) *http.Client {
+	t := o
 	if t.Overall <= 0 {
 		t.Overall = DefaultHTTPTimeout
 	}
@@ -55,10 +60,17 @@ func NewHTTPClientTimeouts(cfg *tls.Config, t HTTPTimeouts) *http.Client {
 	tr.DialContext = bounded.StallDialer(d.DialContext, t.Stall)
 	tr.TLSHandshakeTimeout = t.Stall
 	tr.ResponseHeaderTimeout = t.Stall
+	alpn := []string{"h2", "http/1.1"}
 	tr.ForceAttemptHTTP2 = true
+	if o.HTTP1Only {
+		alpn = []string{"http/1.1"}
+		tr.ForceAttemptHTTP2 = false
+		tr.Protocols = new(http.Protocols)
+		tr.Protocols.SetHTTP1(true)
+	}
 	tr.Proxy = http.ProxyFromEnvironment
 	if tlsconfig.HasFallback(cfg) {
-		fallbackDial(tr, t.Stall)
+		fallbackDial(tr, t.Stall, alpn)
 	}
 	return &http.Client{
 		Transport:     tr,
@@ -76,7 +88,7 @@ func NewHTTPClientTimeouts(cfg *tls.Config, t HTTPTimeouts) *http.Client {
 // Transport would run that handshake after its own; http:// URLs keep the
 // Transport's proxying, and when their forward proxy is an https:// one,
 // the Transport's dial to it goes straight there.
-func fallbackDial(tr *http.Transport, stall time.Duration) {
+func fallbackDial(tr *http.Transport, stall time.Duration, alpn []string) {
 	base := tr.TLSClientConfig
 	proxy := tr.Proxy
 	through := &proxydial.Dialer{Proxy: proxy, NetDial: tr.DialContext, ForwardRoots: base.RootCAs}
@@ -101,7 +113,7 @@ func fallbackDial(tr *http.Transport, stall time.Duration) {
 		if cfg.ServerName == "" {
 			cfg.ServerName, _, _ = net.SplitHostPort(addr)
 		}
-		cfg.NextProtos = []string{"h2", "http/1.1"}
+		cfg.NextProtos = alpn
 		// The Transport's TLSHandshakeTimeout does not cover a dial of
 		// our own.
 		ctx, cancel := context.WithTimeoutCause(ctx, stall, fmt.Errorf("no TLS handshake with %s within %s", addr, stall))

@@ -193,18 +193,19 @@ func (f *Factory) httpClientLocked() (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := f.httpTimeouts()
+	t, err := f.httpOptions()
 	if err != nil {
 		return nil, err
 	}
-	f.httpClient = authflow.NewHTTPClientTimeouts(cfg, t)
+	f.httpClient = authflow.NewHTTPClientOptions(cfg, t)
 	return f.httpClient, nil
 }
 
-// httpTimeouts are the bounds of portal and login API calls, from
+// httpOptions shape portal and login API calls: HTTP/1.1 only (a CLI
+// process makes a call or two, see authflow.HTTPOptions), bounded by
 // POMERIUM_CLI_HTTP_TIMEOUT and POMERIUM_CLI_HTTP_STALL_TIMEOUT.
-func (f *Factory) httpTimeouts() (authflow.HTTPTimeouts, error) {
-	var t authflow.HTTPTimeouts
+func (f *Factory) httpOptions() (authflow.HTTPOptions, error) {
+	t := authflow.HTTPOptions{HTTP1Only: true}
 	for _, e := range []struct {
 		name string
 		dst  *time.Duration
@@ -320,11 +321,11 @@ func (f *Factory) AuthenticatorTLS(opts tlsconfig.Options) (*authflow.Authentica
 	if err != nil {
 		return nil, err
 	}
-	t, err := f.httpTimeouts()
+	t, err := f.httpOptions()
 	if err != nil {
 		return nil, err
 	}
-	a, err := f.newAuthenticatorLocked(authflow.NewHTTPClientTimeouts(cfg, t))
+	a, err := f.newAuthenticatorLocked(authflow.NewHTTPClientOptions(cfg, t))
 	if err != nil {
 		return nil, err
 	}
