@@ -54,13 +54,39 @@ exec '`+curl+`' -sS -L --max-time 120 --cacert '`+e.ca+`' -c '`+e.dir+`/jar' -b 
 func (e *env) useChromium() {
 	e.t.Helper()
 	chromium := testutil.Require(e.t, "chromium")
+	done := e.count + ".done"
 	e.browser = e.script("chromium-browser", `printf 'x\n' >> '`+e.count+`'
 url="${@: -1}"
 profile=$(mktemp -d '`+e.dir+`/chromium-XXXXXX')
-exec '`+chromium+`' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+'`+chromium+`' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
   --user-data-dir="$profile" '`+e.caPin+`' --dump-dom "$url" >/dev/null 2>"$profile.log"
+rc=$?
+printf 'x\n' >> '`+done+`'
+exit $rc
 `)
+	// The CLI goes on once the callback arrives, while Chromium may still
+	// write its profile under e.dir: the temp dir's removal, which runs
+	// after this, would find it not empty.
+	e.t.Cleanup(func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for lines(done) < e.browserRuns() {
+			if time.Now().After(deadline) {
+				e.t.Errorf("%d of %d Chromium runs still going after 30s", e.browserRuns()-lines(done), e.browserRuns())
+				return
+			}
+			time.Sleep(20 * time.Millisecond) // polling another process's exit
+		}
+	})
+}
+
+// lines counts the lines of the file at path (0 when it is missing).
+func lines(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\n")
 }
 
 func (e *env) script(name, body string) string {
@@ -73,13 +99,7 @@ func (e *env) script(name, body string) string {
 }
 
 // browserRuns is how many times the browser command ran.
-func (e *env) browserRuns() int {
-	b, err := os.ReadFile(e.count)
-	if err != nil {
-		return 0
-	}
-	return strings.Count(string(b), "\n")
-}
+func (e *env) browserRuns() int { return lines(e.count) }
 
 func (e *env) factory(in io.Reader, out, errOut io.Writer) *cli.Factory {
 	f := cli.NewFactory(in, out, errOut)
