@@ -129,11 +129,7 @@ func TestRememberServerGrain(t *testing.T) {
 	if err := f.RememberServer(a, ""); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(f.ConfigDir, serversFile)
-	before, err := os.Stat(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := watchFile(t, filepath.Join(f.ConfigDir, serversFile))
 	steps := []struct {
 		name    string
 		after   time.Duration
@@ -153,14 +149,9 @@ func TestRememberServerGrain(t *testing.T) {
 		if err := f.RememberServer(s.use, ""); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		after, err := os.Stat(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rewritten := !os.SameFile(before, after); rewritten != s.rewrite {
+		if rewritten := file.replaced(); rewritten != s.rewrite {
 			t.Errorf("%s: servers.json rewritten = %v, want %v", s.name, rewritten, s.rewrite)
 		}
-		before = after
 		if got := lastUsed(a); !got.Equal(start.Add(s.want)) {
 			t.Errorf("%s: a's LastUsed = %v, want %v", s.name, got, start.Add(s.want))
 		}
@@ -168,4 +159,30 @@ func TestRememberServerGrain(t *testing.T) {
 	if ps, _ := f.Profiles(); len(ps) != 2 || ps[0].URL != a.String() {
 		t.Errorf("Profiles() = %+v; want a (used last) first", ps)
 	}
+}
+
+// fileWatch tells whether a file was replaced (a new inode: atomicfile
+// renames a new file over it) since the last look.
+type fileWatch struct {
+	t    *testing.T
+	path string
+	last os.FileInfo
+}
+
+func watchFile(t *testing.T, path string) *fileWatch {
+	t.Helper()
+	w := &fileWatch{t: t, path: path}
+	w.replaced()
+	return w
+}
+
+func (w *fileWatch) replaced() bool {
+	w.t.Helper()
+	fi, err := os.Stat(w.path)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	was := w.last
+	w.last = fi
+	return was != nil && !os.SameFile(was, fi)
 }

@@ -2,7 +2,6 @@ package cmdutil
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -167,11 +166,7 @@ func TestSaveRoutesGrain(t *testing.T) {
 	if err := f.SaveRoutes(u, one); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(f.CacheDir, "routes", routeCacheName(u))
-	before, err := os.Stat(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file := watchFile(t, filepath.Join(f.CacheDir, "routes", routeCacheName(u)))
 	steps := []struct {
 		name        string
 		after       time.Duration
@@ -189,14 +184,9 @@ func TestSaveRoutesGrain(t *testing.T) {
 		if err := f.SaveRoutes(u, s.routes); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
-		after, err := os.Stat(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rewritten := !os.SameFile(before, after); rewritten != s.rewrite {
+		if rewritten := file.replaced(); rewritten != s.rewrite {
 			t.Errorf("%s: cache rewritten = %v, want %v", s.name, rewritten, s.rewrite)
 		}
-		before = after
 		rs, at, err := f.CachedRoutes(u)
 		if err != nil || len(rs) != len(s.routes) || !at.Equal(start.Add(s.wantFetched)) {
 			t.Errorf("%s: CachedRoutes = %d routes at %v, %v; want %d at %v", s.name, len(rs), at, err, len(s.routes), start.Add(s.wantFetched))
