@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/bounded"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
@@ -141,7 +141,7 @@ func (f *Flow) postForm(ctx context.Context, u string, form url.Values, v any) (
 		return 0, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDeviceAnswer))
+	body, err := bounded.Body(resp, maxDeviceAnswer)
 	if err != nil {
 		return resp.StatusCode, err
 	}

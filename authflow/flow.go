@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/porthole-dev/porthole/internal/bounded"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
@@ -226,7 +227,7 @@ func (f *Flow) signInURL(ctx context.Context, proxy *url.URL, redirect string) (
 		return "", fmt.Errorf("asking %s for a sign-in URL: %w", api, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	body, err := bounded.Body(resp, 64<<10)
 	if err != nil {
 		return "", fmt.Errorf("reading the answer of %s: %w", api, err)
 	}

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/porthole-dev/porthole/internal/bounded"
 )
 
 // UserInfo is what Pomerium's GET /.pomerium/user says about the signed-in
@@ -44,7 +45,7 @@ func (a *Authenticator) FetchUserInfo(ctx context.Context, proxy *url.URL, tok s
 		return nil, false, fmt.Errorf("asking %s who is signed in: %w", proxy.Host, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUserInfo+1))
+	body, err := bounded.Body(resp, maxUserInfo+1)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
 		return nil, false, nil

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/porthole-dev/porthole/internal/bounded"
 	"github.com/porthole-dev/porthole/internal/termtext"
 )
 
@@ -230,7 +231,7 @@ func decodeJSON[T any](resp *http.Response, max int64) (*T, error) {
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return nil, &FormatError{URL: u, ContentType: ct}
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	b, err := bounded.Body(resp, max+1)
 	if err != nil {
 		return nil, fmt.Errorf("reading routes from %s: %w", u, err)
 	}

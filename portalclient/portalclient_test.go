@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/porthole-dev/porthole/portalclient"
 )
@@ -171,5 +173,44 @@ func TestRoutes(t *testing.T) {
 				t.Fatalf("stale token passed to SignIn: got %q; want %q", auth.stales[0], tc.cached)
 			}
 		})
+	}
+}
+
+// cutAtTimeout answers 200 with a JSON content type and a body that ends
+// cleanly the moment the request's deadline passes: what an HTTP/1.1
+// chunked body can do when the client's timeout closes the connection
+// and the server's last chunk is read anyway.
+type cutAtTimeout struct{}
+
+func (cutAtTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Status: "200 OK", Header: http.Header{"Content-Type": {"application/json"}},
+		Body: &cutBody{ctx: req.Context()}, Request: req}, nil
+}
+
+type cutBody struct {
+	ctx  context.Context
+	sent bool
+}
+
+func (b *cutBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return copy(p, `{"routes":[`), nil
+	}
+	<-b.ctx.Done()
+	return 0, io.EOF
+}
+
+func (b *cutBody) Close() error { return nil }
+
+// A routes answer cut off by the client's timeout is reported as the
+// timeout, not as JSON the proxy got wrong.
+func TestRoutesCutByTheTimeout(t *testing.T) {
+	c := &portalclient.Client{HTTPClient: &http.Client{Timeout: 50 * time.Millisecond, Transport: cutAtTimeout{}}}
+	u, _ := url.Parse("https://portal.example")
+	_, err := c.Routes(context.Background(), u, nil)
+	var fe *portalclient.FormatError
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &fe) {
+		t.Fatalf("Routes = %v; want the deadline, not a format error", err)
 	}
 }

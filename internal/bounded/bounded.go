@@ -5,6 +5,7 @@
 //
 //	b, err := bounded.ReadFile(path, 16<<20)         // refuses FIFOs, devices, > 16 MiB
 //	b, err := bounded.ReadAll(ctx, os.Stdin, 16<<20) // Ctrl-C (ctx) ends the wait
+//	b, err := bounded.Body(resp, 1<<20)              // a body cut off by the timeout is an error
 //	tr.DialContext = bounded.StallDialer(d.DialContext, 30*time.Second)
 package bounded
 
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 )
 
@@ -104,4 +106,21 @@ func kind(m fs.FileMode) string {
 		return "a device"
 	}
 	return "not a regular file"
+}
+
+// Body reads at most n bytes of resp's body (the caller closes it). A
+// body that ends without an error once the request's context is done
+// (the http.Client's Timeout is a deadline on it) returns that context's
+// error: over HTTP/1.1, a chunked body the client's timeout cuts off can
+// end as if complete, when the server, seeing the client close, sends
+// its last chunk before the connection goes, and a cut answer would pass
+// for a short one.
+func Body(resp *http.Response, n int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, n))
+	if err == nil && resp.Request != nil {
+		if cerr := context.Cause(resp.Request.Context()); cerr != nil {
+			return b, cerr
+		}
+	}
+	return b, err
 }

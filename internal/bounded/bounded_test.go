@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,5 +150,62 @@ func TestReadFileOrPipe(t *testing.T) {
 	}
 	if _, err := ReadFile(pipeWith("x"), 64); !errors.Is(err, ErrNotRegular) {
 		t.Fatalf("ReadFile(pipe) = %v; want ErrNotRegular (imports take regular files only)", err)
+	}
+}
+
+// endsAtDone is a body that holds its bytes until ctx is done and then
+// ends cleanly: an HTTP/1.1 chunked body whose last chunk, sent as the
+// client's timeout closed the connection, was read anyway.
+type endsAtDone struct {
+	ctx  context.Context
+	data string
+}
+
+func (b *endsAtDone) Read(p []byte) (int, error) {
+	<-b.ctx.Done()
+	if b.data == "" {
+		return 0, io.EOF
+	}
+	n := copy(p, b.data)
+	b.data = b.data[n:]
+	return n, nil
+}
+
+func (b *endsAtDone) Close() error { return nil }
+
+func TestBody(t *testing.T) {
+	live := context.Background()
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	why := errors.New("the overall timeout")
+	caused, cancelCause := context.WithCancelCause(context.Background())
+	cancelCause(why)
+	short, stop := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer stop()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		body    io.ReadCloser
+		n       int64
+		want    string
+		wantErr error
+	}{
+		{"a whole body", live, io.NopCloser(strings.NewReader(`{"routes":[]}`)), 100, `{"routes":[]}`, nil},
+		{"cut at n", live, io.NopCloser(strings.NewReader("abcdef")), 4, "abcd", nil},
+		{"ended after the request was canceled", canceled, io.NopCloser(strings.NewReader(`{"rou`)), 100, `{"rou`, context.Canceled},
+		{"ended after a cancel with a cause", caused, io.NopCloser(strings.NewReader(`{"rou`)), 100, `{"rou`, why},
+		{"ended cleanly as the deadline passed", short, &endsAtDone{ctx: short, data: "   "}, 100, "   ", context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(tt.ctx, http.MethodGet, "https://portal.example/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := Body(&http.Response{Body: tt.body, Request: req}, tt.n)
+			if string(b) != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Errorf("Body = %q, %v; want %q, %v", b, err, tt.want, tt.wantErr)
+			}
+		})
 	}
 }
