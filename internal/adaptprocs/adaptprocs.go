@@ -100,7 +100,7 @@ func realRuntime() Runtime {
 			}
 			runtime.GOMAXPROCS(n)
 		},
-		Default: func() int { return runtime.GOMAXPROCS(0) },
+		Default: defaultProcs,
 	}
 }
 
@@ -138,8 +138,17 @@ func Kick() {
 // takes it from one P to the default when it gets busy.
 func OneP() {
 	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) > 1 {
-		runtime.GOMAXPROCS(1)
+		oneP.Store(int32(runtime.GOMAXPROCS(1)))
 	}
+}
+
+// oneP is the P count OneP left (the runtime's default then), 0 before:
+// the count Start may go up to, which GOMAXPROCS(0) no longer tells.
+var oneP atomic.Int32
+
+// defaultProcs is the runtime's default P count, also after OneP.
+func defaultProcs() int {
+	return max(runtime.GOMAXPROCS(0), int(oneP.Load()))
 }
 
 // Start runs the controller with DefaultPolicy until ctx ends or stop is

@@ -267,3 +267,34 @@ func TestOneP(t *testing.T) {
 		})
 	}
 }
+
+// After OneP, the controller still knows the default it may go up to:
+// GOMAXPROCS(0) says 1 by then, and a controller that took that for the
+// default never ran, leaving a busy tunnel on one core.
+func TestStartAfterOneP(t *testing.T) {
+	t.Cleanup(runtime.SetDefaultGOMAXPROCS)
+	t.Setenv("GOMAXPROCS", "")
+	runtime.SetDefaultGOMAXPROCS()
+	def := runtime.GOMAXPROCS(0)
+	if def < 2 {
+		t.Skip("one CPU: the runtime's default is one P, nothing to go up to")
+	}
+	OneP()
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Fatalf("after OneP: GOMAXPROCS = %d, want 1", got)
+	}
+	if got := realRuntime().Default(); got != def {
+		t.Fatalf("after OneP: the default the controller sees = %d, want %d", got, def)
+	}
+	// Every measure counts as busy: the controller goes up at once.
+	busy := Policy{Up: 0, Down: 0, DownAfter: 1 << 20, Interval: time.Millisecond, Idle: 0, MaxIdle: time.Millisecond}
+	stop := start(context.Background(), busy, realRuntime())
+	defer stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.GOMAXPROCS(0) != def {
+		if time.Now().After(deadline) {
+			t.Fatalf("the controller never went up to %d Ps (GOMAXPROCS %d)", def, runtime.GOMAXPROCS(0))
+		}
+		time.Sleep(time.Millisecond) // polling the controller's switch
+	}
+}
