@@ -69,6 +69,9 @@ func pickRun(ctx context.Context, f *cmdutil.Factory, given, listen, pomeriumURL
 	if err != nil {
 		return err
 	}
+	// The picker serves the tunnels it opens: one P while they are light,
+	// every P once busy, as the tunnel commands.
+	defer f.ServeProcs(ctx)()
 	fetcher := &routeFetcher{server: u, f: f}
 	m := tui.New(tui.Options{
 		Server:    u.String(),

@@ -108,3 +108,23 @@ routes:
 		})
 	}
 }
+
+// TestPickServesProcs: the picker serves the tunnels it opens, so it runs
+// the P-count controller as the tunnel commands do, with its context,
+// and stops it when it returns.
+func TestPickServesProcs(t *testing.T) {
+	ios, _, _, _ := cmdutil.TestIO()
+	var started context.Context
+	stopped := 0
+	f := &cmdutil.Factory{IO: ios, ConfigDir: t.TempDir(), CacheDir: t.TempDir(),
+		AdaptProcs: func(ctx context.Context) func() {
+			started = ctx
+			return func() { stopped++ }
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the picker ends at once: only the controller's start and stop matter here
+	_ = pickRun(ctx, f, "https://127.0.0.1:1", "", "")
+	if started != ctx || stopped != 1 {
+		t.Fatalf("controller started with the picker's context: %v, stopped %d times; want true, 1", started == ctx, stopped)
+	}
+}
