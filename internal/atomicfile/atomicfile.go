@@ -8,9 +8,10 @@ package atomicfile
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/porthole-dev/porthole/internal/bounded"
 )
 
 // Write makes path's directory (0700) when it is missing, writes data to
@@ -61,26 +62,14 @@ func Write(path string, data []byte, perm os.FileMode) error {
 
 // unchanged reports whether path is a regular file (not a link) with
 // mode perm and contents data. Any doubt (an error, a size or mode that
-// differs) is false: the caller then writes.
+// differs) is false: the caller then writes. The read opens without
+// blocking and refuses what is not a regular file, should a FIFO take
+// the file's place after the look.
 func unchanged(path string, data []byte, perm os.FileMode) bool {
 	li, err := os.Lstat(path)
 	if err != nil || !li.Mode().IsRegular() || li.Mode().Perm() != perm.Perm() || li.Size() != int64(len(data)) {
 		return false
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	// The file opened is the one looked at, not a link put there since.
-	if fi, err := f.Stat(); err != nil || !os.SameFile(li, fi) {
-		return false
-	}
-	// One byte more than data, to see the file did not grow since.
-	got := make([]byte, len(data)+1)
-	n, err := io.ReadFull(f, got)
-	if err != io.ErrUnexpectedEOF && err != io.EOF {
-		return false
-	}
-	return bytes.Equal(got[:n], data)
+	got, err := bounded.ReadFile(path, int64(len(data)))
+	return err == nil && bytes.Equal(got, data)
 }

@@ -3,6 +3,7 @@ package atomicfile_test
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,6 +56,11 @@ func TestWriteSkipsOnlyAnIdenticalFile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "abc\n", false},
+		{"a FIFO, never opened", func(t *testing.T, p string) {
+			if err := syscall.Mkfifo(p, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "", false},
 		{"a directory", func(t *testing.T, p string) {
 			if err := os.Mkdir(p, 0o700); err != nil {
 				t.Fatal(err)
