@@ -71,14 +71,19 @@ func (f *Factory) SaveRoutes(server *url.URL, routes []portalclient.Route) error
 	if err != nil {
 		return err
 	}
-	fetched := f.now()
-	if cached, at, err := f.CachedRoutes(server); err == nil && cached != nil && !at.After(fetched) && fetched.Sub(at) < routeCacheGrain && sameRoutes(cached, routes) {
-		// The same list fetched again this soon: the cache stands as it is
-		// (it then expires up to a grain sooner), so a `routes list` run
-		// again and again rewrites nothing.
-		fetched = at
+	now := f.now()
+	if raw, cached, err := f.readRouteCache(server); err == nil && raw != nil {
+		// The same list fetched again this soon: encoded with the cache's
+		// own time it is the file as it stands, which is left alone (it
+		// then expires up to a grain sooner), so a `routes list` run again
+		// and again rewrites nothing.
+		if at := cached.Fetched; !at.After(now) && now.Sub(at) < routeCacheGrain {
+			if b, err := json.Marshal(routeCacheDoc{Server: server.String(), Fetched: at, Routes: routes}); err == nil && bytes.Equal(b, raw) {
+				return nil
+			}
+		}
 	}
-	b, err := json.Marshal(routeCacheDoc{Server: server.String(), Fetched: fetched, Routes: routes})
+	b, err := json.Marshal(routeCacheDoc{Server: server.String(), Fetched: now, Routes: routes})
 	if err != nil {
 		return fmt.Errorf("caching routes: %w", err)
 	}
@@ -86,14 +91,6 @@ func (f *Factory) SaveRoutes(server *url.URL, routes []portalclient.Route) error
 		return fmt.Errorf("caching routes: %w", err)
 	}
 	return atomicfile.Write(filepath.Join(d, routeCacheName(server)), b, 0o600)
-}
-
-// sameRoutes reports whether a and b encode alike (a cached list went
-// through JSON, so nil and empty fields compare by their encoding).
-func sameRoutes(a, b []portalclient.Route) bool {
-	ea, err1 := json.Marshal(a)
-	eb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && bytes.Equal(ea, eb)
 }
 
 // DropRoutes deletes server's cached routes list (forgetting a server
@@ -112,22 +109,30 @@ func (f *Factory) DropRoutes(server *url.URL) error {
 // CachedRoutes is server's cached routes list and when it was fetched;
 // nil with no error when nothing is cached. It never touches the network.
 func (f *Factory) CachedRoutes(server *url.URL) ([]portalclient.Route, time.Time, error) {
+	_, doc, err := f.readRouteCache(server)
+	return doc.Routes, doc.Fetched, err
+}
+
+// readRouteCache is server's cache file and what it holds; nil bytes and
+// an empty doc with no error when there is none, or it is damaged (it is
+// then refetched) or names another server.
+func (f *Factory) readRouteCache(server *url.URL) ([]byte, routeCacheDoc, error) {
 	d, err := f.routeCacheDir()
 	if err != nil {
-		return nil, time.Time{}, err
+		return nil, routeCacheDoc{}, err
 	}
 	b, err := bounded.ReadFile(filepath.Join(d, routeCacheName(server)), maxRouteCache)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, time.Time{}, nil
+		return nil, routeCacheDoc{}, nil
 	}
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("reading cached routes: %w", err)
+		return nil, routeCacheDoc{}, fmt.Errorf("reading cached routes: %w", err)
 	}
 	var doc routeCacheDoc
 	if json.Unmarshal(b, &doc) != nil || doc.Server != server.String() {
-		return nil, time.Time{}, nil // a damaged cache is refetched
+		return nil, routeCacheDoc{}, nil
 	}
-	return doc.Routes, doc.Fetched, nil
+	return b, doc, nil
 }
 
 // Routes is server's routes list: the cache when younger than
