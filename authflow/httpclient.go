@@ -46,21 +46,20 @@ func NewHTTPClient(cfg *tls.Config) *http.Client {
 // bounded by o, and redirects returned rather than followed (a 302 from
 // the proxy means "sign in", which the callers handle).
 func NewHTTPClientOptions(cfg *tls.Config, o HTTPOptions) *http.Client {
-	t := o
-	if t.Overall <= 0 {
-		t.Overall = DefaultHTTPTimeout
+	if o.Overall <= 0 {
+		o.Overall = DefaultHTTPTimeout
 	}
-	if t.Stall <= 0 {
-		t.Stall = DefaultStallTimeout
+	if o.Stall <= 0 {
+		o.Stall = DefaultStallTimeout
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if cfg != nil {
 		tr.TLSClientConfig = cfg.Clone()
 	}
-	d := &net.Dialer{Timeout: t.Stall, KeepAlive: 30 * time.Second}
-	tr.DialContext = bounded.StallDialer(d.DialContext, t.Stall)
-	tr.TLSHandshakeTimeout = t.Stall
-	tr.ResponseHeaderTimeout = t.Stall
+	d := &net.Dialer{Timeout: o.Stall, KeepAlive: 30 * time.Second}
+	tr.DialContext = bounded.StallDialer(d.DialContext, o.Stall)
+	tr.TLSHandshakeTimeout = o.Stall
+	tr.ResponseHeaderTimeout = o.Stall
 	alpn := []string{"h2", "http/1.1"}
 	tr.ForceAttemptHTTP2 = true
 	if o.HTTP1Only {
@@ -71,11 +70,11 @@ func NewHTTPClientOptions(cfg *tls.Config, o HTTPOptions) *http.Client {
 	}
 	tr.Proxy = http.ProxyFromEnvironment
 	if tlsconfig.HasFallback(cfg) {
-		fallbackDial(tr, t.Stall, alpn)
+		fallbackDial(tr, o.Stall, alpn)
 	}
 	return &http.Client{
 		Transport:     tr,
-		Timeout:       t.Overall,
+		Timeout:       o.Overall,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
